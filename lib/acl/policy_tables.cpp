@@ -1,0 +1,93 @@
+#include "acl/policy_tables.hpp"
+
+#include <rte_byteorder.h>
+#include <rte_malloc.h>
+
+#include <atomic>
+
+namespace sgfw::acl {
+
+namespace {
+
+std::atomic<uint64_t> g_build_counter{0};
+
+size_t heap_allocated() {
+  size_t total = 0;
+  for (int s = 0; s < RTE_MAX_NUMA_NODES; ++s) {
+    rte_malloc_socket_stats st{};
+    if (rte_malloc_get_socket_stats(s, &st) == 0) total += st.heap_allocsz_bytes;
+  }
+  return total;
+}
+
+}  // namespace
+
+AclKey make_key(const policy::PacketTuple& p, core::Ipv4 remote, compiler::ClassId klass) {
+  AclKey k{};
+  k.proto = p.proto;
+  k.remote_addr = rte_cpu_to_be_32(remote.value);
+  k.remote_class = rte_cpu_to_be_32(klass);
+  if (policy::has_ports(p.proto)) {
+    k.sport = rte_cpu_to_be_16(p.sport);
+    k.dport = rte_cpu_to_be_16(p.dport);
+  }
+  return k;
+}
+
+core::Expected<PolicyTables> PolicyTables::build(compiler::CompiledPolicy compiled,
+                                                 const BuildOptions& options) {
+  size_t before = heap_allocated();
+  PolicyTables t;
+  uint64_t build = g_build_counter.fetch_add(1);
+  std::string prefix = "sg" + std::to_string(build);
+  t.contexts_.reserve(compiled.images.size());
+  for (size_t i = 0; i < compiled.images.size(); ++i) {
+    auto ctx = AclContext::build(compiled.images[i], prefix + "-" + std::to_string(i), options);
+    if (!ctx) return core::make_error(ctx.error().message);
+    t.contexts_.push_back(std::move(*ctx));
+  }
+  auto addrs = AddressTable::build(compiled, prefix + "-addr");
+  if (!addrs) return core::make_error(addrs.error().message);
+  t.addresses_ = std::move(*addrs);
+  t.compiled_ = std::move(compiled);
+  size_t after = heap_allocated();
+  t.dpdk_bytes_ = after > before ? after - before : 0;
+  return t;
+}
+
+uint32_t PolicyTables::classify_one(uint32_t image, const AclKey& key) const {
+  const AclContext* ctx = context(image);
+  if (ctx == nullptr) return kNoMatch;
+  const uint8_t* data[1] = {reinterpret_cast<const uint8_t*>(&key)};
+  uint32_t result = kNoMatch;
+  if (ctx->classify(data, &result, 1) != 0) return kNoMatch;  // fail closed
+  return result;
+}
+
+policy::Verdict PolicyTables::judge(const policy::PacketTuple& p) const {
+  AddressInfo src = addresses_.lookup(rte_cpu_to_be_32(p.src.value));
+  AddressInfo dst = addresses_.lookup(rte_cpu_to_be_32(p.dst.value));
+  std::vector<policy::Check> checks;
+  auto one = [&](uint32_t vm_index, policy::Direction dir) {
+    const auto& vm = compiled_.vms[vm_index];
+    bool egress = dir == policy::Direction::kEgress;
+    AclKey key = egress ? make_key(p, p.dst, dst.klass) : make_key(p, p.src, src.klass);
+    uint32_t r = classify_one(egress ? vm.egress_image : vm.ingress_image, key);
+    policy::Check c{vm.name, dir, r != kNoMatch, {}};
+    if (r != kNoMatch) c.rule = compiled_.rules[r - 1].label();
+    checks.push_back(std::move(c));
+  };
+  if (src.local_vm != kNoVm) one(src.local_vm, policy::Direction::kEgress);
+  if (dst.local_vm != kNoVm) one(dst.local_vm, policy::Direction::kIngress);
+  return policy::combine_checks(std::move(checks));
+}
+
+int PolicyTables::set_algorithm(ClassifyAlg alg) {
+  for (auto& c : contexts_) {
+    int rc = c.set_algorithm(alg);
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
+}  // namespace sgfw::acl

@@ -1,0 +1,56 @@
+// A compiled policy with its DPDK tables: one rte_acl context per rule image and the
+// address table. Built on the control path; immutable afterwards, so any number of
+// lcores may read it at once (lookups take no lock). Freed by its owner once no reader
+// can hold it (the runtime's RCU does that for the daemon).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "acl/acl_context.hpp"
+#include "acl/address_table.hpp"
+#include "compiler/rule_image.hpp"
+#include "core/expected.hpp"
+#include "policy/packet_tuple.hpp"
+#include "policy/verdict.hpp"
+
+namespace sgfw::acl {
+
+class PolicyTables {
+ public:
+  // Builds every context; any failure (e.g. the memory cap) fails the whole build and
+  // frees what was built. Names are unique per call (a process-wide counter).
+  [[nodiscard]] static core::Expected<PolicyTables> build(compiler::CompiledPolicy compiled,
+                                                         const BuildOptions& options);
+
+  [[nodiscard]] const compiler::CompiledPolicy& compiled() const { return compiled_; }
+  [[nodiscard]] const AddressTable& addresses() const { return addresses_; }
+  // The context of an image, or nullptr for kNoImage (a direction that denies all).
+  [[nodiscard]] const AclContext* context(uint32_t image) const {
+    return image < contexts_.size() ? &contexts_[image] : nullptr;
+  }
+
+  // Data path: one check; returns the deciding rule_id + 1, or kNoMatch.
+  [[nodiscard]] uint32_t classify_one(uint32_t image, const AclKey& key) const;
+
+  // Control path: the first-packet verdict, check by check (what `explain` prints),
+  // computed through the real contexts.
+  [[nodiscard]] policy::Verdict judge(const policy::PacketTuple& packet) const;
+
+  // Switches every context's classify method (-ENOTSUP if unsupported here).
+  [[nodiscard]] int set_algorithm(ClassifyAlg alg);
+
+  // Heap bytes the DPDK tables took when built (rte_malloc statistics delta).
+  [[nodiscard]] size_t dpdk_bytes() const { return dpdk_bytes_; }
+
+ private:
+  compiler::CompiledPolicy compiled_;
+  std::vector<AclContext> contexts_;
+  AddressTable addresses_;
+  size_t dpdk_bytes_ = 0;
+};
+
+// Fills a key for a check: `remote` is the other end, host order in, network order out.
+[[nodiscard]] AclKey make_key(const policy::PacketTuple& p, core::Ipv4 remote, compiler::ClassId klass);
+
+}  // namespace sgfw::acl

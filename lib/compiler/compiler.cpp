@@ -1,0 +1,147 @@
+#include "compiler/compiler.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace sgfw::compiler {
+
+size_t CompiledPolicy::acl_rule_count() const {
+  size_t n = 0;
+  for (const auto& img : images) n += img.rules.size();
+  return n;
+}
+
+namespace {
+
+using policy::Direction;
+using policy::Protocol;
+using policy::Remote;
+using GroupSet = std::vector<std::string>;
+
+struct Compiler {
+  const policy::Policy& p;
+  CompiledPolicy out;
+  std::map<std::string, uint32_t, std::less<>> first_rule_id;  // group -> id of rule 0
+  std::map<GroupSet, ClassId> class_of_set;
+  std::unordered_map<std::string, std::vector<std::pair<ClassId, ClassId>>> class_ranges;
+  std::map<RuleImage, uint32_t> image_index;
+  std::map<std::pair<GroupSet, Direction>, uint32_t> image_of_set;
+
+  void number_rules() {
+    for (const auto& g : p.groups) {  // sorted by name: the deciding order
+      first_rule_id[g.name] = static_cast<uint32_t>(out.rules.size());
+      for (const auto& r : g.rules) out.rules.push_back({g.name, r.name});
+    }
+  }
+
+  void assign_classes() {
+    for (const auto& vm : p.vms) class_of_set.emplace(policy::effective_groups(vm), kNoClass);
+    out.class_groups.emplace_back();  // class 0: no VM
+    for (auto& [set, id] : class_of_set) {
+      id = static_cast<ClassId>(out.class_groups.size());
+      out.class_groups.push_back(set);
+    }
+    for (const auto& vm : p.vms) {
+      ClassId c = class_of_set.at(policy::effective_groups(vm));
+      for (auto ip : vm.ips) out.address_classes.push_back({ip, c});
+    }
+    std::sort(out.address_classes.begin(), out.address_classes.end());
+    // For each group: the classes that contain it, merged into inclusive ranges.
+    for (ClassId c = 1; c < out.class_groups.size(); ++c) {
+      for (const auto& g : out.class_groups[c]) {
+        auto& ranges = class_ranges[g];
+        if (!ranges.empty() && ranges.back().second + 1 == c) ranges.back().second = c;
+        else ranges.emplace_back(c, c);
+      }
+    }
+  }
+
+  void add_rule(const policy::Rule& r, uint32_t id, RuleImage& img) {
+    AclRuleSpec s;
+    s.rule_id = id;
+    switch (r.protocol) {
+      case Protocol::kTcp: s.proto = policy::kIpProtoTcp; s.proto_mask = 0xff; break;
+      case Protocol::kUdp: s.proto = policy::kIpProtoUdp; s.proto_mask = 0xff; break;
+      case Protocol::kIcmp: s.proto = policy::kIpProtoIcmp; s.proto_mask = 0xff; break;
+      case Protocol::kAll: break;
+    }
+    if (r.ports) {
+      s.port_lo = r.ports->lo;
+      s.port_hi = r.ports->hi;
+    }
+    switch (r.remote.kind) {
+      case Remote::Kind::kAddress:
+        s.remote_addr = r.remote.cidr.base.value;
+        s.remote_prefix = r.remote.cidr.prefix;
+        img.rules.push_back(s);
+        break;
+      case Remote::Kind::kSubnet: {
+        const auto* sn = p.find_subnet(r.remote.name);
+        s.remote_addr = sn->cidr.base.value;
+        s.remote_prefix = sn->cidr.prefix;
+        img.rules.push_back(s);
+        break;
+      }
+      case Remote::Kind::kGroup: {
+        auto it = class_ranges.find(r.remote.name);
+        if (it == class_ranges.end()) break;  // no member anywhere: matches nothing
+        for (auto [lo, hi] : it->second) {
+          s.class_lo = lo;
+          s.class_hi = hi;
+          img.rules.push_back(s);
+        }
+        break;
+      }
+    }
+  }
+
+  uint32_t image_for(const GroupSet& set, Direction dir) {
+    auto key = std::make_pair(set, dir);
+    if (auto it = image_of_set.find(key); it != image_of_set.end()) return it->second;
+    RuleImage img;
+    for (const auto& gname : set) {  // sorted, like p.groups
+      const auto* g = p.find_group(gname);
+      uint32_t id = first_rule_id.at(gname);
+      for (const auto& r : g->rules) {
+        if (r.direction == dir) add_rule(r, id, img);
+        ++id;
+      }
+    }
+    uint32_t idx = kNoImage;
+    if (!img.rules.empty()) {
+      auto [it, fresh] = image_index.emplace(std::move(img), static_cast<uint32_t>(out.images.size()));
+      if (fresh) out.images.push_back(it->first);
+      idx = it->second;
+    }
+    image_of_set.emplace(std::move(key), idx);
+    return idx;
+  }
+
+  void compile_vms() {
+    for (const auto& vm : p.vms) {
+      if (!vm.is_local()) continue;
+      GroupSet set = policy::effective_groups(vm);
+      VmEntry e;
+      e.name = vm.name;
+      e.port = *vm.port;
+      e.mac = vm.mac.value_or(core::Mac{});
+      e.ips = vm.ips;
+      e.ingress_image = image_for(set, Direction::kIngress);
+      e.egress_image = image_for(set, Direction::kEgress);
+      out.vms.push_back(std::move(e));
+    }
+  }
+};
+
+}  // namespace
+
+CompiledPolicy compile(const policy::Policy& policy) {
+  Compiler c{policy, {}, {}, {}, {}, {}, {}};
+  c.number_rules();
+  c.assign_classes();
+  c.compile_vms();
+  return std::move(c.out);
+}
+
+}  // namespace sgfw::compiler

@@ -1,0 +1,24 @@
+// The policy compiler: a pure function from a finalized, validated policy to rule
+// images (one per distinct (group set, direction) content) and the address-class
+// table. No DPDK, no I/O. Thread-safe (pure). Never throws except std::bad_alloc.
+//
+// How (docs/design/rule-compilation.md):
+//  1. Rules get ids in deciding order: groups by name in byte order, then rule index.
+//     rte_acl priority decreases with the id, so the highest-priority match is the
+//     deciding rule whichever VM, group listing or shared context it comes from.
+//  2. Each distinct effective-group set among all VMs is a class; every VM address
+//     maps to its VM's class. A securityGroupRef G rule matches the remote's class
+//     against the classes containing G (as ranges), so its cost does not grow with the
+//     group's membership.
+//  3. Images are built once per distinct (group set, direction) and de-duplicated by
+//     content; VMs with identical rules share one image (and so one rte_acl context).
+#pragma once
+
+#include "compiler/rule_image.hpp"
+#include "policy/model.hpp"
+
+namespace sgfw::compiler {
+
+[[nodiscard]] CompiledPolicy compile(const policy::Policy& policy);
+
+}  // namespace sgfw::compiler

@@ -1,0 +1,75 @@
+// The compiler's output, free of DPDK: per-VM rule images ready to be loaded into
+// rte_acl contexts, and the address-class table that lets group-reference rules match
+// without expanding members. Thread-safety: plain values.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/ipv4.hpp"
+#include "policy/model.hpp"
+
+namespace sgfw::compiler {
+
+// One rule of the policy, in deciding order: rule_id = index in CompiledPolicy::rules.
+struct RuleRef {
+  std::string group;
+  std::string rule;
+  [[nodiscard]] std::string label() const { return group + "/" + rule; }
+};
+
+// A remote's class: 0 for an address of no VM; otherwise the id of the distinct
+// effective-group set of the VM that owns the address. A securityGroupRef rule for G
+// matches the classes whose group set contains G.
+using ClassId = uint32_t;
+inline constexpr ClassId kNoClass = 0;
+
+// One rte_acl rule, in host byte order. Matches iff all fields match.
+struct AclRuleSpec {
+  uint32_t rule_id = 0;      // rte_acl userdata = rule_id + 1; priority from rule_id
+  uint8_t proto = 0;         // with proto_mask: 0/0 = any protocol
+  uint8_t proto_mask = 0;
+  uint32_t remote_addr = 0;  // with remote_prefix (0..32): CIDR of the remote end
+  uint8_t remote_prefix = 0;
+  ClassId class_lo = 0;      // remote class range, inclusive
+  ClassId class_hi = 0xffffffffu;
+  uint16_t port_lo = 0;      // destination port range, inclusive
+  uint16_t port_hi = 0xffff;
+  auto operator<=>(const AclRuleSpec&) const = default;
+};
+
+// The rules of one (VM, direction). Empty => the direction denies everything.
+struct RuleImage {
+  std::vector<AclRuleSpec> rules;
+  auto operator<=>(const RuleImage&) const = default;
+};
+
+inline constexpr uint32_t kNoImage = 0xffffffffu;
+
+struct VmEntry {
+  std::string name;
+  std::string port;
+  core::Mac mac;
+  std::vector<core::Ipv4> ips;
+  uint32_t ingress_image = kNoImage;  // index into CompiledPolicy::images
+  uint32_t egress_image = kNoImage;
+};
+
+struct AddressClass {
+  core::Ipv4 addr;
+  ClassId klass = kNoClass;
+  auto operator<=>(const AddressClass&) const = default;
+};
+
+struct CompiledPolicy {
+  std::vector<RuleRef> rules;                 // deciding order (semantics.md §3)
+  std::vector<RuleImage> images;              // distinct, non-empty
+  std::vector<VmEntry> vms;                   // local VMs, by name
+  std::vector<AddressClass> address_classes;  // every VM address, sorted by address
+  std::vector<std::vector<std::string>> class_groups;  // class id -> group set ([0] empty)
+  size_t acl_rule_count() const;
+};
+
+}  // namespace sgfw::compiler

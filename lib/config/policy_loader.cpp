@@ -1,0 +1,316 @@
+#include "config/policy_loader.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "config/yaml_reader.hpp"
+
+namespace sgfw::config {
+
+namespace {
+
+using policy::Direction;
+using policy::Protocol;
+using policy::Remote;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// A name reference to check once every group and subnet is known.
+struct PendingRef {
+  std::string name;
+  YAML::Mark mark;
+  bool subnet = false;  // else a security group
+};
+
+class Loader {
+ public:
+  explicit Loader(std::string_view file) : file_(file) {}
+
+  policy::Policy load(const YAML::Node& root) {
+    policy::Policy p;
+    if (root.IsNull()) {
+      p.finalize();
+      return p;
+    }
+    MapReader top(file_, root, "policy", {"subnets", "securityGroups", "vms"});
+    read_subnets(top.get("subnets"), p);
+    read_groups(top.get("securityGroups"), p);
+    read_vms(top.get("vms"), p);
+    check_refs(p);
+    p.finalize();
+    return p;
+  }
+
+ private:
+  std::string name(const YAML::Node& n, std::string_view what) {
+    std::string s = scalar(file_, n, what);
+    if (!policy::is_valid_name(s))
+      fail(file_, n.Mark(),
+           "invalid " + std::string(what) + " '" + s +
+               "': names are 1-63 of [a-z0-9-], starting and ending with a letter or digit");
+    return s;
+  }
+
+  core::Cidr cidr(const YAML::Node& n, std::string_view what) {
+    std::string s = scalar(file_, n, what);
+    auto r = core::parse_cidr(s);
+    if (r.cidr) return *r.cidr;
+    if (r.error == core::CidrError::kHostBits)
+      fail(file_, n.Mark(), "CIDR '" + s + "' has host bits set");
+    fail(file_, n.Mark(), "invalid " + std::string(what) + " '" + s + "'");
+  }
+
+  void read_subnets(const YAML::Node& list, policy::Policy& p) {
+    expect_sequence(file_, list, "subnets");
+    if (!list.IsSequence()) return;
+    for (const auto& item : list) {
+      MapReader m(file_, item, "subnet", {"name", "cidr"});
+      policy::Subnet s;
+      YAML::Node n = m.require("name");
+      s.name = name(n, "subnet name");
+      if (!subnet_names_.insert(s.name).second)
+        fail(file_, n.Mark(), "duplicate subnet name '" + s.name + "'");
+      s.cidr = cidr(m.require("cidr"), "subnet cidr");
+      p.subnets.push_back(std::move(s));
+    }
+  }
+
+  void read_groups(const YAML::Node& list, policy::Policy& p) {
+    expect_sequence(file_, list, "securityGroups");
+    if (!list.IsSequence()) return;
+    for (const auto& item : list) {
+      MapReader m(file_, item, "security group", {"name", "description", "rules"});
+      policy::Group g;
+      YAML::Node n = m.require("name");
+      g.name = name(n, "security group name");
+      if (policy::is_builtin_group_name(g.name))
+        fail(file_, n.Mark(), "'" + g.name + "' is a built-in security group and cannot be defined");
+      if (!group_names_.insert(g.name).second)
+        fail(file_, n.Mark(), "duplicate security group name '" + g.name + "'");
+      if (m.has("description")) g.description = scalar(file_, m.get("description"), "description");
+      YAML::Node rules = m.get("rules");
+      expect_sequence(file_, rules, "rules");
+      if (rules.IsSequence()) {
+        std::map<std::string, YAML::Mark> rule_names;
+        size_t index = 0;
+        for (const auto& r : rules) {
+          YAML::Mark name_mark;
+          policy::Rule rule = read_rule(r, index++, name_mark);
+          if (!rule_names.emplace(rule.name, name_mark).second)
+            fail(file_, name_mark,
+                 "duplicate rule name '" + rule.name + "' in security group '" + g.name + "'");
+          g.rules.push_back(std::move(rule));
+        }
+      }
+      p.groups.push_back(std::move(g));
+    }
+  }
+
+  policy::Rule read_rule(const YAML::Node& node, size_t index, YAML::Mark& name_mark) {
+    MapReader m(file_, node, "rule",
+                {"name", "description", "direction", "protocol", "port", "portRange", "remote"});
+    policy::Rule r;
+    if (m.has("name")) {
+      r.name = name(m.get("name"), "rule name");
+      name_mark = m.get("name").Mark();
+    } else {
+      r.name = "rule-" + std::to_string(index);
+      name_mark = m.mark();
+    }
+    if (m.has("description")) r.description = scalar(file_, m.get("description"), "description");
+
+    YAML::Node d = m.require("direction");
+    std::string dir = lower(scalar(file_, d, "direction"));
+    if (dir == "ingress") r.direction = Direction::kIngress;
+    else if (dir == "egress") r.direction = Direction::kEgress;
+    else fail(file_, d.Mark(), "invalid direction '" + d.Scalar() + "': expected Ingress or Egress");
+
+    YAML::Node pr = m.require("protocol");
+    std::string proto = lower(scalar(file_, pr, "protocol"));
+    if (proto == "tcp") r.protocol = Protocol::kTcp;
+    else if (proto == "udp") r.protocol = Protocol::kUdp;
+    else if (proto == "icmp") r.protocol = Protocol::kIcmp;
+    else if (proto == "all") r.protocol = Protocol::kAll;
+    else fail(file_, pr.Mark(), "invalid protocol '" + pr.Scalar() + "': expected TCP, UDP, ICMP or All");
+
+    bool ports_ok = r.protocol == Protocol::kTcp || r.protocol == Protocol::kUdp;
+    for (std::string_view key : {"port", "portRange"}) {
+      if (m.has(key) && !ports_ok)
+        fail(file_, m.key_mark(key),
+             "'" + std::string(key) + "' is not allowed with protocol " + pr.Scalar() +
+                 " (ports are only for TCP and UDP)");
+    }
+    if (m.has("port") && m.has("portRange")) {
+      bool range_second = m.key_mark("portRange").pos > m.key_mark("port").pos;
+      fail(file_, m.key_mark(range_second ? "portRange" : "port"),
+           "'port' and 'portRange' cannot both be given");
+    }
+    if (m.has("port")) {
+      YAML::Node pn = m.get("port");
+      long long v = integer(file_, pn, "port");
+      if (v < 1 || v > 65535)
+        fail(file_, pn.Mark(), "port " + pn.Scalar() + " out of range 1..65535");
+      r.ports = policy::PortRange{static_cast<uint16_t>(v), static_cast<uint16_t>(v)};
+    }
+    if (m.has("portRange")) r.ports = port_range(m.get("portRange"));
+
+    r.remote = remote(m.require("remote"));
+    return r;
+  }
+
+  policy::PortRange port_range(const YAML::Node& n) {
+    std::string s = scalar(file_, n, "portRange");
+    auto bad = [&]() {
+      fail(file_, n.Mark(), "invalid portRange '" + s + "': expected A-B with 1 <= A <= B <= 65535");
+    };
+    size_t dash = s.find('-');
+    if (dash == std::string::npos) bad();
+    auto num = [&](std::string_view t) -> long {
+      if (t.empty() || t.size() > 5 || !std::all_of(t.begin(), t.end(), ::isdigit)) bad();
+      return std::stol(std::string(t));
+    };
+    long a = num(std::string_view(s).substr(0, dash));
+    long b = num(std::string_view(s).substr(dash + 1));
+    if (a < 1 || b > 65535 || a > b) bad();
+    return {static_cast<uint16_t>(a), static_cast<uint16_t>(b)};
+  }
+
+  Remote remote(const YAML::Node& n) {
+    MapReader m(file_, n, "remote", {"address", "securityGroupRef", "subnetRef"});
+    int forms = m.has("address") + m.has("securityGroupRef") + m.has("subnetRef");
+    if (forms != 1)
+      fail(file_, m.mark(),
+           "remote must have exactly one of 'address', 'securityGroupRef', 'subnetRef'");
+    Remote r;
+    if (m.has("address")) {
+      MapReader a(file_, m.get("address"), "address", {"IPAddressOrCIDR"});
+      r.kind = Remote::Kind::kAddress;
+      r.cidr = cidr(a.require("IPAddressOrCIDR"), "IPAddressOrCIDR");
+    } else {
+      bool subnet = m.has("subnetRef");
+      std::string_view key = subnet ? "subnetRef" : "securityGroupRef";
+      MapReader ref(file_, m.get(key), key, {"name"});
+      YAML::Node nn = ref.require("name");
+      r.kind = subnet ? Remote::Kind::kSubnet : Remote::Kind::kGroup;
+      r.name = scalar(file_, nn, "name");
+      pending_.push_back({r.name, nn.Mark(), subnet});
+    }
+    return r;
+  }
+
+  void read_vms(const YAML::Node& list, policy::Policy& p) {
+    expect_sequence(file_, list, "vms");
+    if (!list.IsSequence()) return;
+    std::set<std::string> vm_names;
+    std::map<core::Ipv4, std::string> owner_of_ip;
+    std::map<std::pair<std::string, core::Mac>, std::string> owner_of_mac;
+    for (const auto& item : list) {
+      MapReader m(file_, item, "vm", {"name", "port", "mac", "ips", "securityGroups"});
+      policy::Vm vm;
+      YAML::Node n = m.require("name");
+      vm.name = name(n, "VM name");
+      if (!vm_names.insert(vm.name).second)
+        fail(file_, n.Mark(), "duplicate VM name '" + vm.name + "'");
+      if (m.has("port")) vm.port = name(m.get("port"), "port name");
+      if (m.has("mac")) {
+        YAML::Node mn = m.get("mac");
+        std::string s = scalar(file_, mn, "mac");
+        auto mac = core::parse_mac(s);
+        if (!mac) fail(file_, mn.Mark(), "invalid MAC '" + s + "': expected xx:xx:xx:xx:xx:xx");
+        if (mac->is_multicast() || mac->is_zero())
+          fail(file_, mn.Mark(), "MAC '" + s + "' is not a unicast address");
+        vm.mac = *mac;
+        if (vm.port) {
+          auto [it, fresh] = owner_of_mac.emplace(std::make_pair(*vm.port, *mac), vm.name);
+          if (!fresh)
+            fail(file_, mn.Mark(), "duplicate MAC '" + s + "' on port '" + *vm.port +
+                                       "' (also VM '" + it->second + "')");
+        }
+      }
+      if (vm.port && !vm.mac) fail(file_, m.key_mark("port"), "local VM '" + vm.name + "' has no 'mac'");
+      YAML::Node ips = m.require("ips");
+      expect_sequence(file_, ips, "ips");
+      if (!ips.IsSequence() || ips.size() == 0)
+        fail(file_, ips.Mark(), "VM '" + vm.name + "' needs at least one address in 'ips'");
+      for (const auto& ipn : ips) {
+        std::string s = scalar(file_, ipn, "ip");
+        auto ip = core::parse_ipv4(s);
+        if (!ip) fail(file_, ipn.Mark(), "invalid IPv4 address '" + s + "'");
+        auto [it, fresh] = owner_of_ip.emplace(*ip, vm.name);
+        if (!fresh)
+          fail(file_, ipn.Mark(), "duplicate VM address " + s + " (also VM '" + it->second + "')");
+        vm.ips.push_back(*ip);
+      }
+      YAML::Node groups = m.get("securityGroups");
+      expect_sequence(file_, groups, "securityGroups");
+      if (groups.IsSequence()) {
+        for (const auto& gn : groups) {
+          std::string g = scalar(file_, gn, "security group name");
+          if (std::find(vm.groups.begin(), vm.groups.end(), g) != vm.groups.end())
+            fail(file_, gn.Mark(), "security group '" + g + "' listed twice");
+          pending_.push_back({g, gn.Mark(), false});
+          vm.groups.push_back(std::move(g));
+        }
+      }
+      p.vms.push_back(std::move(vm));
+    }
+  }
+
+  void check_refs(const policy::Policy&) {
+    for (const auto& ref : pending_) {
+      if (ref.subnet) {
+        if (!subnet_names_.count(ref.name))
+          fail(file_, ref.mark, "unknown subnet '" + ref.name + "'");
+      } else if (!group_names_.count(ref.name) && !policy::is_builtin_group_name(ref.name)) {
+        fail(file_, ref.mark, "unknown security group '" + ref.name + "'");
+      }
+    }
+  }
+
+  std::string file_;
+  std::set<std::string> subnet_names_;
+  std::set<std::string> group_names_;
+  std::vector<PendingRef> pending_;
+};
+
+}  // namespace
+
+core::Expected<policy::Policy> load_policy_text(std::string_view text, std::string_view display_name) {
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    return Loader(display_name).load(root);
+  } catch (const LoadError& e) {
+    return core::make_error(e.what());
+  } catch (const YAML::Exception& e) {
+    return core::make_error(located(display_name, e.mark, e.msg));
+  } catch (const std::exception& e) {
+    return core::make_error(std::string(display_name) + ":1:1: " + e.what());
+  }
+}
+
+core::Expected<policy::Policy> load_policy_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return core::make_error(path + ":1:1: cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return core::make_error(path + ":1:1: cannot read file");
+  return load_policy_text(ss.str(), path);
+}
+
+core::Status check_vm_ports(const policy::Policy& policy, const std::vector<std::string>& port_names) {
+  for (const auto& vm : policy.vms) {
+    if (!vm.port) continue;
+    if (std::find(port_names.begin(), port_names.end(), *vm.port) == port_names.end())
+      return core::make_error("VM '" + vm.name + "': unknown port '" + *vm.port + "'");
+  }
+  return {};
+}
+
+}  // namespace sgfw::config

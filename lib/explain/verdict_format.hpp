@@ -1,0 +1,17 @@
+// Renders a policy::Verdict the way interfaces.md specifies for `explain`: one JSON
+// object ({"verdict", ["reason"], "checks"}) or a short human-readable block.
+// Pure; thread-safe.
+#pragma once
+
+#include <string>
+
+#include "policy/verdict.hpp"
+
+namespace sgfw::explain {
+
+[[nodiscard]] std::string to_json(const policy::Verdict& v);
+[[nodiscard]] std::string to_text(const policy::Verdict& v);
+// {"error": "..."} for a batch line that could not be read.
+[[nodiscard]] std::string error_json(const std::string& message);
+
+}  // namespace sgfw::explain

@@ -1,0 +1,22 @@
+// The first-packet tuple judged by semantics.md §3. Thread-safety: plain value.
+#pragma once
+
+#include <cstdint>
+
+#include "core/ipv4.hpp"
+
+namespace sgfw::policy {
+
+struct PacketTuple {
+  uint8_t proto = 0;          // IP protocol number
+  core::Ipv4 src;
+  core::Ipv4 dst;
+  uint16_t sport = 0;         // TCP/UDP only, else 0
+  uint16_t dport = 0;         // TCP/UDP only, else 0
+  uint8_t icmp_type = 8;      // ICMP only
+  uint8_t icmp_code = 0;      // ICMP only
+};
+
+[[nodiscard]] inline bool has_ports(uint8_t proto) { return proto == 6 || proto == 17; }
+
+}  // namespace sgfw::policy
