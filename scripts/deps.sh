@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs (with apt-get) the Debian packages sgfw needs to build, test and demo.
+# Idempotent: does nothing when everything is present. Needs root to install.
+set -euo pipefail
+
+SGFW_PACKAGES=(
+  # build
+  meson ninja-build pkg-config g++
+  libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev
+  # tests and demo: namespaces, traffic, crafted packets
+  iproute2 iputils-ping ethtool python3 python3-scapy netcat-openbsd procps
+)
+
+missing=()
+for p in "${SGFW_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "deps: need root to install packages (run as root or install them by hand)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,150 @@
+// Differential test: random policies and packets, the compiled rte_acl path (single
+// packets through PolicyTables::judge and bursts of random size straight through the
+// contexts) against the reference matcher, for every classify method this CPU
+// supports. Zero mismatches is the only pass.
+#define BOOST_TEST_MODULE acl_differential
+#include <boost/test/unit_test.hpp>
+
+#include <rte_byteorder.h>
+
+#include <random>
+#include <sstream>
+
+#include "acl/policy_tables.hpp"
+#include "compiler/compiler.hpp"
+#include "eal_fixture.hpp"
+#include "policy/reference_matcher.hpp"
+#include "random_policy.hpp"
+
+BOOST_TEST_GLOBAL_FIXTURE(EalFixture);
+
+using namespace sgfw;
+
+namespace {
+
+constexpr int kPolicies = 200;
+constexpr int kPacketsPerPolicy = 2500;
+
+std::string describe(const policy::PacketTuple& t) {
+  std::ostringstream s;
+  s << int(t.proto) << " " << core::to_string(t.src) << ":" << t.sport << " -> "
+    << core::to_string(t.dst) << ":" << t.dport;
+  return s.str();
+}
+
+std::string describe(const policy::Verdict& v) {
+  std::ostringstream s;
+  s << (v.allow ? "allow" : "deny/" + v.reason);
+  for (const auto& c : v.checks)
+    s << " [" << c.vm << " " << policy::to_string(c.direction) << " " << (c.allow ? c.rule : "deny") << "]";
+  return s.str();
+}
+
+// The deciding rule id + 1 (or 0) per check of every packet, computed through bursts
+// of random size (1..64) per context, as the data plane groups them.
+struct CheckJob {
+  size_t packet;
+  uint32_t image;
+  acl::AclKey key;
+  uint32_t result = 0;
+};
+
+std::vector<CheckJob> burst_results(const acl::PolicyTables& t,
+                                    const std::vector<policy::PacketTuple>& pkts,
+                                    std::mt19937_64& rng) {
+  std::vector<CheckJob> jobs;
+  for (size_t i = 0; i < pkts.size(); ++i) {
+    const auto& p = pkts[i];
+    auto src = t.addresses().lookup(rte_cpu_to_be_32(p.src.value));
+    auto dst = t.addresses().lookup(rte_cpu_to_be_32(p.dst.value));
+    if (src.local_vm != acl::kNoVm)
+      jobs.push_back({i, t.compiled().vms[src.local_vm].egress_image, acl::make_key(p, p.dst, dst.klass)});
+    if (dst.local_vm != acl::kNoVm)
+      jobs.push_back({i, t.compiled().vms[dst.local_vm].ingress_image, acl::make_key(p, p.src, src.klass)});
+  }
+  // Group by image, then classify each group in random-size bursts.
+  std::vector<size_t> order(jobs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return jobs[a].image < jobs[b].image; });
+  size_t i = 0;
+  while (i < order.size()) {
+    uint32_t image = jobs[order[i]].image;
+    size_t n = std::min<size_t>(1 + rng() % 64, order.size() - i);
+    size_t k = 0;
+    const uint8_t* data[64];
+    uint32_t results[64];
+    while (k < n && jobs[order[i + k]].image == image) {
+      data[k] = reinterpret_cast<const uint8_t*>(&jobs[order[i + k]].key);
+      ++k;
+    }
+    if (const auto* ctx = t.context(image)) {
+      BOOST_REQUIRE_EQUAL(ctx->classify(data, results, static_cast<uint32_t>(k)), 0);
+    } else {
+      for (size_t j = 0; j < k; ++j) results[j] = acl::kNoMatch;
+    }
+    for (size_t j = 0; j < k; ++j) jobs[order[i + j]].result = results[j];
+    i += k;
+  }
+  return jobs;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(compiled_acl_agrees_with_reference_matcher) {
+  std::mt19937_64 rng(20261126);
+  std::vector<std::pair<acl::ClassifyAlg, const char*>> methods;
+  size_t mismatches = 0, packets = 0, allowed = 0, checks_with_rule = 0;
+  bool methods_known = false;
+
+  for (int n = 0; n < kPolicies; ++n) {
+    policy::Policy pol = testing::random_policy(rng);
+    auto tables = acl::PolicyTables::build(compiler::compile(pol), {});
+    BOOST_REQUIRE_MESSAGE(tables, (tables ? "" : tables.error().message));
+    if (!methods_known) {
+      for (size_t a = 0; a < acl::kAlgorithmCount; ++a) {
+        if (tables->set_algorithm(acl::kAlgorithms[a].alg) == 0)
+          methods.emplace_back(acl::kAlgorithms[a].alg, acl::kAlgorithms[a].name);
+      }
+      methods_known = true;
+      std::string names;
+      for (auto& m : methods) names += std::string(" ") + m.second;
+      BOOST_TEST_MESSAGE("classify methods supported here:" << names);
+      BOOST_REQUIRE(!methods.empty());
+    }
+    std::vector<policy::PacketTuple> pkts;
+    std::vector<policy::Verdict> expected;
+    for (int k = 0; k < kPacketsPerPolicy; ++k) {
+      pkts.push_back(testing::random_packet(rng, pol));
+      expected.push_back(policy::reference_verdict(pol, pkts.back()));
+      allowed += expected.back().allow;
+      for (const auto& c : expected.back().checks) checks_with_rule += c.allow;
+    }
+    packets += pkts.size();
+    for (auto [alg, name] : methods) {
+      BOOST_REQUIRE_EQUAL(tables->set_algorithm(alg), 0);
+      for (size_t k = 0; k < pkts.size(); ++k) {
+        policy::Verdict got = tables->judge(pkts[k]);
+        if (got != expected[k] && ++mismatches <= 10)
+          BOOST_ERROR(name << " policy " << n << " packet " << describe(pkts[k]) << ": got "
+                           << describe(got) << ", reference " << describe(expected[k]));
+      }
+      // Bursts: each check's rule must equal the single-packet answer.
+      auto jobs = burst_results(*tables, pkts, rng);
+      std::vector<size_t> next(pkts.size(), 0);
+      for (const auto& j : jobs) {
+        const auto& c = expected[j.packet].checks.at(next[j.packet]++);
+        std::string got = j.result == acl::kNoMatch ? "" : tables->compiled().rules[j.result - 1].label();
+        if (got != c.rule && ++mismatches <= 10)
+          BOOST_ERROR(name << " burst, policy " << n << " packet " << describe(pkts[j.packet])
+                           << ": got '" << got << "', reference '" << c.rule << "'");
+      }
+    }
+  }
+  BOOST_TEST_MESSAGE(packets << " packets x " << methods.size() << " methods, " << allowed
+                             << " allowed, " << checks_with_rule << " checks decided by a rule");
+  BOOST_TEST(packets >= 500000u);
+  // The generator must exercise both outcomes, or agreement means little.
+  BOOST_TEST(allowed > packets / 20);
+  BOOST_TEST(allowed < packets - packets / 20);
+  BOOST_TEST(mismatches == 0u);
+}
