@@ -1,0 +1,51 @@
+// Synthetic policies for benchmarks: a deterministic function of GeneratorOptions (same
+// options and seed, same policy, on every platform) that config::load_policy_file
+// accepts. Control path; pure and thread-safe. Never throws except std::bad_alloc.
+//
+// Shape (docs/performance.md):
+//  - VMs get one address each from 10.0.0.0/8, spread over `subnets` subnets; the first
+//    `local_vms` VMs are local, on ports `port-NN` (round robin over `ports`), each with
+//    a MAC unique in the whole policy.
+//  - A role is one set of `groups_per_vm` groups (a tier); VM i has role i % roles, so
+//    every role has members and local VMs cover min(local_vms, roles) roles. Roles draw
+//    groups from a shuffled deck, so groups are used about evenly; sets are distinct.
+//  - Each group has `rules_per_group` rules. Exactly round(group_ref_share * rules) of
+//    all rules have a securityGroupRef remote (to a group some role uses); the others an
+//    address CIDR or a subnetRef. Protocols TCP/UDP (port, portRange or none), ICMP, All.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/expected.hpp"
+#include "policy/model.hpp"
+
+namespace sgfw::bench {
+
+struct GeneratorOptions {
+  uint32_t vms = 10000;
+  uint32_t local_vms = 1000;
+  uint32_t groups = 1000;
+  uint32_t rules_per_group = 60;
+  uint32_t groups_per_vm = 5;
+  uint32_t roles = 200;
+  double group_ref_share = 0.2;
+  uint64_t seed = 1;
+  uint32_t ports = 32;
+  uint32_t subnets = 16;
+};
+
+// Checks the options can be satisfied (e.g. roles <= vms, enough distinct group sets,
+// enough addresses). Error: a message naming the flag.
+[[nodiscard]] core::Status validate(const GeneratorOptions& options);
+
+// The policy as a value (not finalized: no built-in groups, in generation order).
+[[nodiscard]] core::Expected<policy::Policy> generate_policy(const GeneratorOptions& options);
+
+// The policy as YAML text, headed by a comment naming the options.
+[[nodiscard]] core::Expected<std::string> generate_policy_yaml(const GeneratorOptions& options);
+
+// "--vms 10000 --local-vms 1000 ...": the flags that reproduce `options`.
+[[nodiscard]] std::string describe(const GeneratorOptions& options);
+
+}  // namespace sgfw::bench
