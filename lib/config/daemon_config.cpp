@@ -1,0 +1,117 @@
+#include "config/daemon_config.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/yaml_reader.hpp"
+#include "policy/model.hpp"
+
+namespace sgfw::config {
+
+std::vector<std::string> DaemonConfig::port_names() const {
+  std::vector<std::string> names;
+  for (const auto& p : ports) names.push_back(p.name);
+  return names;
+}
+
+uint32_t DaemonConfig::uplink_index() const {
+  for (uint32_t i = 0; i < ports.size(); ++i)
+    if (ports[i].uplink) return i;
+  return 0;
+}
+
+namespace {
+
+uint32_t u32(std::string_view file, const YAML::Node& n, std::string_view what, long long lo, long long hi) {
+  long long v = integer(file, n, what);
+  if (v < lo || v > hi)
+    fail(file, n.Mark(), std::string(what) + " " + n.Scalar() + " out of range " + std::to_string(lo) +
+                             ".." + std::to_string(hi));
+  return static_cast<uint32_t>(v);
+}
+
+DaemonConfig parse(const YAML::Node& root, const std::string& file) {
+  DaemonConfig c;
+  c.file = file;
+  MapReader top(file, root, "daemon config",
+                {"eal", "ports", "workers", "policy", "control_socket", "control_group", "flows"});
+  if (top.has("eal")) {
+    YAML::Node e = top.get("eal");
+    expect_sequence(file, e, "eal");
+    for (const auto& a : e) c.eal.push_back(scalar(file, a, "EAL argument"));
+  }
+  YAML::Node ports = top.require("ports");
+  expect_sequence(file, ports, "ports");
+  std::set<std::string> names;
+  int uplinks = 0;
+  for (const auto& pn : ports) {
+    MapReader m(file, pn, "port", {"name", "device", "uplink"});
+    PortConfig p;
+    YAML::Node n = m.require("name");
+    p.name = scalar(file, n, "port name");
+    if (!policy::is_valid_name(p.name)) fail(file, n.Mark(), "invalid port name '" + p.name + "'");
+    if (!names.insert(p.name).second) fail(file, n.Mark(), "duplicate port name '" + p.name + "'");
+    YAML::Node d = m.require("device");
+    p.device = scalar(file, d, "device");
+    if (p.device.empty()) fail(file, d.Mark(), "empty device");
+    if (m.has("uplink")) p.uplink = boolean(file, m.get("uplink"), "uplink");
+    if (p.uplink && ++uplinks > 1) fail(file, m.key_mark("uplink"), "more than one uplink port");
+    c.ports.push_back(std::move(p));
+  }
+  if (c.ports.size() > kMaxPorts)
+    fail(file, ports.Mark(), "too many ports (" + std::to_string(c.ports.size()) + "): at most " +
+                                 std::to_string(kMaxPorts) + "; let VMs share ports");
+  if (uplinks != 1) fail(file, ports.Mark(), "exactly one port must have 'uplink: true'");
+  if (top.has("workers")) c.workers = u32(file, top.get("workers"), "workers", 1, kMaxWorkers);
+  YAML::Node pol = top.require("policy");
+  c.policy = scalar(file, pol, "policy");
+  std::filesystem::path pp(c.policy);
+  if (pp.is_relative()) c.policy = (std::filesystem::path(file).parent_path() / pp).lexically_normal().string();
+  if (top.has("control_socket")) c.control_socket = scalar(file, top.get("control_socket"), "control_socket");
+  if (top.has("control_group")) c.control_group = scalar(file, top.get("control_group"), "control_group");
+  if (top.has("flows")) {
+    MapReader f(file, top.get("flows"), "flows",
+                {"capacity", "per_vm_limit", "keep_established", "tcp_loose", "timeouts"});
+    if (f.has("capacity")) c.flows.capacity = u32(file, f.get("capacity"), "capacity", 1, 1LL << 28);
+    if (f.has("per_vm_limit")) c.flows.per_vm_limit = u32(file, f.get("per_vm_limit"), "per_vm_limit", 1, 1LL << 28);
+    if (f.has("keep_established")) c.flows.keep_established = boolean(file, f.get("keep_established"), "keep_established");
+    if (f.has("tcp_loose")) c.flows.tcp_loose = boolean(file, f.get("tcp_loose"), "tcp_loose");
+    if (f.has("timeouts")) {
+      MapReader t(file, f.get("timeouts"), "timeouts",
+                  {"tcp_syn", "tcp_established", "tcp_closing", "udp", "udp_stream", "icmp", "other"});
+      auto& to = c.flows.timeouts;
+      const std::pair<const char*, uint32_t*> fields[] = {
+          {"tcp_syn", &to.tcp_syn}, {"tcp_established", &to.tcp_established}, {"tcp_closing", &to.tcp_closing},
+          {"udp", &to.udp}, {"udp_stream", &to.udp_stream}, {"icmp", &to.icmp}, {"other", &to.other}};
+      for (auto [key, dst] : fields)
+        if (t.has(key)) *dst = u32(file, t.get(key), key, 1, 100000000);
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+core::Expected<DaemonConfig> load_daemon_config_text(std::string_view text, const std::string& display_name) {
+  try {
+    return parse(YAML::Load(std::string(text)), display_name);
+  } catch (const LoadError& e) {
+    return core::make_error(e.what());
+  } catch (const YAML::Exception& e) {
+    return core::make_error(located(display_name, e.mark, e.msg));
+  } catch (const std::exception& e) {
+    return core::make_error(display_name + ":1:1: " + e.what());
+  }
+}
+
+core::Expected<DaemonConfig> load_daemon_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return core::make_error(path + ":1:1: cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return load_daemon_config_text(ss.str(), path);
+}
+
+}  // namespace sgfw::config

@@ -1,0 +1,59 @@
+// The daemon configuration (interfaces.md, "Daemon configuration"). Loaded with the
+// same strictness as policies: unknown/duplicate keys and bad values are errors with
+// "file:line:col: message". Control path; never throws.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/expected.hpp"
+
+namespace sgfw::config {
+
+struct PortConfig {
+  std::string name;    // referenced by vms[].port
+  std::string device;  // DPDK devargs: vdev spec ("net_af_packet0,iface=x") or PCI address
+  bool uplink = false;
+};
+
+struct FlowTimeouts {  // seconds (semantics.md §4)
+  uint32_t tcp_syn = 30;
+  uint32_t tcp_established = 432000;
+  uint32_t tcp_closing = 120;
+  uint32_t udp = 30;
+  uint32_t udp_stream = 180;
+  uint32_t icmp = 30;
+  uint32_t other = 600;
+};
+
+struct FlowConfig {
+  uint32_t capacity = 1048576;
+  uint32_t per_vm_limit = 65536;
+  bool keep_established = false;
+  bool tcp_loose = false;
+  FlowTimeouts timeouts;
+};
+
+inline constexpr uint32_t kMaxPorts = 32;    // Debian's DPDK: RTE_MAX_ETHPORTS
+inline constexpr uint32_t kMaxWorkers = 16;
+
+struct DaemonConfig {
+  std::string file;                 // where it was loaded from
+  std::vector<std::string> eal;     // extra EAL arguments
+  std::vector<PortConfig> ports;    // exactly one uplink
+  uint32_t workers = 1;
+  std::string policy;               // resolved: relative paths are relative to the config file
+  std::string control_socket = "/run/sgfw/sgfwd.sock";
+  std::string control_group = "sgfw";
+  FlowConfig flows;
+
+  [[nodiscard]] std::vector<std::string> port_names() const;
+  [[nodiscard]] uint32_t uplink_index() const;  // index into ports
+};
+
+[[nodiscard]] core::Expected<DaemonConfig> load_daemon_config_file(const std::string& path);
+[[nodiscard]] core::Expected<DaemonConfig> load_daemon_config_text(std::string_view text,
+                                                                   const std::string& display_name);
+
+}  // namespace sgfw::config

@@ -1,0 +1,211 @@
+#include "daemon/daemon.hpp"
+
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "config/daemon_config.hpp"
+#include "config/policy_loader.hpp"
+#include "daemon/stats_report.hpp"
+#include "dataplane/ports.hpp"
+#include "dataplane/worker.hpp"
+#include "eal/eal_session.hpp"
+#include "runtime/snapshot.hpp"
+
+namespace sgfw::daemon {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_dump{false};
+
+extern "C" void on_signal(int sig) {
+  if (sig == SIGUSR1) g_dump.store(true);
+  else g_stop.store(true);
+}
+
+bool has_lcore_arg(const std::vector<std::string>& eal) {
+  for (const auto& a : eal)
+    if (a == "-l" || a == "-c" || a.rfind("--lcores", 0) == 0 || a.rfind("-l", 0) == 0) return true;
+  return false;
+}
+
+// Main lcore + one lcore per worker, floating over the CPUs this process may use
+// (on a 2-core machine with 2 workers the three threads share two CPUs).
+std::string default_lcores(unsigned workers) {
+  cpu_set_t set;
+  std::string cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
+  }
+  if (cpus.empty()) cpus = "0";
+  return "--lcores=(0-" + std::to_string(workers) + ")@(" + cpus + ")";
+}
+
+runtime::PortLayout layout_of(const config::DaemonConfig& cfg) {
+  runtime::PortLayout l;
+  l.names = cfg.port_names();
+  l.uplink = static_cast<uint16_t>(cfg.uplink_index());
+  return l;
+}
+
+void print_summary(const config::DaemonConfig& cfg, const runtime::Snapshot& s) {
+  const auto& p = s.policy();
+  size_t rules = 0, local = 0;
+  for (const auto& g : p.groups) rules += g.rules.size();
+  for (const auto& vm : p.vms) local += vm.is_local();
+  const auto& c = s.tables().compiled();
+  std::cout << cfg.file << ": ok\n"
+            << "  ports: " << cfg.ports.size() << ", workers: " << cfg.workers << "\n"
+            << "  policy " << cfg.policy << ": " << p.vms.size() << " VMs (" << local << " local), "
+            << p.groups.size() << " security groups, " << rules << " rules\n"
+            << "  compiled: " << c.images.size() << " rte_acl contexts, " << c.acl_rule_count()
+            << " ACL rules, " << (c.class_groups.size() - 1) << " address classes, "
+            << s.tables().dpdk_bytes() / 1024 << " KiB of DPDK memory\n";
+}
+
+}  // namespace
+
+int run(const Options& opt) {
+  auto cfg = config::load_daemon_config_file(opt.config_file);
+  if (!cfg) {
+    std::cerr << cfg.error().message << "\n";
+    return 1;
+  }
+  auto pol = config::load_policy_file(cfg->policy);
+  if (!pol) {
+    std::cerr << pol.error().message << "\n";
+    return 1;
+  }
+  auto ports_ok = config::check_vm_ports(*pol, cfg->port_names());
+  if (!ports_ok) {
+    std::cerr << cfg->policy << ": " << ports_ok.error().message << "\n";
+    return 1;
+  }
+
+  if (opt.check_only) {
+    auto eal = eal::EalSession::init(eal::offline_args("sgfwd-check", 2048));
+    if (!eal) {
+      std::cerr << "sgfwd: " << eal.error().message << "\n";
+      return 1;
+    }
+    auto snap = runtime::Snapshot::build(*pol, layout_of(*cfg), 1, 1, {});
+    if (!snap) {
+      std::cerr << cfg->policy << ": " << snap.error().message << "\n";
+      return 1;
+    }
+    print_summary(*cfg, **snap);
+    return 0;
+  }
+
+  std::vector<std::string> eal_args = cfg->eal;
+  if (!has_lcore_arg(eal_args)) eal_args.push_back(default_lcores(cfg->workers));
+  auto eal = eal::EalSession::init(eal_args);
+  if (!eal) {
+    std::cerr << "sgfwd: " << eal.error().message << "\n";
+    return 1;
+  }
+  if (rte_lcore_count() < cfg->workers + 1) {
+    std::cerr << "sgfwd: " << cfg->workers << " workers need " << cfg->workers + 1
+              << " lcores, the EAL has " << rte_lcore_count() << "\n";
+    return 1;
+  }
+
+  // Fail closed: the policy is compiled and published before any port starts.
+  auto snap = runtime::Snapshot::build(*pol, layout_of(*cfg), 1, cfg->workers, {});
+  if (!snap) {
+    std::cerr << cfg->policy << ": " << snap.error().message << "\n";
+    return 1;
+  }
+  std::unique_ptr<runtime::Snapshot> current_owner = std::move(*snap);
+  std::atomic<runtime::Snapshot*> current{current_owner.get()};
+
+  auto pool = dataplane::create_mbuf_pool(cfg->ports.size(), cfg->workers);
+  if (!pool) {
+    std::cerr << "sgfwd: " << pool.error().message << "\n";
+    return 1;
+  }
+  auto ports = dataplane::setup_ports(*cfg, *pool);
+  if (!ports) {
+    std::cerr << "sgfwd: " << ports.error().message << "\n";
+    return 1;
+  }
+
+  const unsigned nw = cfg->workers;
+  std::vector<std::vector<runtime::PortCounters>> port_counters(nw, std::vector<runtime::PortCounters>(ports->size()));
+  std::vector<dataplane::WorkerStats> wstats(nw);
+  std::vector<dataplane::WorkerSetup> setups(nw);
+  dataplane::TxTarget tx;
+  tx.nports = static_cast<uint16_t>(ports->size());
+  for (size_t p = 0; p < ports->size(); ++p) tx.dpdk_port[p] = (*ports)[p].dpdk_port;
+  for (unsigned w = 0; w < nw; ++w) {
+    setups[w].index = w;
+    setups[w].tx = tx;
+    setups[w].tx.txq = static_cast<uint16_t>(w);
+    setups[w].port_counters = port_counters[w].data();
+    setups[w].stats = &wstats[w];
+    setups[w].current = &current;
+    setups[w].stop = &g_stop;
+  }
+  // Spread (port, rx queue) pairs over the workers.
+  unsigned next = 0;
+  for (size_t p = 0; p < ports->size(); ++p)
+    for (uint16_t q = 0; q < (*ports)[p].rx_queues; ++q) setups[next++ % nw].rx.emplace_back(static_cast<uint16_t>(p), q);
+
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGUSR1, &sa, nullptr);
+
+  auto started = dataplane::start_ports(*ports);
+  if (!started) {
+    std::cerr << "sgfwd: " << started.error().message << "\n";
+    dataplane::stop_ports(*ports);
+    return 1;
+  }
+  unsigned w = 0;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) {
+    if (w == nw) break;
+    int rc = rte_eal_remote_launch(dataplane::worker_main, &setups[w], lcore);
+    if (rc != 0) {
+      std::cerr << "sgfwd: cannot launch worker " << w << " on lcore " << lcore << "\n";
+      g_stop.store(true);
+      break;
+    }
+    ++w;
+  }
+  std::cout << "sgfwd: running, generation " << current.load()->generation() << ", " << ports->size()
+            << " ports, " << nw << " workers" << std::endl;
+
+  StatsInputs si{&*ports, &port_counters, &wstats, nullptr};
+  while (!g_stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (g_dump.exchange(false)) {
+      si.snapshot = current.load();
+      auto s = stats_json(si);
+      std::cout << "stats: " << s.dump() << "\n" << stats_text(s) << std::flush;
+    }
+  }
+  rte_eal_mp_wait_lcore();
+  dataplane::stop_ports(*ports);
+  si.snapshot = current.load();
+  auto s = stats_json(si);
+  std::cout << "stats: " << s.dump() << "\n" << stats_text(s) << "sgfwd: stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace sgfw::daemon

@@ -1,0 +1,33 @@
+#include "dataplane/worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+namespace sgfw::dataplane {
+
+int worker_main(void* arg) {
+  auto* w = static_cast<WorkerSetup*>(arg);
+  Pipeline pipeline(w->index, w->tx, w->port_counters);
+  rte_mbuf* pkts[kBurst];
+  while (!w->stop->load(std::memory_order_relaxed)) {
+    uint64_t start = rte_rdtsc();
+    uint64_t got = 0;
+    runtime::Snapshot* snap = w->current->load(std::memory_order_acquire);
+    for (auto [port, queue] : w->rx) {
+      uint16_t n = rte_eth_rx_burst(w->tx.dpdk_port[port], queue, pkts, kBurst);
+      if (n == 0) continue;
+      got += n;
+      pipeline.process(*snap, port, pkts, n);
+    }
+    pipeline.flush();
+    runtime::bump(w->stats->loops);
+    if (got) {
+      runtime::bump(w->stats->packets, got);
+      runtime::bump(w->stats->busy_cycles, rte_rdtsc() - start);
+    }
+  }
+  pipeline.flush();
+  return 0;
+}
+
+}  // namespace sgfw::dataplane

@@ -1,0 +1,35 @@
+// The poll-mode loop of one worker lcore: for each (port, rx queue) it owns, rx burst
+// -> Pipeline::process -> tx flush, reading the current snapshot once per burst.
+// Thread-safety: one Worker per lcore; `current` and `stop` are shared atomics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "dataplane/pipeline.hpp"
+#include "runtime/snapshot.hpp"
+
+namespace sgfw::dataplane {
+
+struct alignas(64) WorkerStats {
+  uint64_t packets = 0;      // received
+  uint64_t busy_cycles = 0;  // TSC cycles of loop iterations that received packets
+  uint64_t loops = 0;
+};
+
+struct WorkerSetup {
+  unsigned index = 0;
+  std::vector<std::pair<uint16_t, uint16_t>> rx;  // (sgfw port, rx queue)
+  TxTarget tx;
+  runtime::PortCounters* port_counters = nullptr;  // [nports] for this worker
+  WorkerStats* stats = nullptr;
+  std::atomic<runtime::Snapshot*>* current = nullptr;
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// rte_eal_remote_launch entry point; arg is a WorkerSetup*.
+int worker_main(void* arg);
+
+}  // namespace sgfw::dataplane

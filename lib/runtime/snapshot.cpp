@@ -1,0 +1,74 @@
+#include "runtime/snapshot.hpp"
+
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "compiler/compiler.hpp"
+
+namespace sgfw::runtime {
+
+namespace {
+std::atomic<uint64_t> g_mac_tables{0};
+}
+
+Snapshot::~Snapshot() {
+  if (mac_table_) rte_hash_free(mac_table_);
+}
+
+core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(const policy::Policy& policy,
+                                                          const PortLayout& ports, uint64_t generation,
+                                                          unsigned workers,
+                                                          const acl::BuildOptions& options) {
+  for (const auto& vm : policy.vms) {
+    if (!vm.port) continue;
+    auto it = std::find(ports.names.begin(), ports.names.end(), *vm.port);
+    if (it == ports.names.end())
+      return core::make_error("VM '" + vm.name + "': unknown port '" + *vm.port + "'");
+    if (static_cast<uint16_t>(it - ports.names.begin()) == ports.uplink)
+      return core::make_error("VM '" + vm.name + "': port '" + *vm.port + "' is the uplink");
+  }
+  auto tables = acl::PolicyTables::build(compiler::compile(policy), options);
+  if (!tables) return core::make_error(tables.error().message);
+
+  std::unique_ptr<Snapshot> s(new Snapshot());
+  s->generation_ = generation;
+  s->policy_ = policy;
+  s->tables_ = std::move(*tables);
+  s->ports_ = ports;
+  const auto& vms = s->tables_.compiled().vms;
+
+  std::string name = "sgmac" + std::to_string(g_mac_tables.fetch_add(1));
+  rte_hash_parameters params{};
+  params.name = name.c_str();
+  params.entries = std::max<uint32_t>(64, static_cast<uint32_t>(vms.size() * 4));
+  params.key_len = sizeof(uint64_t);
+  params.hash_func = rte_hash_crc;
+  params.socket_id = SOCKET_ID_ANY;
+  s->mac_table_ = rte_hash_create(&params);
+  if (!s->mac_table_) return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
+
+  for (uint32_t i = 0; i < vms.size(); ++i) {
+    auto it = std::find(ports.names.begin(), ports.names.end(), vms[i].port);
+    uint16_t port = static_cast<uint16_t>(it - ports.names.begin());
+    uint64_t mac = vms[i].mac.as_u64();
+    s->vm_port_.push_back(port);
+    s->vm_mac_.push_back(mac);
+    void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(i));
+    uint64_t k = key(port, mac);
+    int rc = rte_hash_add_key_data(s->mac_table_, &k, data);
+    if (rc != 0) return core::make_error(std::string("rte_hash_add_key_data: ") + rte_strerror(-rc));
+    uint64_t any = key(kNoPort, mac);
+    if (rte_hash_lookup(s->mac_table_, &any) < 0) {
+      rc = rte_hash_add_key_data(s->mac_table_, &any, data);
+      if (rc != 0) return core::make_error(std::string("rte_hash_add_key_data: ") + rte_strerror(-rc));
+    }
+  }
+  for (unsigned w = 0; w < workers; ++w)
+    s->counters_.push_back(std::make_unique<PolicyCounters>(vms.size(), s->tables_.compiled().rules.size()));
+  return s;
+}
+
+}  // namespace sgfw::runtime

@@ -1,0 +1,76 @@
+// An immutable policy snapshot as the workers see it: compiled rte_acl contexts, the
+// address table, the port/MAC -> VM map, and the generation's counters. Built whole on
+// the control path; published with one atomic pointer store; never modified after
+// publication except for the per-worker counter blocks (each written by one worker).
+#pragma once
+
+#include <rte_hash.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "acl/policy_tables.hpp"
+#include "core/expected.hpp"
+#include "policy/model.hpp"
+#include "runtime/counters.hpp"
+
+namespace sgfw::runtime {
+
+inline constexpr uint16_t kNoPort = 0xffff;
+
+struct PortLayout {
+  std::vector<std::string> names;  // index = sgfw port index (also its DPDK port order)
+  uint16_t uplink = 0;
+};
+
+class Snapshot {
+ public:
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+  ~Snapshot();
+
+  // Compiles `policy` for `ports` (every local VM's port must exist and must not be the
+  // uplink) with `workers` counter blocks. Errors: bad ports, rte_acl/rte_hash errors.
+  [[nodiscard]] static core::Expected<std::unique_ptr<Snapshot>> build(
+      const policy::Policy& policy, const PortLayout& ports, uint64_t generation,
+      unsigned workers, const acl::BuildOptions& options);
+
+  uint64_t generation() const { return generation_; }
+  const acl::PolicyTables& tables() const { return tables_; }
+  const policy::Policy& policy() const { return policy_; }
+
+  // Data path: the local VM with `mac` (u64, see core::Mac::as_u64) on `port`, or kNoVm.
+  [[nodiscard]] uint32_t vm_on_port(uint16_t port, uint64_t mac) const { return lookup(key(port, mac)); }
+  // Data path: a local VM with `mac` on any port (the first by name), or kNoVm.
+  [[nodiscard]] uint32_t vm_with_mac(uint64_t mac) const { return lookup(key(kNoPort, mac)); }
+  [[nodiscard]] uint16_t vm_port(uint32_t vm) const { return vm_port_[vm]; }
+  [[nodiscard]] uint64_t vm_mac(uint32_t vm) const { return vm_mac_[vm]; }
+  [[nodiscard]] const compiler::VmEntry& vm(uint32_t i) const { return tables_.compiled().vms[i]; }
+  [[nodiscard]] uint16_t uplink() const { return ports_.uplink; }
+  [[nodiscard]] const PortLayout& ports() const { return ports_; }
+
+  [[nodiscard]] PolicyCounters& counters(unsigned worker) { return *counters_[worker]; }
+  [[nodiscard]] const std::vector<std::unique_ptr<PolicyCounters>>& all_counters() const { return counters_; }
+
+ private:
+  Snapshot() = default;
+  static uint64_t key(uint16_t port, uint64_t mac) { return (static_cast<uint64_t>(port) << 48) | mac; }
+  uint32_t lookup(uint64_t k) const {
+    void* data = nullptr;
+    if (rte_hash_lookup_data(mac_table_, &k, &data) < 0) return acl::kNoVm;
+    return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
+  }
+
+  uint64_t generation_ = 0;
+  policy::Policy policy_;
+  acl::PolicyTables tables_;
+  PortLayout ports_;
+  rte_hash* mac_table_ = nullptr;
+  std::vector<uint16_t> vm_port_;
+  std::vector<uint64_t> vm_mac_;
+  std::vector<std::unique_ptr<PolicyCounters>> counters_;
+};
+
+}  // namespace sgfw::runtime
