@@ -1,0 +1,78 @@
+#include "packet/icmp_error_inner.hpp"
+
+#include <cstddef>
+#include <cstring>
+
+#include "packet/wire.hpp"
+
+namespace sgfw::packet {
+namespace {
+
+inline uint16_t load_be16(const uint8_t* p) noexcept {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline uint32_t load_be32(const uint8_t* p) noexcept {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+IcmpErrorInner parse_icmp_error_inner(const uint8_t* frame, uint32_t len,
+                                      const ParsedPacket& outer) noexcept {
+  using wire::Ipv4Hdr;
+  IcmpErrorInner inner{};
+  if (outer.kind != ParsedPacket::Kind::kIpv4 || outer.proto != wire::kProtoIcmp ||
+      outer.is_fragment)
+    return inner;
+  if (outer.icmp_type != wire::kIcmpDestUnreachable &&
+      outer.icmp_type != wire::kIcmpTimeExceeded &&
+      outer.icmp_type != wire::kIcmpParameterProblem)
+    return inner;
+  // Bounds: outer's own L4 region, and never past the frame (defence against a caller
+  // passing a ParsedPacket from another frame).
+  const uint32_t start = uint32_t{outer.l4_offset} + sizeof(wire::IcmpHdr);
+  const uint32_t end = uint32_t{outer.l4_offset} + outer.l4_len;
+  if (outer.l4_len < sizeof(wire::IcmpHdr) || end > len) return inner;
+  const uint8_t* ip = frame + start;
+  const uint32_t avail = end - start;
+  if (avail < sizeof(Ipv4Hdr)) return inner;
+  const uint8_t version_ihl = ip[offsetof(Ipv4Hdr, version_ihl)];
+  const uint32_t header_len = static_cast<uint32_t>(version_ihl & 0x0f) * 4;
+  const uint32_t total_len =
+      static_cast<uint32_t>((ip[offsetof(Ipv4Hdr, total_length)] << 8) |
+                            ip[offsetof(Ipv4Hdr, total_length) + 1]);
+  const uint32_t frag_offset =
+      static_cast<uint32_t>(((ip[offsetof(Ipv4Hdr, flags_frag)] << 8) |
+                             ip[offsetof(Ipv4Hdr, flags_frag) + 1])) &
+      wire::kIpv4FragOffsetMask;
+  if ((version_ihl >> 4) != 4 || header_len < sizeof(Ipv4Hdr) || header_len > avail ||
+      total_len < header_len || frag_offset != 0)
+    return inner;
+  const uint8_t proto = ip[offsetof(Ipv4Hdr, proto)];
+  const uint8_t* l4 = ip + header_len;
+  const uint32_t l4_avail = avail - header_len;
+  const bool known_l4 =
+      proto == wire::kProtoTcp || proto == wire::kProtoUdp || proto == wire::kProtoIcmp;
+  if (known_l4 && l4_avail < 8) return inner;
+
+  inner.src_be = load_be32(ip + offsetof(Ipv4Hdr, src));
+  inner.dst_be = load_be32(ip + offsetof(Ipv4Hdr, dst));
+  inner.proto = proto;
+  if (proto == wire::kProtoTcp || proto == wire::kProtoUdp) {
+    // TCP and UDP both start with sport, dport.
+    inner.sport_be = load_be16(l4 + offsetof(wire::UdpHdr, sport));
+    inner.dport_be = load_be16(l4 + offsetof(wire::UdpHdr, dport));
+  } else if (proto == wire::kProtoIcmp) {
+    inner.icmp_type = l4[offsetof(wire::IcmpHdr, type)];
+    if (inner.icmp_type == wire::kIcmpEchoRequest || inner.icmp_type == wire::kIcmpEchoReply)
+      inner.icmp_id_be = load_be16(l4 + offsetof(wire::IcmpHdr, id));
+  }
+  inner.valid = true;
+  return inner;
+}
+
+}  // namespace sgfw::packet

@@ -1,0 +1,39 @@
+// The offending packet quoted inside an ICMP error (destination unreachable, time
+// exceeded, parameter problem), read so the flow table can find the connection the
+// error is about (semantics §4 "related"). Thread-safety: plain value type.
+#pragma once
+
+#include <cstdint>
+
+#include "packet/parsed_packet.hpp"
+
+namespace sgfw::packet {
+
+struct IcmpErrorInner {
+  // False when the outer packet is not an unfragmented ICMP error or the quoted header
+  // is truncated or garbage; the other fields are then zero. Not a drop reason: such
+  // an error is simply not "related" and is judged like any other ICMP packet.
+  bool valid = false;
+  // The quoted packet's header, as the original sender wrote it (wire byte order).
+  uint32_t src_be = 0;
+  uint32_t dst_be = 0;
+  uint8_t proto = 0;
+  uint8_t icmp_type = 0;     // quoted ICMP only
+  uint16_t sport_be = 0;     // quoted TCP/UDP only
+  uint16_t dport_be = 0;     // quoted TCP/UDP only
+  uint16_t icmp_id_be = 0;   // quoted ICMP echo request/reply only
+
+  bool operator==(const IcmpErrorInner&) const = default;
+};
+
+// Data path. Pure and thread-safe; reads frame[0, len) only. `outer` must be parse()'s
+// result for the same frame. Requirements (else valid == false): outer is kIpv4, ICMP,
+// not a fragment, type 3, 11 or 12; the quoted IPv4 header (after the 8-byte ICMP
+// header, inside outer.l4_len) has version 4, IHL >= 5, fits, total length >= IHL*4,
+// fragment offset 0; for quoted TCP/UDP/ICMP, 8 bytes of its L4 header are present
+// (RFC 792 guarantees them). The quoted header checksum and total length beyond the
+// quote are not checked (routers quote truncated packets).
+[[nodiscard]] IcmpErrorInner parse_icmp_error_inner(const uint8_t* frame, uint32_t len,
+                                                    const ParsedPacket& outer) noexcept;
+
+}  // namespace sgfw::packet
