@@ -6,7 +6,7 @@ set -euo pipefail
 SGFW_PACKAGES=(
   # build
   meson ninja-build pkg-config g++
-  libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev
+  libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev libssl-dev
   # tests and demo: namespaces, traffic, crafted packets
   iproute2 iputils-ping ethtool python3 python3-scapy netcat-openbsd procps
 )

@@ -5,16 +5,42 @@
 
 #include <iostream>
 
+#include "ctl/live_commands.hpp"
 #include "ctl/offline_commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"sgfwctl: control and inspect the sgfw security-group firewall"};
   app.require_subcommand(1);
-  std::string socket_path = "/run/sgfw/sgfwd.sock";
-  bool json = false;
-  app.add_option("--socket", socket_path, "control socket of the daemon");
-  app.add_flag("--json", json, "machine-readable output");
+  sgfw::ctl::LiveOptions live{"/run/sgfw/sgfwd.sock", false};
+  app.add_option("--socket", live.socket, "control socket of the daemon");
+  app.add_flag("--json", live.json, "machine-readable output");
   app.fallthrough();
+
+  auto* status = app.add_subcommand("status", "generation, policy, ports, workers, connection table");
+
+  std::string reload_file;
+  auto* reload = app.add_subcommand("reload", "re-read the policy file (or send --policy FILE) and swap it in");
+  reload->add_option("--policy", reload_file, "send this file's content (read with your permissions)");
+
+  std::string vm_name, vm_groups;
+  auto* vm = app.add_subcommand("vm", "change one VM");
+  vm->require_subcommand(1);
+  auto* set_groups = vm->add_subcommand("set-groups", "set a VM's security groups (comma-separated, '-' for none)");
+  set_groups->add_option("VM", vm_name, "VM name")->required();
+  set_groups->add_option("GROUPS", vm_groups, "GROUP[,GROUP...] or -")->required();
+
+  std::string stats_vm;
+  auto* stats = app.add_subcommand("stats", "counters per port, VM and rule");
+  stats->add_option("--vm", stats_vm, "only this VM");
+
+  std::string flows_vm;
+  long flows_limit = -1;
+  auto* flows = app.add_subcommand("flows", "live connections");
+  flows->add_option("--vm", flows_vm, "only this VM's connections");
+  flows->add_option("--limit", flows_limit, "at most N connections");
+  std::string flush_vm;
+  auto* flush = flows->add_subcommand("flush", "remove live connections now");
+  flush->add_option("--vm", flush_vm, "only this VM's connections");
 
   std::string check_file;
   auto* check = app.add_subcommand("check", "validate a policy file offline");
@@ -24,7 +50,7 @@ int main(int argc, char** argv) {
   std::string batch;
   auto* explain = app.add_subcommand("explain", "the verdict a first packet would get, check by check");
   explain->add_option("--policy", ex.policy_file, "judge against this policy file (offline, no daemon)");
-  explain->add_option("--batch", batch, "read one packet per line from this file ('-' = stdin)");
+  explain->add_option("--batch", batch, "read one packet per line from standard input ('-')");
   explain->add_option("--icmp-type", ex.icmp_type, "ICMP type (default 8)");
   explain->add_option("--icmp-code", ex.icmp_code, "ICMP code (default 0)");
   explain->add_option("PROTO", ex.proto, "tcp | udp | icmp | IP protocol number");
@@ -43,9 +69,16 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*check) return sgfw::ctl::run_check(check_file, json, std::cout, std::cerr);
+    using namespace sgfw::ctl;
+    if (*check) return run_check(check_file, live.json, std::cout, std::cerr);
+    if (*status) return run_status(live, std::cout, std::cerr);
+    if (*reload) return run_reload(live, reload_file, std::cout, std::cerr);
+    if (*set_groups) return run_set_groups(live, vm_name, vm_groups, std::cout, std::cerr);
+    if (*stats) return run_stats(live, stats_vm, std::cout, std::cerr);
+    if (*flush) return run_flows_flush(live, flush_vm, std::cout, std::cerr);
+    if (*flows) return run_flows(live, flows_vm, flows_limit, std::cout, std::cerr);
     if (*explain) {
-      ex.json = json;
+      ex.json = live.json;
       ex.batch = !batch.empty();
       if (ex.batch && batch != "-") {
         std::cerr << "sgfwctl explain: --batch takes '-' (standard input)\n";
@@ -55,12 +88,8 @@ int main(int argc, char** argv) {
         std::cerr << "sgfwctl explain: need PROTO SRC[:PORT] DST[:PORT] or --batch -\n";
         return 2;
       }
-      if (ex.policy_file.empty()) {
-        std::cerr << "sgfwctl: daemon not reachable at " << socket_path
-                  << " (live explain needs a running sgfwd; use --policy FILE offline)\n";
-        return 3;
-      }
-      return sgfw::ctl::run_explain_offline(ex, std::cin, std::cout, std::cerr);
+      if (ex.policy_file.empty()) return run_explain_live(live, ex, std::cin, std::cout, std::cerr);
+      return run_explain_offline(ex, std::cin, std::cout, std::cerr);
     }
   } catch (const std::exception& e) {
     std::cerr << "sgfwctl: " << e.what() << '\n';

@@ -4,6 +4,7 @@
 #include <rte_malloc.h>
 
 #include <atomic>
+#include <map>
 
 namespace sgfw::acl {
 
@@ -20,6 +21,10 @@ size_t heap_allocated() {
   return total;
 }
 
+struct ImageLess {
+  bool operator()(const compiler::RuleImage* a, const compiler::RuleImage* b) const { return *a < *b; }
+};
+
 }  // namespace
 
 AclKey make_key(const policy::PacketTuple& p, core::Ipv4 remote, compiler::ClassId klass) {
@@ -35,16 +40,26 @@ AclKey make_key(const policy::PacketTuple& p, core::Ipv4 remote, compiler::Class
 }
 
 core::Expected<PolicyTables> PolicyTables::build(compiler::CompiledPolicy compiled,
-                                                 const BuildOptions& options) {
+                                                 const BuildOptions& options,
+                                                 const PolicyTables* previous) {
   size_t before = heap_allocated();
   PolicyTables t;
   uint64_t build = g_build_counter.fetch_add(1);
   std::string prefix = "sg" + std::to_string(build);
+  std::map<const compiler::RuleImage*, size_t, ImageLess> reusable;
+  if (previous)
+    for (size_t i = 0; i < previous->compiled_.images.size(); ++i)
+      reusable.emplace(&previous->compiled_.images[i], i);
   t.contexts_.reserve(compiled.images.size());
   for (size_t i = 0; i < compiled.images.size(); ++i) {
+    if (auto it = reusable.find(&compiled.images[i]); it != reusable.end()) {
+      t.contexts_.push_back(previous->contexts_[it->second]);
+      continue;
+    }
     auto ctx = AclContext::build(compiled.images[i], prefix + "-" + std::to_string(i), options);
     if (!ctx) return core::make_error(ctx.error().message);
-    t.contexts_.push_back(std::move(*ctx));
+    t.contexts_.push_back(std::make_shared<AclContext>(std::move(*ctx)));
+    ++t.contexts_built_;
   }
   auto addrs = AddressTable::build(compiled, prefix + "-addr");
   if (!addrs) return core::make_error(addrs.error().message);
@@ -84,7 +99,7 @@ policy::Verdict PolicyTables::judge(const policy::PacketTuple& p) const {
 
 int PolicyTables::set_algorithm(ClassifyAlg alg) {
   for (auto& c : contexts_) {
-    int rc = c.set_algorithm(alg);
+    int rc = c->set_algorithm(alg);
     if (rc != 0) return rc;
   }
   return 0;

@@ -4,6 +4,7 @@
 // can hold it (the runtime's RCU does that for the daemon).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,14 +21,17 @@ class PolicyTables {
  public:
   // Builds every context; any failure (e.g. the memory cap) fails the whole build and
   // frees what was built. Names are unique per call (a process-wide counter).
+  // With `previous`, a context whose image content is unchanged is shared with it
+  // instead of rebuilt (contexts are immutable; the last owner frees it).
   [[nodiscard]] static core::Expected<PolicyTables> build(compiler::CompiledPolicy compiled,
-                                                         const BuildOptions& options);
+                                                         const BuildOptions& options,
+                                                         const PolicyTables* previous = nullptr);
 
   [[nodiscard]] const compiler::CompiledPolicy& compiled() const { return compiled_; }
   [[nodiscard]] const AddressTable& addresses() const { return addresses_; }
   // The context of an image, or nullptr for kNoImage (a direction that denies all).
   [[nodiscard]] const AclContext* context(uint32_t image) const {
-    return image < contexts_.size() ? &contexts_[image] : nullptr;
+    return image < contexts_.size() ? contexts_[image].get() : nullptr;
   }
 
   // Data path: one check; returns the deciding rule_id + 1, or kNoMatch.
@@ -42,12 +46,16 @@ class PolicyTables {
 
   // Heap bytes the DPDK tables took when built (rte_malloc statistics delta).
   [[nodiscard]] size_t dpdk_bytes() const { return dpdk_bytes_; }
+  // Contexts built by this build (the others were shared with `previous`).
+  [[nodiscard]] size_t contexts_built() const { return contexts_built_; }
+  [[nodiscard]] size_t context_count() const { return contexts_.size(); }
 
  private:
   compiler::CompiledPolicy compiled_;
-  std::vector<AclContext> contexts_;
+  std::vector<std::shared_ptr<AclContext>> contexts_;  // parallel to compiled_.images
   AddressTable addresses_;
   size_t dpdk_bytes_ = 0;
+  size_t contexts_built_ = 0;
 };
 
 // Fills a key for a check: `remote` is the other end, host order in, network order out.

@@ -35,13 +35,30 @@ struct Compiler {
     }
   }
 
-  void assign_classes() {
+  void assign_classes(const CompiledPolicy* previous) {
     for (const auto& vm : p.vms) class_of_set.emplace(policy::effective_groups(vm), kNoClass);
     out.class_groups.emplace_back();  // class 0: no VM
+    if (previous) {
+      size_t kept = 0;
+      for (const auto& [set, id] : class_of_set) kept += previous->class_ids.count(set);
+      size_t used = kept + (class_of_set.size() - kept);
+      if (used * 2 < previous->class_groups.size()) previous = nullptr;  // too sparse: renumber
+    }
+    if (previous) {
+      out.class_groups.resize(previous->class_groups.size());
+      for (auto& [set, id] : class_of_set) {
+        if (auto it = previous->class_ids.find(set); it != previous->class_ids.end()) {
+          id = it->second;
+          out.class_groups[id] = set;
+        }
+      }
+    }
     for (auto& [set, id] : class_of_set) {
+      if (id != kNoClass) continue;
       id = static_cast<ClassId>(out.class_groups.size());
       out.class_groups.push_back(set);
     }
+    out.class_ids = class_of_set;
     for (const auto& vm : p.vms) {
       ClassId c = class_of_set.at(policy::effective_groups(vm));
       for (auto ip : vm.ips) out.address_classes.push_back({ip, c});
@@ -136,10 +153,10 @@ struct Compiler {
 
 }  // namespace
 
-CompiledPolicy compile(const policy::Policy& policy) {
+CompiledPolicy compile(const policy::Policy& policy, const CompiledPolicy* previous) {
   Compiler c{policy, {}, {}, {}, {}, {}, {}};
   c.number_rules();
-  c.assign_classes();
+  c.assign_classes(previous);
   c.compile_vms();
   return std::move(c.out);
 }

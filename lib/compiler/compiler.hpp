@@ -19,6 +19,11 @@
 
 namespace sgfw::compiler {
 
-[[nodiscard]] CompiledPolicy compile(const policy::Policy& policy);
+// With `previous` (the compilation this one replaces), group sets keep their class ids
+// and new sets get fresh ids, so a membership change leaves the images of unaffected
+// rules, and their rte_acl contexts, identical (incremental updates). Ids are
+// renumbered from scratch when more than half of them have fallen out of use.
+[[nodiscard]] CompiledPolicy compile(const policy::Policy& policy,
+                                     const CompiledPolicy* previous = nullptr);
 
 }  // namespace sgfw::compiler

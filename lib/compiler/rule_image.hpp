@@ -5,6 +5,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,8 @@ struct CompiledPolicy {
   std::vector<RuleImage> images;              // distinct, non-empty
   std::vector<VmEntry> vms;                   // local VMs, by name
   std::vector<AddressClass> address_classes;  // every VM address, sorted by address
-  std::vector<std::vector<std::string>> class_groups;  // class id -> group set ([0] empty)
+  std::vector<std::vector<std::string>> class_groups;  // class id -> group set ([0] and unused ids empty)
+  std::map<std::vector<std::string>, ClassId> class_ids;  // group set -> class id
   size_t acl_rule_count() const;
 };
 

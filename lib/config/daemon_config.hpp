@@ -47,6 +47,7 @@ struct DaemonConfig {
   std::string control_socket = "/run/sgfw/sgfwd.sock";
   std::string control_group = "sgfw";
   FlowConfig flows;
+  size_t acl_max_size = 0;          // rte_acl memory cap per context in bytes (0: none)
 
   [[nodiscard]] std::vector<std::string> port_names() const;
   [[nodiscard]] uint32_t uplink_index() const;  // index into ports

@@ -94,7 +94,7 @@ class Loader {
         fail(file_, n.Mark(), "'" + g.name + "' is a built-in security group and cannot be defined");
       if (!group_names_.insert(g.name).second)
         fail(file_, n.Mark(), "duplicate security group name '" + g.name + "'");
-      if (m.has("description")) g.description = scalar(file_, m.get("description"), "description");
+      if (m.has("description")) g.description = scalar(file_, m.require("description"), "description");
       YAML::Node rules = m.get("rules");
       expect_sequence(file_, rules, "rules");
       if (rules.IsSequence()) {
@@ -118,13 +118,13 @@ class Loader {
                 {"name", "description", "direction", "protocol", "port", "portRange", "remote"});
     policy::Rule r;
     if (m.has("name")) {
-      r.name = name(m.get("name"), "rule name");
+      r.name = name(m.require("name"), "rule name");
       name_mark = m.get("name").Mark();
     } else {
       r.name = "rule-" + std::to_string(index);
       name_mark = m.mark();
     }
-    if (m.has("description")) r.description = scalar(file_, m.get("description"), "description");
+    if (m.has("description")) r.description = scalar(file_, m.require("description"), "description");
 
     YAML::Node d = m.require("direction");
     std::string dir = lower(scalar(file_, d, "direction"));
@@ -153,13 +153,13 @@ class Loader {
            "'port' and 'portRange' cannot both be given");
     }
     if (m.has("port")) {
-      YAML::Node pn = m.get("port");
+      YAML::Node pn = m.require("port");
       long long v = integer(file_, pn, "port");
       if (v < 1 || v > 65535)
         fail(file_, pn.Mark(), "port " + pn.Scalar() + " out of range 1..65535");
       r.ports = policy::PortRange{static_cast<uint16_t>(v), static_cast<uint16_t>(v)};
     }
-    if (m.has("portRange")) r.ports = port_range(m.get("portRange"));
+    if (m.has("portRange")) r.ports = port_range(m.require("portRange"));
 
     r.remote = remote(m.require("remote"));
     return r;
@@ -218,9 +218,9 @@ class Loader {
       vm.name = name(n, "VM name");
       if (!vm_names.insert(vm.name).second)
         fail(file_, n.Mark(), "duplicate VM name '" + vm.name + "'");
-      if (m.has("port")) vm.port = name(m.get("port"), "port name");
+      if (m.has("port")) vm.port = name(m.require("port"), "port name");
       if (m.has("mac")) {
-        YAML::Node mn = m.get("mac");
+        YAML::Node mn = m.require("mac");
         std::string s = scalar(file_, mn, "mac");
         auto mac = core::parse_mac(s);
         if (!mac) fail(file_, mn.Mark(), "invalid MAC '" + s + "': expected xx:xx:xx:xx:xx:xx");

@@ -43,6 +43,10 @@ YAML::Mark MapReader::key_mark(std::string_view key) const {
 YAML::Node MapReader::require(std::string_view key) const {
   auto it = entries_.find(key);
   if (it == entries_.end()) fail(file_, mark_, what_ + " has no '" + std::string(key) + "'");
+  // An empty value ("name:") is a null node whose mark is the *next* token, often on
+  // the next line: report it at the key instead.
+  if (it->second.value.IsNull())
+    fail(file_, it->second.key_mark, "'" + std::string(key) + "' has no value");
   return it->second.value;
 }
 

@@ -35,7 +35,8 @@ class MapReader {
   [[nodiscard]] YAML::Node get(std::string_view key) const;
   // The mark of the key token itself (the map's mark if absent).
   [[nodiscard]] YAML::Mark key_mark(std::string_view key) const;
-  // Throws "<what> has no '<key>'" at the map when absent.
+  // Throws "<what> has no '<key>'" at the map when absent, "'<key>' has no value" at
+  // the key when its value is empty/null.
   [[nodiscard]] YAML::Node require(std::string_view key) const;
   [[nodiscard]] const YAML::Mark& mark() const { return mark_; }
 

@@ -10,16 +10,21 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <memory>
 #include <thread>
 
 #include "config/daemon_config.hpp"
 #include "config/policy_loader.hpp"
-#include "daemon/stats_report.hpp"
+#include "control/control_plane.hpp"
+#include "control/socket_server.hpp"
+#include "report/tables.hpp"
 #include "dataplane/ports.hpp"
 #include "dataplane/worker.hpp"
 #include "eal/eal_session.hpp"
+#include "runtime/publisher.hpp"
 #include "runtime/snapshot.hpp"
 
 namespace sgfw::daemon {
@@ -83,6 +88,13 @@ int run(const Options& opt) {
     std::cerr << cfg.error().message << "\n";
     return 1;
   }
+  std::string policy_text;
+  {
+    std::ifstream in(cfg->policy, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    policy_text = ss.str();
+  }
   auto pol = config::load_policy_file(cfg->policy);
   if (!pol) {
     std::cerr << pol.error().message << "\n";
@@ -93,6 +105,8 @@ int run(const Options& opt) {
     std::cerr << cfg->policy << ": " << ports_ok.error().message << "\n";
     return 1;
   }
+  acl::BuildOptions acl_opts;
+  acl_opts.max_size = cfg->acl_max_size;
 
   if (opt.check_only) {
     auto eal = eal::EalSession::init(eal::offline_args("sgfwd-check", 2048));
@@ -100,7 +114,7 @@ int run(const Options& opt) {
       std::cerr << "sgfwd: " << eal.error().message << "\n";
       return 1;
     }
-    auto snap = runtime::Snapshot::build(*pol, layout_of(*cfg), 1, 1, {});
+    auto snap = runtime::Snapshot::build(*pol, layout_of(*cfg), 1, 1, acl_opts);
     if (!snap) {
       std::cerr << cfg->policy << ": " << snap.error().message << "\n";
       return 1;
@@ -123,13 +137,16 @@ int run(const Options& opt) {
   }
 
   // Fail closed: the policy is compiled and published before any port starts.
-  auto snap = runtime::Snapshot::build(*pol, layout_of(*cfg), 1, cfg->workers, {});
+  auto snap = runtime::Snapshot::build(*pol, layout_of(*cfg), 1, cfg->workers, acl_opts);
   if (!snap) {
     std::cerr << cfg->policy << ": " << snap.error().message << "\n";
     return 1;
   }
-  std::unique_ptr<runtime::Snapshot> current_owner = std::move(*snap);
-  std::atomic<runtime::Snapshot*> current{current_owner.get()};
+  auto publisher = runtime::Publisher::create(cfg->workers, std::move(*snap));
+  if (!publisher) {
+    std::cerr << "sgfwd: " << publisher.error().message << "\n";
+    return 1;
+  }
 
   auto pool = dataplane::create_mbuf_pool(cfg->ports.size(), cfg->workers);
   if (!pool) {
@@ -155,7 +172,7 @@ int run(const Options& opt) {
     setups[w].tx.txq = static_cast<uint16_t>(w);
     setups[w].port_counters = port_counters[w].data();
     setups[w].stats = &wstats[w];
-    setups[w].current = &current;
+    setups[w].publisher = publisher->get();
     setups[w].stop = &g_stop;
   }
   // Spread (port, rx queue) pairs over the workers.
@@ -163,12 +180,20 @@ int run(const Options& opt) {
   for (size_t p = 0; p < ports->size(); ++p)
     for (uint16_t q = 0; q < (*ports)[p].rx_queues; ++q) setups[next++ % nw].rx.emplace_back(static_cast<uint16_t>(p), q);
 
+  control::ControlPlane control(*cfg, publisher->get(), {&*ports, &port_counters, &wstats}, policy_text);
+  auto server = control::SocketServer::open(cfg->control_socket, cfg->control_group);
+  if (!server) {
+    std::cerr << "sgfwd: control socket: " << server.error().message << "\n";
+    return 1;
+  }
+
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGUSR1, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
 
   auto started = dataplane::start_ports(*ports);
   if (!started) {
@@ -188,23 +213,23 @@ int run(const Options& opt) {
     }
     ++w;
   }
-  std::cout << "sgfwd: running, generation " << current.load()->generation() << ", " << ports->size()
-            << " ports, " << nw << " workers" << std::endl;
+  std::cout << "sgfwd: running, generation " << (*publisher)->current()->generation() << ", " << ports->size()
+            << " ports, " << nw << " workers, control socket " << cfg->control_socket << std::endl;
 
-  StatsInputs si{&*ports, &port_counters, &wstats, nullptr};
+  auto handler = [&control](const std::string& line, const control::Peer& peer) { return control.handle(line, peer); };
+  auto dump = [&control]() {
+    auto s = control.stats("");
+    std::cout << "stats: " << s.dump() << "\n" << report::stats_text(s) << std::flush;
+  };
   while (!g_stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (g_dump.exchange(false)) {
-      si.snapshot = current.load();
-      auto s = stats_json(si);
-      std::cout << "stats: " << s.dump() << "\n" << stats_text(s) << std::flush;
-    }
+    (*server)->poll_once(50, handler);
+    if (g_dump.exchange(false)) dump();
   }
   rte_eal_mp_wait_lcore();
   dataplane::stop_ports(*ports);
-  si.snapshot = current.load();
-  auto s = stats_json(si);
-  std::cout << "stats: " << s.dump() << "\n" << stats_text(s) << "sgfwd: stopped" << std::endl;
+  dump();
+  server->reset();
+  std::cout << "sgfwd: stopped" << std::endl;
   return 0;
 }
 

@@ -9,10 +9,11 @@ int worker_main(void* arg) {
   auto* w = static_cast<WorkerSetup*>(arg);
   Pipeline pipeline(w->index, w->tx, w->port_counters);
   rte_mbuf* pkts[kBurst];
+  w->publisher->online(w->index);
   while (!w->stop->load(std::memory_order_relaxed)) {
     uint64_t start = rte_rdtsc();
     uint64_t got = 0;
-    runtime::Snapshot* snap = w->current->load(std::memory_order_acquire);
+    runtime::Snapshot* snap = w->publisher->acquire();
     for (auto [port, queue] : w->rx) {
       uint16_t n = rte_eth_rx_burst(w->tx.dpdk_port[port], queue, pkts, kBurst);
       if (n == 0) continue;
@@ -20,6 +21,7 @@ int worker_main(void* arg) {
       pipeline.process(*snap, port, pkts, n);
     }
     pipeline.flush();
+    w->publisher->quiescent(w->index);
     runtime::bump(w->stats->loops);
     if (got) {
       runtime::bump(w->stats->packets, got);
@@ -27,6 +29,7 @@ int worker_main(void* arg) {
     }
   }
   pipeline.flush();
+  w->publisher->offline(w->index);
   return 0;
 }
 

@@ -1,5 +1,6 @@
 // The poll-mode loop of one worker lcore: for each (port, rx queue) it owns, rx burst
-// -> Pipeline::process -> tx flush, reading the current snapshot once per burst.
+// -> Pipeline::process -> tx flush, reading the current snapshot once per loop and
+// reporting an RCU quiescent state at the end of every loop (it then holds no snapshot).
 // Thread-safety: one Worker per lcore; `current` and `stop` are shared atomics.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "dataplane/pipeline.hpp"
+#include "runtime/publisher.hpp"
 #include "runtime/snapshot.hpp"
 
 namespace sgfw::dataplane {
@@ -25,7 +27,7 @@ struct WorkerSetup {
   TxTarget tx;
   runtime::PortCounters* port_counters = nullptr;  // [nports] for this worker
   WorkerStats* stats = nullptr;
-  std::atomic<runtime::Snapshot*>* current = nullptr;
+  runtime::Publisher* publisher = nullptr;
   const std::atomic<bool>* stop = nullptr;
 };
 

@@ -21,7 +21,8 @@ Snapshot::~Snapshot() {
 core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(const policy::Policy& policy,
                                                           const PortLayout& ports, uint64_t generation,
                                                           unsigned workers,
-                                                          const acl::BuildOptions& options) {
+                                                          const acl::BuildOptions& options,
+                                                          const Snapshot* previous) {
   for (const auto& vm : policy.vms) {
     if (!vm.port) continue;
     auto it = std::find(ports.names.begin(), ports.names.end(), *vm.port);
@@ -30,7 +31,9 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(const policy::Policy& 
     if (static_cast<uint16_t>(it - ports.names.begin()) == ports.uplink)
       return core::make_error("VM '" + vm.name + "': port '" + *vm.port + "' is the uplink");
   }
-  auto tables = acl::PolicyTables::build(compiler::compile(policy), options);
+  const acl::PolicyTables* prev_tables = previous ? &previous->tables_ : nullptr;
+  auto tables = acl::PolicyTables::build(
+      compiler::compile(policy, prev_tables ? &prev_tables->compiled() : nullptr), options, prev_tables);
   if (!tables) return core::make_error(tables.error().message);
 
   std::unique_ptr<Snapshot> s(new Snapshot());

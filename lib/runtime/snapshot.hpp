@@ -33,9 +33,11 @@ class Snapshot {
 
   // Compiles `policy` for `ports` (every local VM's port must exist and must not be the
   // uplink) with `workers` counter blocks. Errors: bad ports, rte_acl/rte_hash errors.
+  // With `previous` (the snapshot this one will replace), class ids stay stable and
+  // contexts with unchanged content are shared rather than rebuilt.
   [[nodiscard]] static core::Expected<std::unique_ptr<Snapshot>> build(
       const policy::Policy& policy, const PortLayout& ports, uint64_t generation,
-      unsigned workers, const acl::BuildOptions& options);
+      unsigned workers, const acl::BuildOptions& options, const Snapshot* previous = nullptr);
 
   uint64_t generation() const { return generation_; }
   const acl::PolicyTables& tables() const { return tables_; }

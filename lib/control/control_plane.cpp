@@ -1,0 +1,313 @@
+#include "control/control_plane.hpp"
+
+#include <openssl/evp.h>
+
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <iostream>
+
+#include "config/policy_loader.hpp"
+#include "config/policy_writer.hpp"
+#include "explain/tuple_text.hpp"
+#include "explain/verdict_format.hpp"
+
+namespace sgfw::control {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+runtime::PortLayout layout_of(const config::DaemonConfig& cfg) {
+  runtime::PortLayout l;
+  l.names = cfg.port_names();
+  l.uplink = static_cast<uint16_t>(cfg.uplink_index());
+  return l;
+}
+
+std::string reply_ok(Json result) { return Json{{"ok", true}, {"result", std::move(result)}}.dump(); }
+std::string reply_error(const std::string& e) { return Json{{"ok", false}, {"error", e}}.dump(); }
+
+}  // namespace
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  for (unsigned i = 0; i < len; ++i) {
+    s += kHex[md[i] >> 4];
+    s += kHex[md[i] & 15];
+  }
+  return s;
+}
+
+ControlPlane::ControlPlane(config::DaemonConfig cfg, runtime::Publisher* publisher, DataplaneView view,
+                           std::string policy_text)
+    : cfg_(std::move(cfg)),
+      publisher_(publisher),
+      view_(view),
+      policy_text_(std::move(policy_text)),
+      policy_sha256_(sha256_hex(policy_text_)),
+      loaded_at_(std::chrono::system_clock::now()),
+      generation_(publisher->current()->generation()) {}
+
+void ControlPlane::fold(const runtime::Snapshot& old) {
+  const auto& compiled = old.tables().compiled();
+  for (const auto& block : old.all_counters()) {
+    for (size_t v = 0; v < compiled.vms.size(); ++v) {
+      Totals& t = vm_totals_[compiled.vms[v].name];
+      t.allowed += runtime::read(block->vm_allowed[v]);
+      for (size_t r = 0; r < core::kDropReasonCount; ++r)
+        t.drops[r] += runtime::read(block->vm_drops[v * core::kDropReasonCount + r]);
+    }
+    for (size_t r = 0; r < compiled.rules.size(); ++r) rule_totals_[compiled.rules[r].label()] += runtime::read(block->rule_hits[r]);
+  }
+}
+
+core::Expected<Json> ControlPlane::apply(policy::Policy policy, const std::string& persisted_text, const char* what,
+                                         const Peer& peer) {
+  auto t0 = Clock::now();
+  if (auto st = config::check_vm_ports(policy, cfg_.port_names()); !st) return core::make_error(st.error().message);
+  const runtime::Snapshot* prev = publisher_->current();
+  acl::BuildOptions opts;
+  opts.max_size = cfg_.acl_max_size;
+  auto snap = runtime::Snapshot::build(policy, layout_of(cfg_), generation_ + 1,
+                                       static_cast<unsigned>(view_.workers->size()), opts, prev);
+  if (!snap) return core::make_error(snap.error().message);
+  double build_ms = ms_since(t0);
+  size_t built = (*snap)->tables().contexts_built();
+  size_t total = (*snap)->tables().context_count();
+  // Persist before publishing: a restart must find what is running.
+  if (auto st = config::write_file_atomically(cfg_.policy, persisted_text); !st)
+    return core::make_error("policy not applied: " + st.error().message);
+  auto t1 = Clock::now();
+  std::unique_ptr<runtime::Snapshot> old = publisher_->publish(std::move(*snap));
+  double publish_ms = ms_since(t1);
+  fold(*old);
+  old.reset();
+  ++generation_;
+  policy_text_ = persisted_text;
+  policy_sha256_ = sha256_hex(policy_text_);
+  loaded_at_ = std::chrono::system_clock::now();
+  Json r{{"generation", generation_},
+         {"contexts", total},
+         {"contexts_rebuilt", built},
+         {"build_ms", build_ms},
+         {"publish_ms", publish_ms},
+         {"total_ms", ms_since(t0)}};
+  std::cout << "sgfwd: " << what << " by uid " << peer.uid << ": generation " << generation_ << ", "
+            << built << "/" << total << " contexts rebuilt, " << r["total_ms"].get<double>() << " ms"
+            << std::endl;
+  return r;
+}
+
+core::Expected<Json> ControlPlane::reload(const std::string* text, const std::string& display_name,
+                                          const Peer& peer) {
+  std::string content;
+  std::string name = cfg_.policy;
+  if (text) {
+    content = *text;
+    name = display_name.empty() ? "policy" : display_name;  // for messages only: never opened
+  } else {
+    auto p = config::load_policy_file(cfg_.policy);
+    if (!p) {
+      std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << p.error().message << std::endl;
+      return core::make_error(p.error().message);
+    }
+    std::ifstream in(cfg_.policy, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    content = ss.str();
+  }
+  auto p = config::load_policy_text(content, name);
+  if (!p) {
+    std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << p.error().message << std::endl;
+    return core::make_error(p.error().message);
+  }
+  auto r = apply(std::move(*p), content, "reload", peer);
+  if (!r) std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << r.error().message << std::endl;
+  return r;
+}
+
+core::Expected<Json> ControlPlane::set_groups(const std::string& vm, const std::vector<std::string>& groups,
+                                              const Peer& peer) {
+  auto r = [&]() -> core::Expected<Json> {
+    policy::Policy p = publisher_->current()->policy();
+    policy::Vm* v = p.find_vm(vm);
+    if (!v) return core::make_error("unknown VM '" + vm + "'");
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (!p.find_group(groups[i])) return core::make_error("unknown security group '" + groups[i] + "'");
+      for (size_t j = 0; j < i; ++j)
+        if (groups[j] == groups[i]) return core::make_error("security group '" + groups[i] + "' listed twice");
+    }
+    v->groups = groups;
+    std::string text = config::write_policy_yaml(p);
+    return apply(std::move(p), text, "vm set-groups", peer);
+  }();
+  if (!r) std::cout << "sgfwd: vm set-groups by uid " << peer.uid << " rejected: " << r.error().message << std::endl;
+  return r;
+}
+
+Json ControlPlane::status() const {
+  Json j;
+  const runtime::Snapshot* s = publisher_->current();
+  j["generation"] = s->generation();
+  j["policy"] = Json{{"path", cfg_.policy}, {"sha256", policy_sha256_}, {"loaded_at", iso_time(loaded_at_)}};
+  const auto& c = s->tables().compiled();
+  j["compiled"] = Json{{"vms", c.vms.size()}, {"contexts", c.images.size()}, {"acl_rules", c.acl_rule_count()}};
+  j["ports"] = Json::array();
+  for (size_t p = 0; p < view_.ports->size(); ++p) {
+    uint64_t rx = 0, tx = 0, dropped = 0;
+    for (const auto& w : *view_.port_counters) {
+      rx += runtime::read(w[p].rx);
+      tx += runtime::read(w[p].tx);
+      for (size_t r = 0; r < core::kDropReasonCount; ++r) dropped += runtime::read(w[p].drops[r]);
+    }
+    const auto& pr = (*view_.ports)[p];
+    j["ports"].push_back(Json{{"name", pr.name}, {"device", pr.device}, {"uplink", pr.uplink}, {"state", "up"},
+                              {"rx_queues", pr.rx_queues}, {"rx", rx}, {"tx", tx}, {"dropped", dropped}});
+  }
+  j["workers"] = Json::array();
+  for (size_t w = 0; w < view_.workers->size(); ++w) {
+    const auto& ws = (*view_.workers)[w];
+    j["workers"].push_back(Json{{"worker", w}, {"packets", runtime::read(ws.packets)},
+                                {"busy_cycles", runtime::read(ws.busy_cycles)}, {"loops", runtime::read(ws.loops)}});
+  }
+  j["flows"] = Json{{"capacity", cfg_.flows.capacity}, {"used", 0}};
+  return j;
+}
+
+Json ControlPlane::stats(const std::string& vm_filter) const {
+  const runtime::Snapshot* s = publisher_->current();
+  Json j;
+  j["generation"] = s->generation();
+  auto drops_obj = [](const uint64_t* d, uint64_t& total) {
+    Json o = Json::object();
+    for (size_t r = 0; r < core::kDropReasonCount; ++r) {
+      o[std::string(core::kDropReasonNames[r])] = d[r];
+      total += d[r];
+    }
+    return o;
+  };
+  j["ports"] = Json::array();
+  for (size_t p = 0; p < view_.ports->size(); ++p) {
+    uint64_t rx = 0, tx = 0, d[core::kDropReasonCount] = {};
+    for (const auto& w : *view_.port_counters) {
+      rx += runtime::read(w[p].rx);
+      tx += runtime::read(w[p].tx);
+      for (size_t r = 0; r < core::kDropReasonCount; ++r) d[r] += runtime::read(w[p].drops[r]);
+    }
+    uint64_t total = 0;
+    Json dj = drops_obj(d, total);
+    j["ports"].push_back(Json{{"name", (*view_.ports)[p].name}, {"rx", rx}, {"tx", tx}, {"dropped", total}, {"drops", dj}});
+  }
+  const auto& compiled = s->tables().compiled();
+  j["vms"] = Json::array();
+  for (size_t v = 0; v < compiled.vms.size(); ++v) {
+    const std::string& name = compiled.vms[v].name;
+    if (!vm_filter.empty() && name != vm_filter) continue;
+    Totals t;
+    if (auto it = vm_totals_.find(name); it != vm_totals_.end()) t = it->second;
+    for (const auto& b : s->all_counters()) {
+      t.allowed += runtime::read(b->vm_allowed[v]);
+      for (size_t r = 0; r < core::kDropReasonCount; ++r) t.drops[r] += runtime::read(b->vm_drops[v * core::kDropReasonCount + r]);
+    }
+    uint64_t total = 0;
+    Json dj = drops_obj(t.drops, total);
+    j["vms"].push_back(Json{{"name", name}, {"allowed", t.allowed}, {"dropped", total}, {"drops", dj}});
+  }
+  j["rules"] = Json::array();
+  for (size_t r = 0; r < compiled.rules.size(); ++r) {
+    std::string label = compiled.rules[r].label();
+    uint64_t hits = 0;
+    if (auto it = rule_totals_.find(label); it != rule_totals_.end()) hits = it->second;
+    for (const auto& b : s->all_counters()) hits += runtime::read(b->rule_hits[r]);
+    j["rules"].push_back(Json{{"rule", label}, {"hits", hits}});
+  }
+  j["workers"] = status()["workers"];
+  return j;
+}
+
+Json ControlPlane::explain(const Json& args) const {
+  const runtime::Snapshot* s = publisher_->current();
+  Json out = Json::array();
+  for (const auto& line : args.at("packets")) {
+    auto t = explain::parse_batch_line(line.get<std::string>());
+    if (!t) {
+      out.push_back(Json{{"error", t.error().message}});
+      continue;
+    }
+    out.push_back(Json::parse(explain::to_json(s->tables().judge(*t))));
+  }
+  return Json{{"generation", s->generation()}, {"results", out}};
+}
+
+std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
+  try {
+    Json req = Json::parse(line);
+    if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
+      return reply_error("request must be an object with a string \"cmd\"");
+    std::string cmd = req["cmd"];
+    Json args = req.value("args", Json::object());
+    if (!args.is_object()) return reply_error("\"args\" must be an object");
+    if (cmd == "status") return reply_ok(status());
+    if (cmd == "stats") return reply_ok(stats(args.value("vm", std::string())));
+    if (cmd == "explain") {
+      if (!args.contains("packets") || !args["packets"].is_array()) return reply_error("explain needs \"packets\": [lines]");
+      for (const auto& p : args["packets"])
+        if (!p.is_string()) return reply_error("explain packets must be strings");
+      return reply_ok(explain(args));
+    }
+    if (cmd == "reload") {
+      std::string text;
+      const std::string* tp = nullptr;
+      std::string display;
+      if (args.contains("name") && args["name"].is_string()) display = args["name"];
+      if (args.contains("policy")) {
+        if (!args["policy"].is_string()) return reply_error("\"policy\" must be the policy file's content");
+        text = args["policy"];
+        tp = &text;
+      }
+      auto r = reload(tp, display, peer);
+      return r ? reply_ok(*r) : reply_error(r.error().message);
+    }
+    if (cmd == "set-groups") {
+      if (!args.contains("vm") || !args["vm"].is_string() || !args.contains("groups") || !args["groups"].is_array())
+        return reply_error("set-groups needs \"vm\" and \"groups\"");
+      std::vector<std::string> groups;
+      for (const auto& g : args["groups"]) {
+        if (!g.is_string()) return reply_error("groups must be strings");
+        groups.push_back(g);
+      }
+      auto r = set_groups(args["vm"], groups, peer);
+      return r ? reply_ok(*r) : reply_error(r.error().message);
+    }
+    if (cmd == "flows") return reply_ok(Json{{"flows", Json::array()}, {"total", 0}});
+    if (cmd == "flows-flush") {
+      std::cout << "sgfwd: flows flush by uid " << peer.uid << ": 0 removed" << std::endl;
+      return reply_ok(Json{{"removed", 0}});
+    }
+    return reply_error("unknown command '" + cmd + "'");
+  } catch (const nlohmann::json::exception& e) {
+    return reply_error(std::string("malformed request: ") + e.what());
+  } catch (const std::exception& e) {
+    return reply_error(std::string("internal error: ") + e.what());
+  }
+}
+
+}  // namespace sgfw::control

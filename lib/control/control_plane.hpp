@@ -1,0 +1,79 @@
+// The daemon's control plane: every operator command of interfaces.md against the
+// running appliance. It owns the policy state (text, model, generation, persistence),
+// builds snapshots off to the side and publishes them through the RCU Publisher, and
+// keeps counter totals across generations. Control thread only (not thread-safe):
+// the socket server calls it one request at a time, so requests are serialized and
+// the last accepted one wins.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/daemon_config.hpp"
+#include "control/socket_server.hpp"
+#include "core/drop_reason.hpp"
+#include "core/expected.hpp"
+#include "dataplane/ports.hpp"
+#include "dataplane/worker.hpp"
+#include "runtime/publisher.hpp"
+
+namespace sgfw::control {
+
+using Json = nlohmann::ordered_json;
+
+struct DataplaneView {
+  const std::vector<dataplane::PortRuntime>* ports = nullptr;
+  const std::vector<std::vector<runtime::PortCounters>>* port_counters = nullptr;  // [worker][port]
+  const std::vector<dataplane::WorkerStats>* workers = nullptr;
+};
+
+class ControlPlane {
+ public:
+  // `policy_text` is the content the first snapshot was built from.
+  ControlPlane(config::DaemonConfig cfg, runtime::Publisher* publisher, DataplaneView view,
+               std::string policy_text);
+
+  // One request line -> one reply line ({"ok": true, "result": ...} or {"ok": false,
+  // "error": "..."}). Never throws.
+  [[nodiscard]] std::string handle(const std::string& line, const Peer& peer);
+
+  // Commands (also used directly by tests and the daemon). Errors leave the running
+  // generation untouched.
+  // text: a policy's content sent by a client (display_name names it in messages);
+  // nullptr: re-read the configured policy file.
+  [[nodiscard]] core::Expected<Json> reload(const std::string* text, const std::string& display_name,
+                                            const Peer& peer);
+  [[nodiscard]] core::Expected<Json> set_groups(const std::string& vm, const std::vector<std::string>& groups,
+                                                const Peer& peer);
+  [[nodiscard]] Json status() const;
+  [[nodiscard]] Json stats(const std::string& vm) const;
+  [[nodiscard]] Json explain(const Json& args) const;
+
+ private:
+  struct Totals {
+    uint64_t allowed = 0;
+    uint64_t drops[core::kDropReasonCount] = {};
+  };
+  core::Expected<Json> apply(policy::Policy policy, const std::string& persisted_text, const char* what,
+                             const Peer& peer);
+  void fold(const runtime::Snapshot& old);
+
+  config::DaemonConfig cfg_;
+  runtime::Publisher* publisher_;
+  DataplaneView view_;
+  std::string policy_text_;
+  std::string policy_sha256_;
+  std::chrono::system_clock::time_point loaded_at_;
+  uint64_t generation_ = 1;
+  std::map<std::string, Totals> vm_totals_;     // folded from retired generations, by VM name
+  std::map<std::string, uint64_t> rule_totals_; // by "group/rule"
+};
+
+[[nodiscard]] std::string sha256_hex(const std::string& data);
+
+}  // namespace sgfw::control

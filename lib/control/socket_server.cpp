@@ -1,0 +1,236 @@
+#include "control/socket_server.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace sgfw::control {
+
+namespace {
+
+std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+std::string error_line(const std::string& message) {
+  return nlohmann::json{{"ok", false}, {"error", message}}.dump() + "\n";
+}
+
+core::Status prepare_directory(const std::string& dir, gid_t group) {
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) return core::make_error(sys_error("stat " + dir));
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return core::make_error("cannot create " + dir + ": " + ec.message());
+    if (lstat(dir.c_str(), &st) != 0) return core::make_error(sys_error("stat " + dir));
+  }
+  if (!S_ISDIR(st.st_mode)) return core::make_error(dir + " is not a directory");
+  if (st.st_uid != geteuid()) return core::make_error(dir + " is not owned by the daemon's user");
+  gid_t g = group == static_cast<gid_t>(-1) ? getegid() : group;
+  if (chown(dir.c_str(), geteuid(), g) != 0) return core::make_error(sys_error("chown " + dir));
+  // setgid: the socket created inside inherits the control group at creation.
+  if (chmod(dir.c_str(), 02750) != 0) return core::make_error(sys_error("chmod " + dir));
+  return {};
+}
+
+// A socket file left by a crash is removed only if nothing answers on it.
+core::Status clear_stale(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return errno == ENOENT ? core::Status{} : core::make_error(sys_error("stat " + path));
+  if (!S_ISSOCK(st.st_mode)) return core::make_error(path + " exists and is not a socket; refusing to replace it");
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return core::make_error(sys_error("socket"));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  int err = errno;
+  close(fd);
+  if (rc == 0) return core::make_error("another daemon is serving " + path);
+  if (err != ECONNREFUSED && err != ENOENT) return core::make_error("cannot probe " + path + ": " + std::strerror(err));
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) return core::make_error(sys_error("unlink " + path));
+  return {};
+}
+
+}  // namespace
+
+SocketServer::~SocketServer() {
+  for (auto& c : conns_) close(c.fd);
+  if (listen_fd_ >= 0) {
+    close(listen_fd_);
+    unlink(path_.c_str());
+  }
+}
+
+core::Expected<std::unique_ptr<SocketServer>> SocketServer::open(const std::string& path, const std::string& group) {
+  std::unique_ptr<SocketServer> s(new SocketServer());
+  s->path_ = path;
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) return core::make_error("control socket path too long: " + path);
+  if (!group.empty()) {
+    std::vector<char> buf(16384);
+    struct group gr {};
+    struct group* res = nullptr;
+    if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &res) == 0 && res) s->group_ = gr.gr_gid;
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (auto st = prepare_directory(dir, s->group_); !st) return core::make_error(st.error().message);
+  if (auto st = clear_stale(path); !st) return core::make_error(st.error().message);
+
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return core::make_error(sys_error("socket"));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  mode_t old = umask(0117);  // the socket is 0660 from the moment it exists
+  int rc = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  int err = errno;
+  umask(old);
+  if (rc != 0) {
+    close(fd);
+    return core::make_error("cannot bind " + path + ": " + std::strerror(err));
+  }
+  if (listen(fd, 16) != 0) {
+    close(fd);
+    unlink(path.c_str());
+    return core::make_error(sys_error("listen " + path));
+  }
+  s->listen_fd_ = fd;
+  return s;
+}
+
+bool SocketServer::peer_allowed(const Peer& p) const {
+  if (p.uid == 0) return true;
+  if (group_ == static_cast<gid_t>(-1)) return false;
+  if (p.gid == group_) return true;
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* res = nullptr;
+  if (getpwuid_r(p.uid, &pw, buf.data(), buf.size(), &res) != 0 || !res) return false;
+  int n = 64;
+  std::vector<gid_t> groups(static_cast<size_t>(n));
+  if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) {
+    groups.resize(static_cast<size_t>(n));
+    if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) return false;
+  }
+  for (int i = 0; i < n; ++i)
+    if (groups[static_cast<size_t>(i)] == group_) return true;
+  return false;
+}
+
+void SocketServer::accept_all() {
+  for (;;) {
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    Peer peer;
+    bool known = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
+    if (known) peer = {cred.uid, cred.gid, cred.pid};
+    std::string refusal;
+    if (!known || !peer_allowed(peer)) refusal = "permission denied: uid " + std::to_string(peer.uid) +
+                                                 " is neither root nor in the control group";
+    else if (conns_.size() >= kMaxConnections) refusal = "too many control connections";
+    if (!refusal.empty()) {
+      std::string line = error_line(refusal);
+      (void)!write(fd, line.data(), line.size());
+      close(fd);
+      continue;
+    }
+    conns_.push_back(Conn{fd, peer, {}, {}, false, std::chrono::steady_clock::now()});
+  }
+}
+
+void SocketServer::read_conn(Conn& c, const Handler& handler) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(c.fd, buf, sizeof(buf));
+    if (n > 0) {
+      c.last = std::chrono::steady_clock::now();
+      c.in.append(buf, static_cast<size_t>(n));
+      size_t nl;
+      while (!c.closing && (nl = c.in.find('\n')) != std::string::npos) {
+        std::string line = c.in.substr(0, nl);
+        c.in.erase(0, nl + 1);
+        c.out += handler(line, c.peer) + "\n";
+      }
+      if (c.in.size() > kMaxRequest) {
+        c.out += error_line("request larger than " + std::to_string(kMaxRequest) + " bytes");
+        c.in.clear();
+        c.closing = true;
+        shutdown(c.fd, SHUT_RD);
+        return;
+      }
+      continue;
+    }
+    if (n == 0) {  // peer closed: a half-written request is dropped unanswered
+      c.closing = true;
+      c.in.clear();
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      c.closing = true;
+      c.out.clear();
+    }
+    return;
+  }
+}
+
+void SocketServer::write_conn(Conn& c) {
+  while (!c.out.empty()) {
+    ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out.erase(0, static_cast<size_t>(n));
+      c.last = std::chrono::steady_clock::now();
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    c.out.clear();
+    c.closing = true;
+    return;
+  }
+}
+
+void SocketServer::poll_once(int timeout_ms, const Handler& handler) {
+  std::vector<pollfd> fds;
+  fds.push_back({listen_fd_, POLLIN, 0});
+  for (const auto& c : conns_) {
+    short ev = c.closing ? 0 : POLLIN;
+    if (!c.out.empty()) ev |= POLLOUT;
+    fds.push_back({c.fd, ev, 0});
+  }
+  int rc = poll(fds.data(), fds.size(), timeout_ms);
+  if (rc > 0) {
+    for (size_t i = 1; i < fds.size(); ++i) {
+      Conn& c = conns_[i - 1];
+      if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_conn(c, handler);
+      if (!c.out.empty()) write_conn(c);
+    }
+    if (fds[0].revents & POLLIN) accept_all();
+  }
+  auto now = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < conns_.size();) {
+    Conn& c = conns_[i];
+    bool idle = now - c.last > kIdleTimeout;
+    if ((c.closing && c.out.empty()) || idle) {
+      close(c.fd);
+      conns_.erase(conns_.begin() + static_cast<long>(i));
+    } else {
+      ++i;
+    }
+  }
+}
+
+}  // namespace sgfw::control

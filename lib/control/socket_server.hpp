@@ -1,0 +1,78 @@
+// The control socket: a Unix stream socket speaking one JSON object per line each way.
+// Runs on the daemon's control thread (poll-based, non-blocking, single-threaded, so
+// requests are serialized). Security (interfaces.md, test-catalogue C01-C06):
+//  - the socket's directory is 02750 root:control_group (setgid, so the socket is
+//    created in the control group), the socket 0660 from the moment it exists (umask
+//    around bind);
+//  - a peer is accepted iff its uid is 0 or its user belongs to control_group
+//    (primary or supplementary, via getgrouplist); others get one error line and a
+//    close before anything they send is read;
+//  - requests are bounded (kMaxRequest bytes), connections capped (kMaxConnections),
+//    idle connections closed after kIdleTimeout; a malformed, oversized or half-written
+//    request gets an error reply or a close and nothing else;
+//  - a stale socket file from a crash is replaced only if it is a socket nobody
+//    answers on; a live one (another daemon) or a non-socket file is an error.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/expected.hpp"
+
+namespace sgfw::control {
+
+inline constexpr size_t kMaxRequest = 64u << 20;  // a 10,000-VM policy is ~10 MiB of YAML
+inline constexpr size_t kMaxConnections = 16;
+inline constexpr std::chrono::seconds kIdleTimeout{30};
+
+struct Peer {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  pid_t pid = 0;
+};
+
+// Handles one request line; returns one reply line (without the newline).
+using Handler = std::function<std::string(const std::string& line, const Peer& peer)>;
+
+class SocketServer {
+ public:
+  SocketServer(const SocketServer&) = delete;
+  SocketServer& operator=(const SocketServer&) = delete;
+  ~SocketServer();  // closes every connection and removes the socket file
+
+  [[nodiscard]] static core::Expected<std::unique_ptr<SocketServer>> open(const std::string& path,
+                                                                          const std::string& group);
+
+  // Waits up to timeout_ms for activity, then accepts, reads, answers and expires.
+  void poll_once(int timeout_ms, const Handler& handler);
+
+  [[nodiscard]] size_t connections() const { return conns_.size(); }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  struct Conn {
+    int fd = -1;
+    Peer peer;
+    std::string in;
+    std::string out;
+    bool closing = false;  // close once `out` is written
+    std::chrono::steady_clock::time_point last;
+  };
+  SocketServer() = default;
+  void accept_all();
+  void read_conn(Conn& c, const Handler& handler);
+  void write_conn(Conn& c);
+  [[nodiscard]] bool peer_allowed(const Peer& p) const;
+
+  std::string path_;
+  int listen_fd_ = -1;
+  gid_t group_ = static_cast<gid_t>(-1);  // -1: no such group, root only
+  std::vector<Conn> conns_;
+};
+
+}  // namespace sgfw::control

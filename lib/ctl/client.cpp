@@ -1,0 +1,83 @@
+#include "ctl/client.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace sgfw::ctl {
+
+CallResult call(const std::string& socket_path, const std::string& cmd, const Json& args, int timeout_s) {
+  CallResult r;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    r.error = std::string("socket: ") + std::strerror(errno);
+    return r;
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof(addr.sun_path)) {
+    close(fd);
+    r.error = "socket path too long";
+    return r;
+  }
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof(addr.sun_path) - 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    r.error = "cannot connect to " + socket_path + ": " + std::strerror(errno);
+    close(fd);
+    return r;
+  }
+  std::string req = Json{{"cmd", cmd}, {"args", args}}.dump() + "\n";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  size_t off = 0;
+  while (off < req.size()) {
+    ssize_t n = send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      r.error = std::string("send: ") + std::strerror(errno);
+      close(fd);
+      return r;
+    }
+    off += static_cast<size_t>(n);
+  }
+  std::string in;
+  char buf[65536];
+  while (in.find('\n') == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      r.error = "no reply from " + socket_path + " within " + std::to_string(timeout_s) + " s";
+      close(fd);
+      return r;
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      r.error = "connection closed by " + socket_path;
+      close(fd);
+      return r;
+    }
+    in.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  try {
+    Json reply = Json::parse(in.substr(0, in.find('\n')));
+    if (reply.value("ok", false)) {
+      r.status = CallResult::Status::kOk;
+      r.result = reply.value("result", Json::object());
+    } else {
+      r.status = CallResult::Status::kRejected;
+      r.error = reply.value("error", std::string("rejected"));
+    }
+  } catch (const std::exception& e) {
+    r.error = std::string("malformed reply: ") + e.what();
+  }
+  return r;
+}
+
+}  // namespace sgfw::ctl

@@ -1,0 +1,25 @@
+// The control-socket client: one request line, one reply line (interfaces.md).
+// Control path; not thread-safe (one connection per call).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace sgfw::ctl {
+
+using Json = nlohmann::ordered_json;
+
+struct CallResult {
+  enum class Status { kOk, kRejected, kUnreachable };
+  Status status = Status::kUnreachable;
+  Json result;        // kOk
+  std::string error;  // kRejected: the daemon's message; kUnreachable: why
+};
+
+// Sends {"cmd": cmd, "args": args} and waits for the reply (timeout_s for the whole
+// exchange; reloads of large policies take a while).
+[[nodiscard]] CallResult call(const std::string& socket_path, const std::string& cmd, const Json& args,
+                              int timeout_s = 120);
+
+}  // namespace sgfw::ctl
