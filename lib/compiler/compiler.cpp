@@ -38,12 +38,8 @@ struct Compiler {
   void assign_classes(const CompiledPolicy* previous) {
     for (const auto& vm : p.vms) class_of_set.emplace(policy::effective_groups(vm), kNoClass);
     out.class_groups.emplace_back();  // class 0: no VM
-    if (previous) {
-      size_t kept = 0;
-      for (const auto& [set, id] : class_of_set) kept += previous->class_ids.count(set);
-      size_t used = kept + (class_of_set.size() - kept);
-      if (used * 2 < previous->class_groups.size()) previous = nullptr;  // too sparse: renumber
-    }
+    // Renumber from scratch when fewer than half of the previous ids are still in use.
+    if (previous && class_of_set.size() * 2 < previous->class_groups.size()) previous = nullptr;
     if (previous) {
       out.class_groups.resize(previous->class_groups.size());
       for (auto& [set, id] : class_of_set) {

@@ -173,7 +173,7 @@ class Loader {
     size_t dash = s.find('-');
     if (dash == std::string::npos) bad();
     auto num = [&](std::string_view t) -> long {
-      if (t.empty() || t.size() > 5 || !std::all_of(t.begin(), t.end(), ::isdigit)) bad();
+      if (t.empty() || t.size() > 5 || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) bad();
       return std::stol(std::string(t));
     };
     long a = num(std::string_view(s).substr(0, dash));
@@ -245,7 +245,8 @@ class Loader {
         if (!ip) fail(file_, ipn.Mark(), "invalid IPv4 address '" + s + "'");
         auto [it, fresh] = owner_of_ip.emplace(*ip, vm.name);
         if (!fresh)
-          fail(file_, ipn.Mark(), "duplicate VM address " + s + " (also VM '" + it->second + "')");
+          fail(file_, ipn.Mark(), "duplicate VM address " + s +
+                                      (it->second == vm.name ? " (listed twice)" : " (also VM '" + it->second + "')"));
         vm.ips.push_back(*ip);
       }
       YAML::Node groups = m.get("securityGroups");

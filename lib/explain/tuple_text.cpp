@@ -44,6 +44,9 @@ core::Expected<policy::PacketTuple> parse_tuple(std::string_view proto, std::str
                                                 std::string_view dst, std::optional<int> icmp_type,
                                                 std::optional<int> icmp_code) {
   policy::PacketTuple t;
+  std::string lower_proto(proto);
+  for (auto& c : lower_proto) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  proto = lower_proto;
   if (proto == "tcp") t.proto = policy::kIpProtoTcp;
   else if (proto == "udp") t.proto = policy::kIpProtoUdp;
   else if (proto == "icmp") t.proto = policy::kIpProtoIcmp;
@@ -57,7 +60,7 @@ core::Expected<policy::PacketTuple> parse_tuple(std::string_view proto, std::str
   t.src = s->addr;
   t.dst = d->addr;
   if (policy::has_ports(t.proto)) {
-    if (!d->port) return core::make_error("a " + std::string(proto) + " packet needs a destination port (DST:PORT)");
+    if (!d->port) return core::make_error("protocol " + std::string(proto) + " needs a destination port (DST:PORT)");
     t.sport = s->port.value_or(0);
     t.dport = *d->port;
   } else if (s->port || d->port) {
