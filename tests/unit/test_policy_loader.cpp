@@ -425,7 +425,7 @@ securityGroups:
 
 BOOST_AUTO_TEST_CASE(duplicate_vm_addresses) {
   BOOST_TEST(load_error(one_vm({"ips: [10.0.0.1, 10.0.0.2, 10.0.0.1]"})) ==
-             "t.yaml:5:31: duplicate VM address 10.0.0.1 (also VM 'a')");
+             "t.yaml:5:31: duplicate VM address 10.0.0.1 (listed twice)");
   BOOST_TEST(load_error(yaml(R"(
 vms:
   - {name: a, port: p1, mac: 02:00:00:00:00:01, ips: [10.0.0.1]}
