@@ -54,8 +54,9 @@ add_host() {
 add_host web  ${TAG}w 02:00:00:00:00:0a 10.0.0.10/16
 add_host app  ${TAG}a 02:00:00:00:01:0a 10.0.1.10/16
 add_host db   ${TAG}d 02:00:00:00:01:14 10.0.1.20/16
+add_host jump ${TAG}j 02:00:00:00:00:1e 10.0.0.30/16
 add_host inet ${TAG}u 02:00:00:00:99:01 203.0.113.7/24
-for vm in web app db; do ip -n "$TAG-$vm" route add 203.0.113.0/24 dev eth0; done
+for vm in web app db jump; do ip -n "$TAG-$vm" route add 203.0.113.0/24 dev eth0; done
 ip -n "$TAG-inet" route add 10.0.0.0/16 dev eth0
 
 cat > "$WORK/sgfwd.yaml" <<CFG
@@ -64,10 +65,14 @@ ports:
   - {name: vm-web1, device: "net_af_packet0,iface=${TAG}w"}
   - {name: vm-app1, device: "net_af_packet1,iface=${TAG}a"}
   - {name: vm-db1, device: "net_af_packet2,iface=${TAG}d"}
-  - {name: uplink, device: "net_af_packet3,iface=${TAG}u", uplink: true}
+  - {name: vm-jump1, device: "net_af_packet3,iface=${TAG}j"}
+  - {name: uplink, device: "net_af_packet4,iface=${TAG}u", uplink: true}
 workers: 1
-policy: $POLICY
+policy: $WORK/policy.yaml
+control_socket: $WORK/run/sgfwd.sock
+flows: {capacity: 65536}
 CFG
+cp "$POLICY" "$WORK/policy.yaml"   # sgfwd persists accepted changes to its policy file
 
 echo "== sgfwd --check"
 "$SGFWD" --config "$WORK/sgfwd.yaml" --check
@@ -82,23 +87,23 @@ ip netns exec "$TAG-app" python3 "$PEER" serve 8080 22 & PIDS+=($!)
 ip netns exec "$TAG-db" python3 "$PEER" serve 5432 & PIDS+=($!)
 sleep 0.5
 
-ADDR_inet=203.0.113.7 ADDR_web=10.0.0.10 ADDR_app=10.0.1.10 ADDR_db=10.0.1.20
+ADDR_inet=203.0.113.7 ADDR_web=10.0.0.10 ADDR_app=10.0.1.10 ADDR_db=10.0.1.20 ADDR_jump=10.0.0.30
 addr() { local v=ADDR_$1; echo "${!v}"; }
 show() {  # from to kind [port]
   local from=$1 to=$2 kind=$3 port=${4:-} ok why
   if [[ $kind == ping ]]; then
     ip netns exec "$TAG-$from" ping -c 1 -W 1 -q "$(addr "$to")" >/dev/null 2>&1 && ok=1 || ok=0
-    why=$("$SGFWCTL" explain --policy "$POLICY" --json icmp "$(addr "$from")" "$(addr "$to")" || true)
+    why=$("$SGFWCTL" --socket "$WORK/run/sgfwd.sock" explain --json icmp "$(addr "$from")" "$(addr "$to")" || true)
   else
     ip netns exec "$TAG-$from" python3 "$PEER" connect "$(addr "$to")" "$port" && ok=1 || ok=0
-    why=$("$SGFWCTL" explain --policy "$POLICY" --json tcp "$(addr "$from")":40000 "$(addr "$to")":"$port" || true)
+    why=$("$SGFWCTL" --socket "$WORK/run/sgfwd.sock" explain --json tcp "$(addr "$from")":40000 "$(addr "$to")":"$port" || true)
   fi
   local rule
   rule=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1]); print("; ".join("%s %s: %s" % (c["vm"], c["direction"], c["rule"] or "no rule") for c in v["checks"]) or v.get("reason", ""))' "$why")
   printf '  %-5s -> %-5s %-4s %-5s  %-8s (%s)\n' "$from" "$to" "$kind" "$port" "$([[ $ok == 1 ]] && echo PASSED || echo BLOCKED)" "$rule"
 }
 
-echo "== traffic through sgfwd (first packet's checks from 'sgfwctl explain')"
+echo "== traffic through sgfwd (the first packet's checks from the live 'sgfwctl explain')"
 show inet web ping
 show inet app ping
 show inet web tcp 80
@@ -107,7 +112,15 @@ show inet app tcp 22
 show web  app tcp 8080
 show web  db  tcp 5432
 show app  db  tcp 5432
+show jump inet ping
+show inet jump ping
 
-echo "== counters (SIGUSR1)"
-kill -USR1 "$SGFWD_PID"; sleep 0.3
-sed -n '/^generation/,$p' "$WORK/sgfwd.log" | sed 's/^/  /'
+CTL=("$SGFWCTL" --socket "$WORK/run/sgfwd.sock")
+echo "== live connections (sgfwctl flows)"
+"${CTL[@]}" flows | sed 's/^/  /'
+echo "== hot change: app-1 joins pingable (sgfwctl vm set-groups)"
+"${CTL[@]}" vm set-groups app-1 app-sg,default-allow-ssh,pingable | sed 's/^/  /'
+show inet app ping
+
+echo "== counters (sgfwctl stats)"
+"${CTL[@]}" stats | sed 's/^/  /'

@@ -1,6 +1,8 @@
 #include "control/control_plane.hpp"
 
 #include <openssl/evp.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
 
 #include <ctime>
 #include <fstream>
@@ -66,6 +68,73 @@ ControlPlane::ControlPlane(config::DaemonConfig cfg, runtime::Publisher* publish
       loaded_at_(std::chrono::system_clock::now()),
       generation_(publisher->current()->generation()) {}
 
+void ControlPlane::assign_vm_ids(runtime::Snapshot& snap) {
+  const auto& vms = snap.tables().compiled().vms;
+  std::vector<uint32_t> ids;
+  for (const auto& vm : vms) {
+    auto [it, fresh] = vm_ids_.emplace(vm.name, static_cast<uint32_t>(vm_names_.size()));
+    if (fresh) vm_names_.push_back(vm.name);
+    ids.push_back(it->second);
+  }
+  snap.set_vm_ids(std::move(ids));
+}
+
+size_t ControlPlane::reclaim() { return view_.flows ? view_.flows->reclaim(rte_rdtsc()) : 0; }
+
+Json ControlPlane::flows(const std::string& vm, long limit) const {
+  Json list = Json::array();
+  size_t total = 0;
+  if (!view_.flows) return Json{{"flows", list}, {"total", 0}};
+  const runtime::Snapshot* s = publisher_->current();
+  const auto& rules = s->tables().compiled().rules;
+  uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+  auto addr = [](uint32_t be) { return core::to_string(core::Ipv4{rte_be_to_cpu_32(be)}); };
+  auto rule = [&](const std::atomic<uint32_t>& r, uint64_t gen) -> Json {
+    uint32_t v = r.load(std::memory_order_relaxed);
+    if (v == 0) return nullptr;
+    if (gen == s->generation() && v - 1 < rules.size()) return rules[v - 1].label();
+    return "generation " + std::to_string(gen) + " rule #" + std::to_string(v - 1);
+  };
+  view_.flows->for_each([&](int32_t, const flow::FlowEntry& e) {
+    const std::string& owner = e.vm_id < vm_names_.size() ? vm_names_[e.vm_id] : std::string("?");
+    if (!vm.empty() && owner != vm) return;
+    ++total;
+    if (limit >= 0 && static_cast<long>(list.size()) >= limit) return;
+    bool lo_orig = e.key.addr_lo == e.orig_src_be && e.key.port_lo == e.orig_sport_be;
+    uint32_t dst = lo_orig ? e.key.addr_hi : e.key.addr_lo;
+    uint16_t dport = lo_orig ? e.key.port_hi : e.key.port_lo;
+    uint64_t gen = e.generation.load(std::memory_order_relaxed);
+    list.push_back(Json{{"proto", e.key.proto},
+                        {"src", addr(e.orig_src_be)},
+                        {"sport", rte_be_to_cpu_16(e.orig_sport_be)},
+                        {"dst", addr(dst)},
+                        {"dport", rte_be_to_cpu_16(dport)},
+                        {"state", flow::to_string(e.state.load(std::memory_order_relaxed))},
+                        {"vm", owner},
+                        {"age_s", static_cast<double>(now - e.created) / static_cast<double>(hz)},
+                        {"idle_s", static_cast<double>(now - e.last_seen.load(std::memory_order_relaxed)) / static_cast<double>(hz)},
+                        {"generation", gen},
+                        {"egress_rule", rule(e.egress_rule, gen)},
+                        {"ingress_rule", rule(e.ingress_rule, gen)}});
+  });
+  return Json{{"flows", list}, {"total", total}};
+}
+
+core::Expected<Json> ControlPlane::flush(const std::string& vm, const Peer& peer) {
+  if (!view_.flows) return Json{{"removed", 0}};
+  size_t removed = 0;
+  if (vm.empty()) {
+    removed = view_.flows->flush(nullptr);
+  } else {
+    auto it = vm_ids_.find(vm);
+    if (it == vm_ids_.end()) return core::make_error("unknown VM '" + vm + "'");
+    removed = view_.flows->flush(&it->second);
+  }
+  std::cout << "sgfwd: flows flush" << (vm.empty() ? "" : " --vm " + vm) << " by uid " << peer.uid << ": "
+            << removed << " removed" << std::endl;
+  return Json{{"removed", removed}};
+}
+
 void ControlPlane::fold(const runtime::Snapshot& old) {
   const auto& compiled = old.tables().compiled();
   for (const auto& block : old.all_counters()) {
@@ -89,6 +158,7 @@ core::Expected<Json> ControlPlane::apply(policy::Policy policy, const std::strin
   auto snap = runtime::Snapshot::build(policy, layout_of(cfg_), generation_ + 1,
                                        static_cast<unsigned>(view_.workers->size()), opts, prev);
   if (!snap) return core::make_error(snap.error().message);
+  assign_vm_ids(**snap);
   double build_ms = ms_since(t0);
   size_t built = (*snap)->tables().contexts_built();
   size_t total = (*snap)->tables().context_count();
@@ -188,7 +258,7 @@ Json ControlPlane::status() const {
     j["workers"].push_back(Json{{"worker", w}, {"packets", runtime::read(ws.packets)},
                                 {"busy_cycles", runtime::read(ws.busy_cycles)}, {"loops", runtime::read(ws.loops)}});
   }
-  j["flows"] = Json{{"capacity", cfg_.flows.capacity}, {"used", 0}};
+  j["flows"] = Json{{"capacity", cfg_.flows.capacity}, {"used", view_.flows ? view_.flows->size() : 0}};
   return j;
 }
 
@@ -297,10 +367,14 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
       auto r = set_groups(args["vm"], groups, peer);
       return r ? reply_ok(*r) : reply_error(r.error().message);
     }
-    if (cmd == "flows") return reply_ok(Json{{"flows", Json::array()}, {"total", 0}});
+    if (cmd == "flows") {
+      long limit = -1;
+      if (args.contains("limit") && args["limit"].is_number_integer()) limit = args["limit"].get<long>();
+      return reply_ok(flows(args.value("vm", std::string()), limit));
+    }
     if (cmd == "flows-flush") {
-      std::cout << "sgfwd: flows flush by uid " << peer.uid << ": 0 removed" << std::endl;
-      return reply_ok(Json{{"removed", 0}});
+      auto r = flush(args.value("vm", std::string()), peer);
+      return r ? reply_ok(*r) : reply_error(r.error().message);
     }
     return reply_error("unknown command '" + cmd + "'");
   } catch (const nlohmann::json::exception& e) {

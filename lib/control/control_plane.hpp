@@ -20,6 +20,7 @@
 #include "core/expected.hpp"
 #include "dataplane/ports.hpp"
 #include "dataplane/worker.hpp"
+#include "flow/flow_table.hpp"
 #include "runtime/publisher.hpp"
 
 namespace sgfw::control {
@@ -30,6 +31,7 @@ struct DataplaneView {
   const std::vector<dataplane::PortRuntime>* ports = nullptr;
   const std::vector<std::vector<runtime::PortCounters>>* port_counters = nullptr;  // [worker][port]
   const std::vector<dataplane::WorkerStats>* workers = nullptr;
+  flow::FlowTable* flows = nullptr;
 };
 
 class ControlPlane {
@@ -53,6 +55,14 @@ class ControlPlane {
   [[nodiscard]] Json status() const;
   [[nodiscard]] Json stats(const std::string& vm) const;
   [[nodiscard]] Json explain(const Json& args) const;
+  [[nodiscard]] Json flows(const std::string& vm, long limit) const;
+  [[nodiscard]] core::Expected<Json> flush(const std::string& vm, const Peer& peer);
+  // Periodic housekeeping (control thread): expire connections, recycle positions.
+  size_t reclaim();
+
+  // Stable ids for the VMs of a snapshot (by name; a VM keeps its id across
+  // generations). Call before publishing a snapshot.
+  void assign_vm_ids(runtime::Snapshot& snap);
 
  private:
   struct Totals {
@@ -72,6 +82,8 @@ class ControlPlane {
   uint64_t generation_ = 1;
   std::map<std::string, Totals> vm_totals_;     // folded from retired generations, by VM name
   std::map<std::string, uint64_t> rule_totals_; // by "group/rule"
+  std::map<std::string, uint32_t> vm_ids_;      // stable VM ids
+  std::vector<std::string> vm_names_;           // id -> name
 };
 
 [[nodiscard]] std::string sha256_hex(const std::string& data);

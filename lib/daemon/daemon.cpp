@@ -1,5 +1,6 @@
 #include "daemon/daemon.hpp"
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -24,6 +25,7 @@
 #include "dataplane/ports.hpp"
 #include "dataplane/worker.hpp"
 #include "eal/eal_session.hpp"
+#include "flow/flow_table.hpp"
 #include "runtime/publisher.hpp"
 #include "runtime/snapshot.hpp"
 
@@ -148,6 +150,18 @@ int run(const Options& opt) {
     return 1;
   }
 
+  flow::FlowTableOptions fopts;
+  fopts.capacity = cfg->flows.capacity;
+  fopts.per_vm_limit = cfg->flows.per_vm_limit;
+  const auto& to = cfg->flows.timeouts;
+  fopts.timeouts = flow::make_timeouts(rte_get_tsc_hz(), to.tcp_syn, to.tcp_established, to.tcp_closing, to.udp,
+                                       to.udp_stream, to.icmp, to.other);
+  auto flows = flow::FlowTable::create(fopts, "sgfw-flows", (*publisher)->rcu());
+  if (!flows) {
+    std::cerr << "sgfwd: connection table: " << flows.error().message << "\n";
+    return 1;
+  }
+
   auto pool = dataplane::create_mbuf_pool(cfg->ports.size(), cfg->workers);
   if (!pool) {
     std::cerr << "sgfwd: " << pool.error().message << "\n";
@@ -173,6 +187,7 @@ int run(const Options& opt) {
     setups[w].port_counters = port_counters[w].data();
     setups[w].stats = &wstats[w];
     setups[w].publisher = publisher->get();
+    setups[w].flows = {flows->get(), cfg->flows.keep_established, cfg->flows.tcp_loose};
     setups[w].stop = &g_stop;
   }
   // Spread (port, rx queue) pairs over the workers.
@@ -180,7 +195,9 @@ int run(const Options& opt) {
   for (size_t p = 0; p < ports->size(); ++p)
     for (uint16_t q = 0; q < (*ports)[p].rx_queues; ++q) setups[next++ % nw].rx.emplace_back(static_cast<uint16_t>(p), q);
 
-  control::ControlPlane control(*cfg, publisher->get(), {&*ports, &port_counters, &wstats}, policy_text);
+  control::ControlPlane control(*cfg, publisher->get(), {&*ports, &port_counters, &wstats, flows->get()},
+                                policy_text);
+  control.assign_vm_ids(*(*publisher)->current());
   auto server = control::SocketServer::open(cfg->control_socket, cfg->control_group);
   if (!server) {
     std::cerr << "sgfwd: control socket: " << server.error().message << "\n";
@@ -221,9 +238,14 @@ int run(const Options& opt) {
     auto s = control.stats("");
     std::cout << "stats: " << s.dump() << "\n" << report::stats_text(s) << std::flush;
   };
+  auto last_reclaim = std::chrono::steady_clock::now();
   while (!g_stop.load()) {
     (*server)->poll_once(50, handler);
     if (g_dump.exchange(false)) dump();
+    if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
+      control.reclaim();
+      last_reclaim = std::chrono::steady_clock::now();
+    }
   }
   rte_eal_mp_wait_lcore();
   dataplane::stop_ports(*ports);

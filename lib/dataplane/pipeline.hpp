@@ -12,6 +12,7 @@
 
 #include "config/daemon_config.hpp"
 #include "core/drop_reason.hpp"
+#include "flow/flow_table.hpp"
 #include "runtime/counters.hpp"
 #include "runtime/snapshot.hpp"
 
@@ -27,14 +28,21 @@ struct TxTarget {
   uint16_t txq = 0;
 };
 
+// Connection tracking shared by all workers (semantics.md §4).
+struct FlowContext {
+  flow::FlowTable* table = nullptr;  // required
+  bool keep_established = false;
+  bool tcp_loose = false;
+};
+
 class Pipeline {
  public:
-  Pipeline(unsigned worker, const TxTarget& tx, runtime::PortCounters* port_counters)
-      : worker_(worker), tx_(tx), port_counters_(port_counters) {}
+  Pipeline(unsigned worker, const TxTarget& tx, runtime::PortCounters* port_counters, const FlowContext& flows)
+      : worker_(worker), tx_(tx), port_counters_(port_counters), flows_(flows) {}
 
-  // Judges and forwards (or frees) n <= kBurst packets received on sgfw port `in_port`.
-  // Packets may stay buffered for tx until flush().
-  void process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n);
+  // Judges and forwards (or frees) n <= kBurst packets received on sgfw port `in_port`
+  // at TSC time `now`. Packets may stay buffered for tx until flush().
+  void process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now);
 
   // Transmits every buffered packet; what a port refuses is dropped as tx-failed.
   void flush();
@@ -47,6 +55,7 @@ class Pipeline {
   unsigned worker_;
   TxTarget tx_;
   runtime::PortCounters* port_counters_;  // [nports], this worker's
+  FlowContext flows_;
   rte_mbuf* tx_buf_[config::kMaxPorts][kTxBuffer];
   uint16_t tx_len_[config::kMaxPorts] = {};
 };

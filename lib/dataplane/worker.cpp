@@ -7,7 +7,7 @@ namespace sgfw::dataplane {
 
 int worker_main(void* arg) {
   auto* w = static_cast<WorkerSetup*>(arg);
-  Pipeline pipeline(w->index, w->tx, w->port_counters);
+  Pipeline pipeline(w->index, w->tx, w->port_counters, w->flows);
   rte_mbuf* pkts[kBurst];
   w->publisher->online(w->index);
   while (!w->stop->load(std::memory_order_relaxed)) {
@@ -18,7 +18,7 @@ int worker_main(void* arg) {
       uint16_t n = rte_eth_rx_burst(w->tx.dpdk_port[port], queue, pkts, kBurst);
       if (n == 0) continue;
       got += n;
-      pipeline.process(*snap, port, pkts, n);
+      pipeline.process(*snap, port, pkts, n, start);
     }
     pipeline.flush();
     w->publisher->quiescent(w->index);

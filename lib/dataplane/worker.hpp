@@ -28,6 +28,7 @@ struct WorkerSetup {
   runtime::PortCounters* port_counters = nullptr;  // [nports] for this worker
   WorkerStats* stats = nullptr;
   runtime::Publisher* publisher = nullptr;
+  FlowContext flows;
   const std::atomic<bool>* stop = nullptr;
 };
 

@@ -39,6 +39,8 @@ class Publisher {
 
   // --- control side ---
   [[nodiscard]] Snapshot* current() const { return current_.load(std::memory_order_acquire); }
+  // The workers' RCU variable (the connection table recycles positions with it).
+  [[nodiscard]] rte_rcu_qsbr* rcu() const { return qs_; }
   // Swaps `next` in, waits for the grace period, returns the previous snapshot, which no
   // worker references any more.
   [[nodiscard]] std::unique_ptr<Snapshot> publish(std::unique_ptr<Snapshot> next);

@@ -59,6 +59,7 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(const policy::Policy& 
     uint64_t mac = vms[i].mac.as_u64();
     s->vm_port_.push_back(port);
     s->vm_mac_.push_back(mac);
+    s->vm_ids_.push_back(i);
     void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(i));
     uint64_t k = key(port, mac);
     int rc = rte_hash_add_key_data(s->mac_table_, &k, data);

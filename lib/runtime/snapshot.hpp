@@ -53,6 +53,13 @@ class Snapshot {
   [[nodiscard]] uint16_t uplink() const { return ports_.uplink; }
   [[nodiscard]] const PortLayout& ports() const { return ports_; }
 
+  // Stable VM ids (the same VM keeps its id across generations): connection quotas
+  // and connections' owners use them. Set by the control plane before publication;
+  // defaults to the VM index.
+  void set_vm_ids(std::vector<uint32_t> ids) { vm_ids_ = std::move(ids); }
+  [[nodiscard]] uint32_t vm_id(uint32_t vm) const { return vm_ids_[vm]; }
+  [[nodiscard]] const std::vector<uint32_t>& vm_ids() const { return vm_ids_; }
+
   [[nodiscard]] PolicyCounters& counters(unsigned worker) { return *counters_[worker]; }
   [[nodiscard]] const std::vector<std::unique_ptr<PolicyCounters>>& all_counters() const { return counters_; }
 
@@ -72,6 +79,7 @@ class Snapshot {
   rte_hash* mac_table_ = nullptr;
   std::vector<uint16_t> vm_port_;
   std::vector<uint64_t> vm_mac_;
+  std::vector<uint32_t> vm_ids_;
   std::vector<std::unique_ptr<PolicyCounters>> counters_;
 };
 

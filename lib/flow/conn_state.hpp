@@ -1,0 +1,54 @@
+// Connection protocol state (semantics.md §4): a pure state machine, unit-tested
+// without a table. Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+
+namespace sgfw::flow {
+
+enum class ConnState : uint8_t {
+  kFree = 0,        // slot unused
+  kTcpSynSent,      // SYN from the originator
+  kTcpSynRecv,      // SYN-ACK from the responder
+  kTcpEstablished,  // handshake completed (or picked up with tcp_loose)
+  kTcpFinWait,      // a FIN seen in one direction
+  kTcpClosing,      // FINs seen in both directions
+  kTcpTimeWait,     // last ACK after both FINs
+  kTcpClosed,       // RST seen
+  kUdpOneWay,       // UDP, only the originator has sent
+  kUdpTwoWay,       // UDP, answered
+  kIcmpEcho,        // echo request seen (reply passes)
+  kIcmpEchoReplied,
+  kOtherOneWay,     // other IP protocols
+  kOtherTwoWay,
+  kDead,            // removed (revoked, evicted, flushed): being reclaimed
+};
+
+const char* to_string(ConnState s);
+
+namespace tcp {
+inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20;
+
+// Invalid combinations (dropped as invalid-tcp-flags whatever the state): SYN+FIN,
+// SYN+RST, FIN+RST, no flags at all, FIN without ACK (includes Xmas/FIN scans).
+[[nodiscard]] inline bool flags_invalid(uint8_t f) {
+  uint8_t core = f & (kFin | kSyn | kRst | kAck);
+  if ((f & (kFin | kSyn | kRst | kPsh | kAck | kUrg)) == 0) return true;
+  if ((core & (kSyn | kFin)) == (kSyn | kFin)) return true;
+  if ((core & (kSyn | kRst)) == (kSyn | kRst)) return true;
+  if ((core & (kFin | kRst)) == (kFin | kRst)) return true;
+  if ((core & kFin) && !(core & kAck)) return true;
+  return false;
+}
+
+// A packet that may open a connection: SYN without ACK.
+[[nodiscard]] inline bool is_syn_only(uint8_t f) { return (f & (kSyn | kAck)) == kSyn; }
+
+// The next state after a packet with `flags` in direction `from_originator`.
+[[nodiscard]] ConnState next(ConnState s, uint8_t flags, bool from_originator);
+}  // namespace tcp
+
+[[nodiscard]] bool is_established(ConnState s);  // counted as established for eviction
+[[nodiscard]] bool is_tcp_reusable(ConnState s);  // a new SYN may replace it (closed/time-wait)
+
+}  // namespace sgfw::flow
