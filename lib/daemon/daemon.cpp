@@ -34,6 +34,8 @@ namespace sgfw::daemon {
 namespace {
 
 std::atomic<bool> g_stop{false};
+// Fragment trains remembered at once (first fragments allowed in the last 15 s).
+constexpr uint32_t kFragmentTrains = 16384;
 std::atomic<bool> g_dump{false};
 
 extern "C" void on_signal(int sig) {
@@ -162,6 +164,17 @@ int run(const Options& opt) {
     return 1;
   }
 
+  flow::FlowTableOptions fragopts;
+  fragopts.capacity = kFragmentTrains;
+  fragopts.per_vm_limit = kFragmentTrains;
+  fragopts.max_vm_ids = 1;
+  fragopts.timeouts = fopts.timeouts;
+  auto frags = flow::FlowTable::create(fragopts, "sgfw-frags", (*publisher)->rcu());
+  if (!frags) {
+    std::cerr << "sgfwd: fragment table: " << frags.error().message << "\n";
+    return 1;
+  }
+
   auto pool = dataplane::create_mbuf_pool(cfg->ports.size(), cfg->workers);
   if (!pool) {
     std::cerr << "sgfwd: " << pool.error().message << "\n";
@@ -187,7 +200,7 @@ int run(const Options& opt) {
     setups[w].port_counters = port_counters[w].data();
     setups[w].stats = &wstats[w];
     setups[w].publisher = publisher->get();
-    setups[w].flows = {flows->get(), cfg->flows.keep_established, cfg->flows.tcp_loose};
+    setups[w].flows = {flows->get(), frags->get(), cfg->flows.keep_established, cfg->flows.tcp_loose};
     setups[w].stop = &g_stop;
   }
   // Spread (port, rx queue) pairs over the workers.
@@ -244,6 +257,7 @@ int run(const Options& opt) {
     if (g_dump.exchange(false)) dump();
     if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
       control.reclaim();
+      (*frags)->reclaim(rte_rdtsc());
       last_reclaim = std::chrono::steady_clock::now();
     }
   }

@@ -60,6 +60,9 @@ struct Pending {
   uint8_t proto;
   uint8_t tcp_flags;
   uint8_t icmp_type;
+  bool first_fragment;
+  uint32_t dst_be;
+  uint16_t ip_id_be;
 };
 
 acl::AclKey make_key(uint8_t proto, uint16_t sport_be, uint16_t dport_be, uint32_t remote_be, compiler::ClassId klass) {
@@ -206,9 +209,17 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
       out = snap.vm_port(dst_vm);
     }
     if (p.is_fragment && !p.first_fragment) {
-      // Fragment state is not kept yet: a later fragment cannot be tied to a judged
-      // first fragment, so it fails closed.
-      drop(m, in_port, DropReason::kFragmentOrphan, pc, owner);
+      // A later fragment follows its first fragment's remembered verdict (no
+      // reassembly); with none (denied, expired, or not seen yet) it fails closed.
+      flow::FlowTable& frags = *flows_.fragments;
+      int32_t fpos = frags.lookup(flow::make_fragment_key(p.proto, p.src_be, p.dst_be, p.ip_id_be));
+      if (fpos < 0 || !frags.live(frags.at(fpos), now)) {
+        drop(m, in_port, DropReason::kFragmentOrphan, pc, owner);
+        continue;
+      }
+      if (src_vm != kNoVm) runtime::bump(pc->vm_allowed[src_vm]);
+      if (dst_vm != kNoVm && dst_vm != src_vm) runtime::bump(pc->vm_allowed[dst_vm]);
+      send(m, out);
       continue;
     }
     if (p.proto == 6 && flow::tcp::flags_invalid(p.tcp_flags)) {
@@ -228,6 +239,9 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
     q.proto = p.proto;
     q.tcp_flags = p.tcp_flags;
     q.icmp_type = p.icmp_type;
+    q.first_fragment = p.first_fragment;
+    q.dst_be = p.dst_be;
+    q.ip_id_be = p.ip_id_be;
     uint16_t sport = p.sport_be, dport = p.dport_be;
     q.path = Path::kNew;
     if (p.proto == 1) {
@@ -397,6 +411,16 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
       ConnState ns = advance(s, q, from_orig);
       if (ns != s) e.state.compare_exchange_strong(s, ns, std::memory_order_relaxed);
       e.last_seen.store(now, std::memory_order_relaxed);
+    }
+    if (q.first_fragment) {
+      // Remember the verdict for the datagram's later fragments. If the fragment table
+      // is full they are dropped as orphans (fail closed).
+      int32_t fpos = -1;
+      flow::FlowKey fk = flow::make_fragment_key(q.proto, q.src_be, q.dst_be, q.ip_id_be);
+      flow::FlowTable& frags = *flows_.fragments;
+      if (frags.insert(fk, q.src_be, 0, ConnState::kFragmentTrain, 0, snap.generation(), 0, 0, now, &fpos) ==
+          flow::InsertResult::kExists)
+        frags.at(fpos).last_seen.store(now, std::memory_order_relaxed);
     }
     if (q.src_vm != kNoVm) runtime::bump(pc->vm_allowed[q.src_vm]);
     if (q.dst_vm != kNoVm && q.dst_vm != q.src_vm) runtime::bump(pc->vm_allowed[q.dst_vm]);

@@ -30,7 +30,8 @@ struct TxTarget {
 
 // Connection tracking shared by all workers (semantics.md §4).
 struct FlowContext {
-  flow::FlowTable* table = nullptr;  // required
+  flow::FlowTable* table = nullptr;      // required: connections
+  flow::FlowTable* fragments = nullptr;  // required: allowed first fragments (15 s)
   bool keep_established = false;
   bool tcp_loose = false;
 };

@@ -19,6 +19,7 @@ const char* to_string(ConnState s) {
     case ConnState::kOtherOneWay: return "one-way";
     case ConnState::kOtherTwoWay: return "two-way";
     case ConnState::kDead: return "dead";
+    case ConnState::kFragmentTrain: return "fragment-train";
   }
   return "?";
 }

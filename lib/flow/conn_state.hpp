@@ -22,6 +22,7 @@ enum class ConnState : uint8_t {
   kOtherOneWay,     // other IP protocols
   kOtherTwoWay,
   kDead,            // removed (revoked, evicted, flushed): being reclaimed
+  kFragmentTrain,   // fragment table: the first fragment of this datagram was allowed
 };
 
 const char* to_string(ConnState s);

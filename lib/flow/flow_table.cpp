@@ -24,6 +24,7 @@ Timeouts make_timeouts(uint64_t hz, uint32_t tcp_syn, uint32_t tcp_est, uint32_t
   set(ConnState::kIcmpEchoReplied, icmp);
   set(ConnState::kOtherOneWay, other);
   set(ConnState::kOtherTwoWay, other);
+  set(ConnState::kFragmentTrain, kFragmentSeconds);
   return t;
 }
 

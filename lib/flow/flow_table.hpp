@@ -114,6 +114,20 @@ class FlowTable {
   std::unique_ptr<std::atomic<uint32_t>[]> vm_counts_;
 };
 
+// How long a first fragment's verdict is remembered (semantics.md §5).
+inline constexpr uint32_t kFragmentSeconds = 15;
+
+// The fragment table's key: one datagram's fragment train (direction matters).
+inline FlowKey make_fragment_key(uint8_t proto, uint32_t src_be, uint32_t dst_be, uint16_t ip_id_be) {
+  FlowKey k;
+  std::memset(&k, 0, sizeof(k));
+  k.proto = proto;
+  k.addr_lo = src_be;
+  k.addr_hi = dst_be;
+  k.port_lo = ip_id_be;
+  return k;
+}
+
 // Timeouts from seconds (config) to TSC ticks per state.
 [[nodiscard]] Timeouts make_timeouts(uint64_t tsc_hz, uint32_t tcp_syn, uint32_t tcp_established,
                                      uint32_t tcp_closing, uint32_t udp, uint32_t udp_stream, uint32_t icmp,
