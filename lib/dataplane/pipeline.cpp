@@ -222,6 +222,10 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
       send(m, out);
       continue;
     }
+    if (flows_.forward_only) {
+      send(m, out);
+      continue;
+    }
     if (p.proto == 6 && flow::tcp::flags_invalid(p.tcp_flags)) {
       drop(m, in_port, DropReason::kInvalidTcpFlags, pc, owner);
       continue;

@@ -34,6 +34,9 @@ struct FlowContext {
   flow::FlowTable* fragments = nullptr;  // required: allowed first fragments (15 s)
   bool keep_established = false;
   bool tcp_loose = false;
+  // Benchmark floor only (sgfw-bench `null`): parse, anti-spoofing and forwarding, but
+  // no connection tracking and no rule checks. Never set by the daemon.
+  bool forward_only = false;
 };
 
 class Pipeline {
