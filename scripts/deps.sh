@@ -8,7 +8,7 @@ SGFW_PACKAGES=(
   meson ninja-build pkg-config g++
   libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev libssl-dev
   # tests and demo: namespaces, traffic, crafted packets
-  iproute2 iputils-ping ethtool python3 python3-scapy netcat-openbsd procps
+  iproute2 iputils-ping ethtool python3 python3-scapy python3-yaml netcat-openbsd procps
 )
 
 missing=()
