@@ -26,7 +26,7 @@ struct Compiler {
   std::map<GroupSet, ClassId> class_of_set;
   std::unordered_map<std::string, std::vector<std::pair<ClassId, ClassId>>> class_ranges;
   std::map<RuleImage, uint32_t> image_index;
-  std::map<std::pair<GroupSet, Direction>, uint32_t> image_of_set;
+  std::map<std::pair<ClassId, Direction>, uint32_t> image_of_set;
 
   void number_rules() {
     for (const auto& g : p.groups) {  // sorted by name: the deciding order
@@ -35,8 +35,13 @@ struct Compiler {
     }
   }
 
+  std::vector<ClassId> vm_class;  // per VM of p.vms
+
   void assign_classes(const CompiledPolicy* previous) {
-    for (const auto& vm : p.vms) class_of_set.emplace(policy::effective_groups(vm), kNoClass);
+    // Effective group sets once per VM; VMs share few distinct sets.
+    std::vector<std::map<GroupSet, ClassId>::iterator> set_of_vm;
+    set_of_vm.reserve(p.vms.size());
+    for (const auto& vm : p.vms) set_of_vm.push_back(class_of_set.emplace(policy::effective_groups(vm), kNoClass).first);
     out.class_groups.emplace_back();  // class 0: no VM
     // Renumber from scratch when fewer than half of the previous ids are still in use.
     if (previous && class_of_set.size() * 2 < previous->class_groups.size()) previous = nullptr;
@@ -55,9 +60,11 @@ struct Compiler {
       out.class_groups.push_back(set);
     }
     out.class_ids = class_of_set;
-    for (const auto& vm : p.vms) {
-      ClassId c = class_of_set.at(policy::effective_groups(vm));
-      for (auto ip : vm.ips) out.address_classes.push_back({ip, c});
+    vm_class.reserve(p.vms.size());
+    for (size_t i = 0; i < p.vms.size(); ++i) {
+      ClassId c = set_of_vm[i]->second;
+      vm_class.push_back(c);
+      for (auto ip : p.vms[i].ips) out.address_classes.push_back({ip, c});
     }
     std::sort(out.address_classes.begin(), out.address_classes.end());
     // For each group: the classes that contain it, merged into inclusive ranges.
@@ -109,9 +116,10 @@ struct Compiler {
     }
   }
 
-  uint32_t image_for(const GroupSet& set, Direction dir) {
-    auto key = std::make_pair(set, dir);
+  uint32_t image_for(ClassId klass, Direction dir) {
+    auto key = std::make_pair(klass, dir);
     if (auto it = image_of_set.find(key); it != image_of_set.end()) return it->second;
+    const GroupSet& set = out.class_groups[klass];
     RuleImage img;
     for (const auto& gname : set) {  // sorted, like p.groups
       const auto* g = p.find_group(gname);
@@ -132,9 +140,10 @@ struct Compiler {
   }
 
   void compile_vms() {
-    for (const auto& vm : p.vms) {
+    for (size_t i = 0; i < p.vms.size(); ++i) {
+      const auto& vm = p.vms[i];
       if (!vm.is_local()) continue;
-      GroupSet set = policy::effective_groups(vm);
+      ClassId set = vm_class[i];
       VmEntry e;
       e.name = vm.name;
       e.port = *vm.port;

@@ -79,7 +79,10 @@ void ControlPlane::assign_vm_ids(runtime::Snapshot& snap) {
   snap.set_vm_ids(std::move(ids));
 }
 
-size_t ControlPlane::reclaim() { return view_.flows ? view_.flows->reclaim(rte_rdtsc()) : 0; }
+size_t ControlPlane::reclaim() {
+  retired_.reset();
+  return view_.flows ? view_.flows->reclaim(rte_rdtsc()) : 0;
+}
 
 Json ControlPlane::flows(const std::string& vm, long limit) const {
   Json list = Json::array();
@@ -148,38 +151,53 @@ void ControlPlane::fold(const runtime::Snapshot& old) {
   }
 }
 
-core::Expected<Json> ControlPlane::apply(policy::Policy policy, const std::string& persisted_text, const char* what,
+core::Expected<Json> ControlPlane::apply(policy::Policy policy, std::string persisted_text, const char* what,
                                          const Peer& peer) {
   auto t0 = Clock::now();
   if (auto st = config::check_vm_ports(policy, cfg_.port_names()); !st) return core::make_error(st.error().message);
   const runtime::Snapshot* prev = publisher_->current();
   acl::BuildOptions opts;
   opts.max_size = cfg_.acl_max_size;
-  auto snap = runtime::Snapshot::build(policy, layout_of(cfg_), generation_ + 1,
+  auto snap = runtime::Snapshot::build(std::move(policy), layout_of(cfg_), generation_ + 1,
                                        static_cast<unsigned>(view_.workers->size()), opts, prev);
   if (!snap) return core::make_error(snap.error().message);
   assign_vm_ids(**snap);
   double build_ms = ms_since(t0);
+  double compile_ms = (*snap)->compile_ms(), tables_ms = (*snap)->tables_ms(), other_ms = (*snap)->other_ms();
   size_t built = (*snap)->tables().contexts_built();
   size_t total = (*snap)->tables().context_count();
-  // Persist before publishing: a restart must find what is running.
-  if (auto st = config::write_file_atomically(cfg_.policy, persisted_text); !st)
-    return core::make_error("policy not applied: " + st.error().message);
+  // Enforce first, then persist; the reply waits for both. If the policy cannot be
+  // written, the previous snapshot is published again and the change is rejected, so
+  // what runs is always what a restart would load.
   auto t1 = Clock::now();
   std::unique_ptr<runtime::Snapshot> old = publisher_->publish(std::move(*snap));
   double publish_ms = ms_since(t1);
+  double enforced_ms = ms_since(request_start_);
+  auto tp = Clock::now();
+  if (persisted_text.empty()) persisted_text = config::write_policy_yaml(publisher_->current()->policy());
+  if (auto st = config::write_file_atomically(cfg_.policy, persisted_text); !st) {
+    std::unique_ptr<runtime::Snapshot> rejected = publisher_->publish(std::move(old));
+    fold(*rejected);
+    return core::make_error("policy not persisted, change reverted: " + st.error().message);
+  }
+  double persist_ms = ms_since(tp);
   fold(*old);
-  old.reset();
+  retired_ = std::move(old);
   ++generation_;
-  policy_text_ = persisted_text;
-  policy_sha256_ = sha256_hex(policy_text_);
+  policy_text_ = std::move(persisted_text);
+  policy_sha256_.clear();  // computed when asked (status): hashing 10 MiB takes ~20 ms
   loaded_at_ = std::chrono::system_clock::now();
   Json r{{"generation", generation_},
          {"contexts", total},
          {"contexts_rebuilt", built},
          {"build_ms", build_ms},
+         {"compile_ms", compile_ms},
+         {"tables_ms", tables_ms},
+         {"snapshot_other_ms", other_ms},
+         {"persist_ms", persist_ms},
+         {"enforced_ms", enforced_ms},
          {"publish_ms", publish_ms},
-         {"total_ms", ms_since(t0)}};
+         {"total_ms", ms_since(request_start_)}};
   std::cout << "sgfwd: " << what << " by uid " << peer.uid << ": generation " << generation_ << ", "
             << built << "/" << total << " contexts rebuilt, " << r["total_ms"].get<double>() << " ms"
             << std::endl;
@@ -226,8 +244,7 @@ core::Expected<Json> ControlPlane::set_groups(const std::string& vm, const std::
         if (groups[j] == groups[i]) return core::make_error("security group '" + groups[i] + "' listed twice");
     }
     v->groups = groups;
-    std::string text = config::write_policy_yaml(p);
-    return apply(std::move(p), text, "vm set-groups", peer);
+    return apply(std::move(p), std::string(), "vm set-groups", peer);
   }();
   if (!r) std::cout << "sgfwd: vm set-groups by uid " << peer.uid << " rejected: " << r.error().message << std::endl;
   return r;
@@ -237,6 +254,7 @@ Json ControlPlane::status() const {
   Json j;
   const runtime::Snapshot* s = publisher_->current();
   j["generation"] = s->generation();
+  if (policy_sha256_.empty()) policy_sha256_ = sha256_hex(policy_text_);
   j["policy"] = Json{{"path", cfg_.policy}, {"sha256", policy_sha256_}, {"loaded_at", iso_time(loaded_at_)}};
   const auto& c = s->tables().compiled();
   j["compiled"] = Json{{"vms", c.vms.size()}, {"contexts", c.images.size()}, {"acl_rules", c.acl_rule_count()}};
@@ -328,6 +346,8 @@ Json ControlPlane::explain(const Json& args) const {
 }
 
 std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
+  retired_.reset();  // the previous request's reply is out
+  request_start_ = Clock::now();
   try {
     Json req = Json::parse(line);
     if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())

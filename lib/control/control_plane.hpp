@@ -69,7 +69,8 @@ class ControlPlane {
     uint64_t allowed = 0;
     uint64_t drops[core::kDropReasonCount] = {};
   };
-  core::Expected<Json> apply(policy::Policy policy, const std::string& persisted_text, const char* what,
+  // persisted_text: the file content to persist; empty: written from the policy.
+  core::Expected<Json> apply(policy::Policy policy, std::string persisted_text, const char* what,
                              const Peer& peer);
   void fold(const runtime::Snapshot& old);
 
@@ -77,9 +78,12 @@ class ControlPlane {
   runtime::Publisher* publisher_;
   DataplaneView view_;
   std::string policy_text_;
-  std::string policy_sha256_;
+  mutable std::string policy_sha256_;  // of policy_text_; empty until asked
   std::chrono::system_clock::time_point loaded_at_;
   uint64_t generation_ = 1;
+  std::chrono::steady_clock::time_point request_start_ = std::chrono::steady_clock::now();
+  // A retired snapshot is destroyed after the reply has gone out (next housekeeping).
+  std::unique_ptr<runtime::Snapshot> retired_;
   std::map<std::string, Totals> vm_totals_;     // folded from retired generations, by VM name
   std::map<std::string, uint64_t> rule_totals_; // by "group/rule"
   std::map<std::string, uint32_t> vm_ids_;      // stable VM ids

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 
 #include "compiler/compiler.hpp"
 
@@ -18,7 +19,7 @@ Snapshot::~Snapshot() {
   if (mac_table_) rte_hash_free(mac_table_);
 }
 
-core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(const policy::Policy& policy,
+core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
                                                           const PortLayout& ports, uint64_t generation,
                                                           unsigned workers,
                                                           const acl::BuildOptions& options,
@@ -31,14 +32,19 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(const policy::Policy& 
     if (static_cast<uint16_t>(it - ports.names.begin()) == ports.uplink)
       return core::make_error("VM '" + vm.name + "': port '" + *vm.port + "' is the uplink");
   }
+  using Clock = std::chrono::steady_clock;
+  auto ms = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  auto t0 = Clock::now();
   const acl::PolicyTables* prev_tables = previous ? &previous->tables_ : nullptr;
-  auto tables = acl::PolicyTables::build(
-      compiler::compile(policy, prev_tables ? &prev_tables->compiled() : nullptr), options, prev_tables);
+  compiler::CompiledPolicy compiled = compiler::compile(policy, prev_tables ? &prev_tables->compiled() : nullptr);
+  auto t1 = Clock::now();
+  auto tables = acl::PolicyTables::build(std::move(compiled), options, prev_tables);
   if (!tables) return core::make_error(tables.error().message);
+  auto t2 = Clock::now();
 
   std::unique_ptr<Snapshot> s(new Snapshot());
   s->generation_ = generation;
-  s->policy_ = policy;
+  s->policy_ = std::move(policy);
   s->tables_ = std::move(*tables);
   s->ports_ = ports;
   const auto& vms = s->tables_.compiled().vms;
@@ -72,6 +78,9 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(const policy::Policy& 
   }
   for (unsigned w = 0; w < workers; ++w)
     s->counters_.push_back(std::make_unique<PolicyCounters>(vms.size(), s->tables_.compiled().rules.size()));
+  s->compile_ms_ = ms(t0, t1);
+  s->tables_ms_ = ms(t1, t2);
+  s->other_ms_ = ms(t2, Clock::now());
   return s;
 }
 

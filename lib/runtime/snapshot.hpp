@@ -36,10 +36,15 @@ class Snapshot {
   // With `previous` (the snapshot this one will replace), class ids stay stable and
   // contexts with unchanged content are shared rather than rebuilt.
   [[nodiscard]] static core::Expected<std::unique_ptr<Snapshot>> build(
-      const policy::Policy& policy, const PortLayout& ports, uint64_t generation,
+      policy::Policy policy, const PortLayout& ports, uint64_t generation,
       unsigned workers, const acl::BuildOptions& options, const Snapshot* previous = nullptr);
 
   uint64_t generation() const { return generation_; }
+  // How long build() took, by phase (milliseconds): compile, rte_acl + address table,
+  // the rest (policy copy, MAC table, counters).
+  double compile_ms() const { return compile_ms_; }
+  double tables_ms() const { return tables_ms_; }
+  double other_ms() const { return other_ms_; }
   const acl::PolicyTables& tables() const { return tables_; }
   const policy::Policy& policy() const { return policy_; }
 
@@ -73,6 +78,7 @@ class Snapshot {
   }
 
   uint64_t generation_ = 0;
+  double compile_ms_ = 0, tables_ms_ = 0, other_ms_ = 0;
   policy::Policy policy_;
   acl::PolicyTables tables_;
   PortLayout ports_;

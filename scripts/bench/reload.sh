@@ -39,4 +39,4 @@ PID=$!
 for _ in $(seq 600); do grep -q running "$WORK/sgfwd.log" && break; kill -0 $PID || { cat "$WORK/sgfwd.log"; exit 1; }; sleep 0.1; done
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, no hugepages"
 grep -m1 running "$WORK/sgfwd.log"
-python3 scripts/bench/reload_latency.py "$WORK/run/sgfwd.sock" "$WORK/policy.yaml" --changes 100 --reloads 5
+python3 scripts/bench/reload_latency.py "$WORK/run/sgfwd.sock" "$WORK/policy.yaml" --changes ${CHANGES:-100} --reloads ${RELOADS:-5}

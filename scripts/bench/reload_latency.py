@@ -60,6 +60,8 @@ def main():
         dt, r = call(a.socket, "set-groups", {"vm": vm["name"], "groups": groups})
         lat.append(dt)
         rebuilt.append(r["contexts_rebuilt"])
+        if len(lat) <= 3:
+            print("  change:", json.dumps(r))
     text = open(a.policy).read()
     rl = []
     for _ in range(a.reloads):
