@@ -2,8 +2,8 @@
 # Compile benchmark at the performance issue's figure: 10,000 VMs (1,000 local),
 # 1,000 groups x 60 rules, 5 groups per VM, 200 roles, 20% group-reference remotes.
 # Builds sgfw-bench if needed, generates the policy (fixed seed), then runs
-# `sgfw-bench compile` REPEATS times pinned to one CPU: the first run's table, then
-# the median with min and max of every run. docs/performance.md explains the figures.
+# `sgfw-bench compile` REPEATS times (one process each, pinned to one CPU) and prints
+# one table: each figure's median with min and max. docs/performance.md explains it.
 #
 # usage: scripts/bench/compile.sh [--repeats N] [--build DIR] [--cpu N] [--keep FILE]
 #                                 [--memory-mb MB] [--json]
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=$2; shift 2 ;;
     --memory-mb) memory_mb=$2; shift 2 ;;
     --json) json=1; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compile.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done

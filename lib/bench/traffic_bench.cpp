@@ -1,0 +1,340 @@
+#include "bench/traffic_bench.hpp"
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_udp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <sstream>
+
+#include "acl/acl_context.hpp"
+#include "bench/machine_info.hpp"
+#include "dataplane/pipeline.hpp"
+#include "dataplane/ports.hpp"
+#include "eal/eal_session.hpp"
+#include "flow/flow_table.hpp"
+#include "runtime/snapshot.hpp"
+
+namespace sgfw::bench {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr uint32_t kVmNet = 0x0a010000;     // 10.1.0.0/16: VM addresses
+constexpr uint32_t kAllowNet = 0xc6120000;  // 198.18.0.0/15: allowed destinations
+constexpr uint32_t kDenyNet = 0xcb007100;   // 203.0.113.0/24: denied destinations
+constexpr unsigned kMaxGroups = 16;         // VMs share at most 16 distinct rule sets
+
+core::Mac vm_mac(unsigned i) { return core::Mac{{0x02, 0x00, 0x00, 0x01, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}}; }
+
+// One group per rule set: rules_per_vm - 1 rules that the traffic does not match
+// (other CIDRs and ports, both directions), then the egress rule it does match.
+policy::Policy make_policy(const TrafficOptions& o) {
+  policy::Policy p;
+  unsigned groups = std::min(o.vms, kMaxGroups);
+  for (unsigned g = 0; g < groups; ++g) {
+    policy::Group grp;
+    grp.name = "bench-" + std::to_string(g);
+    for (unsigned r = 0; r + 1 < o.rules_per_vm; ++r) {
+      policy::Rule rule;
+      rule.name = "r" + std::to_string(r);
+      rule.direction = r % 2 ? policy::Direction::kIngress : policy::Direction::kEgress;
+      rule.protocol = r % 3 == 0 ? policy::Protocol::kUdp : policy::Protocol::kTcp;
+      rule.ports = policy::PortRange{static_cast<uint16_t>(1000 + r % 50000), static_cast<uint16_t>(1000 + r % 50000)};
+      uint32_t net = 0xac100000u + ((r * 7 + g) % 4096) * 256;  // 172.16.0.0/12 in /24s
+      rule.remote.cidr = core::Cidr{core::Ipv4{net}, 24};
+      grp.rules.push_back(rule);
+    }
+    policy::Rule allow;
+    allow.name = "allow";
+    allow.direction = policy::Direction::kEgress;
+    allow.protocol = policy::Protocol::kUdp;
+    allow.remote.cidr = core::Cidr{core::Ipv4{kAllowNet}, 15};
+    grp.rules.push_back(allow);
+    p.groups.push_back(std::move(grp));
+  }
+  for (unsigned i = 0; i < o.vms; ++i) {
+    policy::Vm vm;
+    vm.name = "vm-" + std::to_string(i);
+    vm.port = "vms";
+    vm.mac = vm_mac(i);
+    vm.ips = {core::Ipv4{kVmNet + i + 1}};
+    vm.groups = {"bench-" + std::to_string(i % groups)};
+    p.vms.push_back(std::move(vm));
+  }
+  p.finalize();
+  return p;
+}
+
+// Writes a UDP frame from VM `vm` to dst:dport with source port sport.
+void write_frame(rte_mbuf* m, unsigned size, unsigned vm, uint32_t dst, uint16_t sport, uint16_t dport) {
+  rte_pktmbuf_reset(m);
+  uint8_t* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(size)));
+  std::memset(d, 0, size);
+  const uint8_t dmac[6] = {0x02, 0x00, 0x00, 0xff, 0x00, 0x01};
+  core::Mac smac = vm_mac(vm);
+  std::memcpy(d, dmac, 6);
+  std::memcpy(d + 6, smac.bytes.data(), 6);
+  d[12] = 0x08;
+  d[13] = 0x00;
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(d + 14);
+  ip->version_ihl = 0x45;
+  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(size - 14));
+  ip->time_to_live = 64;
+  ip->next_proto_id = IPPROTO_UDP;
+  ip->src_addr = rte_cpu_to_be_32(kVmNet + vm + 1);
+  ip->dst_addr = rte_cpu_to_be_32(dst);
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(d + 34);
+  udp->src_port = rte_cpu_to_be_16(sport);
+  udp->dst_port = rte_cpu_to_be_16(dport);
+  udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(size - 34));
+}
+
+enum class Kind : uint8_t { kEstablished, kNew, kDeny };
+
+struct Bench {
+  const TrafficOptions& o;
+  runtime::Snapshot* snap = nullptr;
+  flow::FlowTable* flows = nullptr;
+  dataplane::TxTarget tx;
+  std::vector<runtime::PortCounters> port_counters;
+  rte_mempool* pool = nullptr;
+  uint32_t round = 0;
+
+  // Frames for one scenario: `kinds` decides each packet's role.
+  std::vector<rte_mbuf*> mbufs;
+  std::vector<Kind> kinds;
+
+  void build_frames(const std::vector<Kind>& k) {
+    for (auto* m : mbufs) rte_pktmbuf_free(m);
+    mbufs.assign(k.size(), nullptr);
+    kinds = k;
+    if (rte_pktmbuf_alloc_bulk(pool, mbufs.data(), static_cast<unsigned>(mbufs.size())) != 0) {
+      mbufs.clear();
+      return;
+    }
+    for (size_t i = 0; i < k.size(); ++i) {
+      unsigned vm = static_cast<unsigned>(i % o.vms);
+      uint32_t c = static_cast<uint32_t>(i / o.vms);
+      if (k[i] == Kind::kDeny)
+        write_frame(mbufs[i], o.packet_size, vm, kDenyNet + (c & 0xff), static_cast<uint16_t>(1024 + (c >> 8) % 60000), 53);
+      else
+        write_frame(mbufs[i], o.packet_size, vm, kAllowNet + (c & 0x1ffff), static_cast<uint16_t>(1024 + (c >> 17)), 4789);
+    }
+  }
+
+  // New connections for the next round: fresh source ports on every kNew packet.
+  void renew() {
+    ++round;
+    for (size_t i = 0; i < mbufs.size(); ++i) {
+      if (kinds[i] != Kind::kNew) continue;
+      auto* udp = rte_pktmbuf_mtod_offset(mbufs[i], rte_udp_hdr*, 34);
+      udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(1024 + (round * 7919 + i) % 64000));
+      auto* ip = rte_pktmbuf_mtod_offset(mbufs[i], rte_ipv4_hdr*, 14);
+      ip->dst_addr = rte_cpu_to_be_32(kAllowNet + 0x10000 + static_cast<uint32_t>((i + round * 104729) & 0xffff));
+      ip->hdr_checksum = 0;
+      ip->hdr_checksum = rte_ipv4_cksum(ip);
+    }
+  }
+
+  // One pass over every frame; returns TSC cycles spent in the pipeline.
+  uint64_t pass(dataplane::Pipeline& pl) {
+    for (auto* m : mbufs) rte_mbuf_refcnt_set(m, 2);  // tx/drop releases one reference
+    uint64_t t0 = rte_rdtsc();
+    for (size_t i = 0; i < mbufs.size(); i += dataplane::kBurst) {
+      uint16_t n = static_cast<uint16_t>(std::min<size_t>(dataplane::kBurst, mbufs.size() - i));
+      pl.process(*snap, 0, &mbufs[i], n, t0);
+      pl.flush();
+    }
+    return rte_rdtsc() - t0;
+  }
+};
+
+Json row(const std::string& scenario, const TrafficOptions& o, unsigned connections, std::vector<double> cpp,
+         uint64_t hz, double new_share) {
+  std::sort(cpp.begin(), cpp.end());
+  double med = cpp[cpp.size() / 2];
+  Json r{{"scenario", scenario},           {"vms", o.vms},
+         {"rules_per_vm", o.rules_per_vm}, {"connections", connections},
+         {"packet_size", o.packet_size},   {"mpps", static_cast<double>(hz) / med / 1e6},
+         {"cycles_per_packet", med},       {"cycles_min", cpp.front()},
+         {"cycles_max", cpp.back()},       {"repeats", cpp.size()}};
+  if (new_share > 0) r["connections_per_second"] = static_cast<double>(hz) / med * new_share;
+  return r;
+}
+
+}  // namespace
+
+core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
+  if (o.packet_size < 60 || o.packet_size > 1500) return core::make_error("--packet-size must be 60..1500");
+  if (o.vms == 0 || o.vms > 4096) return core::make_error("--vms must be 1..4096");
+  if (o.rules_per_vm == 0) return core::make_error("--rules must be at least 1");
+  acl::ClassifyAlg alg = RTE_ACL_CLASSIFY_DEFAULT;
+  if (o.classify != "default") {
+    bool found = false;
+    for (size_t a = 0; a < acl::kAlgorithmCount; ++a)
+      if (o.classify == acl::kAlgorithms[a].name) alg = acl::kAlgorithms[a].alg, found = true;
+    if (!found) return core::make_error("unknown --classify method '" + o.classify + "'");
+  }
+  std::vector<std::string> eal_args = eal::offline_args("sgfw-bench", o.memory_mb);
+  if (o.hugepages) {
+    eal_args.erase(std::remove(eal_args.begin(), eal_args.end(), "--no-huge"), eal_args.end());
+    eal_args.push_back("--in-memory");
+  }
+  auto eal = eal::EalSession::init(eal_args);
+  if (!eal) return core::make_error(eal.error().message);
+
+  unsigned max_conn = std::max(o.connections, o.extra_1m ? 1000000u : 0u);
+  config::DaemonConfig cfg;
+  cfg.workers = 1;
+  cfg.ports = {{"vms", "net_null0,no-rx=1", false}, {"uplink", "net_null1,no-rx=1", true}};
+  // Frames: every connection's packet once (plus room for the rest), small data room.
+  unsigned nbufs = max_conn + 8192 + 4096;
+  rte_mempool* pool = rte_pktmbuf_pool_create("bench-frames", nbufs, 0, 0,
+                                              static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + std::max(o.packet_size, 128u)),
+                                              SOCKET_ID_ANY);
+  auto port_pool = dataplane::create_mbuf_pool(2, 1);
+  if (!pool || !port_pool) return core::make_error("cannot allocate mbufs (raise --memory-mb)");
+  auto ports = dataplane::setup_ports(cfg, *port_pool);
+  if (!ports) return core::make_error(ports.error().message);
+  if (auto st = dataplane::start_ports(*ports); !st) return core::make_error(st.error().message);
+
+  runtime::PortLayout layout{{"vms", "uplink"}, 1};
+  auto snap = runtime::Snapshot::build(make_policy(o), layout, 1, 1, {});
+  if (!snap) return core::make_error(snap.error().message);
+  if (alg != RTE_ACL_CLASSIFY_DEFAULT) {
+    // Contexts are shared with nobody here: switching their method is safe.
+    if (const_cast<acl::PolicyTables&>((*snap)->tables()).set_algorithm(alg) != 0)
+      return core::make_error("classify method " + o.classify + " not supported on this CPU");
+  }
+  auto* qs = static_cast<rte_rcu_qsbr*>(rte_zmalloc("bench-rcu", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE));
+  rte_rcu_qsbr_init(qs, 1);  // no reader online: grace periods end at once
+  uint64_t hz = rte_get_tsc_hz();
+
+  Json report;
+  MachineInfo mi = machine_info();
+  report["machine"] = Json{{"cpu", mi.cpu}, {"tsc_hz", hz}, {"hugepages", o.hugepages},
+                           {"classify", alg == RTE_ACL_CLASSIFY_DEFAULT ? std::string("default") : o.classify}};
+  report["rows"] = Json::array();
+
+  struct Run {
+    std::string scenario;
+    unsigned connections;
+  };
+  std::vector<Run> runs;
+  for (const auto& s : o.scenarios) runs.push_back({s, o.connections});
+  if (o.extra_1m) runs.push_back({"established", 1000000});
+
+  for (const auto& run : runs) {
+    const std::string& sc = run.scenario;
+    unsigned conns = run.connections;
+    flow::FlowTableOptions fo;
+    fo.capacity = conns + conns / 2 + 1024;  // `new` rounds flush the table: it never fills
+    fo.per_vm_limit = fo.capacity;
+    fo.timeouts = flow::make_timeouts(hz, 100000, 100000, 100000, 100000, 100000, 100000, 100000);
+    static unsigned table_no = 0;
+    auto table = flow::FlowTable::create(fo, "bench-flows-" + std::to_string(table_no++), qs);
+    if (!table) return core::make_error(table.error().message);
+    auto frag = flow::FlowTable::create(flow::FlowTableOptions{1024, 1024, 1, fo.timeouts},
+                                        "bench-frags-" + std::to_string(table_no), qs);
+    if (!frag) return core::make_error(frag.error().message);
+
+    Bench b{o};
+    b.snap = snap->get();
+    b.flows = table->get();
+    b.pool = pool;
+    b.tx.nports = 2;
+    b.tx.dpdk_port[0] = (*ports)[0].dpdk_port;
+    b.tx.dpdk_port[1] = (*ports)[1].dpdk_port;
+    b.port_counters.resize(2);
+    dataplane::FlowContext fc{table->get(), frag->get(), false, false, sc == "null"};
+    dataplane::Pipeline pl(0, b.tx, b.port_counters.data(), fc);
+
+    std::vector<Kind> kinds(conns, Kind::kEstablished);
+    if (sc == "new") kinds.assign(conns, Kind::kNew);
+    if (sc == "deny") kinds.assign(std::min(conns, 65536u), Kind::kDeny);
+    if (sc == "mixed") {
+      std::mt19937 rng(1);
+      for (auto& k : kinds) {
+        unsigned r = rng() % 100;
+        k = r < 90 ? Kind::kEstablished : r < 99 ? Kind::kNew : Kind::kDeny;
+      }
+    }
+    b.build_frames(kinds);
+    if (b.mbufs.empty()) return core::make_error("cannot allocate frames (raise --memory-mb)");
+    double new_share = sc == "new" ? 1.0 : sc == "mixed" ? 0.09 : 0.0;
+
+    std::vector<double> cpp;
+    for (unsigned rep = 0; rep < o.repeats; ++rep) {
+      uint64_t cycles = 0, packets = 0;
+      for (unsigned ps = 0; ps < o.passes; ++ps) {
+        if (sc == "new" || sc == "mixed" || (ps == 0 && rep == 0)) {
+          // Untimed: start from an empty table, then (re-)establish the live ones.
+          b.flows->flush();
+          b.renew();
+          if (sc != "new" && sc != "null") {
+            dataplane::FlowContext warm = fc;
+            (void)warm;
+            b.pass(pl);  // creates the established connections (and this round's new ones)
+            b.renew();   // so the timed pass sees the "new" packets as new again
+          }
+        }
+        cycles += b.pass(pl);
+        packets += b.mbufs.size();
+      }
+      cpp.push_back(static_cast<double>(cycles) / static_cast<double>(packets));
+    }
+    // Sanity: the scenario did what it says (all forwarded / all dropped).
+    uint64_t tx = runtime::read(b.port_counters[1].tx), drops = 0;
+    for (size_t r = 0; r < core::kDropReasonCount; ++r) drops += runtime::read(b.port_counters[0].drops[r]);
+    Json rj = row(sc, o, conns, cpp, hz, new_share);
+    rj["forwarded"] = tx;
+    rj["dropped"] = drops;
+    rj["connections_live"] = b.flows->size();
+    report["rows"].push_back(std::move(rj));
+    for (auto* m : b.mbufs) {
+      rte_mbuf_refcnt_set(m, 1);
+      rte_pktmbuf_free(m);
+    }
+    b.mbufs.clear();
+  }
+  dataplane::stop_ports(*ports);
+  return report;
+}
+
+std::string traffic_table(const Json& r) {
+  std::ostringstream s;
+  s << "machine: " << r["machine"]["cpu"].get<std::string>() << ", TSC " << r["machine"]["tsc_hz"].get<uint64_t>() / 1000000
+    << " MHz, hugepages " << (r["machine"]["hugepages"].get<bool>() ? "yes" : "no") << ", classify "
+    << r["machine"]["classify"].get<std::string>() << "\n";
+  char line[256];
+  std::snprintf(line, sizeof(line), "%-12s %5s %6s %8s %5s %8s %9s %9s %9s %12s\n", "scenario", "vms", "rules",
+                "conns", "size", "Mpps", "cyc/pkt", "min", "max", "new conn/s");
+  s << line;
+  for (const auto& row : r["rows"]) {
+    std::string cps = row.contains("connections_per_second")
+                          ? std::to_string(static_cast<long>(row["connections_per_second"].get<double>()))
+                          : "-";
+    std::snprintf(line, sizeof(line), "%-12s %5u %6u %8u %5u %8.2f %9.1f %9.1f %9.1f %12s\n",
+                  row["scenario"].get<std::string>().c_str(), row["vms"].get<unsigned>(),
+                  row["rules_per_vm"].get<unsigned>(), row["connections"].get<unsigned>(),
+                  row["packet_size"].get<unsigned>(), row["mpps"].get<double>(), row["cycles_per_packet"].get<double>(),
+                  row["cycles_min"].get<double>(), row["cycles_max"].get<double>(), cps.c_str());
+    s << line;
+  }
+  return s.str();
+}
+
+}  // namespace sgfw::bench

@@ -1,0 +1,40 @@
+// sgfw-bench traffic: drives the real worker pipeline (dataplane::Pipeline, the code
+// sgfwd's workers run) from pre-built mbufs on one lcore, and measures worker cycles
+// per packet for the scenarios of the performance issue (docs/performance.md):
+//   null        parse, anti-spoofing and forwarding only (the floor)
+//   established every packet belongs to a live connection
+//   new         every packet opens a new connection
+//   deny        every packet is dropped by the rules
+//   mixed       90% established, 9% new, 1% denied
+// Packets are UDP from the VMs' port to the uplink; tx goes to a net_null port, which
+// frees (here: dereferences) the mbufs. Initialises the EAL: once per process.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/expected.hpp"
+
+namespace sgfw::bench {
+
+struct TrafficOptions {
+  std::vector<std::string> scenarios = {"null", "established", "new", "deny", "mixed"};
+  unsigned vms = 16;
+  unsigned rules_per_vm = 100;
+  unsigned connections = 100000;
+  unsigned packet_size = 64;    // Ethernet frame bytes without FCS (>= 60)
+  std::string classify = "default";  // rte_acl method: default, scalar, sse, avx2, avx512x16, avx512x32
+  unsigned repeats = 5;
+  unsigned passes = 3;          // passes over the packet set per repeat
+  bool extra_1m = false;        // also `established` at 1M connections (the default run)
+  unsigned memory_mb = 3072;
+  bool hugepages = false;       // use hugepages (needs them reserved and mounted)
+};
+
+// One JSON document as interfaces.md gives it ({"machine": ..., "rows": [...]}).
+[[nodiscard]] core::Expected<nlohmann::ordered_json> run_traffic_bench(const TrafficOptions& options);
+[[nodiscard]] std::string traffic_table(const nlohmann::ordered_json& report);
+
+}  // namespace sgfw::bench
