@@ -50,6 +50,20 @@ class Snapshot {
 
   // Data path: the local VM with `mac` (u64, see core::Mac::as_u64) on `port`, or kNoVm.
   [[nodiscard]] uint32_t vm_on_port(uint16_t port, uint64_t mac) const { return lookup(key(port, mac)); }
+  // Data path: vm_on_port for n <= RTE_HASH_LOOKUP_BULK_MAX MACs on one port.
+  void vms_on_port_bulk(uint16_t port, const uint64_t* macs, uint32_t n, uint32_t* out) const {
+    uint64_t keys[RTE_HASH_LOOKUP_BULK_MAX];
+    const void* kp[RTE_HASH_LOOKUP_BULK_MAX];
+    void* data[RTE_HASH_LOOKUP_BULK_MAX];
+    uint64_t hits = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      keys[i] = key(port, macs[i]);
+      kp[i] = &keys[i];
+    }
+    if (n) rte_hash_lookup_bulk_data(mac_table_, kp, n, &hits, data);
+    for (uint32_t i = 0; i < n; ++i)
+      out[i] = (hits >> i) & 1 ? static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data[i])) : acl::kNoVm;
+  }
   // Data path: a local VM with `mac` on any port (the first by name), or kNoVm.
   [[nodiscard]] uint32_t vm_with_mac(uint64_t mac) const { return lookup(key(kNoPort, mac)); }
   [[nodiscard]] uint16_t vm_port(uint32_t vm) const { return vm_port_[vm]; }
