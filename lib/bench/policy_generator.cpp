@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <set>
 
-#include "bench/policy_writer.hpp"
+#include "policy/policy_writer.hpp"
 #include "bench/rng.hpp"
 
 namespace sgfw::bench {
@@ -257,7 +257,7 @@ core::Expected<policy::Policy> generate_policy(const GeneratorOptions& options) 
 core::Expected<std::string> generate_policy_yaml(const GeneratorOptions& options) {
   auto p = generate_policy(options);
   if (!p) return core::make_error(p.error().message);
-  return write_policy_yaml(*p, "synthetic policy: sgfw-bench gen-policy " + describe(options));
+  return policy::write_policy_yaml(*p, "synthetic policy: sgfw-bench gen-policy " + describe(options));
 }
 
 std::string describe(const GeneratorOptions& o) {

@@ -10,7 +10,8 @@
 #include <iostream>
 
 #include "config/policy_loader.hpp"
-#include "config/policy_writer.hpp"
+#include "config/file_writer.hpp"
+#include "policy/policy_writer.hpp"
 #include "explain/tuple_text.hpp"
 #include "explain/verdict_format.hpp"
 
@@ -174,7 +175,7 @@ core::Expected<Json> ControlPlane::apply(policy::Policy policy, std::string pers
   double publish_ms = ms_since(t1);
   double enforced_ms = ms_since(request_start_);
   auto tp = Clock::now();
-  if (persisted_text.empty()) persisted_text = config::write_policy_yaml(publisher_->current()->policy());
+  if (persisted_text.empty()) persisted_text = policy::write_policy_yaml(publisher_->current()->policy(), "written by sgfwd (vm set-groups)");
   if (auto st = config::write_file_atomically(cfg_.policy, persisted_text); !st) {
     std::unique_ptr<runtime::Snapshot> rejected = publisher_->publish(std::move(old));
     fold(*rejected);

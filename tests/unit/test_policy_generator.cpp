@@ -6,7 +6,7 @@
 #include <set>
 
 #include "bench/policy_generator.hpp"
-#include "bench/policy_writer.hpp"
+#include "policy/policy_writer.hpp"
 #include "compiler/compiler.hpp"
 #include "config/policy_loader.hpp"
 
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(writer_round_trips_through_the_loader) {
   BOOST_REQUIRE(text);
   auto p = config::load_policy_text(*text, "generated.yaml");
   BOOST_REQUIRE(p);
-  std::string again = bench::write_policy_yaml(*p, "synthetic policy: sgfw-bench gen-policy " +
+  std::string again = policy::write_policy_yaml(*p, "synthetic policy: sgfw-bench gen-policy " +
                                                        bench::describe(o));
   BOOST_TEST((again == *text));
 }

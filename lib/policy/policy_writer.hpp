@@ -10,9 +10,9 @@
 
 #include "policy/model.hpp"
 
-namespace sgfw::bench {
+namespace sgfw::policy {
 
 // `header` (may be empty) is written first, each line as a "# " comment.
 [[nodiscard]] std::string write_policy_yaml(const policy::Policy& policy, std::string_view header);
 
-}  // namespace sgfw::bench
+}  // namespace sgfw::policy

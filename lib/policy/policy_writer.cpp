@@ -1,13 +1,13 @@
-#include "bench/policy_writer.hpp"
+#include "policy/policy_writer.hpp"
 
 #include <cstdio>
 
-namespace sgfw::bench {
+namespace sgfw::policy {
 
 namespace {
 
-using policy::Protocol;
-using policy::Remote;
+using Protocol = policy::Protocol;
+using Remote = policy::Remote;
 
 // A YAML double-quoted scalar.
 std::string quoted(std::string_view s) {
@@ -135,4 +135,4 @@ std::string write_policy_yaml(const policy::Policy& policy, std::string_view hea
   return out;
 }
 
-}  // namespace sgfw::bench
+}  // namespace sgfw::policy
