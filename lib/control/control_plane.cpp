@@ -41,8 +41,16 @@ runtime::PortLayout layout_of(const config::DaemonConfig& cfg) {
   return l;
 }
 
-std::string reply_ok(Json result) { return Json{{"ok", true}, {"result", std::move(result)}}.dump(); }
-std::string reply_error(const std::string& e) { return Json{{"ok", false}, {"error", e}}.dump(); }
+// Invalid UTF-8 (a parse error quotes the client's bytes) is replaced, not thrown:
+// an exception here would escape handle().
+std::string dump_line(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+// Another worker may have stamped a connection after `now` was read.
+double idle_seconds(uint64_t now, uint64_t last, uint64_t hz) {
+  return last >= now ? 0.0 : static_cast<double>(now - last) / static_cast<double>(hz);
+}
+
+std::string reply_ok(Json result) { return dump_line(Json{{"ok", true}, {"result", std::move(result)}}); }
+std::string reply_error(const std::string& e) { return dump_line(Json{{"ok", false}, {"error", e}}); }
 
 }  // namespace
 
@@ -116,7 +124,7 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
                         {"state", flow::to_string(e.state.load(std::memory_order_relaxed))},
                         {"vm", owner},
                         {"age_s", static_cast<double>(now - e.created) / static_cast<double>(hz)},
-                        {"idle_s", static_cast<double>(now - e.last_seen.load(std::memory_order_relaxed)) / static_cast<double>(hz)},
+                        {"idle_s", idle_seconds(now, e.last_seen.load(std::memory_order_relaxed), hz)},
                         {"generation", gen},
                         {"egress_rule", rule(e.egress_rule, gen)},
                         {"ingress_rule", rule(e.ingress_rule, gen)}});
@@ -402,6 +410,8 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
     return reply_error(std::string("malformed request: ") + e.what());
   } catch (const std::exception& e) {
     return reply_error(std::string("internal error: ") + e.what());
+  } catch (...) {
+    return reply_error("internal error");
   }
 }
 

@@ -34,13 +34,15 @@ CallResult call(const std::string& socket_path, const std::string& cmd, const Js
   std::string req = Json{{"cmd", cmd}, {"args", args}}.dump() + "\n";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   size_t off = 0;
+  std::string send_error;
   while (off < req.size()) {
     ssize_t n = send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      r.error = std::string("send: ") + std::strerror(errno);
-      close(fd);
-      return r;
+      // The daemon may have refused this connection (permission, too many connections)
+      // and closed it before reading anything: its error line is still to be read.
+      send_error = std::string("send: ") + std::strerror(errno);
+      break;
     }
     off += static_cast<size_t>(n);
   }
@@ -58,7 +60,7 @@ CallResult call(const std::string& socket_path, const std::string& cmd, const Js
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      r.error = "connection closed by " + socket_path;
+      r.error = send_error.empty() ? "connection closed by " + socket_path : send_error;
       close(fd);
       return r;
     }

@@ -246,7 +246,14 @@ int run(const Options& opt) {
   std::cout << "sgfwd: running, generation " << (*publisher)->current()->generation() << ", " << ports->size()
             << " ports, " << nw << " workers, control socket " << cfg->control_socket << std::endl;
 
-  auto handler = [&control](const std::string& line, const control::Peer& peer) { return control.handle(line, peer); };
+  // Nothing a client sends may unwind run() while the workers use its state.
+  auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::string {
+    try {
+      return control.handle(line, peer);
+    } catch (...) {
+      return R"({"ok":false,"error":"internal error"})";
+    }
+  };
   auto dump = [&control]() {
     auto s = control.stats("");
     std::cout << "stats: " << s.dump() << "\n" << report::stats_text(s) << std::flush;

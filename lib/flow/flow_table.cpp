@@ -56,7 +56,11 @@ core::Expected<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableOpti
   t->vm_counts_.reset(new std::atomic<uint32_t>[o.max_vm_ids]);
   for (uint32_t i = 0; i < o.max_vm_ids; ++i) t->vm_counts_[i].store(0, std::memory_order_relaxed);
   std::string rname = name + "-free";
-  t->freed_ = rte_ring_create(rname.c_str(), rte_align32pow2(t->slots_ + 1), SOCKET_ID_ANY, RING_F_SC_DEQ);
+  // Producers are the workers (and the control thread): relaxed tail sync (RTS), so a
+  // producer preempted mid-enqueue never leaves the others spinning on the ring's tail
+  // (the classic MP ring convoys when lcores share CPUs).
+  t->freed_ = rte_ring_create(rname.c_str(), rte_align32pow2(t->slots_ + 1), SOCKET_ID_ANY,
+                              RING_F_MP_RTS_ENQ | RING_F_SC_DEQ);
   if (!t->freed_) return core::make_error("rte_ring_create(" + rname + "): " + rte_strerror(rte_errno));
   return t;
 }
@@ -81,20 +85,26 @@ bool FlowTable::remove(int32_t pos) {
   count_.fetch_sub(1, std::memory_order_relaxed);
   vm_counts_[e.vm_id].fetch_sub(1, std::memory_order_relaxed);
   void* obj = reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1);
-  rte_ring_mp_enqueue(freed_, obj);  // sized for every slot: cannot fail
+  rte_ring_enqueue(freed_, obj);  // MP RTS (the ring's mode); sized for every slot: cannot fail
   return true;
 }
 
 bool FlowTable::evict_one(const FlowKey& near, uint64_t now) {
   // Like Linux early_drop: look at a few candidates, expired first, then half-open.
+  // Candidates are the first kCandidates *connections* from a point picked by the key:
+  // free and dead slots are skipped without counting, since the slot array is larger
+  // than the capacity (spare slots + rte_hash's per-lcore cache reserve) and a small
+  // table would otherwise have no candidate at all in the window.
   constexpr uint32_t kCandidates = 64;
   uint32_t start = rte_hash_crc(&near, sizeof(near), 0) % slots_;
   for (int pass = 0; pass < 2; ++pass) {
-    for (uint32_t i = 0; i < kCandidates; ++i) {
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < slots_ && seen < kCandidates; ++i) {
       int32_t pos = static_cast<int32_t>((start + i) % slots_);
       FlowEntry& e = at(pos);
       ConnState s = e.state.load(std::memory_order_relaxed);
       if (s == ConnState::kFree || s == ConnState::kDead) continue;
+      ++seen;
       bool expired = !live(e, now);
       if ((pass == 0 && expired) || (pass == 1 && !is_established(s))) {
         if (remove(pos)) return true;
@@ -107,9 +117,17 @@ bool FlowTable::evict_one(const FlowKey& near, uint64_t now) {
 InsertResult FlowTable::insert(const FlowKey& key, uint32_t orig_src_be, uint16_t orig_sport_be, ConnState state,
                                uint32_t vm_id, uint64_t generation, uint32_t egress_rule, uint32_t ingress_rule,
                                uint64_t now, int32_t* pos) {
+  // At the quota or the capacity, the connection may already exist (its other packet
+  // in the same burst, or on another worker): that is kExists, not a refusal, and no
+  // reason to evict anything. Checked only on these slow paths.
+  auto exists = [&] {
+    int32_t p = lookup(key);
+    if (p >= 0) *pos = p;
+    return p >= 0;
+  };
   if (vm_counts_[vm_id].fetch_add(1, std::memory_order_relaxed) >= opts_.per_vm_limit) {
     vm_counts_[vm_id].fetch_sub(1, std::memory_order_relaxed);
-    return InsertResult::kQuotaExceeded;
+    return exists() ? InsertResult::kExists : InsertResult::kQuotaExceeded;
   }
   bool reserved = false;
   for (int attempt = 0; attempt < 2 && !reserved; ++attempt) {
@@ -117,6 +135,10 @@ InsertResult FlowTable::insert(const FlowKey& key, uint32_t orig_src_be, uint16_
       reserved = true;
     } else {
       count_.fetch_sub(1, std::memory_order_relaxed);
+      if (exists()) {
+        vm_counts_[vm_id].fetch_sub(1, std::memory_order_relaxed);
+        return InsertResult::kExists;
+      }
       if (!evict_one(key, now)) break;
     }
   }

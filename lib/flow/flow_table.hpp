@@ -5,7 +5,11 @@
 // recycled only after an RCU grace period (the workers' rte_rcu_qsbr), so a worker
 // holding a position from a lookup never sees it reused under its feet.
 // Thread-safety: lookup/insert/remove/touch from any worker; reclaim/flush/for_each
-// from the single control thread.
+// from the single control thread. insert() and reclaim()/flush() must run on a thread
+// with an lcore id (an EAL lcore, or a thread that called rte_thread_register()):
+// rte_hash's multi-writer free-slot cache is indexed by rte_lcore_id(), and DPDK 22.11
+// indexes it with LCORE_ID_ANY unchecked (an unregistered thread's insert crashes).
+// Lookups need no lcore id.
 #pragma once
 
 #include <rte_hash.h>
@@ -67,15 +71,19 @@ class FlowTable {
                                                                         rte_rcu_qsbr* qs);
 
   // --- data path ---
-  // positions[i] = position of keys[i] or -1; n <= RTE_HASH_LOOKUP_BULK_MAX.
+  // positions[i] = position of keys[i], or negative (-ENOENT) if absent;
+  // n <= RTE_HASH_LOOKUP_BULK_MAX.
   void lookup_bulk(const FlowKey** keys, uint32_t n, int32_t* positions) const;
   [[nodiscard]] int32_t lookup(const FlowKey& key) const;
   [[nodiscard]] FlowEntry& at(int32_t pos) { return entries_[static_cast<size_t>(pos)]; }
   [[nodiscard]] const FlowEntry& at(int32_t pos) const { return entries_[static_cast<size_t>(pos)]; }
+  // A last_seen after `now` (another worker stored a later TSC since `now` was read)
+  // is live, not idle.
   [[nodiscard]] bool live(const FlowEntry& e, uint64_t now) const {
     ConnState s = e.state.load(std::memory_order_relaxed);
+    uint64_t seen = e.last_seen.load(std::memory_order_relaxed);
     return s != ConnState::kFree && s != ConnState::kDead &&
-           now - e.last_seen.load(std::memory_order_relaxed) <= opts_.timeouts.by_state[static_cast<size_t>(s)];
+           (now <= seen || now - seen <= opts_.timeouts.by_state[static_cast<size_t>(s)]);
   }
   // Creates a connection. On kInserted/kExists *pos is its position. Quota first (a VM
   // at its quota cannot take another VM's room), then capacity: at capacity an expired,
