@@ -38,6 +38,7 @@ enum class Path : uint8_t {
   kRevalidate,  // live connection admitted under an older generation: re-check originally
   kFast,        // live connection: pass
   kRelated,     // ICMP error about a live connection: pass
+  kFragment,    // non-first fragment: follows its first fragment's remembered verdict
 };
 
 struct Check {
@@ -242,16 +243,19 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
     }
     if (p.is_fragment && !p.first_fragment) {
       // A later fragment follows its first fragment's remembered verdict (no
-      // reassembly); with none (denied, expired, or not seen yet) it fails closed.
-      flow::FlowTable& frags = *flows_.fragments;
-      int32_t fpos = frags.lookup(flow::make_fragment_key(p.proto, p.src_be, p.dst_be, p.ip_id_be));
-      if (fpos < 0 || !frags.live(frags.at(fpos), now)) {
-        drop(m, in_port, DropReason::kFragmentOrphan, pc, owner);
-        continue;
-      }
-      if (src_vm != kNoVm) runtime::bump(pc->vm_allowed[src_vm]);
-      if (dst_vm != kNoVm && dst_vm != src_vm) runtime::bump(pc->vm_allowed[dst_vm]);
-      send(m, out);
+      // reassembly), looked up in step 4 in packet order: its first fragment may be
+      // earlier in this very burst, and is remembered only there.
+      Pending& q = pend[np++];
+      q.m = m;
+      q.src_vm = src_vm;
+      q.dst_vm = dst_vm;
+      q.out_port = out;
+      q.path = Path::kFragment;
+      q.src_be = p.src_be;
+      q.dst_be = p.dst_be;
+      q.proto = p.proto;
+      q.ip_id_be = p.ip_id_be;
+      q.first_fragment = false;
       continue;
     }
     if (flows_.forward_only) {
@@ -350,7 +354,7 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
   // 3. Rule checks for new, stateless and revalidated packets, grouped per context.
   for (uint16_t i = 0; i < np; ++i) {
     Pending& q = pend[i];
-    if (q.m == nullptr || q.path == Path::kFast || q.path == Path::kRelated) continue;
+    if (q.m == nullptr || q.path == Path::kFast || q.path == Path::kRelated || q.path == Path::kFragment) continue;
     uint8_t proto = q.proto;
     uint32_t a_be = q.src_be, b_be;
     uint16_t a_port = q.sport_be, b_port;
@@ -403,6 +407,19 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
     Pending& q = pend[i];
     if (q.m == nullptr) continue;
     uint32_t owner = q.src_vm != kNoVm ? q.src_vm : q.dst_vm;
+    if (q.path == Path::kFragment) {
+      // With no remembered verdict (denied, expired, or not seen yet) it fails closed.
+      flow::FlowTable& frags = *flows_.fragments;
+      int32_t fpos = frags.lookup(flow::make_fragment_key(q.proto, q.src_be, q.dst_be, q.ip_id_be));
+      if (fpos < 0 || !frags.live(frags.at(fpos), now)) {
+        drop(q.m, in_port, DropReason::kFragmentOrphan, pc, owner);
+        continue;
+      }
+      if (q.src_vm != kNoVm) runtime::bump(pc->vm_allowed[q.src_vm]);
+      if (q.dst_vm != kNoVm && q.dst_vm != q.src_vm) runtime::bump(pc->vm_allowed[q.dst_vm]);
+      send(q.m, q.out_port);
+      continue;
+    }
     if (q.path == Path::kNew || q.path == Path::kStateless || q.path == Path::kRevalidate) {
       int failed = (q.needs[0] && q.result[0] == acl::kNoMatch) ? 0 : (q.needs[1] && q.result[1] == acl::kNoMatch) ? 1 : -1;
       if (failed >= 0) {
