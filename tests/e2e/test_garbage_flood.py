@@ -145,6 +145,13 @@ def scenario():
         with t.case("warm-up: g reaches v and the internet"):
             check(g.ping(v.ip, count=2) == 2, "g -> v")
             check(g.ping(e2e.INET_IP, count=2) == 2, "g -> internet")
+            # Static neighbours: no kernel ARP refresh may cross sgfwd during the flood,
+            # so every frame sgfwd receives on g's port is one of ours.
+            for host, peers in ((g, ((v.ip, v.mac), (e2e.INET_IP, e2e.INET_MAC))),
+                                (v, ((g.ip, g.mac),)), (inet, ((g.ip, g.mac), (v.ip, v.mac)))):
+                for ip, lladdr in peers:
+                    host.run("ip", "neigh", "replace", ip, "lladdr", lladdr, "dev", "eth0", "nud", "permanent",
+                             check=True)
 
         rnd = random.Random(int(os.environ.get("SGFW_E2E_SEED", "0")) or None)
         seed = rnd.randrange(1 << 30)
