@@ -424,8 +424,12 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
       int failed = (q.needs[0] && q.result[0] == acl::kNoMatch) ? 0 : (q.needs[1] && q.result[1] == acl::kNoMatch) ? 1 : -1;
       if (failed >= 0) {
         if (q.path == Path::kRevalidate) {
-          ft.remove(q.flow_pos);
-          drop(q.m, in_port, DropReason::kRevoked, pc, q.check_vm[failed]);
+          // One `revoked` per connection: later packets of it in this burst find it
+          // gone, as the next burst would (TCP: no-connection; others: no-rule).
+          DropReason r = ft.remove(q.flow_pos) ? DropReason::kRevoked
+                         : q.proto == 6        ? DropReason::kNoConnection
+                                               : DropReason::kNoRule;
+          drop(q.m, in_port, r, pc, q.check_vm[failed]);
         } else {
           drop(q.m, in_port, DropReason::kNoRule, pc, q.check_vm[failed]);
         }
