@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/compile_bench.hpp"
+#include "bench/flow_table_bench.hpp"
 #include "bench/policy_generator.hpp"
 #include "bench/traffic_bench.hpp"
 
@@ -75,6 +76,22 @@ Command add_compile(CLI::App& root) {
           }};
 }
 
+Command add_flow_table(CLI::App& root) {
+  auto* sub = root.add_subcommand("flow-table", "connection-table insert rate with one and two writer threads");
+  auto o = std::make_shared<sgfw::bench::FlowTableBenchOptions>();
+  sub->add_option("--connections", o->connections, "connections inserted per run")->capture_default_str();
+  sub->add_option("--repeats", o->repeats, "repeats (median, min, max)")->capture_default_str();
+  return {sub, [o]() {
+            auto r = sgfw::bench::run_flow_table_bench(*o);
+            if (!r) {
+              std::cerr << "sgfw-bench flow-table: " << r.error().message << '\n';
+              return 1;
+            }
+            std::cout << r->dump(2) << "\n";
+            return 0;
+          }};
+}
+
 Command add_traffic(CLI::App& root) {
   auto* sub = root.add_subcommand("traffic", "cycles per packet through the real worker pipeline");
   auto o = std::make_shared<sgfw::bench::TrafficOptions>();
@@ -118,6 +135,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_gen_policy(app));
   commands.push_back(add_compile(app));
   commands.push_back(add_traffic(app));
+  commands.push_back(add_flow_table(app));
 
   try {
     app.parse(argc, argv);

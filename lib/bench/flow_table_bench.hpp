@@ -1,0 +1,19 @@
+// sgfw-bench flow-table: insert and lookup rates of the connection table with one and
+// with two writer threads (docs/design/flow-table.md: rte_hash's multi-writer add takes
+// a writer lock; this measures what that costs). Initialises the EAL (two lcores).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "core/expected.hpp"
+
+namespace sgfw::bench {
+
+struct FlowTableBenchOptions {
+  unsigned connections = 1000000;
+  unsigned repeats = 3;
+};
+
+[[nodiscard]] core::Expected<nlohmann::ordered_json> run_flow_table_bench(const FlowTableBenchOptions& o);
+
+}  // namespace sgfw::bench
