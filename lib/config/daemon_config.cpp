@@ -37,7 +37,7 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
   c.file = file;
   MapReader top(file, root, "daemon config",
                 {"eal", "ports", "workers", "policy", "control_socket", "control_group", "flows",
-                 "acl_max_size"});
+                 "acl_max_size", "mbufs"});
   if (top.has("eal")) {
     YAML::Node e = top.get("eal");
     expect_sequence(file, e, "eal");
@@ -73,6 +73,7 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
   if (top.has("control_socket")) c.control_socket = scalar(file, top.get("control_socket"), "control_socket");
   if (top.has("control_group")) c.control_group = scalar(file, top.get("control_group"), "control_group");
   if (top.has("acl_max_size")) c.acl_max_size = u32(file, top.get("acl_max_size"), "acl_max_size", 0, 4000000000LL);
+  if (top.has("mbufs")) c.mbufs = u32(file, top.get("mbufs"), "mbufs", 1024, 1LL << 26);
   if (top.has("flows")) {
     MapReader f(file, top.get("flows"), "flows",
                 {"capacity", "per_vm_limit", "keep_established", "tcp_loose", "timeouts"});

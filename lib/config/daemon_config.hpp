@@ -48,6 +48,7 @@ struct DaemonConfig {
   std::string control_group = "sgfw";
   FlowConfig flows;
   size_t acl_max_size = 0;          // rte_acl memory cap per context in bytes (0: none)
+  uint32_t mbufs = 0;               // packet buffers in the pool (0: sized from ports and workers)
 
   [[nodiscard]] std::vector<std::string> port_names() const;
   [[nodiscard]] uint32_t uplink_index() const;  // index into ports

@@ -175,7 +175,7 @@ int run(const Options& opt) {
     return 1;
   }
 
-  auto pool = dataplane::create_mbuf_pool(cfg->ports.size(), cfg->workers);
+  auto pool = dataplane::create_mbuf_pool(cfg->ports.size(), cfg->workers, cfg->mbufs);
   if (!pool) {
     std::cerr << "sgfwd: " << pool.error().message << "\n";
     return 1;

@@ -36,8 +36,8 @@ core::Expected<uint16_t> probe(const std::string& devargs) {
 
 }  // namespace
 
-core::Expected<rte_mempool*> create_mbuf_pool(size_t ports, unsigned workers) {
-  unsigned n = static_cast<unsigned>(ports * (kRxDesc * workers + kTxDesc * workers) + 4096 * workers + 8191);
+core::Expected<rte_mempool*> create_mbuf_pool(size_t ports, unsigned workers, unsigned count) {
+  unsigned n = count ? count : static_cast<unsigned>(ports * (kRxDesc * workers + kTxDesc * workers) + 4096 * workers + 8191);
   rte_mempool* pool = rte_pktmbuf_pool_create("sgfw-mbufs", n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                               SOCKET_ID_ANY);
   if (pool == nullptr) return core::make_error(std::string("cannot create mbuf pool: ") + rte_strerror(rte_errno));

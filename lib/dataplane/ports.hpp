@@ -31,7 +31,8 @@ struct PortRuntime {
 [[nodiscard]] core::Status start_ports(const std::vector<PortRuntime>& ports);
 void stop_ports(const std::vector<PortRuntime>& ports);
 
-// The mbuf pool sized for `ports` ports and `workers` workers.
-[[nodiscard]] core::Expected<rte_mempool*> create_mbuf_pool(size_t ports, unsigned workers);
+// The mbuf pool: `count` buffers, or (count 0) enough for `ports` ports and `workers`
+// workers' descriptor rings and caches.
+[[nodiscard]] core::Expected<rte_mempool*> create_mbuf_pool(size_t ports, unsigned workers, unsigned count = 0);
 
 }  // namespace sgfw::dataplane
