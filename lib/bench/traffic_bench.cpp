@@ -290,8 +290,6 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
           b.flows->flush();
           b.renew();
           if (sc != "new" && sc != "null") {
-            dataplane::FlowContext warm = fc;
-            (void)warm;
             b.pass(pl);  // creates the established connections (and this round's new ones)
             b.renew();   // so the timed pass sees the "new" packets as new again
           }

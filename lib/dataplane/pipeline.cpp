@@ -326,7 +326,6 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
 
   Check checks[2 * kBurst];
   uint16_t nc = 0;
-  uint16_t kept = 0;
   for (uint16_t k = 0; k < nk; ++k) {
     Pending& q = pend[idx[k]];
     int32_t pos = positions[k];
@@ -349,7 +348,6 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
       q.m = nullptr;
     }
   }
-  (void)kept;
 
   // 3. Rule checks for new, stateless and revalidated packets, grouped per context.
   for (uint16_t i = 0; i < np; ++i) {

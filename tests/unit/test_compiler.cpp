@@ -11,6 +11,7 @@
 
 #include "compiler/compiler.hpp"
 #include "config/policy_loader.hpp"
+#include "test_policy.hpp"
 
 using namespace sgfw;
 using compiler::AclRuleSpec;
@@ -20,11 +21,7 @@ using compiler::RuleImage;
 
 namespace {
 
-policy::Policy load(std::string_view text) {
-  auto r = config::load_policy_text(text, "t.yaml");
-  BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.error().message));
-  return std::move(r).value();
-}
+using testing::load;
 
 uint32_t ip(std::string_view s) { return core::parse_ipv4(s)->value; }
 

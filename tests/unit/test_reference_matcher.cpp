@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "config/policy_loader.hpp"
+#include "test_policy.hpp"
 #include "policy/reference_matcher.hpp"
 
 using namespace sgfw;
@@ -17,11 +18,7 @@ using policy::Verdict;
 
 namespace {
 
-policy::Policy load(std::string_view text) {
-  auto r = config::load_policy_text(text, "t.yaml");
-  BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.error().message));
-  return std::move(r).value();
-}
+using testing::load;
 
 core::Ipv4 ip(std::string_view s) {
   auto a = core::parse_ipv4(s);
