@@ -66,6 +66,8 @@ struct Pending {
   uint8_t icmp_type;
   bool first_fragment;
   uint32_t dst_be;
+  compiler::ClassId src_class;  // from the burst's bulk address lookup
+  compiler::ClassId dst_class;
   uint16_t ip_id_be;
 };
 
@@ -282,6 +284,8 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
     q.first_fragment = p.first_fragment;
     q.dst_be = p.dst_be;
     q.ip_id_be = p.ip_id_be;
+    q.src_class = src.klass;
+    q.dst_class = dst.klass;
     uint16_t sport = p.sport_be, dport = p.dport_be;
     q.path = Path::kNew;
     if (p.proto == 1) {
@@ -356,6 +360,7 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
     uint8_t proto = q.proto;
     uint32_t a_be = q.src_be, b_be;
     uint16_t a_port = q.sport_be, b_port;
+    compiler::ClassId a_class = q.src_class, b_class = q.dst_class;
     // The packet's own direction, or the connection's original one when revalidating.
     if (q.path == Path::kRevalidate) {
       const flow::FlowEntry& e = ft.at(q.flow_pos);
@@ -364,16 +369,17 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
       bool lo_is_orig = e.key.addr_lo == a_be && e.key.port_lo == a_port;
       b_be = lo_is_orig ? e.key.addr_hi : e.key.addr_lo;
       b_port = lo_is_orig ? e.key.port_hi : e.key.port_lo;
-      q.check_vm[0] = tables.addresses().lookup(a_be).local_vm;
-      q.check_vm[1] = tables.addresses().lookup(b_be).local_vm;
+      acl::AddressInfo a = tables.addresses().lookup(a_be), b = tables.addresses().lookup(b_be);
+      q.check_vm[0] = a.local_vm;
+      q.check_vm[1] = b.local_vm;
+      a_class = a.klass;
+      b_class = b.klass;
     } else {
-      b_be = q.key.addr_lo == a_be && q.key.port_lo == a_port ? q.key.addr_hi : q.key.addr_lo;
+      b_be = q.dst_be;
       b_port = q.key.addr_lo == a_be && q.key.port_lo == a_port ? q.key.port_hi : q.key.port_lo;
     }
     bool ports = proto == 6 || proto == 17;
     uint16_t sp = ports ? a_port : 0, dp = ports ? b_port : 0;
-    compiler::ClassId a_class = tables.addresses().lookup(a_be).klass;
-    compiler::ClassId b_class = tables.addresses().lookup(b_be).klass;
     q.needs[0] = q.check_vm[0] != kNoVm;
     q.needs[1] = q.check_vm[1] != kNoVm;
     if (q.needs[0]) checks[nc++] = {snap.vm(q.check_vm[0]).egress_image, i, 0, make_key(proto, sp, dp, b_be, b_class)};
