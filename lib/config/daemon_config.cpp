@@ -37,7 +37,7 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
   c.file = file;
   MapReader top(file, root, "daemon config",
                 {"eal", "ports", "workers", "policy", "control_socket", "control_group", "flows",
-                 "acl_max_size", "mbufs"});
+                 "acl_max_size", "mbufs", "limits"});
   if (top.has("eal")) {
     YAML::Node e = top.get("eal");
     expect_sequence(file, e, "eal");
@@ -76,9 +76,13 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
   if (top.has("mbufs")) c.mbufs = u32(file, top.get("mbufs"), "mbufs", 1024, 1LL << 26);
   if (top.has("flows")) {
     MapReader f(file, top.get("flows"), "flows",
-                {"capacity", "per_vm_limit", "keep_established", "tcp_loose", "timeouts"});
+                {"capacity", "per_vm_limit", "per_vm_inbound_half_open", "keep_established", "tcp_loose",
+                 "timeouts"});
     if (f.has("capacity")) c.flows.capacity = u32(file, f.get("capacity"), "capacity", 1, 1LL << 28);
     if (f.has("per_vm_limit")) c.flows.per_vm_limit = u32(file, f.get("per_vm_limit"), "per_vm_limit", 1, 1LL << 28);
+    if (f.has("per_vm_inbound_half_open"))
+      c.flows.per_vm_inbound_half_open =
+          u32(file, f.get("per_vm_inbound_half_open"), "per_vm_inbound_half_open", 1, 1LL << 28);
     if (f.has("keep_established")) c.flows.keep_established = boolean(file, f.get("keep_established"), "keep_established");
     if (f.has("tcp_loose")) c.flows.tcp_loose = boolean(file, f.get("tcp_loose"), "tcp_loose");
     if (f.has("timeouts")) {
@@ -91,6 +95,17 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
       for (auto [key, dst] : fields)
         if (t.has(key)) *dst = u32(file, t.get(key), key, 1, 100000000);
     }
+  }
+  if (c.flows.per_vm_inbound_half_open > c.flows.per_vm_limit)
+    fail(file, top.key_mark("flows"), "flows.per_vm_inbound_half_open " + std::to_string(c.flows.per_vm_inbound_half_open) +
+                                          " is above flows.per_vm_limit " + std::to_string(c.flows.per_vm_limit));
+  if (top.has("limits")) {
+    MapReader l(file, top.get("limits"), "limits", {"local_vms", "vms", "groups"});
+    if (l.has("local_vms")) c.limits.local_vms = u32(file, l.get("local_vms"), "local_vms", 1, 1LL << 20);
+    if (l.has("vms")) c.limits.vms = u32(file, l.get("vms"), "vms", 1, 1LL << 24);
+    if (l.has("groups")) c.limits.groups = u32(file, l.get("groups"), "groups", 3, 1LL << 24);
+    if (c.limits.local_vms > c.limits.vms)
+      fail(file, l.key_mark("local_vms"), "limits.local_vms is above limits.vms");
   }
   return c;
 }

@@ -3,11 +3,13 @@
 // "file:line:col: message". Control path; never throws.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/expected.hpp"
+#include "policy/limits.hpp"
 
 namespace sgfw::config {
 
@@ -30,10 +32,15 @@ struct FlowTimeouts {  // seconds (semantics.md §4)
 struct FlowConfig {
   uint32_t capacity = 1048576;
   uint32_t per_vm_limit = 65536;
+  // Half-open connections opened *to* a VM (unanswered inbound first packets) inside
+  // its quota; 0 = per_vm_limit / 4 (docs/configuration.md).
+  uint32_t per_vm_inbound_half_open = 0;
   bool keep_established = false;
   bool tcp_loose = false;
   FlowTimeouts timeouts;
 };
+
+using Limits = policy::Limits;  // what a policy may hold (policy/limits.hpp)
 
 inline constexpr uint32_t kMaxPorts = 32;    // Debian's DPDK: RTE_MAX_ETHPORTS
 inline constexpr uint32_t kMaxWorkers = 16;
@@ -47,11 +54,17 @@ struct DaemonConfig {
   std::string control_socket = "/run/sgfw/sgfwd.sock";
   std::string control_group = "sgfw";
   FlowConfig flows;
+  Limits limits;
   size_t acl_max_size = 0;          // rte_acl memory cap per context in bytes (0: none)
   uint32_t mbufs = 0;               // packet buffers in the pool (0: sized from ports and workers)
 
   [[nodiscard]] std::vector<std::string> port_names() const;
   [[nodiscard]] uint32_t uplink_index() const;  // index into ports
+  // flows.per_vm_inbound_half_open with its default applied.
+  [[nodiscard]] uint32_t inbound_half_open_budget() const {
+    return flows.per_vm_inbound_half_open ? flows.per_vm_inbound_half_open
+                                          : std::max<uint32_t>(1, flows.per_vm_limit / 4);
+  }
 };
 
 [[nodiscard]] core::Expected<DaemonConfig> load_daemon_config_file(const std::string& path);

@@ -164,6 +164,7 @@ core::Expected<Json> ControlPlane::apply(policy::Policy policy, std::string pers
                                          const Peer& peer) {
   auto t0 = Clock::now();
   if (auto st = config::check_vm_ports(policy, cfg_.port_names()); !st) return core::make_error(st.error().message);
+  if (auto st = policy::check_limits(policy, cfg_.limits); !st) return core::make_error(st.error().message);
   const runtime::Snapshot* prev = publisher_->current();
   acl::BuildOptions opts;
   opts.max_size = cfg_.acl_max_size;

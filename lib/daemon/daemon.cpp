@@ -109,6 +109,10 @@ int run(const Options& opt) {
     std::cerr << cfg->policy << ": " << ports_ok.error().message << "\n";
     return 1;
   }
+  if (auto lim = policy::check_limits(*pol, cfg->limits); !lim) {
+    std::cerr << cfg->policy << ": " << lim.error().message << "\n";
+    return 1;
+  }
   acl::BuildOptions acl_opts;
   acl_opts.max_size = cfg->acl_max_size;
 

@@ -1,0 +1,22 @@
+// How much a policy may hold on one appliance (docs/configuration.md, `limits`).
+// Checked when a policy is loaded, reloaded or changed; a policy beyond them is refused
+// whole with a message naming the limit. Thread-safety: pure functions on values.
+#pragma once
+
+#include <cstdint>
+
+#include "core/expected.hpp"
+#include "policy/model.hpp"
+
+namespace sgfw::policy {
+
+struct Limits {
+  uint32_t local_vms = 4096;   // VMs with a port on this appliance
+  uint32_t vms = 262144;       // all VMs, local and hosted elsewhere
+  uint32_t groups = 65536;     // security groups, built-ins included
+};
+
+// Ok, or an error such as "policy has 5000 local VMs; limits.local_vms is 4096".
+[[nodiscard]] core::Status check_limits(const Policy& policy, const Limits& limits);
+
+}  // namespace sgfw::policy
