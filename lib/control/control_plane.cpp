@@ -311,7 +311,16 @@ Json ControlPlane::status() const {
     j["workers"].push_back(Json{{"worker", w}, {"packets", runtime::read(ws.packets)},
                                 {"busy_cycles", runtime::read(ws.busy_cycles)}, {"loops", runtime::read(ws.loops)}});
   }
-  j["flows"] = Json{{"capacity", cfg_.flows.capacity}, {"used", view_.flows ? view_.flows->size() : 0}};
+  j["flows"] = Json{{"capacity", cfg_.flows.capacity},
+                    {"used", view_.flows ? view_.flows->size() : 0},
+                    {"half_open_reclaimed", view_.flows ? view_.flows->half_open_reclaimed() : 0},
+                    {"inbound_half_open_recycled", view_.flows ? view_.flows->inbound_half_open_recycled() : 0}};
+  j["limits"] = Json{{"local_vms", cfg_.limits.local_vms},
+                     {"vms", cfg_.limits.vms},
+                     {"groups", cfg_.limits.groups},
+                     {"local_vms_used", c.vms.size()},
+                     {"vms_used", s->policy().vms.size()},
+                     {"groups_used", s->policy().groups.size()}};
   return j;
 }
 
