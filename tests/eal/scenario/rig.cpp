@@ -81,7 +81,7 @@ Rig::Rig(const std::string& policy_yaml, RigOptions options) : cfg_(base_config(
   unsigned id = g_rigs.fetch_add(1);
   cfg_.flows = options.flows;
   cfg_.limits = options.limits;
-  char tmpl[] = "/tmp/sgfw-scenario-XXXXXX";
+  char tmpl[] = "/dev/shm/sgfw-scenario-XXXXXX";  // persisted policies: no disk fsync
   if (!mkdtemp(tmpl)) die("mkdtemp");
   dir_ = tmpl;
   policy_path_ = dir_ + "/policy.yaml";
@@ -159,6 +159,8 @@ bool Rig::passes(const std::string& from, const Bytes& frame, const std::string&
   auto out = send(from, frame);
   return out.size() == 1 && out[0].port == to && out[0].frame == frame;
 }
+
+void Rig::sync_clock() { now_ = std::max(now_, rte_rdtsc()); }
 
 void Rig::advance(double seconds) { now_ += static_cast<uint64_t>(seconds * static_cast<double>(rte_get_tsc_hz())); }
 

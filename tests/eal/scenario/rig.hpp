@@ -48,6 +48,7 @@ class Rig {
   bool passes(const std::string& from, const Bytes& frame, const std::string& to);
 
   void advance(double seconds);  // moves the rig's clock (TSC) forward
+  void sync_clock();             // sets the rig's clock to the real TSC (for control-thread expiry)
   uint64_t now() const { return now_; }
 
   // Drops by reason over every port, and on one port.
