@@ -27,18 +27,6 @@ struct ImageLess {
 
 }  // namespace
 
-AclKey make_key(const policy::PacketTuple& p, core::Ipv4 remote, compiler::ClassId klass) {
-  AclKey k{};
-  k.proto = p.proto;
-  k.remote_addr = rte_cpu_to_be_32(remote.value);
-  k.remote_class = rte_cpu_to_be_32(klass);
-  if (policy::has_ports(p.proto)) {
-    k.sport = rte_cpu_to_be_16(p.sport);
-    k.dport = rte_cpu_to_be_16(p.dport);
-  }
-  return k;
-}
-
 core::Expected<PolicyTables> PolicyTables::build(compiler::CompiledPolicy compiled,
                                                  const BuildOptions& options,
                                                  const PolicyTables* previous) {
@@ -79,21 +67,23 @@ uint32_t PolicyTables::classify_one(uint32_t image, const AclKey& key) const {
   return result;
 }
 
+CheckPlan PolicyTables::plan(const policy::PacketTuple& p) const {
+  uint32_t src_be = rte_cpu_to_be_32(p.src.value), dst_be = rte_cpu_to_be_32(p.dst.value);
+  return plan_checks(compiled_, p.proto, src_be, rte_cpu_to_be_16(p.sport), addresses_.lookup(src_be), dst_be,
+                     rte_cpu_to_be_16(p.dport), addresses_.lookup(dst_be));
+}
+
 policy::Verdict PolicyTables::judge(const policy::PacketTuple& p) const {
-  AddressInfo src = addresses_.lookup(rte_cpu_to_be_32(p.src.value));
-  AddressInfo dst = addresses_.lookup(rte_cpu_to_be_32(p.dst.value));
+  CheckPlan plan = this->plan(p);
   std::vector<policy::Check> checks;
-  auto one = [&](uint32_t vm_index, policy::Direction dir) {
-    const auto& vm = compiled_.vms[vm_index];
-    bool egress = dir == policy::Direction::kEgress;
-    AclKey key = egress ? make_key(p, p.dst, dst.klass) : make_key(p, p.src, src.klass);
-    uint32_t r = classify_one(egress ? vm.egress_image : vm.ingress_image, key);
-    policy::Check c{vm.name, dir, r != kNoMatch, {}};
+  for (uint8_t d : {kEgressCheck, kIngressCheck}) {
+    if (!plan.needed[d]) continue;
+    uint32_t r = classify_one(plan.context[d], plan.key[d]);
+    policy::Check c{compiled_.vms[plan.vm[d]].name,
+                    d == kEgressCheck ? policy::Direction::kEgress : policy::Direction::kIngress, r != kNoMatch, {}};
     if (r != kNoMatch) c.rule = compiled_.rules[r - 1].label();
     checks.push_back(std::move(c));
-  };
-  if (src.local_vm != kNoVm) one(src.local_vm, policy::Direction::kEgress);
-  if (dst.local_vm != kNoVm) one(dst.local_vm, policy::Direction::kIngress);
+  }
   return policy::combine_checks(std::move(checks));
 }
 

@@ -10,6 +10,7 @@
 
 #include "acl/acl_context.hpp"
 #include "acl/address_table.hpp"
+#include "acl/check_plan.hpp"
 #include "compiler/rule_image.hpp"
 #include "core/expected.hpp"
 #include "policy/packet_tuple.hpp"
@@ -37,8 +38,11 @@ class PolicyTables {
   // Data path: one check; returns the deciding rule_id + 1, or kNoMatch.
   [[nodiscard]] uint32_t classify_one(uint32_t image, const AclKey& key) const;
 
+  // The checks a first packet needs, with their keys (the packet path's own planner).
+  [[nodiscard]] CheckPlan plan(const policy::PacketTuple& packet) const;
+
   // Control path: the first-packet verdict, check by check (what `explain` prints),
-  // computed through the real contexts.
+  // computed through the real contexts with the packet path's check plan.
   [[nodiscard]] policy::Verdict judge(const policy::PacketTuple& packet) const;
 
   // Switches every context's classify method (-ENOTSUP if unsupported here).
@@ -58,7 +62,5 @@ class PolicyTables {
   size_t contexts_built_ = 0;
 };
 
-// Fills a key for a check: `remote` is the other end, host order in, network order out.
-[[nodiscard]] AclKey make_key(const policy::PacketTuple& p, core::Ipv4 remote, compiler::ClassId klass);
 
 }  // namespace sgfw::acl

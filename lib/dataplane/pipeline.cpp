@@ -73,7 +73,7 @@ struct Pending {
   uint16_t ip_id_be;
   uint8_t proto, tcp_flags, icmp_type;
   acl::AddressInfo src_info, dst_info;  // from the burst's bulk address lookup
-  RuleChecks checks;
+  CheckPlan checks;
   uint32_t result[2];  // deciding rule id + 1 per check, or kNoMatch
 };
 
@@ -265,7 +265,7 @@ uint16_t Pipeline::admit(Burst& b, runtime::Snapshot& snap, uint16_t in_port, rt
     q.src_info = src;
     q.dst_info = dst;
     q.result[0] = q.result[1] = acl::kNoMatch;
-    q.checks = RuleChecks{};
+    q.checks = CheckPlan{};
     q.sport_be = p.sport_be;
     q.dport_be = p.dport_be;
     if (later_fragment) continue;  // followed in packet order (stage 4)
@@ -415,7 +415,7 @@ bool Pipeline::follow_fragment(Pending& q, runtime::Snapshot& snap, uint16_t in_
   uint32_t results[2];
   if (train.flags.load(std::memory_order_relaxed) & flow::kStatelessTrain) {
     const auto& addrs = snap.tables().addresses();
-    RuleChecks c = rule_checks(snap, q.proto, q.src_be, train.train_sport_be, addrs.lookup(q.src_be), q.dst_be,
+    CheckPlan c = rule_checks(snap, q.proto, q.src_be, train.train_sport_be, addrs.lookup(q.src_be), q.dst_be,
                                train.train_dport_be, addrs.lookup(q.dst_be));
     int failed = run_checks(snap, c, results);
     if (failed >= 0) {
@@ -433,7 +433,7 @@ bool Pipeline::follow_fragment(Pending& q, runtime::Snapshot& snap, uint16_t in_
     }
     flow::FlowEntry& conn = ft.at(cpos);
     if (!flows_.keep_established && conn.generation.load(std::memory_order_relaxed) != gen) {
-      RuleChecks c = connection_checks(snap, conn);
+      CheckPlan c = connection_checks(snap, conn);
       int failed = run_checks(snap, c, results);
       if (failed >= 0) {
         ft.remove(cpos);
@@ -456,7 +456,7 @@ bool Pipeline::related_still_valid(Pending& q, runtime::Snapshot& snap, uint16_t
   flow::FlowEntry& conn = ft.at(q.flow_pos);
   const uint64_t gen = snap.generation();
   if (flows_.keep_established || conn.generation.load(std::memory_order_relaxed) == gen) return true;
-  RuleChecks c = connection_checks(snap, conn);
+  CheckPlan c = connection_checks(snap, conn);
   uint32_t results[2];
   int failed = run_checks(snap, c, results);
   if (failed >= 0) {

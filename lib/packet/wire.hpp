@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/protocols.hpp"
+
 namespace sgfw::packet::wire {
 
 struct EthHdr {
@@ -62,9 +64,9 @@ inline constexpr uint8_t kIpv4OptSsrr = 0x89;  // strict source and record route
 inline constexpr uint16_t kIpv4FragOffsetMask = 0x1fff;
 inline constexpr uint32_t kIpv4MaxDatagram = 65535;
 
-inline constexpr uint8_t kProtoIcmp = 1;
-inline constexpr uint8_t kProtoTcp = 6;
-inline constexpr uint8_t kProtoUdp = 17;
+using core::kProtoIcmp;
+using core::kProtoTcp;
+using core::kProtoUdp;
 
 struct TcpHdr {
   uint8_t sport[2];
@@ -93,11 +95,11 @@ struct IcmpHdr {  // the fixed 8 bytes; rest_of_header is id+seq for echo
   uint8_t seq[2];
 };
 
-inline constexpr uint8_t kIcmpEchoReply = 0;
-inline constexpr uint8_t kIcmpDestUnreachable = 3;
-inline constexpr uint8_t kIcmpEchoRequest = 8;
-inline constexpr uint8_t kIcmpTimeExceeded = 11;
-inline constexpr uint8_t kIcmpParameterProblem = 12;
+using core::kIcmpDestUnreachable;
+using core::kIcmpEchoReply;
+using core::kIcmpEchoRequest;
+using core::kIcmpParameterProblem;
+using core::kIcmpTimeExceeded;
 
 static_assert(sizeof(EthHdr) == 14 && alignof(EthHdr) == 1);
 static_assert(sizeof(ArpHdr) == 28 && alignof(ArpHdr) == 1);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/ipv4.hpp"
+#include "core/protocols.hpp"
 #include "core/mac.hpp"
 
 namespace sgfw::policy {
@@ -18,9 +19,9 @@ namespace sgfw::policy {
 enum class Direction : uint8_t { kIngress, kEgress };
 enum class Protocol : uint8_t { kTcp, kUdp, kIcmp, kAll };
 
-inline constexpr uint8_t kIpProtoIcmp = 1;
-inline constexpr uint8_t kIpProtoTcp = 6;
-inline constexpr uint8_t kIpProtoUdp = 17;
+inline constexpr uint8_t kIpProtoIcmp = core::kProtoIcmp;
+inline constexpr uint8_t kIpProtoTcp = core::kProtoTcp;
+inline constexpr uint8_t kIpProtoUdp = core::kProtoUdp;
 
 [[nodiscard]] std::string_view to_string(Direction d);
 [[nodiscard]] std::string_view to_string(Protocol p);

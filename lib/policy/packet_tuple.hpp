@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "core/ipv4.hpp"
+#include "core/protocols.hpp"
 
 namespace sgfw::policy {
 
@@ -17,6 +18,6 @@ struct PacketTuple {
   uint8_t icmp_code = 0;      // ICMP only
 };
 
-[[nodiscard]] inline bool has_ports(uint8_t proto) { return proto == 6 || proto == 17; }
+using core::has_ports;
 
 }  // namespace sgfw::policy

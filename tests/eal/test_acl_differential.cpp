@@ -54,13 +54,9 @@ std::vector<CheckJob> burst_results(const acl::PolicyTables& t,
                                     std::mt19937_64& rng) {
   std::vector<CheckJob> jobs;
   for (size_t i = 0; i < pkts.size(); ++i) {
-    const auto& p = pkts[i];
-    auto src = t.addresses().lookup(rte_cpu_to_be_32(p.src.value));
-    auto dst = t.addresses().lookup(rte_cpu_to_be_32(p.dst.value));
-    if (src.local_vm != acl::kNoVm)
-      jobs.push_back({i, t.compiled().vms[src.local_vm].egress_image, acl::make_key(p, p.dst, dst.klass)});
-    if (dst.local_vm != acl::kNoVm)
-      jobs.push_back({i, t.compiled().vms[dst.local_vm].ingress_image, acl::make_key(p, p.src, src.klass)});
+    acl::CheckPlan plan = t.plan(pkts[i]);
+    for (uint8_t d : {acl::kEgressCheck, acl::kIngressCheck})
+      if (plan.needed[d]) jobs.push_back({i, plan.context[d], plan.key[d]});
   }
   // Group by image, then classify each group in random-size bursts.
   std::vector<size_t> order(jobs.size());
