@@ -18,6 +18,7 @@
 
 #include "core/drop_reason.hpp"
 #include "flow/flow_table.hpp"
+#include "packet/parsed_packet.hpp"
 #include "runtime/counters.hpp"
 #include "runtime/snapshot.hpp"
 
@@ -45,7 +46,7 @@ struct FlowContext {
   bool forward_only = false;
 };
 
-struct Pending;  // one packet between the stages (pipeline.cpp)
+struct Pending;  // one packet between the stages (burst.hpp)
 
 class Pipeline {
  public:
@@ -60,18 +61,27 @@ class Pipeline {
   void flush();
 
  private:
-  struct Burst;
-  uint16_t admit(Burst& b, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now);
+  struct Burst;   // burst.hpp
+  struct Parsed;  // burst.hpp
+  // Stage 1 (stage_admit.cpp): parse, anti-spoofing, ARP, forwarding target.
+  void admit(Burst& b, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now);
+  void parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n);
+  void admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i, uint64_t now);
   void forward_arp(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf* m, uint32_t src_vm, uint64_t src_mac,
-                   const void* parsed);
+                   const packet::ParsedPacket& p);
+  void classify_icmp(Pending& q, const packet::ParsedPacket& p, bool from_uplink, uint64_t now);
+  // Stage 2 (stage_connections.cpp): bulk connection lookups.
   void lookup_connections(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
+  // Stage 3 (stage_classify.cpp): rule checks grouped per rte_acl context.
   void classify(Burst& b, runtime::Snapshot& snap);
+  // Stage 4 (stage_verdicts.cpp): verdicts in packet order.
   void verdicts(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
   bool follow_fragment(Pending& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
   bool related_still_valid(Pending& q, runtime::Snapshot& snap, uint16_t in_port);
   bool create_connection(Pending& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
   void advance_connection(Pending& q, uint64_t now);
   void remember_train(const Pending& q, runtime::Snapshot& snap, uint64_t now);
+  // Transmit and counting (pipeline.cpp).
   void drop(rte_mbuf* m, uint16_t in_port, core::DropReason r, runtime::PolicyCounters* pc, uint32_t vm);
   void pass(const Pending& q, runtime::PolicyCounters* pc);
   void send(rte_mbuf* m, uint16_t out_port);

@@ -1,0 +1,72 @@
+// The burst context of the packet pipeline (lib/dataplane/pipeline.hpp): what the
+// stages hand each other for one burst. Private to lib/dataplane.
+// Data path: plain values on the worker's stack. Thread-safety: one worker.
+#pragma once
+
+#include <cstdint>
+
+#include "acl/check_plan.hpp"
+#include "dataplane/pipeline.hpp"
+#include "flow/flow_key.hpp"
+#include "packet/parsed_packet.hpp"
+
+namespace sgfw::dataplane {
+
+inline constexpr uint32_t kNoVm = acl::kNoVm;
+
+inline uint64_t mac_u64(const uint8_t* b) {
+  uint64_t v = 0;
+  for (int i = 0; i < 6; ++i) v = (v << 8) | b[i];
+  return v;
+}
+
+inline bool is_group_mac(const uint8_t* b) { return (b[0] & 1) != 0; }
+
+// What happens to a packet that passed the L2/L3 checks.
+enum class Path : uint8_t {
+  kNew,         // no live connection: rule checks, then a new connection
+  kStateless,   // ICMP that creates no state (an echo reply without its request, non-echo): rule checks only
+  kRevalidate,  // live connection admitted under an older generation: re-check originally
+  kFast,        // live connection: pass
+  kRelated,     // ICMP error about a live connection: pass (re-checked if the policy changed)
+  kFragment,    // non-first fragment: follows its first fragment's remembered verdict
+};
+
+// One admitted packet between the stages.
+struct Pending {
+  rte_mbuf* m;
+  uint32_t src_vm;  // sending local VM (snapshot index), or kNoVm
+  uint32_t dst_vm;  // receiving local VM, or kNoVm
+  uint16_t out_port;
+  Path path;
+  bool src_is_lo;       // the packet's source is the key's lo endpoint
+  bool first_fragment;
+  int32_t flow_pos;     // live connection (kFast, kRevalidate, kRelated), else -1
+  flow::FlowKey key;    // connection key (kNew, kStateless, kRevalidate, kFast)
+  uint32_t src_be, dst_be;
+  uint16_t sport_be, dport_be;  // as in the key (ICMP echo: identifier on the requester's side, 0 on the other)
+  uint16_t ip_id_be;
+  uint8_t proto, tcp_flags, icmp_type;
+  acl::AddressInfo src_info, dst_info;  // from the burst's bulk address lookup
+  acl::CheckPlan checks;
+  uint32_t result[2];  // deciding rule id + 1 per check, or kNoMatch
+
+  [[nodiscard]] uint32_t owner() const { return src_vm != kNoVm ? src_vm : dst_vm; }
+};
+
+struct Pipeline::Burst {
+  Pending pend[kBurst];
+  uint16_t np = 0;
+};
+
+// Stage 1's bulk results for the frames that parsed.
+struct Pipeline::Parsed {
+  packet::ParsedPacket pkt[kBurst];
+  rte_mbuf* m[kBurst];
+  uint64_t src_mac[kBurst];
+  uint32_t src_vm[kBurst];
+  acl::AddressInfo addr[2 * kBurst];  // [2i] source, [2i+1] destination
+  uint16_t n = 0;
+};
+
+}  // namespace sgfw::dataplane

@@ -1,0 +1,179 @@
+// Stage 1 of the packet pipeline (docs/design/packet-path.md, steps 1-7): parse,
+// anti-spoofing, ARP, forwarding target; survivors become Pending for the next stages.
+#include <rte_prefetch.h>
+
+#include <algorithm>
+
+#include "dataplane/burst.hpp"
+#include "packet/icmp_error_inner.hpp"
+#include "packet/parser.hpp"
+#include "packet/wire.hpp"
+
+namespace sgfw::dataplane {
+
+namespace wire = packet::wire;
+using core::DropReason;
+using packet::ParsedPacket;
+
+// Parses the burst (packet data prefetched first) and looks up source VMs by (port,
+// MAC) and both addresses of every frame in bulk (the hash lookups pipeline their
+// memory accesses). Frames that fail to parse are dropped with their reason.
+void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
+  const bool from_uplink = in_port == snap.uplink();
+  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], const void*));
+  out.n = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    // A chained mbuf is judged on its first segment, which the parser bounds.
+    ParsedPacket& p = out.pkt[out.n];
+    p = packet::parse(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
+    if (p.kind == ParsedPacket::Kind::kDrop) {
+      drop(m, in_port, p.drop, nullptr, kNoVm);
+      continue;
+    }
+    out.src_mac[out.n] = mac_u64(p.src_mac);
+    out.m[out.n++] = m;
+  }
+  if (from_uplink) {
+    for (uint16_t i = 0; i < out.n; ++i) out.src_vm[i] = kNoVm;
+  } else {
+    snap.vms_on_port_bulk(in_port, out.src_mac, out.n, out.src_vm);
+  }
+  uint32_t keys[2 * kBurst];
+  const uint32_t* key_ptrs[2 * kBurst];
+  for (uint16_t i = 0; i < out.n; ++i) {
+    keys[2 * i] = out.pkt[i].src_be;
+    keys[2 * i + 1] = out.pkt[i].dst_be;
+    key_ptrs[2 * i] = &keys[2 * i];
+    key_ptrs[2 * i + 1] = &keys[2 * i + 1];
+  }
+  const acl::AddressTable& addrs = snap.tables().addresses();
+  for (uint32_t off = 0; off < 2u * out.n; off += RTE_HASH_LOOKUP_BULK_MAX)
+    addrs.lookup_bulk(key_ptrs + off, std::min<uint32_t>(RTE_HASH_LOOKUP_BULK_MAX, 2u * out.n - off), out.addr + off);
+}
+
+// ARP passes subject to anti-spoofing, not to rules: requests (broadcast) to every port
+// but their own; replies to the owner of their target address, else by destination MAC.
+void Pipeline::forward_arp(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf* m, uint32_t src_vm,
+                           uint64_t src_mac, const ParsedPacket& p) {
+  const acl::AddressTable& addrs = snap.tables().addresses();
+  runtime::PolicyCounters* pc = &snap.counters(worker_);
+  const bool from_uplink = in_port == snap.uplink();
+  acl::AddressInfo spa = addrs.lookup(p.arp_spa_be);
+  if (from_uplink ? spa.local_vm != kNoVm : (spa.local_vm != src_vm || mac_u64(p.arp_sha) != src_mac)) {
+    drop(m, in_port, DropReason::kSpoofed, pc, src_vm);
+    return;
+  }
+  if (is_group_mac(p.dst_mac)) {
+    uint16_t copies = 0;
+    for (uint16_t o = 0; o < tx_.nports; ++o) copies += (o != in_port);
+    if (copies == 0) {
+      rte_pktmbuf_free(m);
+      return;
+    }
+    rte_mbuf_refcnt_update(m, static_cast<int16_t>(copies - 1));
+    for (uint16_t o = 0; o < tx_.nports; ++o)
+      if (o != in_port) send(m, o);
+    return;
+  }
+  uint32_t d = addrs.lookup(p.arp_tpa_be).local_vm;
+  if (d == kNoVm) d = snap.vm_with_mac(mac_u64(p.dst_mac));
+  uint16_t out = d != kNoVm ? snap.vm_port(d) : snap.uplink();
+  if (out == in_port && from_uplink) {
+    drop(m, in_port, DropReason::kNotLocal, pc, src_vm);
+    return;
+  }
+  send(m, out);
+}
+
+// ICMP: echo state is keyed by the requester's side (directional); an error may be
+// related to a live connection: iff the quoted header is that connection's, the error
+// goes back to the quoted packet's sender, and it comes from the quoted destination or
+// from off this appliance (a local VM may not forge errors about others).
+void Pipeline::classify_icmp(Pending& q, const ParsedPacket& p, bool from_uplink, uint64_t now) {
+  if (p.icmp_type == wire::kIcmpEchoRequest) {
+    q.sport_be = p.icmp_id_be;
+    q.dport_be = 0;
+    return;
+  }
+  if (p.icmp_type == wire::kIcmpEchoReply) {
+    q.sport_be = 0;
+    q.dport_be = p.icmp_id_be;
+    return;
+  }
+  q.sport_be = q.dport_be = 0;
+  q.path = Path::kStateless;
+  if (!core::is_icmp_error(p.icmp_type)) return;
+  packet::IcmpErrorInner in =
+      packet::parse_icmp_error_inner(rte_pktmbuf_mtod(q.m, const uint8_t*), rte_pktmbuf_data_len(q.m), p);
+  if (!in.valid || in.src_be != p.dst_be || !(from_uplink || in.dst_be == p.src_be)) return;
+  uint16_t isp = in.sport_be, idp = in.dport_be;
+  if (in.proto == wire::kProtoIcmp) {
+    isp = in.icmp_type == wire::kIcmpEchoRequest ? in.icmp_id_be : 0;
+    idp = in.icmp_type == wire::kIcmpEchoReply ? in.icmp_id_be : 0;
+  }
+  int32_t pos = flows_.table->lookup(flow::make_flow_key(in.proto, in.src_be, isp, in.dst_be, idp));
+  if (pos >= 0 && flows_.table->live(flows_.table->at(pos), now)) {
+    q.path = Path::kRelated;
+    q.flow_pos = pos;
+  }
+}
+
+// L2/L3 checks of one parsed frame; a survivor is queued as Pending.
+void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i,
+                         uint64_t now) {
+  runtime::PolicyCounters* pc = &snap.counters(worker_);
+  const bool from_uplink = in_port == snap.uplink();
+  rte_mbuf* m = ps.m[i];
+  const ParsedPacket& p = ps.pkt[i];
+  const uint32_t src_vm = ps.src_vm[i];
+  if (!from_uplink && src_vm == kNoVm) return drop(m, in_port, DropReason::kSpoofed, nullptr, kNoVm);
+  if (p.kind == ParsedPacket::Kind::kArp) return forward_arp(snap, in_port, m, src_vm, ps.src_mac[i], p);
+  const acl::AddressInfo& src = ps.addr[2 * i];
+  const acl::AddressInfo& dst = ps.addr[2 * i + 1];
+  if (from_uplink ? src.local_vm != kNoVm : src.local_vm != src_vm)
+    return drop(m, in_port, DropReason::kSpoofed, pc, src_vm);
+  if (is_group_mac(p.dst_mac)) return drop(m, in_port, DropReason::kBroadcast, pc, src_vm);
+  const uint32_t dst_vm = dst.local_vm;
+  if (src_vm == kNoVm && dst_vm == kNoVm) return drop(m, in_port, DropReason::kNotLocal, pc, kNoVm);
+  const uint32_t owner = src_vm != kNoVm ? src_vm : dst_vm;
+  uint16_t out = snap.uplink();
+  if (dst_vm != kNoVm) {
+    if (mac_u64(p.dst_mac) != snap.vm_mac(dst_vm)) return drop(m, in_port, DropReason::kDstMismatch, pc, owner);
+    out = snap.vm_port(dst_vm);
+  }
+  if (flows_.forward_only) return send(m, out);
+  const bool later_fragment = p.is_fragment && !p.first_fragment;
+  if (!later_fragment && p.proto == wire::kProtoTcp && flow::tcp::flags_invalid(p.tcp_flags))
+    return drop(m, in_port, DropReason::kInvalidTcpFlags, pc, owner);
+  Pending& q = b.pend[b.np++];
+  q = Pending{};
+  q.m = m;
+  q.src_vm = src_vm;
+  q.dst_vm = dst_vm;
+  q.out_port = out;
+  q.path = later_fragment ? Path::kFragment : Path::kNew;
+  q.first_fragment = p.first_fragment;
+  q.flow_pos = -1;
+  q.src_be = p.src_be;
+  q.dst_be = p.dst_be;
+  q.ip_id_be = p.ip_id_be;
+  q.proto = p.proto;
+  q.tcp_flags = p.tcp_flags;
+  q.icmp_type = p.icmp_type;
+  q.src_info = src;
+  q.dst_info = dst;
+  q.sport_be = p.sport_be;
+  q.dport_be = p.dport_be;
+  if (later_fragment) return;  // followed in packet order (stage 4)
+  if (p.proto == wire::kProtoIcmp) classify_icmp(q, p, from_uplink, now);
+  q.key = flow::make_flow_key(p.proto, p.src_be, q.sport_be, p.dst_be, q.dport_be, &q.src_is_lo);
+}
+
+void Pipeline::admit(Burst& b, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now) {
+  Parsed ps;
+  parse_burst(ps, snap, in_port, pkts, n);
+  for (uint16_t i = 0; i < ps.n; ++i) admit_one(b, snap, in_port, ps, i, now);
+}
+
+}  // namespace sgfw::dataplane

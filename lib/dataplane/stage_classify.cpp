@@ -1,0 +1,62 @@
+// Stage 3 of the packet pipeline (docs/design/packet-path.md, step 9): the rule checks
+// of new, stateless and re-checked packets, grouped per rte_acl context.
+#include <rte_prefetch.h>
+
+#include "dataplane/burst.hpp"
+#include "dataplane/rule_checks.hpp"
+#include "packet/wire.hpp"
+
+namespace sgfw::dataplane {
+
+namespace wire = packet::wire;
+using core::DropReason;
+using flow::ConnState;
+
+// Stage 3: rule checks for new, stateless and revalidated packets, grouped per context
+// (rte_acl classifies many keys of one context per call), results in packet order.
+void Pipeline::classify(Burst& b, runtime::Snapshot& snap) {
+  const acl::PolicyTables& tables = snap.tables();
+  flow::FlowTable& ft = *flows_.table;
+  struct Check {
+    uint32_t context;
+    uint16_t packet;
+    uint8_t direction;
+  };
+  Check checks[2 * kBurst];
+  uint16_t nc = 0;
+  for (uint16_t i = 0; i < b.np; ++i) {
+    Pending& q = b.pend[i];
+    if (q.m == nullptr) continue;
+    if (q.path == Path::kRevalidate) {
+      q.checks = connection_checks(snap, ft.at(q.flow_pos));  // the connection's original direction
+    } else if (q.path == Path::kNew || q.path == Path::kStateless) {
+      q.checks = rule_checks(snap, q.proto, q.src_be, q.sport_be, q.src_info, q.dst_be, q.dport_be, q.dst_info);
+    } else {
+      continue;
+    }
+    for (uint8_t d = 0; d < 2; ++d)
+      if (q.checks.needed[d]) checks[nc++] = {q.checks.context[d], i, d};
+  }
+  bool done[2 * kBurst] = {};
+  const uint8_t* acl_keys[2 * kBurst];
+  uint32_t results[2 * kBurst];
+  uint16_t cidx[2 * kBurst];
+  for (uint16_t c = 0; c < nc; ++c) {
+    if (done[c]) continue;
+    uint32_t context = checks[c].context;
+    uint16_t k = 0;
+    for (uint16_t j = c; j < nc; ++j) {
+      if (done[j] || checks[j].context != context) continue;
+      done[j] = true;
+      cidx[k] = j;
+      const Check& ch = checks[j];
+      acl_keys[k++] = reinterpret_cast<const uint8_t*>(&b.pend[ch.packet].checks.key[ch.direction]);
+    }
+    const acl::AclContext* ctx = tables.context(context);
+    if (ctx == nullptr || ctx->classify(acl_keys, results, k) != 0) {
+      for (uint16_t j = 0; j < k; ++j) results[j] = acl::kNoMatch;  // fail closed
+    }
+    for (uint16_t j = 0; j < k; ++j) b.pend[checks[cidx[j]].packet].result[checks[cidx[j]].direction] = results[j];
+  }
+}
+}  // namespace sgfw::dataplane
