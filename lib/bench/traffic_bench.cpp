@@ -221,7 +221,7 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
   if (!snap) return core::make_error(snap.error().message);
   if (alg != RTE_ACL_CLASSIFY_DEFAULT) {
     // Contexts are shared with nobody here: switching their method is safe.
-    if (const_cast<acl::PolicyTables&>((*snap)->tables()).set_algorithm(alg) != 0)
+    if ((*snap)->set_classify_algorithm(alg) != 0)
       return core::make_error("classify method " + o.classify + " not supported on this CPU");
   }
   auto* qs = static_cast<rte_rcu_qsbr*>(rte_zmalloc("bench-rcu", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE));

@@ -79,6 +79,11 @@ class Snapshot {
   [[nodiscard]] uint32_t vm_id(uint32_t vm) const { return vm_ids_[vm]; }
   [[nodiscard]] const std::vector<uint32_t>& vm_ids() const { return vm_ids_; }
 
+  // Switches every rte_acl context's classify method (-ENOTSUP where the CPU does not
+  // have it). Control path, while no worker classifies with this snapshot's contexts
+  // (tests and benchmarks; the daemon keeps DPDK's default choice).
+  [[nodiscard]] int set_classify_algorithm(acl::ClassifyAlg alg) { return tables_.set_algorithm(alg); }
+
   [[nodiscard]] PolicyCounters& counters(unsigned worker) { return *counters_[worker]; }
   [[nodiscard]] const std::vector<std::unique_ptr<PolicyCounters>>& all_counters() const { return counters_; }
 
