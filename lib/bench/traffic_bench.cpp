@@ -20,7 +20,7 @@
 #include "acl/acl_context.hpp"
 #include "bench/machine_info.hpp"
 #include "dataplane/pipeline.hpp"
-#include "dataplane/ports.hpp"
+#include "ports/ports.hpp"
 #include "eal/eal_session.hpp"
 #include "flow/flow_table.hpp"
 #include "runtime/snapshot.hpp"
@@ -210,11 +210,11 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
   rte_mempool* pool = rte_pktmbuf_pool_create("bench-frames", nbufs, 0, 0,
                                               static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + std::max(o.packet_size, 128u)),
                                               SOCKET_ID_ANY);
-  auto port_pool = dataplane::create_mbuf_pool(2, 1);
+  auto port_pool = ports::create_mbuf_pool(2, 1);
   if (!pool || !port_pool) return core::make_error("cannot allocate mbufs (raise --memory-mb)");
-  auto ports = dataplane::setup_ports(cfg, *port_pool);
+  auto ports = ports::setup_ports(cfg, *port_pool);
   if (!ports) return core::make_error(ports.error().message);
-  if (auto st = dataplane::start_ports(*ports); !st) return core::make_error(st.error().message);
+  if (auto st = ports::start_ports(*ports); !st) return core::make_error(st.error().message);
 
   runtime::PortLayout layout{{"vms", "uplink"}, 1};
   auto snap = runtime::Snapshot::build(make_policy(o), layout, 1, 1, {});
@@ -320,7 +320,7 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     }
     b.mbufs.clear();
   }
-  dataplane::stop_ports(*ports);
+  ports::stop_ports(*ports);
   return report;
 }
 

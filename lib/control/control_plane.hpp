@@ -19,7 +19,7 @@
 #include "control/vm_ids.hpp"
 #include "core/drop_reason.hpp"
 #include "core/expected.hpp"
-#include "dataplane/ports.hpp"
+#include "ports/ports.hpp"
 #include "dataplane/worker.hpp"
 #include "flow/flow_table.hpp"
 #include "runtime/publisher.hpp"
@@ -29,7 +29,7 @@ namespace sgfw::control {
 using Json = nlohmann::ordered_json;
 
 struct DataplaneView {
-  const std::vector<dataplane::PortRuntime>* ports = nullptr;
+  const std::vector<ports::PortRuntime>* ports = nullptr;
   const std::vector<std::vector<runtime::PortCounters>>* port_counters = nullptr;  // [worker][port]
   const std::vector<dataplane::WorkerStats>* workers = nullptr;
   flow::FlowTable* flows = nullptr;

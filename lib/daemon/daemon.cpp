@@ -23,7 +23,7 @@
 #include "control/control_plane.hpp"
 #include "control/socket_server.hpp"
 #include "report/tables.hpp"
-#include "dataplane/ports.hpp"
+#include "ports/ports.hpp"
 #include "dataplane/worker.hpp"
 #include "eal/eal_session.hpp"
 #include "flow/flow_table.hpp"
@@ -169,12 +169,12 @@ int run(const Options& opt) {
     return 1;
   }
 
-  auto pool = dataplane::create_mbuf_pool(cfg->ports.size(), cfg->workers, cfg->mbufs);
+  auto pool = ports::create_mbuf_pool(cfg->ports.size(), cfg->workers, cfg->mbufs);
   if (!pool) {
     std::cerr << "sgfwd: " << pool.error().message << "\n";
     return 1;
   }
-  auto ports = dataplane::setup_ports(*cfg, *pool);
+  auto ports = ports::setup_ports(*cfg, *pool);
   if (!ports) {
     std::cerr << "sgfwd: " << ports.error().message << "\n";
     return 1;
@@ -222,10 +222,10 @@ int run(const Options& opt) {
   sigaction(SIGUSR1, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto started = dataplane::start_ports(*ports);
+  auto started = ports::start_ports(*ports);
   if (!started) {
     std::cerr << "sgfwd: " << started.error().message << "\n";
-    dataplane::stop_ports(*ports);
+    ports::stop_ports(*ports);
     return 1;
   }
   unsigned w = 0;
@@ -266,7 +266,7 @@ int run(const Options& opt) {
     }
   }
   rte_eal_mp_wait_lcore();
-  dataplane::stop_ports(*ports);
+  ports::stop_ports(*ports);
   dump();
   server->reset();
   std::cout << "sgfwd: stopped" << std::endl;

@@ -14,7 +14,7 @@
 
 #include "config/policy_loader.hpp"
 #include "daemon/flow_options.hpp"
-#include "dataplane/ports.hpp"
+#include "ports/ports.hpp"
 #include "eal/eal_session.hpp"
 #include "runtime/snapshot.hpp"
 
@@ -24,7 +24,7 @@ namespace {
 
 std::unique_ptr<eal::EalSession> g_eal;
 rte_mempool* g_pool = nullptr;
-std::vector<dataplane::PortRuntime> g_ports;
+std::vector<ports::PortRuntime> g_ports;
 std::atomic<unsigned> g_rigs{0};
 
 [[noreturn]] void die(const std::string& what) {
@@ -65,14 +65,14 @@ RigEal::RigEal() {
   g_eal = std::make_unique<eal::EalSession>(std::move(*s));
   g_pool = rte_pktmbuf_pool_create("scenario-mbufs", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   if (!g_pool) die("mbuf pool");
-  auto ports = dataplane::setup_ports(base_config(), g_pool);
+  auto ports = ports::setup_ports(base_config(), g_pool);
   if (!ports) die(ports.error().message);
   g_ports = std::move(*ports);
-  if (auto st = dataplane::start_ports(g_ports); !st) die(st.error().message);
+  if (auto st = ports::start_ports(g_ports); !st) die(st.error().message);
 }
 
 RigEal::~RigEal() {
-  dataplane::stop_ports(g_ports);
+  ports::stop_ports(g_ports);
   g_ports.clear();
   g_eal.reset();
 }

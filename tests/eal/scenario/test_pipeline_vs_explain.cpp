@@ -116,7 +116,8 @@ BOOST_AUTO_TEST_CASE(pipeline_agrees_with_explain) {
                                                                    vm.mac->bytes[3], vm.mac->bytes[4], vm.mac->bytes[5]}}};
       const auto& rules = snap.tables().compiled().rules;
       std::set<std::vector<uint8_t>> used_keys;
-      for (int k = 0; k < per_policy; ++k) {
+      int sent = 0;
+      for (int attempt = 0; sent < per_policy && attempt < 20 * per_policy; ++attempt) {
         policy::PacketTuple t = testing::random_packet(rng, snap.policy());
         uint16_t icmp_id = static_cast<uint16_t>(rng());
         if (auto key = key_of(t, icmp_id)) {
@@ -144,6 +145,7 @@ BOOST_AUTO_TEST_CASE(pipeline_agrees_with_explain) {
             got_rules.insert(rules[i].label());
         if (want.allow)
           for (const auto& c : want.checks) want_rules.insert(c.rule);
+        ++sent;
         ++compared;
         ++per_method[alg.name];
         if (allowed != want.allow || (!allowed && reason != want.reason) || got_rules != want_rules) {
@@ -160,5 +162,5 @@ BOOST_AUTO_TEST_CASE(pipeline_agrees_with_explain) {
   BOOST_TEST_MESSAGE(compared << " packets, " << mismatches << " mismatches");
   BOOST_TEST(mismatches == 0u);
   BOOST_TEST(per_method.size() >= 1u);
-  for (const auto& [m, n] : per_method) BOOST_TEST(n >= static_cast<size_t>(packets_per_method) * 8 / 10, m);
+  for (const auto& [m, n] : per_method) BOOST_TEST(n >= static_cast<size_t>(per_policy) * policies, m);
 }

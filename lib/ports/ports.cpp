@@ -1,4 +1,4 @@
-#include "dataplane/ports.hpp"
+#include "ports/ports.hpp"
 
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -9,7 +9,7 @@
 
 #include <algorithm>
 
-namespace sgfw::dataplane {
+namespace sgfw::ports {
 
 namespace {
 
@@ -101,4 +101,4 @@ void stop_ports(const std::vector<PortRuntime>& ports) {
   }
 }
 
-}  // namespace sgfw::dataplane
+}  // namespace sgfw::ports

@@ -12,7 +12,7 @@
 #include "config/daemon_config.hpp"
 #include "core/expected.hpp"
 
-namespace sgfw::dataplane {
+namespace sgfw::ports {
 
 struct PortRuntime {
   std::string name;
@@ -35,4 +35,4 @@ void stop_ports(const std::vector<PortRuntime>& ports);
 // workers' descriptor rings and caches.
 [[nodiscard]] core::Expected<rte_mempool*> create_mbuf_pool(size_t ports, unsigned workers, unsigned count = 0);
 
-}  // namespace sgfw::dataplane
+}  // namespace sgfw::ports
