@@ -4,6 +4,7 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 
+#include <cmath>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "config/policy_loader.hpp"
 #include "config/file_writer.hpp"
 #include "policy/policy_writer.hpp"
+#include "explain/batch.hpp"
 #include "explain/tuple_text.hpp"
 #include "explain/verdict_format.hpp"
 
@@ -86,6 +88,20 @@ void ControlPlane::assign_vm_ids(runtime::Snapshot& snap) {
     ids.push_back(it->second);
   }
   snap.set_vm_ids(std::move(ids));
+  remember_labels(snap);
+}
+
+void ControlPlane::remember_labels(const runtime::Snapshot& snap) {
+  const auto& rules = snap.tables().compiled().rules;
+  std::vector<std::string> labels;
+  labels.reserve(rules.size());
+  for (const auto& r : rules) labels.push_back(r.label());
+  Labels shared;
+  for (const auto& [gen, l] : labels_)
+    if (*l == labels) shared = l;
+  if (!shared) shared = std::make_shared<const std::vector<std::string>>(std::move(labels));
+  labels_[snap.generation()] = std::move(shared);  // a rejected change's number is reused: overwrite
+  while (labels_.size() > kLabelGenerations) labels_.erase(labels_.begin());
 }
 
 size_t ControlPlane::reclaim() {
@@ -98,16 +114,28 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
   size_t total = 0;
   if (!view_.flows) return Json{{"flows", list}, {"total", 0}};
   const runtime::Snapshot* s = publisher_->current();
-  const auto& rules = s->tables().compiled().rules;
   uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
   auto addr = [](uint32_t be) { return core::to_string(core::Ipv4{rte_be_to_cpu_32(be)}); };
+  std::map<uint32_t, std::string> vm_of;  // host-order address -> VM name (running policy)
+  for (const auto& v : s->policy().vms)
+    for (const auto& ip : v.ips) vm_of.emplace(ip.value, v.name);
+  auto vm_at = [&](uint32_t be) -> Json {
+    auto it = vm_of.find(rte_be_to_cpu_32(be));
+    return it == vm_of.end() ? Json(nullptr) : Json(it->second);
+  };
+  uint64_t oldest = s->generation();
   auto rule = [&](const std::atomic<uint32_t>& r, uint64_t gen) -> Json {
     uint32_t v = r.load(std::memory_order_relaxed);
     if (v == 0) return nullptr;
-    if (gen == s->generation() && v - 1 < rules.size()) return rules[v - 1].label();
+    auto it = labels_.find(gen);
+    if (it != labels_.end() && v - 1 < it->second->size()) return (*it->second)[v - 1];
     return "generation " + std::to_string(gen) + " rule #" + std::to_string(v - 1);
   };
+  // Seconds rounded to the millisecond: the table and the JSON show the same figures.
+  auto seconds = [](double s) { return std::round(s * 1000.0) / 1000.0; };
   view_.flows->for_each([&](int32_t, const flow::FlowEntry& e) {
+    uint64_t gen = e.generation.load(std::memory_order_relaxed);
+    oldest = std::min(oldest, gen);
     const std::string& owner = e.vm_id < vm_names_.size() ? vm_names_[e.vm_id] : std::string("?");
     if (!vm.empty() && owner != vm) return;
     ++total;
@@ -115,7 +143,6 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
     bool lo_orig = e.key.addr_lo == e.orig_src_be && e.key.port_lo == e.orig_sport_be;
     uint32_t dst = lo_orig ? e.key.addr_hi : e.key.addr_lo;
     uint16_t dport = lo_orig ? e.key.port_hi : e.key.port_lo;
-    uint64_t gen = e.generation.load(std::memory_order_relaxed);
     list.push_back(Json{{"proto", e.key.proto},
                         {"src", addr(e.orig_src_be)},
                         {"sport", rte_be_to_cpu_16(e.orig_sport_be)},
@@ -123,12 +150,16 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
                         {"dport", rte_be_to_cpu_16(dport)},
                         {"state", flow::to_string(e.state.load(std::memory_order_relaxed))},
                         {"vm", owner},
-                        {"age_s", static_cast<double>(now - e.created) / static_cast<double>(hz)},
-                        {"idle_s", idle_seconds(now, e.last_seen.load(std::memory_order_relaxed), hz)},
+                        {"src_vm", vm_at(e.orig_src_be)},
+                        {"dst_vm", vm_at(dst)},
+                        {"age_s", seconds(static_cast<double>(now - e.created) / static_cast<double>(hz))},
+                        {"idle_s", seconds(idle_seconds(now, e.last_seen.load(std::memory_order_relaxed), hz))},
                         {"generation", gen},
                         {"egress_rule", rule(e.egress_rule, gen)},
                         {"ingress_rule", rule(e.ingress_rule, gen)}});
   });
+  // Labels of generations no live connection references any more are not needed.
+  while (labels_.size() > 1 && labels_.begin()->first < oldest) labels_.erase(labels_.begin());
   return Json{{"flows", list}, {"total", total}};
 }
 
@@ -242,12 +273,19 @@ core::Expected<Json> ControlPlane::reload(const std::string* text, const std::st
   return r;
 }
 
-core::Expected<Json> ControlPlane::set_groups(const std::string& vm, const std::vector<std::string>& groups,
+core::Expected<Json> ControlPlane::set_groups(const std::string& vm, std::vector<std::string> groups,
                                               const Peer& peer) {
   auto r = [&]() -> core::Expected<Json> {
     policy::Policy p = publisher_->current()->policy();
     policy::Vm* v = p.find_vm(vm);
     if (!v) return core::make_error("unknown VM '" + vm + "'");
+    for (auto& g : groups) {  // names never have spaces: trim what a shell list left
+      size_t b = g.find_first_not_of(" \t"), e = g.find_last_not_of(" \t");
+      g = b == std::string::npos ? std::string() : g.substr(b, e - b + 1);
+      if (g.empty())
+        return core::make_error("empty security group name in the list: give names, or an empty list for none "
+                                "(sgfwctl: '-')");
+    }
     for (size_t i = 0; i < groups.size(); ++i) {
       if (!p.find_group(groups[i])) return core::make_error("unknown security group '" + groups[i] + "'");
       for (size_t j = 0; j < i; ++j)
@@ -265,7 +303,11 @@ Json ControlPlane::status() const {
   const runtime::Snapshot* s = publisher_->current();
   j["generation"] = s->generation();
   if (policy_sha256_.empty()) policy_sha256_ = sha256_hex(policy_text_);
-  j["policy"] = Json{{"path", cfg_.policy}, {"sha256", policy_sha256_}, {"loaded_at", iso_time(loaded_at_)}};
+  // The running policy is written back to the configured file on every accepted change.
+  j["policy"] = Json{{"path", cfg_.policy}, {"sha256", policy_sha256_}, {"loaded_at", iso_time(loaded_at_)},
+                     {"persisted_to", cfg_.policy}};
+  double uptime = std::chrono::duration<double>(Clock::now() - started_).count();
+  j["uptime_s"] = std::round(uptime * 1000.0) / 1000.0;
   const auto& c = s->tables().compiled();
   j["compiled"] = Json{{"vms", c.vms.size()}, {"contexts", c.images.size()}, {"acl_rules", c.acl_rule_count()}};
   j["ports"] = Json::array();
@@ -283,15 +325,21 @@ Json ControlPlane::status() const {
   j["workers"] = Json::array();
   for (size_t w = 0; w < view_.workers->size(); ++w) {
     const auto& ws = (*view_.workers)[w];
+    uint64_t busy = runtime::read(ws.busy_cycles);
+    double elapsed = uptime * static_cast<double>(rte_get_tsc_hz());
+    double share = elapsed > 0 ? std::min(100.0, 100.0 * static_cast<double>(busy) / elapsed) : 0.0;
     j["workers"].push_back(Json{{"worker", w}, {"packets", runtime::read(ws.packets)},
-                                {"busy_cycles", runtime::read(ws.busy_cycles)}, {"loops", runtime::read(ws.loops)}});
+                                {"busy_cycles", busy}, {"busy_percent", std::round(share * 10.0) / 10.0},
+                                {"loops", runtime::read(ws.loops)}});
   }
   j["flows"] = Json{{"capacity", cfg_.flows.capacity}, {"used", view_.flows ? view_.flows->size() : 0}};
   return j;
 }
 
-Json ControlPlane::stats(const std::string& vm_filter) const {
+core::Expected<Json> ControlPlane::stats(const std::string& vm_filter) const {
   const runtime::Snapshot* s = publisher_->current();
+  if (!vm_filter.empty() && !s->policy().find_vm(vm_filter))
+    return core::make_error("unknown VM '" + vm_filter + "' (not in the running policy; sgfwctl stats lists every VM)");
   Json j;
   j["generation"] = s->generation();
   auto drops_obj = [](const uint64_t* d, uint64_t& total) {
@@ -344,8 +392,9 @@ Json ControlPlane::stats(const std::string& vm_filter) const {
 Json ControlPlane::explain(const Json& args) const {
   const runtime::Snapshot* s = publisher_->current();
   Json out = Json::array();
+  explain::NameResolver names = explain::vm_name_resolver(s->policy());
   for (const auto& line : args.at("packets")) {
-    auto t = explain::parse_batch_line(line.get<std::string>());
+    auto t = explain::parse_batch_line(line.get<std::string>(), names);
     if (!t) {
       out.push_back(Json{{"error", t.error().message}});
       continue;
@@ -366,7 +415,10 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
     Json args = req.value("args", Json::object());
     if (!args.is_object()) return reply_error("\"args\" must be an object");
     if (cmd == "status") return reply_ok(status());
-    if (cmd == "stats") return reply_ok(stats(args.value("vm", std::string())));
+    if (cmd == "stats") {
+      auto r = stats(args.value("vm", std::string()));
+      return r ? reply_ok(*r) : reply_error(r.error().message);
+    }
     if (cmd == "explain") {
       if (!args.contains("packets") || !args["packets"].is_array()) return reply_error("explain needs \"packets\": [lines]");
       for (const auto& p : args["packets"])
@@ -399,7 +451,11 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
     }
     if (cmd == "flows") {
       long limit = -1;
-      if (args.contains("limit") && args["limit"].is_number_integer()) limit = args["limit"].get<long>();
+      if (args.contains("limit")) {
+        if (!args["limit"].is_number_integer() || args["limit"].get<long>() < 0)
+          return reply_error("\"limit\" must be a non-negative integer");
+        limit = args["limit"].get<long>();
+      }
       return reply_ok(flows(args.value("vm", std::string()), limit));
     }
     if (cmd == "flows-flush") {

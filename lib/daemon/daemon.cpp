@@ -259,8 +259,8 @@ int run(const Options& opt) {
     }
   };
   auto dump = [&control]() {
-    auto s = control.stats("");
-    std::cout << "stats: " << s.dump() << "\n" << report::stats_text(s) << std::flush;
+    auto s = control.stats("");  // no VM filter: never an error
+    std::cout << "stats: " << s->dump() << "\n" << report::stats_text(*s) << std::flush;
   };
   auto last_reclaim = std::chrono::steady_clock::now();
   while (!g_stop.load()) {
