@@ -18,7 +18,13 @@
 #include <thread>
 
 #include "config/daemon_config.hpp"
+#include "config/file_access.hpp"
 #include "config/policy_loader.hpp"
+#include "config/vm_port_check.hpp"
+#include "daemon/device_lock.hpp"
+#include "daemon/port_checks.hpp"
+#include "daemon/startup_notes.hpp"
+#include "report/plural.hpp"
 #include "control/control_plane.hpp"
 #include "control/socket_server.hpp"
 #include "report/tables.hpp"
@@ -76,20 +82,31 @@ void print_summary(const config::DaemonConfig& cfg, const runtime::Snapshot& s) 
   for (const auto& vm : p.vms) local += vm.is_local();
   const auto& c = s.tables().compiled();
   std::cout << cfg.file << ": ok\n"
-            << "  ports: " << cfg.ports.size() << ", workers: " << cfg.workers << "\n"
-            << "  policy " << cfg.policy << ": " << p.vms.size() << " VMs (" << local << " local), "
-            << p.groups.size() << " security groups, " << rules << " rules\n"
-            << "  compiled: " << c.images.size() << " rte_acl contexts, " << c.acl_rule_count()
-            << " ACL rules, " << (c.class_groups.size() - 1) << " address classes, "
+            << "  " << report::count_of(cfg.ports.size(), "port") << ", " << report::count_of(cfg.workers, "worker")
+            << "\n"
+            << "  policy " << cfg.policy << ": " << report::count_of(p.vms.size(), "VM") << " (" << local << " local), "
+            << report::count_of(p.groups.size(), "security group") << ", " << report::count_of(rules, "rule") << "\n"
+            << "  compiled: " << report::count_of(c.images.size(), "rte_acl context") << ", "
+            << report::count_of(c.acl_rule_count(), "ACL rule") << ", "
+            << report::count_of(c.class_groups.size() - 1, "address class", "address classes") << ", "
             << s.tables().dpdk_bytes() / 1024 << " KiB of DPDK memory\n";
 }
 
 }  // namespace
 
 int run(const Options& opt) {
+  if (auto st = config::check_readable(opt.config_file); !st) {
+    std::cerr << "sgfwd: " << st.error().message << "\n";
+    return 1;
+  }
   auto cfg = config::load_daemon_config_file(opt.config_file);
   if (!cfg) {
     std::cerr << cfg.error().message << "\n";
+    return 1;
+  }
+  // Everything below until the EAL needs no device: --check runs it all.
+  if (auto st = config::check_readable(cfg->policy); !st) {
+    std::cerr << "sgfwd: policy (" << cfg->file << "): " << st.error().message << "\n";
     return 1;
   }
   std::string policy_text;
@@ -99,20 +116,26 @@ int run(const Options& opt) {
     ss << in.rdbuf();
     policy_text = ss.str();
   }
-  auto pol = config::load_policy_file(cfg->policy);
+  auto pol = config::load_policy_text(policy_text, cfg->policy);
   if (!pol) {
     std::cerr << pol.error().message << "\n";
     return 1;
   }
-  auto ports_ok = config::check_vm_ports(*pol, cfg->port_names());
-  if (!ports_ok) {
-    std::cerr << cfg->policy << ": " << ports_ok.error().message << "\n";
+  if (auto st = config::check_vm_ports_located(*pol, policy_text, cfg->policy, *cfg); !st) {
+    std::cerr << st.error().message << "\n";
     return 1;
   }
   if (auto lim = policy::check_limits(*pol, cfg->limits); !lim) {
     std::cerr << cfg->policy << ": " << lim.error().message << "\n";
     return 1;
   }
+  if (auto st = check_ports(*cfg); !st) {
+    std::cerr << st.error().message << "\n";
+    return 1;
+  }
+  for (const auto& w : checksum_warnings(*cfg)) std::cout << "sgfwd: warning: " << w << "\n";
+  for (const auto& n : control_group_notes(*cfg)) std::cout << "sgfwd: note: " << n << "\n";
+  std::cout << std::flush;
   acl::BuildOptions acl_opts;
   acl_opts.max_size = cfg->acl_max_size;
 
@@ -129,6 +152,13 @@ int run(const Options& opt) {
     }
     print_summary(*cfg, **snap);
     return 0;
+  }
+
+  // One daemon per interface: held until the process exits.
+  auto locks = DeviceLocks::acquire(*cfg);
+  if (!locks) {
+    std::cerr << "sgfwd: " << locks.error().message << "\n";
+    return 1;
   }
 
   std::vector<std::string> eal_args = cfg->eal;
@@ -248,7 +278,8 @@ int run(const Options& opt) {
     ++w;
   }
   std::cout << "sgfwd: running, generation " << (*publisher)->current()->generation() << ", " << ports->size()
-            << " ports, " << nw << " workers, control socket " << cfg->control_socket << std::endl;
+            << " ports, " << nw << " workers, control socket " << cfg->control_socket << ", policy persisted to "
+            << cfg->policy << std::endl;
 
   // Nothing a client sends may unwind run() while the workers use its state.
   auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::string {

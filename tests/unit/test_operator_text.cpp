@@ -13,6 +13,7 @@
 #include <string>
 
 #include "config/daemon_config.hpp"
+#include "config/device_args.hpp"
 #include "config/file_access.hpp"
 #include "config/file_writer.hpp"
 #include "config/policy_loader.hpp"
@@ -151,4 +152,18 @@ BOOST_AUTO_TEST_CASE(change_result_times_have_fixed_precision) {
   auto r = report::Json::parse(R"({"generation": 4, "contexts": 1, "contexts_rebuilt": 1, "total_ms": 12.345678,
                                    "enforced_ms": 3.14159})");
   BOOST_TEST(report::change_text(r) == "generation 4: 1 of 1 context rebuilt, 12.3 ms (enforced after 3.1 ms)\n");
+}
+
+BOOST_AUTO_TEST_CASE(devargs_read_before_probing) {
+  using config::device_ifaces;
+  using config::device_tx_queues;
+  BOOST_TEST(device_ifaces("net_af_xdp0,iface=veth-web1,queue_count=2") == std::vector<std::string>{"veth-web1"});
+  BOOST_TEST(device_ifaces("net_pcap0,rx_iface_in=a,tx_iface=a") == std::vector<std::string>{"a"});
+  BOOST_TEST(device_ifaces("net_null0,no-rx=1").empty());
+  BOOST_TEST(*device_tx_queues("net_af_packet1,iface=x") == 1u);
+  BOOST_TEST(*device_tx_queues("net_af_packet1,iface=x,qpairs=4") == 4u);
+  BOOST_TEST(*device_tx_queues("net_af_xdp0,iface=x,queue_count=2") == 2u);
+  BOOST_TEST(!device_tx_queues("net_null0").has_value());
+  BOOST_TEST(config::device_driver("net_af_xdp12,iface=x") == "net_af_xdp");
+  BOOST_TEST(!config::is_vdev("0000:01:00.0"));
 }
