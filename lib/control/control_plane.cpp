@@ -51,7 +51,26 @@ double idle_seconds(uint64_t now, uint64_t last, uint64_t hz) {
   return last >= now ? 0.0 : static_cast<double>(now - last) / static_cast<double>(hz);
 }
 
-std::string reply_ok(Json result) { return dump_line(Json{{"ok", true}, {"result", std::move(result)}}); }
+// Times for people and scripts alike: `*_ms` to the microsecond, `*_s` to the
+// millisecond (docs/control.md), never float noise.
+void round_times(Json& j) {
+  if (j.is_array()) {
+    for (auto& e : j) round_times(e);
+    return;
+  }
+  if (!j.is_object()) return;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    bool time = (k.size() > 3 && k.ends_with("_ms")) || (k.size() > 2 && k.ends_with("_s"));
+    if (time && it.value().is_number_float()) it.value() = std::round(it.value().get<double>() * 1000.0) / 1000.0;
+    else round_times(it.value());
+  }
+}
+
+std::string reply_ok(Json result) {
+  round_times(result);
+  return dump_line(Json{{"ok", true}, {"result", std::move(result)}});
+}
 std::string reply_error(const std::string& e) { return dump_line(Json{{"ok", false}, {"error", e}}); }
 
 }  // namespace

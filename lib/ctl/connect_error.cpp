@@ -32,11 +32,14 @@ std::string connect_error_message(const std::string& socket_path, int err) {
     // that group): only root and the group's members get in.
     std::string dir = std::filesystem::path(socket_path).parent_path().string();
     std::string group = "the group named by control_group in the daemon configuration";
-    if (::stat(socket_path.c_str(), &st) == 0 || (!dir.empty() && ::stat(dir.c_str(), &st) == 0))
-      group = "'" + group_name(st.st_gid) + "' (control_group)";
+    std::string name = "GROUP";
+    if (::stat(socket_path.c_str(), &st) == 0 || (!dir.empty() && ::stat(dir.c_str(), &st) == 0)) {
+      name = group_name(st.st_gid);
+      group = "'" + name + "' (control_group)";
+    }
     return base + ": only root and members of " + group +
-           " may use sgfwd's control socket; run as root, or add this user to that group "
-           "(usermod -aG GROUP " + user_name() + ") and log in again";
+           " may use sgfwd's control socket; run as root, or add this user to that group (usermod -aG " + name +
+           " " + user_name() + ") and log in again";
   }
   if (::stat(socket_path.c_str(), &st) != 0) {
     if (errno == ENOENT)

@@ -140,6 +140,7 @@ int run(const Options& opt) {
   acl_opts.max_size = cfg->acl_max_size;
 
   if (opt.check_only) {
+    for (const auto& n : DeviceLocks::holders(*cfg)) std::cout << "sgfwd: note: " << n << "\n";
     auto eal = eal::EalSession::init(eal::offline_args("sgfwd-check", 2048));
     if (!eal) {
       std::cerr << "sgfwd: " << eal.error().message << "\n";
@@ -277,8 +278,8 @@ int run(const Options& opt) {
     }
     ++w;
   }
-  std::cout << "sgfwd: running, generation " << (*publisher)->current()->generation() << ", " << ports->size()
-            << " ports, " << nw << " workers, control socket " << cfg->control_socket << ", policy persisted to "
+  std::cout << "sgfwd: running, generation " << (*publisher)->current()->generation() << ", "
+            << report::count_of(ports->size(), "port") << ", " << report::count_of(nw, "worker") << ", control socket " << cfg->control_socket << ", policy persisted to "
             << cfg->policy << std::endl;
 
   // Nothing a client sends may unwind run() while the workers use its state.

@@ -1,6 +1,7 @@
 #include "daemon/device_lock.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,7 +33,43 @@ std::string sanitized(const std::string& s) {
   return out;
 }
 
+// (key, what) of every device of a port that gets a lock.
+std::vector<std::pair<std::string, std::string>> lock_keys(const config::PortConfig& p) {
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& iface : device_ifaces(p.device)) keys.emplace_back("iface-" + iface, "interface '" + iface + "'");
+  if (!is_vdev(p.device)) {
+    std::string pci = p.device.substr(0, p.device.find(','));
+    keys.emplace_back("pci-" + pci, "device " + pci);
+  }
+  return keys;
+}
+
 }  // namespace
+
+std::vector<std::string> DeviceLocks::holders(const config::DaemonConfig& cfg) {
+  std::vector<std::string> out;
+  for (const auto& p : cfg.ports) {
+    for (const auto& [key, what] : lock_keys(p)) {
+      std::string path = lock_path(key);
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      char buf[32] = {};
+      ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+      ::close(fd);
+      long pid = n > 0 ? std::strtol(buf, nullptr, 10) : 0;
+      if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) continue;
+      char comm[64] = {};
+      int cfd = ::open(("/proc/" + std::to_string(pid) + "/comm").c_str(), O_RDONLY | O_CLOEXEC);
+      if (cfd < 0) continue;
+      ssize_t m = ::read(cfd, comm, sizeof(comm) - 1);
+      ::close(cfd);
+      if (m <= 0 || std::string(comm).rfind("sgfwd", 0) != 0) continue;
+      out.push_back("port '" + p.name + "': " + what + " is in use by sgfwd pid " + std::to_string(pid) + " (lock " +
+                    path + "): a start with this configuration stops until that daemon is stopped");
+    }
+  }
+  return out;
+}
 
 DeviceLocks::~DeviceLocks() {
   for (int fd : fds_) ::close(fd);
@@ -45,13 +82,7 @@ core::Expected<DeviceLocks> DeviceLocks::acquire(const config::DaemonConfig& cfg
   std::error_code ec;
   std::filesystem::create_directories(lock_dir(), ec);
   for (const auto& p : cfg.ports) {
-    std::vector<std::pair<std::string, std::string>> keys;  // key, what it is
-    for (const auto& iface : device_ifaces(p.device)) keys.emplace_back("iface-" + iface, "interface '" + iface + "'");
-    if (!is_vdev(p.device)) {
-      std::string pci = p.device.substr(0, p.device.find(','));
-      keys.emplace_back("pci-" + pci, "device " + pci);
-    }
-    for (const auto& [key, what] : keys) {
+    for (const auto& [key, what] : lock_keys(p)) {
       std::string path = lock_path(key);
       int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
       if (fd < 0)

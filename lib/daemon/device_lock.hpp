@@ -25,6 +25,10 @@ class DeviceLocks {
   // file, and what to do.
   [[nodiscard]] static core::Expected<DeviceLocks> acquire(const config::DaemonConfig& cfg);
 
+  // For --check, without taking any lock: one line per device of `cfg` whose lock file
+  // names a live sgfwd ("interface 'x' is in use by sgfwd pid N (lock PATH)").
+  [[nodiscard]] static std::vector<std::string> holders(const config::DaemonConfig& cfg);
+
   // The lock file of one device key ("iface-veth0", "pci-0000:01:00.0").
   [[nodiscard]] static std::string lock_path(const std::string& key);
 

@@ -4,7 +4,8 @@
 - checksum offload: with TX checksum offload on in a VM's namespace, `sgfwd --check`
   and a starting sgfwd warn, naming the namespace, the interface and the command that
   turns it off; with it off (the harness's setting) nothing is said;
-- one daemon per interface: a second sgfwd on the same interfaces with another control
+- one daemon per interface: `sgfwd --check` names the running daemon that holds the
+  interfaces; a second sgfwd on the same interfaces with another control
   socket exits non-zero saying the interface is used by another sgfwd (pid, lock file,
   remedy); the first keeps forwarding; the lock directory comes from SGFW_LOCK_DIR;
 - a port whose interface does not exist: `sgfwd --check` and a start both say so and
@@ -88,6 +89,7 @@ def scenario():
             check("checksum" not in started, f"start-up output: {started}")
             r = subprocess.run([e2e.SGFWD, "--config", cfg_path, "--check"], capture_output=True, text=True, timeout=60)
             check(r.returncode == 0 and "checksum" not in r.stdout + r.stderr, f"--check: {r}")
+            check(f"is in use by sgfwd pid {t.daemon.proc.pid}" in r.stdout, f"--check did not name the running daemon: {r}")
 
         e2e.sh("ethtool", "-K", "eth0", "tx", "on", ns=a.ns)
         with t.case("TX checksum offload on in VM a's namespace: sgfwd --check warns with the fix"):
@@ -97,7 +99,7 @@ def scenario():
             check("warning: port 'vm-a': TX checksum offload is on for 'eth0' in network namespace" in out, out)
             check(f"ip netns exec {a.ns} ethtool -K eth0 tx off" in out, out)
             check("receiver drops" in out, out)
-            check("vm-b" not in out, f"warned about b too: {out}")
+            check("warning: port 'vm-b'" not in out, f"warned about b too: {out}")
 
         second_cfg = os.path.join(t.tmp, "second.yaml")
         with open(cfg_path) as f:
@@ -167,6 +169,7 @@ def scenario():
             check(j["policy"]["persisted_to"] == policy_path, f"{j['policy']}")
             r = ctl(t, "status")
             check(f"persisted to {policy_path}" in r.stdout, r.stdout)
+            e2e.log("  sgfwctl status:\n" + "\n".join("    " + l for l in r.stdout.splitlines()))
             check("% of the time" in r.stdout, r.stdout)
 
         with t.case("flows: a table with rule names, also after a reload that keeps the rule"):
@@ -175,6 +178,7 @@ def scenario():
             check(r.returncode == 0, f"reload: {r}")
             r = ctl(t, "flows")
             out = r.stdout
+            e2e.log("  sgfwctl flows:\n" + "\n".join("    " + l for l in out.splitlines()))
             check(r.returncode == 0 and "{" not in out, out)
             check("generation" not in out and "rule #" not in out, f"rule not resolved:\n{out}")
             check("app/udp-from-web" in out and "web/out" in out, out)
