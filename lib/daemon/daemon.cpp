@@ -23,6 +23,7 @@
 #include "config/vm_port_check.hpp"
 #include "daemon/device_lock.hpp"
 #include "daemon/port_checks.hpp"
+#include "daemon/socket_precheck.hpp"
 #include "daemon/startup_notes.hpp"
 #include "report/plural.hpp"
 #include "control/control_plane.hpp"
@@ -139,7 +140,15 @@ int run(const Options& opt) {
   acl::BuildOptions acl_opts;
   acl_opts.max_size = cfg->acl_max_size;
 
+  auto sock = probe_control_socket(cfg->control_socket);
+  if (!sock) {
+    std::cerr << "sgfwd: " << sock.error().message << "\n";
+    return 1;
+  }
+  const std::string served = "another daemon is serving " + cfg->control_socket +
+                             ": stop it, or give this daemon another control_socket";
   if (opt.check_only) {
+    if (*sock == SocketPathState::kServed) std::cout << "sgfwd: note: a start would stop here: " << served << "\n";
     for (const auto& n : DeviceLocks::holders(*cfg)) std::cout << "sgfwd: note: " << n << "\n";
     auto eal = eal::EalSession::init(eal::offline_args("sgfwd-check", 2048));
     if (!eal) {
@@ -155,6 +164,10 @@ int run(const Options& opt) {
     return 0;
   }
 
+  if (*sock == SocketPathState::kServed) {
+    std::cerr << "sgfwd: control socket: " << served << "\n";
+    return 1;
+  }
   // One daemon per interface: held until the process exits.
   auto locks = DeviceLocks::acquire(*cfg);
   if (!locks) {
