@@ -87,6 +87,7 @@ def scenario():
         with t.case("no checksum warning when TX checksum offload is off in the namespaces"):
             started = "\n".join(t.daemon.lines)
             check("checksum" not in started, f"start-up output: {started}")
+            check("note: control_group is not set in" in started, f"missing control_group not logged: {started}")
             r = subprocess.run([e2e.SGFWD, "--config", cfg_path, "--check"], capture_output=True, text=True, timeout=60)
             check(r.returncode == 0 and "checksum" not in r.stdout + r.stderr, f"--check: {r}")
             check(f"is in use by sgfwd pid {t.daemon.proc.pid}" in r.stdout, f"--check did not name the running daemon: {r}")

@@ -78,5 +78,32 @@ with tempfile.TemporaryDirectory(prefix="sgfw-messages-") as d:
            r.returncode == 1 and f"{bad_policy}:{line}:{col}: VM 'app-1': unknown port 'vm-api'" in r.stderr
            and "vm-web1, vm-app1" in r.stderr, r)
 
+# sgfwd --check finds what the start would: tx queues below workers, a missing
+# interface, a policy over the limits (no root: nothing is probed).
+with tempfile.TemporaryDirectory(prefix="sgfw-check-") as d:
+    def daemon_check(ports, extra="", policy="vms: []\n"):
+        with open(os.path.join(d, "p.yaml"), "w") as fh:
+            fh.write(policy)
+        cfg = os.path.join(d, "d.yaml")
+        with open(cfg, "w") as fh:
+            fh.write("ports:\n" + "".join(f"  - {{name: {n}, device: \"{dev}\"{', uplink: true' if up else ''}}}\n"
+                                          for n, dev, up in ports) + "policy: p.yaml\n" + extra)
+        return run(SGFWD, "--config", cfg, "--check")
+
+    r = daemon_check([("vm-a", "net_af_packet0,iface=lo", False), ("uplink", "net_null0", True)], "workers: 2\n")
+    expect("--check: tx queues below workers", r.returncode == 1 and "offers 1 tx queue but workers is 2" in r.stderr
+           and "add qpairs=2 to the device" in r.stderr, r)
+    r = daemon_check([("vm-a", "net_af_xdp0,iface=lo,queue_count=2", False), ("uplink", "net_null0", True)],
+                     "workers: 2\n")
+    expect("--check: af_xdp queue_count enough for the workers", "tx queue" not in r.stderr, r)
+    r = daemon_check([("vm-a", "net_af_xdp0,iface=sgnosuch0", False), ("uplink", "net_null0", True)])
+    expect("--check: interface that does not exist", r.returncode == 1 and "interface 'sgnosuch0'" in r.stderr
+           and "does not exist" in r.stderr and "ip -br link" in r.stderr, r)
+    two = ("vms:\n  - {name: a, port: vm-a, mac: 02:00:00:00:00:01, ips: [10.0.0.1]}\n"
+           "  - {name: b, port: vm-a, mac: 02:00:00:00:00:02, ips: [10.0.0.2]}\n")
+    r = daemon_check([("vm-a", "net_null1", False), ("uplink", "net_null0", True)],
+                     "limits: {local_vms: 1}\n", two)
+    expect("--check: limits exceeded", r.returncode == 1 and "limits.local_vms is 1" in r.stderr, r)
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
