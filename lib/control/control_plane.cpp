@@ -116,8 +116,7 @@ void ControlPlane::remember_labels(const runtime::Snapshot& snap) {
   labels.reserve(rules.size());
   for (const auto& r : rules) labels.push_back(r.label());
   Labels shared;
-  for (const auto& [gen, l] : labels_)
-    if (*l == labels) shared = l;
+  if (!labels_.empty() && *labels_.rbegin()->second == labels) shared = labels_.rbegin()->second;  // unchanged rules
   if (!shared) shared = std::make_shared<const std::vector<std::string>>(std::move(labels));
   labels_[snap.generation()] = std::move(shared);  // a rejected change's number is reused: overwrite
   while (labels_.size() > kLabelGenerations) labels_.erase(labels_.begin());
