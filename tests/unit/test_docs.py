@@ -199,7 +199,11 @@ def loader_keys():
 
 
 def documented_keys():
-    text = open(os.path.join(SOURCE, "docs", "configuration.md")).read()
+    path = os.path.join(SOURCE, "docs", "configuration.md")
+    if not os.path.exists(path):
+        fail("docs/configuration.md does not exist: the daemon configuration has no reference")
+        return set()
+    text = open(path).read()
     text = text.split("## Environment")[0]
     keys = set()
     for m in re.finditer(r"^\|\s*`([a-z_\[\]\.]+)`\s*\|", text, re.M):
