@@ -40,7 +40,10 @@ core::Expected<uint16_t> probe(const std::string& devargs) {
                                 "' does not exist: create it or fix iface= ('ip -br link' lists the interfaces)");
     rte_errno = 0;
     rc = rte_dev_probe(devargs.c_str());
-    if (rc != 0) return core::make_error("cannot probe device '" + devargs + "': " + probe_err(rc));
+    if (rc != 0)
+      return core::make_error("cannot probe device '" + devargs + "': " + probe_err(rc) +
+                              " (the EAL lines above name the driver's reason: check the driver name and its "
+                              "keys, e.g. iface=, qpairs=, queue_count=; docs/configuration.md)");
     if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0)
       return core::make_error("device '" + devargs + "' probed but has no ethdev port '" + name + "'");
   }
