@@ -101,6 +101,18 @@ def scenario():
             check(f"ip netns exec {a.ns} ethtool -K eth0 tx off" in out, out)
             check("receiver drops" in out, out)
             check("warning: port 'vm-b'" not in out, f"warned about b too: {out}")
+            # The same for net_af_xdp ports (the recommended type): --check reads the devargs only.
+            with open(cfg_path) as f:
+                xdp = yaml.safe_load(f)
+            for i, p in enumerate(xdp["ports"]):
+                iface = p["device"].split("iface=")[1].split(",")[0]
+                p["device"] = f"net_af_xdp{i},iface={iface}"
+            xdp_cfg = os.path.join(t.tmp, "xdp.yaml")
+            xdp["policy"] = policy_path
+            with open(xdp_cfg, "w") as f:
+                yaml.safe_dump(xdp, f)
+            r = subprocess.run([e2e.SGFWD, "--config", xdp_cfg, "--check"], capture_output=True, text=True, timeout=60)
+            check(r.returncode == 0 and "warning: port 'vm-a': TX checksum offload is on" in r.stdout, f"af_xdp: {r}")
 
         second_cfg = os.path.join(t.tmp, "second.yaml")
         with open(cfg_path) as f:
