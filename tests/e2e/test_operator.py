@@ -19,7 +19,8 @@
   names); after a reload that keeps the rule, connections decided by the previous
   generation still show the rule's name, not "generation N rule #id";
 - explain takes VM names and TYPE/CODE on the command line, and says "no rule ...
-  allows it" instead of "rule: null";
+  allows it" instead of "rule: null"; --batch skips blank and '#' lines and numbers and
+  echoes a bad one;
 - sgfwctl run by a user outside control_group is told how to get in."""
 import json
 import os
@@ -34,10 +35,10 @@ import sgfw_e2e as e2e
 from sgfw_e2e import check, rule, group
 
 
-def ctl(t, *args, json_out=False, prefix=()):
+def ctl(t, *args, json_out=False, prefix=(), stdin=None):
     argv = list(prefix) + [e2e.SGFWCTL, "--socket", t.daemon.socket] + (["--json"] if json_out else []) + \
         [str(a) for a in args]
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30, input=stdin)
     return r
 
 
@@ -210,6 +211,11 @@ def scenario():
             check(r.returncode == 1 and json.loads(r.stdout)["verdict"] == "deny", f"{r}")
             r = ctl(t, "explain", "tcp", "nope:1", "a:22")
             check(r.returncode == 2 and "unknown VM 'nope'" in r.stderr, f"{r}")
+            r = ctl(t, "explain", "--batch", "-", stdin="# live batch\n\ntcp a:1 b:8080\nicmp b a 3/4\nnonsense\n")
+            lines = [json.loads(l) for l in r.stdout.splitlines()]
+            check(r.returncode == 1 and len(lines) == 3 and lines[0]["verdict"] == "allow"
+                  and lines[1]["verdict"] == "deny" and lines[2]["line"] == 5 and lines[2]["input"] == "nonsense"
+                  and lines[2]["error"].startswith("line 5: "), f"{r}")
 
         with t.case("a user outside control_group is told how to get in"):
             r = ctl(t, "status", prefix=("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"))
