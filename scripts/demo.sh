@@ -62,11 +62,11 @@ ip -n "$TAG-inet" route add 10.0.0.0/16 dev eth0
 cat > "$WORK/sgfwd.yaml" <<CFG
 eal: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "$TAG", "--log-level=lib.*:error"]
 ports:
-  - {name: vm-web1, device: "net_af_packet0,iface=${TAG}w"}
-  - {name: vm-app1, device: "net_af_packet1,iface=${TAG}a"}
-  - {name: vm-db1, device: "net_af_packet2,iface=${TAG}d"}
-  - {name: vm-jump1, device: "net_af_packet3,iface=${TAG}j"}
-  - {name: uplink, device: "net_af_packet4,iface=${TAG}u", uplink: true}
+  - {name: vm-web1, device: "net_af_xdp0,iface=${TAG}w"}
+  - {name: vm-app1, device: "net_af_xdp1,iface=${TAG}a"}
+  - {name: vm-db1, device: "net_af_xdp2,iface=${TAG}d"}
+  - {name: vm-jump1, device: "net_af_xdp3,iface=${TAG}j"}
+  - {name: uplink, device: "net_af_xdp4,iface=${TAG}u", uplink: true}
 workers: 1
 policy: $WORK/policy.yaml
 control_socket: $WORK/run/sgfwd.sock

@@ -27,7 +27,13 @@ uint64_t insert_range(flow::FlowTable& t, uint32_t from, uint32_t to, uint32_t s
   uint64_t t0 = rte_rdtsc();
   for (uint32_t i = from; i < to; i += stride) {
     int32_t pos;
-    (void)t.insert(key_of(i), 0, 0, flow::ConnState::kUdpOneWay, 0, 1, 1, 0, t0, &pos);
+    flow::NewConnection c;
+    c.key = key_of(i);
+    c.state = flow::ConnState::kUdpOneWay;
+    c.orig_vm = 0;
+    c.generation = 1;
+    c.egress_rule = 1;
+    (void)t.insert(c, t0, &pos);
   }
   return rte_rdtsc() - t0;
 }

@@ -248,11 +248,18 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     flow::FlowTableOptions fo;
     fo.capacity = conns + conns / 2 + 1024;  // `new` rounds flush the table: it never fills
     fo.per_vm_limit = fo.capacity;
+    fo.per_vm_inbound_half_open = fo.capacity;
+    fo.max_vm_ids = 2 * 4096;
     fo.timeouts = flow::make_timeouts(hz, 100000, 100000, 100000, 100000, 100000, 100000, 100000);
     static unsigned table_no = 0;
     auto table = flow::FlowTable::create(fo, "bench-flows-" + std::to_string(table_no++), qs);
     if (!table) return core::make_error(table.error().message);
-    auto frag = flow::FlowTable::create(flow::FlowTableOptions{1024, 1024, 1, fo.timeouts},
+    flow::FlowTableOptions frag_opts;
+    frag_opts.capacity = 1024;
+    frag_opts.per_vm_limit = 1024;
+    frag_opts.max_vm_ids = 1;
+    frag_opts.timeouts = fo.timeouts;
+    auto frag = flow::FlowTable::create(frag_opts,
                                         "bench-frags-" + std::to_string(table_no), qs);
     if (!frag) return core::make_error(frag.error().message);
 

@@ -96,18 +96,23 @@ ControlPlane::ControlPlane(config::DaemonConfig cfg, runtime::Publisher* publish
       policy_text_(std::move(policy_text)),
       policy_sha256_(sha256_hex(policy_text_)),
       loaded_at_(std::chrono::system_clock::now()),
-      generation_(publisher->current()->generation()) {}
+      last_generation_(publisher->current()->generation()),
+      vm_ids_(2 * cfg_.limits.local_vms) {}
 
-void ControlPlane::assign_vm_ids(runtime::Snapshot& snap) {
-  const auto& vms = snap.tables().compiled().vms;
-  std::vector<uint32_t> ids;
-  for (const auto& vm : vms) {
-    auto [it, fresh] = vm_ids_.emplace(vm.name, static_cast<uint32_t>(vm_names_.size()));
-    if (fresh) vm_names_.push_back(vm.name);
-    ids.push_back(it->second);
-  }
-  snap.set_vm_ids(std::move(ids));
+namespace {
+std::vector<std::string> local_vm_names(const runtime::Snapshot& snap) {
+  std::vector<std::string> names;
+  for (const auto& vm : snap.tables().compiled().vms) names.push_back(vm.name);
+  return names;
+}
+}  // namespace
+
+core::Status ControlPlane::assign_vm_ids(runtime::Snapshot& snap, std::vector<std::string>* added) {
+  auto ids = vm_ids_.assign(local_vm_names(snap), added);
+  if (!ids) return core::make_error(ids.error().message);
+  snap.set_vm_ids(std::move(*ids));
   remember_labels(snap);
+  return {};
 }
 
 void ControlPlane::remember_labels(const runtime::Snapshot& snap) {
@@ -134,13 +139,6 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
   const runtime::Snapshot* s = publisher_->current();
   uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
   auto addr = [](uint32_t be) { return core::to_string(core::Ipv4{rte_be_to_cpu_32(be)}); };
-  std::map<uint32_t, std::string> vm_of;  // host-order address -> VM name (running policy)
-  for (const auto& v : s->policy().vms)
-    for (const auto& ip : v.ips) vm_of.emplace(ip.value, v.name);
-  auto vm_at = [&](uint32_t be) -> Json {
-    auto it = vm_of.find(rte_be_to_cpu_32(be));
-    return it == vm_of.end() ? Json(nullptr) : Json(it->second);
-  };
   uint64_t oldest = s->generation();
   auto rule = [&](const std::atomic<uint32_t>& r, uint64_t gen) -> Json {
     uint32_t v = r.load(std::memory_order_relaxed);
@@ -149,29 +147,30 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
     if (it != labels_.end() && v - 1 < it->second->size()) return (*it->second)[v - 1];
     return "generation " + std::to_string(gen) + " rule #" + std::to_string(v - 1);
   };
-  // Seconds rounded to the millisecond: the table and the JSON show the same figures.
-  auto seconds = [](double s) { return std::round(s * 1000.0) / 1000.0; };
+  const uint32_t* want = vm.empty() ? nullptr : vm_ids_.id_of(vm);
+  if (!vm.empty() && !want) return Json{{"flows", list}, {"total", 0}};
+  auto vm_name = [&](uint32_t id) -> Json {
+    const std::string* n = vm_ids_.name_of(id);
+    return n ? Json(*n) : Json(nullptr);
+  };
   view_.flows->for_each([&](int32_t, const flow::FlowEntry& e) {
+    if (want && e.vm_id[0] != *want && e.vm_id[1] != *want) return;  // X at either end
     uint64_t gen = e.generation.load(std::memory_order_relaxed);
     oldest = std::min(oldest, gen);
-    const std::string& owner = e.vm_id < vm_names_.size() ? vm_names_[e.vm_id] : std::string("?");
-    if (!vm.empty() && owner != vm) return;
     ++total;
     if (limit >= 0 && static_cast<long>(list.size()) >= limit) return;
-    bool lo_orig = e.key.addr_lo == e.orig_src_be && e.key.port_lo == e.orig_sport_be;
-    uint32_t dst = lo_orig ? e.key.addr_hi : e.key.addr_lo;
-    uint16_t dport = lo_orig ? e.key.port_hi : e.key.port_lo;
+    Json src_vm = vm_name(e.vm_id[0]), dst_vm = vm_name(e.vm_id[1]);
     list.push_back(Json{{"proto", e.key.proto},
-                        {"src", addr(e.orig_src_be)},
-                        {"sport", rte_be_to_cpu_16(e.orig_sport_be)},
-                        {"dst", addr(dst)},
-                        {"dport", rte_be_to_cpu_16(dport)},
+                        {"src", addr(e.orig_addr_be())},
+                        {"sport", rte_be_to_cpu_16(e.orig_port_be())},
+                        {"dst", addr(e.resp_addr_be())},
+                        {"dport", rte_be_to_cpu_16(e.resp_port_be())},
                         {"state", flow::to_string(e.state.load(std::memory_order_relaxed))},
-                        {"vm", owner},
-                        {"src_vm", vm_at(e.orig_src_be)},
-                        {"dst_vm", vm_at(dst)},
-                        {"age_s", seconds(static_cast<double>(now - e.created) / static_cast<double>(hz))},
-                        {"idle_s", seconds(idle_seconds(now, e.last_seen.load(std::memory_order_relaxed), hz))},
+                        {"vm", src_vm.is_null() ? dst_vm : src_vm},
+                        {"src_vm", src_vm},
+                        {"dst_vm", dst_vm},
+                        {"age_s", static_cast<double>(now - e.created) / static_cast<double>(hz)},
+                        {"idle_s", idle_seconds(now, e.last_seen.load(std::memory_order_relaxed), hz)},
                         {"generation", gen},
                         {"egress_rule", rule(e.egress_rule, gen)},
                         {"ingress_rule", rule(e.ingress_rule, gen)}});
@@ -187,9 +186,9 @@ core::Expected<Json> ControlPlane::flush(const std::string& vm, const Peer& peer
   if (vm.empty()) {
     removed = view_.flows->flush(nullptr);
   } else {
-    auto it = vm_ids_.find(vm);
-    if (it == vm_ids_.end()) return core::make_error("unknown VM '" + vm + "'");
-    removed = view_.flows->flush(&it->second);
+    if (!vm_ids_.id_of(vm)) return core::make_error("unknown VM '" + vm + "'");
+    std::vector<bool> ids = vm_ids_.bitmap({vm});
+    removed = view_.flows->flush(&ids);  // connections with the VM at either end
   }
   std::cout << "sgfwd: flows flush" << (vm.empty() ? "" : " --vm " + vm) << " by uid " << peer.uid << ": "
             << removed << " removed" << std::endl;
@@ -217,19 +216,24 @@ core::Expected<Json> ControlPlane::apply(policy::Policy policy, std::string pers
   const runtime::Snapshot* prev = publisher_->current();
   acl::BuildOptions opts;
   opts.max_size = cfg_.acl_max_size;
-  auto snap = runtime::Snapshot::build(std::move(policy), layout_of(cfg_), generation_ + 1,
+  const uint64_t generation = last_generation_ + 1;
+  auto snap = runtime::Snapshot::build(std::move(policy), layout_of(cfg_), generation,
                                        static_cast<unsigned>(view_.workers->size()), opts, prev);
   if (!snap) return core::make_error(snap.error().message);
-  assign_vm_ids(**snap);
+  std::vector<std::string> added;
+  if (auto st = assign_vm_ids(**snap, &added); !st) return core::make_error(st.error().message);
   double build_ms = ms_since(t0);
   double compile_ms = (*snap)->compile_ms(), tables_ms = (*snap)->tables_ms(), other_ms = (*snap)->other_ms();
   size_t built = (*snap)->tables().contexts_built();
   size_t total = (*snap)->tables().context_count();
+  std::vector<std::string> now_local = local_vm_names(**snap);
   // Enforce first, then persist; the reply waits for both. If the policy cannot be
   // written, the previous snapshot is published again and the change is rejected, so
-  // what runs is always what a restart would load.
+  // what runs is always what a restart would load. Either way the generation is used
+  // up: connections admitted under it are re-checked (generations are never reused).
   auto t1 = Clock::now();
   std::unique_ptr<runtime::Snapshot> old = publisher_->publish(std::move(*snap));
+  last_generation_ = generation;
   double publish_ms = ms_since(t1);
   double enforced_ms = ms_since(request_start_);
   auto tp = Clock::now();
@@ -237,16 +241,26 @@ core::Expected<Json> ControlPlane::apply(policy::Policy policy, std::string pers
   if (auto st = config::write_file_atomically(cfg_.policy, persisted_text); !st) {
     std::unique_ptr<runtime::Snapshot> rejected = publisher_->publish(std::move(old));
     fold(*rejected);
+    // VMs only the rejected generation had: no worker holds their ids any more.
+    std::vector<bool> ids = vm_ids_.bitmap(added);
+    if (view_.flows && !added.empty()) view_.flows->flush(&ids);
+    vm_ids_.release(added);
     return core::make_error("policy not persisted, change reverted: " + st.error().message);
   }
   double persist_ms = ms_since(tp);
   fold(*old);
   retired_ = std::move(old);
-  ++generation_;
+  // VMs the new generation no longer has: their connections go, their ids are free.
+  std::vector<std::string> gone = vm_ids_.others(now_local);
+  if (!gone.empty()) {
+    std::vector<bool> ids = vm_ids_.bitmap(gone);
+    if (view_.flows) view_.flows->flush(&ids);
+    vm_ids_.release(gone);
+  }
   policy_text_ = std::move(persisted_text);
   policy_sha256_.clear();  // computed when asked (status): hashing 10 MiB takes ~20 ms
   loaded_at_ = std::chrono::system_clock::now();
-  Json r{{"generation", generation_},
+  Json r{{"generation", generation},
          {"contexts", total},
          {"contexts_rebuilt", built},
          {"build_ms", build_ms},
@@ -257,7 +271,7 @@ core::Expected<Json> ControlPlane::apply(policy::Policy policy, std::string pers
          {"enforced_ms", enforced_ms},
          {"publish_ms", publish_ms},
          {"total_ms", ms_since(request_start_)}};
-  std::cout << "sgfwd: " << what << " by uid " << peer.uid << ": generation " << generation_ << ", "
+  std::cout << "sgfwd: " << what << " by uid " << peer.uid << ": generation " << generation << ", "
             << built << "/" << total << " contexts rebuilt, " << r["total_ms"].get<double>() << " ms"
             << std::endl;
   return r;
@@ -350,7 +364,16 @@ Json ControlPlane::status() const {
                                 {"busy_cycles", busy}, {"busy_percent", std::round(share * 10.0) / 10.0},
                                 {"loops", runtime::read(ws.loops)}});
   }
-  j["flows"] = Json{{"capacity", cfg_.flows.capacity}, {"used", view_.flows ? view_.flows->size() : 0}};
+  j["flows"] = Json{{"capacity", cfg_.flows.capacity},
+                    {"used", view_.flows ? view_.flows->size() : 0},
+                    {"half_open_reclaimed", view_.flows ? view_.flows->half_open_reclaimed() : 0},
+                    {"inbound_half_open_recycled", view_.flows ? view_.flows->inbound_half_open_recycled() : 0}};
+  j["limits"] = Json{{"local_vms", cfg_.limits.local_vms},
+                     {"vms", cfg_.limits.vms},
+                     {"groups", cfg_.limits.groups},
+                     {"local_vms_used", c.vms.size()},
+                     {"vms_used", s->policy().vms.size()},
+                     {"groups_used", s->policy().groups.size()}};
   return j;
 }
 

@@ -16,6 +16,7 @@
 
 #include "config/daemon_config.hpp"
 #include "control/socket_server.hpp"
+#include "control/vm_ids.hpp"
 #include "core/drop_reason.hpp"
 #include "core/expected.hpp"
 #include "dataplane/ports.hpp"
@@ -64,9 +65,10 @@ class ControlPlane {
   size_t reclaim();
 
   // Stable ids for the VMs of a snapshot (by name; a VM keeps its id across
-  // generations), and the snapshot's rule labels kept for `flows`. Call before
-  // publishing a snapshot.
-  void assign_vm_ids(runtime::Snapshot& snap);
+  // generations), and keeps the snapshot's rule labels for `flows`. Call before
+  // publishing a snapshot. `added` receives the VMs that got a new id. Error: not
+  // enough free ids (nothing assigned).
+  [[nodiscard]] core::Status assign_vm_ids(runtime::Snapshot& snap, std::vector<std::string>* added = nullptr);
 
   // Rule labels of the generations live connections may still reference (flows shows
   // the deciding rule by the generation that decided): at most this many generations,
@@ -90,14 +92,13 @@ class ControlPlane {
   std::string policy_text_;
   mutable std::string policy_sha256_;  // of policy_text_; empty until asked
   std::chrono::system_clock::time_point loaded_at_;
-  uint64_t generation_ = 1;
+  uint64_t last_generation_ = 1;  // the highest generation ever published (never reused)
   std::chrono::steady_clock::time_point request_start_ = std::chrono::steady_clock::now();
   // A retired snapshot is destroyed after the reply has gone out (next housekeeping).
   std::unique_ptr<runtime::Snapshot> retired_;
   std::map<std::string, Totals> vm_totals_;     // folded from retired generations, by VM name
   std::map<std::string, uint64_t> rule_totals_; // by "group/rule"
-  std::map<std::string, uint32_t> vm_ids_;      // stable VM ids
-  std::vector<std::string> vm_names_;           // id -> name
+  VmIds vm_ids_;                                // stable VM ids, bounded and recycled
   using Labels = std::shared_ptr<const std::vector<std::string>>;
   // generation -> its rules' "group/rule" in rule_id order; pruned by flows()
   mutable std::map<uint64_t, Labels> labels_;

@@ -25,7 +25,8 @@ namespace sgfw::core {
   X(kMalformedL4, "malformed-l4")                     \
   X(kUnsupportedEthertype, "unsupported-ethertype")   \
   X(kVlanTagged, "vlan-tagged")                       \
-  X(kTxFailed, "tx-failed")
+  X(kTxFailed, "tx-failed")                           \
+  X(kIpSourceRoute, "ip-source-route")
 
 enum class DropReason : uint8_t {
 #define SGFW_X(id, name) id,

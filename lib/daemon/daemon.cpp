@@ -1,4 +1,5 @@
 #include "daemon/daemon.hpp"
+#include "daemon/flow_options.hpp"
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -41,8 +42,6 @@ namespace sgfw::daemon {
 namespace {
 
 std::atomic<bool> g_stop{false};
-// Fragment trains remembered at once (first fragments allowed in the last 15 s).
-constexpr uint32_t kFragmentTrains = 16384;
 std::atomic<bool> g_dump{false};
 
 extern "C" void on_signal(int sig) {
@@ -200,23 +199,14 @@ int run(const Options& opt) {
     return 1;
   }
 
-  flow::FlowTableOptions fopts;
-  fopts.capacity = cfg->flows.capacity;
-  fopts.per_vm_limit = cfg->flows.per_vm_limit;
-  const auto& to = cfg->flows.timeouts;
-  fopts.timeouts = flow::make_timeouts(rte_get_tsc_hz(), to.tcp_syn, to.tcp_established, to.tcp_closing, to.udp,
-                                       to.udp_stream, to.icmp, to.other);
+  flow::FlowTableOptions fopts = connection_table_options(*cfg, rte_get_tsc_hz());
   auto flows = flow::FlowTable::create(fopts, "sgfw-flows", (*publisher)->rcu());
   if (!flows) {
     std::cerr << "sgfwd: connection table: " << flows.error().message << "\n";
     return 1;
   }
 
-  flow::FlowTableOptions fragopts;
-  fragopts.capacity = kFragmentTrains;
-  fragopts.per_vm_limit = kFragmentTrains;
-  fragopts.max_vm_ids = 1;
-  fragopts.timeouts = fopts.timeouts;
+  flow::FlowTableOptions fragopts = fragment_table_options(*cfg, rte_get_tsc_hz());
   auto frags = flow::FlowTable::create(fragopts, "sgfw-frags", (*publisher)->rcu());
   if (!frags) {
     std::cerr << "sgfwd: fragment table: " << frags.error().message << "\n";
@@ -258,7 +248,10 @@ int run(const Options& opt) {
 
   control::ControlPlane control(*cfg, publisher->get(), {&*ports, &port_counters, &wstats, flows->get()},
                                 policy_text);
-  control.assign_vm_ids(*(*publisher)->current());
+  if (auto st = control.assign_vm_ids(*(*publisher)->current()); !st) {
+    std::cerr << "sgfwd: " << st.error().message << "\n";
+    return 1;
+  }
   auto server = control::SocketServer::open(cfg->control_socket, cfg->control_group);
   if (!server) {
     std::cerr << "sgfwd: control socket: " << server.error().message << "\n";

@@ -1,7 +1,13 @@
-// The run-to-completion packet pipeline of one worker: parse -> anti-spoofing and
-// forwarding (semantics.md §5) -> rule checks through the per-VM rte_acl contexts,
-// grouped per context (§3) -> tx. Data path: no allocation, no locks, no exceptions,
-// no logging; every drop increments exactly one reason counter (§6).
+// The run-to-completion packet pipeline of one worker (docs/design/packet-path.md), in
+// stages over one burst:
+//  1. admit: parse, anti-spoofing, ARP, forwarding target (survivors become Pending);
+//  2. connections: bulk connection lookups; related ICMP errors; echo state;
+//  3. rule checks: new, stateless and revalidated packets, grouped per rte_acl context;
+//  4. verdicts in packet order: connections created, advanced or revoked, fragment
+//     trains followed, packets buffered for tx.
+// Data path: no allocation, no locks but the connection table's (connection creation
+// and answer only), no exceptions, no logging; every drop increments exactly one
+// reason counter.
 // Thread-safety: one Pipeline per worker lcore; the Snapshot is shared read-only
 // (only this worker's counter block is written).
 #pragma once
@@ -10,7 +16,6 @@
 
 #include <cstdint>
 
-#include "config/daemon_config.hpp"
 #include "core/drop_reason.hpp"
 #include "flow/flow_table.hpp"
 #include "runtime/counters.hpp"
@@ -20,15 +25,16 @@ namespace sgfw::dataplane {
 
 inline constexpr uint16_t kBurst = 32;
 inline constexpr uint16_t kTxBuffer = 64;
+inline constexpr uint16_t kMaxTxPorts = 32;  // Debian's DPDK: RTE_MAX_ETHPORTS
 
 // Where a pipeline sends packets: DPDK port ids and the tx queue this worker owns.
 struct TxTarget {
   uint16_t nports = 0;
-  uint16_t dpdk_port[config::kMaxPorts] = {};
+  uint16_t dpdk_port[kMaxTxPorts] = {};
   uint16_t txq = 0;
 };
 
-// Connection tracking shared by all workers (semantics.md §4).
+// Connection tracking shared by all workers.
 struct FlowContext {
   flow::FlowTable* table = nullptr;      // required: connections
   flow::FlowTable* fragments = nullptr;  // required: allowed first fragments (15 s)
@@ -38,6 +44,8 @@ struct FlowContext {
   // no connection tracking and no rule checks. Never set by the daemon.
   bool forward_only = false;
 };
+
+struct Pending;  // one packet between the stages (pipeline.cpp)
 
 class Pipeline {
  public:
@@ -52,7 +60,20 @@ class Pipeline {
   void flush();
 
  private:
+  struct Burst;
+  uint16_t admit(Burst& b, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now);
+  void forward_arp(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf* m, uint32_t src_vm, uint64_t src_mac,
+                   const void* parsed);
+  void lookup_connections(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
+  void classify(Burst& b, runtime::Snapshot& snap);
+  void verdicts(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
+  bool follow_fragment(Pending& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
+  bool related_still_valid(Pending& q, runtime::Snapshot& snap, uint16_t in_port);
+  bool create_connection(Pending& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
+  void advance_connection(Pending& q, uint64_t now);
+  void remember_train(const Pending& q, runtime::Snapshot& snap, uint64_t now);
   void drop(rte_mbuf* m, uint16_t in_port, core::DropReason r, runtime::PolicyCounters* pc, uint32_t vm);
+  void pass(const Pending& q, runtime::PolicyCounters* pc);
   void send(rte_mbuf* m, uint16_t out_port);
   void flush_port(uint16_t port);
 
@@ -60,8 +81,8 @@ class Pipeline {
   TxTarget tx_;
   runtime::PortCounters* port_counters_;  // [nports], this worker's
   FlowContext flows_;
-  rte_mbuf* tx_buf_[config::kMaxPorts][kTxBuffer];
-  uint16_t tx_len_[config::kMaxPorts] = {};
+  rte_mbuf* tx_buf_[kMaxTxPorts][kTxBuffer];
+  uint16_t tx_len_[kMaxTxPorts] = {};
 };
 
 }  // namespace sgfw::dataplane

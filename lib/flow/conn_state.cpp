@@ -20,6 +20,8 @@ const char* to_string(ConnState s) {
     case ConnState::kOtherTwoWay: return "two-way";
     case ConnState::kDead: return "dead";
     case ConnState::kFragmentTrain: return "fragment-train";
+    case ConnState::kTcpLooseOpen: return "picked-up";
+    case ConnState::kTcpLooseClosing: return "picked-up-closing";
   }
   return "?";
 }
@@ -42,9 +44,21 @@ ConnState next(ConnState s, uint8_t f, bool from_orig) {
       return fin ? ConnState::kTcpClosing : s;  // a FIN (either side; a repeat is harmless)
     case ConnState::kTcpClosing:
       return (ack && !fin) ? ConnState::kTcpTimeWait : s;
+    case ConnState::kTcpLooseOpen:  // answered: established (a FIN in the answer: closing)
+      if (from_orig) return fin ? ConnState::kTcpLooseClosing : s;
+      return fin ? ConnState::kTcpFinWait : ConnState::kTcpEstablished;
+    case ConnState::kTcpLooseClosing:
+      if (from_orig) return s;
+      return fin ? ConnState::kTcpClosing : ConnState::kTcpFinWait;
     default:
       return s;
   }
+}
+
+ConnState loose_pickup(uint8_t f) {
+  if (f & kRst) return ConnState::kFree;
+  if (f & kFin) return ConnState::kTcpLooseClosing;
+  return ConnState::kTcpLooseOpen;
 }
 
 }  // namespace tcp

@@ -2,6 +2,7 @@
 // without a table. Thread-safety: pure functions.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace sgfw::flow {
@@ -23,7 +24,10 @@ enum class ConnState : uint8_t {
   kOtherTwoWay,
   kDead,            // removed (revoked, evicted, flushed): being reclaimed
   kFragmentTrain,   // fragment table: the first fragment of this datagram was allowed
+  kTcpLooseOpen,    // tcp_loose: picked up from a mid-stream packet, not answered yet
+  kTcpLooseClosing, // tcp_loose: picked up from a FIN, not answered yet
 };
+inline constexpr size_t kConnStateCount = 18;
 
 const char* to_string(ConnState s);
 
@@ -47,9 +51,15 @@ inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAc
 
 // The next state after a packet with `flags` in direction `from_originator`.
 [[nodiscard]] ConnState next(ConnState s, uint8_t flags, bool from_originator);
+
+// The state of a connection picked up (tcp_loose) from a packet that is not a SYN, or
+// kFree when the packet may not create one (any RST).
+[[nodiscard]] ConnState loose_pickup(uint8_t flags);
 }  // namespace tcp
 
-[[nodiscard]] bool is_established(ConnState s);  // counted as established for eviction
+// Answered (both sides have spoken, TCP handshake done): never evicted for a new
+// connection. Every other live state is "half-open" (docs/design/flow-table.md).
+[[nodiscard]] bool is_established(ConnState s);
 [[nodiscard]] bool is_tcp_reusable(ConnState s);  // a new SYN may replace it (closed/time-wait)
 
 }  // namespace sgfw::flow

@@ -13,6 +13,8 @@ Timeouts make_timeouts(uint64_t hz, uint32_t tcp_syn, uint32_t tcp_est, uint32_t
   auto set = [&](ConnState s, uint32_t secs) { t.by_state[static_cast<size_t>(s)] = hz * secs; };
   set(ConnState::kTcpSynSent, tcp_syn);
   set(ConnState::kTcpSynRecv, tcp_syn);
+  set(ConnState::kTcpLooseOpen, tcp_syn);
+  set(ConnState::kTcpLooseClosing, tcp_closing);
   set(ConnState::kTcpEstablished, tcp_est);
   set(ConnState::kTcpFinWait, tcp_closing);
   set(ConnState::kTcpClosing, tcp_closing);
@@ -37,6 +39,7 @@ core::Expected<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableOpti
                                                               rte_rcu_qsbr* qs) {
   std::unique_ptr<FlowTable> t(new FlowTable());
   t->opts_ = o;
+  t->opts_.max_vm_ids = std::max<uint32_t>(1, o.max_vm_ids);
   t->qs_ = qs;
   rte_hash_parameters p{};
   p.name = name.c_str();
@@ -52,9 +55,16 @@ core::Expected<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableOpti
   if (!t->hash_) return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
   t->slots_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
   t->entries_.reset(new FlowEntry[t->slots_]);
-  for (uint32_t i = 0; i < t->slots_; ++i) t->entries_[i].state.store(ConnState::kFree, std::memory_order_relaxed);
-  t->vm_counts_.reset(new std::atomic<uint32_t>[o.max_vm_ids]);
-  for (uint32_t i = 0; i < o.max_vm_ids; ++i) t->vm_counts_[i].store(0, std::memory_order_relaxed);
+  for (uint32_t i = 0; i < t->slots_; ++i) {
+    t->entries_[i].state.store(ConnState::kFree, std::memory_order_relaxed);
+    t->entries_[i].flags.store(0, std::memory_order_relaxed);
+  }
+  t->half_open_links_.reset(new Link[t->slots_]);
+  t->inbound_links_.reset(new Link[t->slots_]);
+  uint32_t ids = t->opts_.max_vm_ids;
+  t->vm_counts_.reset(new std::atomic<uint32_t>[ids]);
+  for (uint32_t i = 0; i < ids; ++i) t->vm_counts_[i].store(0, std::memory_order_relaxed);
+  t->vm_lists_.reset(new List[ids]);
   std::string rname = name + "-free";
   // Producers are the workers (and the control thread): relaxed tail sync (RTS), so a
   // producer preempted mid-enqueue never leaves the others spinning on the ring's tail
@@ -75,81 +85,183 @@ int32_t FlowTable::lookup(const FlowKey& key) const {
   return r < 0 ? -1 : r;
 }
 
+// --- half-open lists --------------------------------------------------------------
+
+void FlowTable::push(List& l, Link* links, uint32_t pos) {
+  FlowEntry& e = at(static_cast<int32_t>(pos));
+  uint8_t bit = links == half_open_links_.get() ? kInHalfOpen : kInInbound;
+  rte_spinlock_lock(&l.lock);
+  // Answered or removed before it was listed (another worker saw the reply first):
+  // it has nothing to do on a half-open list.
+  ConnState s = e.state.load(std::memory_order_acquire);
+  if (s != ConnState::kDead && s != ConnState::kFree && !is_established(s)) {
+    links[pos] = Link{l.tail, kNil};
+    if (l.tail != kNil) links[l.tail].next = pos;
+    else l.head = pos;
+    l.tail = pos;
+    e.flags.fetch_or(bit, std::memory_order_relaxed);
+    l.count.fetch_add(1, std::memory_order_relaxed);
+  }
+  rte_spinlock_unlock(&l.lock);
+}
+
+// Caller holds l.lock and has checked the entry's bit for this list.
+void FlowTable::unlink(List& l, Link* links, uint32_t pos) {
+  Link& k = links[pos];
+  if (k.prev != kNil) links[k.prev].next = k.next;
+  else l.head = k.next;
+  if (k.next != kNil) links[k.next].prev = k.prev;
+  else l.tail = k.prev;
+  k = Link{};
+  uint8_t bit = links == half_open_links_.get() ? kInHalfOpen : kInInbound;
+  at(static_cast<int32_t>(pos)).flags.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_relaxed);
+  l.count.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void FlowTable::leave_lists(int32_t pos) {
+  FlowEntry& e = at(pos);
+  uint32_t p = static_cast<uint32_t>(pos);
+  if (e.flags.load(std::memory_order_relaxed) & kInHalfOpen) {
+    rte_spinlock_lock(&half_open_.lock);
+    if (e.flags.load(std::memory_order_relaxed) & kInHalfOpen) unlink(half_open_, half_open_links_.get(), p);
+    rte_spinlock_unlock(&half_open_.lock);
+  }
+  uint32_t vm = e.vm_id[1];
+  if (vm != kNoVmId && (e.flags.load(std::memory_order_relaxed) & kInInbound)) {
+    List& l = vm_lists_[vm];
+    rte_spinlock_lock(&l.lock);
+    if (e.flags.load(std::memory_order_relaxed) & kInInbound) unlink(l, inbound_links_.get(), p);
+    rte_spinlock_unlock(&l.lock);
+  }
+}
+
+void FlowTable::mark_answered(int32_t pos) { leave_lists(pos); }
+
+void FlowTable::mark_closed(int32_t pos) { push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos)); }
+
+// Takes the oldest connection off list `l` and removes it if it is still half-open
+// (a connection answered at the same moment stays). True if one was removed.
+bool FlowTable::reclaim_oldest(List& l, bool inbound, const uint64_t* expired_at) {
+  Link* links = inbound ? inbound_links_.get() : half_open_links_.get();
+  for (int tries = 0; tries < 4; ++tries) {
+    rte_spinlock_lock(&l.lock);
+    uint32_t pos = l.head;
+    if (pos != kNil && expired_at && live(at(static_cast<int32_t>(pos)), *expired_at)) pos = kNil;
+    if (pos != kNil) unlink(l, links, pos);
+    rte_spinlock_unlock(&l.lock);
+    if (pos == kNil) return false;
+    FlowEntry& e = at(static_cast<int32_t>(pos));
+    ConnState s = e.state.load(std::memory_order_relaxed);
+    bool removed = false;
+    while (s != ConnState::kFree && s != ConnState::kDead && !is_established(s)) {
+      if (e.state.compare_exchange_weak(s, ConnState::kDead, std::memory_order_acq_rel)) {
+        removed = true;
+        break;
+      }
+    }
+    if (!removed) continue;  // answered or removed meanwhile: try the next oldest
+    leave_lists(static_cast<int32_t>(pos));
+    rte_hash_del_key(hash_, &e.key);
+    count_.fetch_sub(1, std::memory_order_relaxed);
+    charge(e.vm_id[0], -1);
+    if (e.vm_id[1] != e.vm_id[0]) charge(e.vm_id[1], -1);
+    rte_ring_enqueue(freed_, reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1));
+    return true;
+  }
+  return false;
+}
+
+// --- insert / remove ----------------------------------------------------------------
+
 bool FlowTable::remove(int32_t pos) {
   FlowEntry& e = at(pos);
   ConnState s = e.state.load(std::memory_order_relaxed);
   do {
     if (s == ConnState::kFree || s == ConnState::kDead) return false;
   } while (!e.state.compare_exchange_weak(s, ConnState::kDead, std::memory_order_acq_rel));
+  leave_lists(pos);
   rte_hash_del_key(hash_, &e.key);
   count_.fetch_sub(1, std::memory_order_relaxed);
-  vm_counts_[e.vm_id].fetch_sub(1, std::memory_order_relaxed);
+  charge(e.vm_id[0], -1);
+  if (e.vm_id[1] != e.vm_id[0]) charge(e.vm_id[1], -1);
   void* obj = reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1);
   rte_ring_enqueue(freed_, obj);  // MP RTS (the ring's mode); sized for every slot: cannot fail
   return true;
 }
 
-bool FlowTable::evict_one(const FlowKey& near, uint64_t now) {
-  // Like Linux early_drop: look at a few candidates, expired first, then half-open.
-  // Candidates are the first kCandidates *connections* from a point picked by the key:
-  // free and dead slots are skipped without counting, since the slot array is larger
-  // than the capacity (spare slots + rte_hash's per-lcore cache reserve) and a small
-  // table would otherwise have no candidate at all in the window.
+// Fallback when no half-open connection exists: an expired one among a few candidates
+// near the key (expired established connections are otherwise removed by reclaim()).
+bool FlowTable::evict_expired_near(const FlowKey& near, uint64_t now) {
   constexpr uint32_t kCandidates = 64;
   uint32_t start = rte_hash_crc(&near, sizeof(near), 0) % slots_;
-  for (int pass = 0; pass < 2; ++pass) {
-    uint32_t seen = 0;
-    for (uint32_t i = 0; i < slots_ && seen < kCandidates; ++i) {
-      int32_t pos = static_cast<int32_t>((start + i) % slots_);
-      FlowEntry& e = at(pos);
-      ConnState s = e.state.load(std::memory_order_relaxed);
-      if (s == ConnState::kFree || s == ConnState::kDead) continue;
-      ++seen;
-      bool expired = !live(e, now);
-      if ((pass == 0 && expired) || (pass == 1 && !is_established(s))) {
-        if (remove(pos)) return true;
-      }
-    }
+  uint32_t seen = 0;
+  for (uint32_t i = 0; i < slots_ && seen < kCandidates; ++i) {
+    int32_t pos = static_cast<int32_t>((start + i) % slots_);
+    FlowEntry& e = at(pos);
+    ConnState s = e.state.load(std::memory_order_relaxed);
+    if (s == ConnState::kFree || s == ConnState::kDead) continue;
+    ++seen;
+    if (!live(e, now) && remove(pos)) return true;
   }
   return false;
 }
 
-InsertResult FlowTable::insert(const FlowKey& key, uint32_t orig_src_be, uint16_t orig_sport_be, ConnState state,
-                               uint32_t vm_id, uint64_t generation, uint32_t egress_rule, uint32_t ingress_rule,
-                               uint64_t now, int32_t* pos) {
-  // At the quota or the capacity, the connection may already exist (its other packet
-  // in the same burst, or on another worker): that is kExists, not a refusal, and no
-  // reason to evict anything. Checked only on these slow paths.
+InsertResult FlowTable::insert(const NewConnection& c, uint64_t now, int32_t* pos) {
+  // At a limit, the connection may already exist (its other packet in the same burst,
+  // or on another worker): that is kExists, not a refusal, and no reason to evict
+  // anything. Checked only on these slow paths.
   auto exists = [&] {
-    int32_t p = lookup(key);
+    int32_t p = lookup(c.key);
     if (p >= 0) *pos = p;
     return p >= 0;
   };
-  if (vm_counts_[vm_id].fetch_add(1, std::memory_order_relaxed) >= opts_.per_vm_limit) {
-    vm_counts_[vm_id].fetch_sub(1, std::memory_order_relaxed);
-    return exists() ? InsertResult::kExists : InsertResult::kQuotaExceeded;
+  const uint32_t resp = c.resp_vm, orig = c.orig_vm;
+  // 1. A connection opened to a local VM at its inbound half-open budget recycles
+  //    that VM's oldest one: a flood from outside only ever replaces itself.
+  if (resp != kNoVmId && vm_lists_[resp].count.load(std::memory_order_relaxed) >= opts_.per_vm_inbound_half_open) {
+    if (exists()) return InsertResult::kExists;
+    if (reclaim_oldest(vm_lists_[resp], true)) inbound_recycled_.fetch_add(1, std::memory_order_relaxed);
   }
+  // 2. Quotas: every local VM at either end.
+  const uint32_t charged[2] = {orig, resp != orig ? resp : kNoVmId};
+  for (int i = 0; i < 2; ++i) {
+    uint32_t vm = charged[i];
+    if (vm == kNoVmId) continue;
+    if (vm_counts_[vm].fetch_add(1, std::memory_order_relaxed) >= opts_.per_vm_limit) {
+      for (int j = 0; j <= i; ++j) charge(charged[j], -1);
+      return exists() ? InsertResult::kExists : InsertResult::kQuotaExceeded;
+    }
+  }
+  auto refund = [&] {
+    charge(charged[0], -1);
+    charge(charged[1], -1);
+  };
+  // 3. Capacity.
   bool reserved = false;
-  for (int attempt = 0; attempt < 2 && !reserved; ++attempt) {
+  for (int attempt = 0; attempt < 3 && !reserved; ++attempt) {
     if (count_.fetch_add(1, std::memory_order_relaxed) < opts_.capacity) {
       reserved = true;
     } else {
       count_.fetch_sub(1, std::memory_order_relaxed);
       if (exists()) {
-        vm_counts_[vm_id].fetch_sub(1, std::memory_order_relaxed);
+        refund();
         return InsertResult::kExists;
       }
-      if (!evict_one(key, now)) break;
+      // Expired first (the oldest half-open one, else one near the key), then the
+      // oldest half-open one; established connections never.
+      if (reclaim_oldest(half_open_, false, &now) || evict_expired_near(c.key, now)) continue;
+      if (!reclaim_oldest(half_open_, false)) break;
+      half_open_reclaimed_.fetch_add(1, std::memory_order_relaxed);
     }
   }
   if (!reserved) {
-    vm_counts_[vm_id].fetch_sub(1, std::memory_order_relaxed);
+    refund();
     return InsertResult::kTableFull;
   }
-  int32_t p = rte_hash_add_key(hash_, &key);
+  int32_t p = rte_hash_add_key(hash_, &c.key);
   if (p < 0) {
     count_.fetch_sub(1, std::memory_order_relaxed);
-    vm_counts_[vm_id].fetch_sub(1, std::memory_order_relaxed);
+    refund();
     return InsertResult::kTableFull;
   }
   FlowEntry& e = at(p);
@@ -157,23 +269,30 @@ InsertResult FlowTable::insert(const FlowKey& key, uint32_t orig_src_be, uint16_
   if (!e.state.compare_exchange_strong(expected, ConnState::kDead, std::memory_order_acq_rel)) {
     // Another worker created the same connection first: use it.
     count_.fetch_sub(1, std::memory_order_relaxed);
-    vm_counts_[vm_id].fetch_sub(1, std::memory_order_relaxed);
+    refund();
     *pos = p;
     return InsertResult::kExists;
   }
-  e.key = key;
-  e.orig_src_be = orig_src_be;
-  e.orig_sport_be = orig_sport_be;
+  e.key = c.key;
+  e.flags.store(static_cast<uint8_t>((c.orig_is_lo ? kOrigIsLo : 0) | (c.stateless_train ? kStatelessTrain : 0)),
+                std::memory_order_relaxed);
+  e.vm_id[0] = orig;
+  e.vm_id[1] = resp;
+  e.train_sport_be = c.train_sport_be;
+  e.train_dport_be = c.train_dport_be;
   e.created = now;
   e.last_seen.store(now, std::memory_order_relaxed);
-  e.generation.store(generation, std::memory_order_relaxed);
-  e.vm_id = vm_id;
-  e.egress_rule.store(egress_rule, std::memory_order_relaxed);
-  e.ingress_rule.store(ingress_rule, std::memory_order_relaxed);
-  e.state.store(state, std::memory_order_release);
+  e.generation.store(c.generation, std::memory_order_relaxed);
+  e.egress_rule.store(c.egress_rule, std::memory_order_relaxed);
+  e.ingress_rule.store(c.ingress_rule, std::memory_order_relaxed);
+  e.state.store(c.state, std::memory_order_release);
+  push(half_open_, half_open_links_.get(), static_cast<uint32_t>(p));
+  if (resp != kNoVmId) push(vm_lists_[resp], inbound_links_.get(), static_cast<uint32_t>(p));
   *pos = p;
   return InsertResult::kInserted;
 }
+
+// --- control thread -------------------------------------------------------------------
 
 void FlowTable::recycle() {
   std::vector<uint32_t> positions;
@@ -202,13 +321,14 @@ size_t FlowTable::reclaim(uint64_t now) {
   return expired;
 }
 
-size_t FlowTable::flush(const uint32_t* vm_id) {
+size_t FlowTable::flush(const std::vector<bool>* vm_ids) {
+  auto listed = [&](uint32_t id) { return id != kNoVmId && id < vm_ids->size() && (*vm_ids)[id]; };
   size_t removed = 0;
   for (uint32_t i = 0; i < slots_; ++i) {
     FlowEntry& e = entries_[i];
     ConnState s = e.state.load(std::memory_order_relaxed);
     if (s == ConnState::kFree || s == ConnState::kDead) continue;
-    if (vm_id && e.vm_id != *vm_id) continue;
+    if (vm_ids && !listed(e.vm_id[0]) && !listed(e.vm_id[1])) continue;
     if (remove(static_cast<int32_t>(i))) ++removed;
   }
   recycle();

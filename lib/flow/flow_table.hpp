@@ -4,17 +4,26 @@
 // from several workers go through rte_hash's multi-writer path. Removed positions are
 // recycled only after an RCU grace period (the workers' rte_rcu_qsbr), so a worker
 // holding a position from a lookup never sees it reused under its feet.
-// Thread-safety: lookup/insert/remove/touch from any worker; reclaim/flush/for_each
-// from the single control thread. insert() and reclaim()/flush() must run on a thread
-// with an lcore id (an EAL lcore, or a thread that called rte_thread_register()):
-// rte_hash's multi-writer free-slot cache is indexed by rte_lcore_id(), and DPDK 22.11
-// indexes it with LCORE_ID_ANY unchecked (an unregistered thread's insert crashes).
+//
+// Half-open connections (not yet answered) are kept, oldest first, on intrusive FIFO
+// lists beside the entries: one for the whole table (what a full table reclaims; closed
+// connections join it too) and one per local VM for the connections opened *to* it
+// (its inbound half-open budget).
+// A list is changed only when a connection is created, answered or removed, under a
+// short spinlock of that list; never on the established path.
+//
+// Thread-safety: lookup/insert/remove/mark_answered from any worker; reclaim/flush/
+// for_each from the single control thread. insert() and reclaim()/flush() must run on
+// a thread with an lcore id (an EAL lcore, or a thread that called
+// rte_thread_register()): rte_hash's multi-writer free-slot cache is indexed by
+// rte_lcore_id(), and DPDK 22.11 indexes it with LCORE_ID_ANY unchecked.
 // Lookups need no lcore id.
 #pragma once
 
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <rte_spinlock.h>
 
 #include <atomic>
 #include <cstdint>
@@ -29,35 +38,68 @@
 
 namespace sgfw::flow {
 
+// A stable VM id (0 .. max_vm_ids-1) or none: the end is not a local VM.
+inline constexpr uint32_t kNoVmId = 0xffffffffu;
+
+// FlowEntry::flags bits.
+inline constexpr uint8_t kOrigIsLo = 1;        // the originator is the key's lo endpoint
+inline constexpr uint8_t kInHalfOpen = 2;      // on the table's half-open list
+inline constexpr uint8_t kInInbound = 4;       // on the responder VM's inbound half-open list
+inline constexpr uint8_t kStatelessTrain = 8;  // fragment trains: the first fragment created no connection
+
 // One connection, one cache line. Fields written after insertion are atomics (both
 // directions of a connection may be handled by different workers).
 struct alignas(64) FlowEntry {
   FlowKey key;                          // 16
-  uint32_t orig_src_be;                 // 4: the originator (first packet's source)
-  uint16_t orig_sport_be;               // 2
   std::atomic<ConnState> state;         // 1
-  uint8_t reserved;                     // 1
+  std::atomic<uint8_t> flags;           // 1: kOrigIsLo, kInHalfOpen, kInInbound, kStatelessTrain
+  uint16_t reserved;                    // 2
+  uint32_t vm_id[2];                    // 8: local VM at the originator's / responder's end, or kNoVmId
+  uint16_t train_sport_be;              // 2: fragment trains: the first fragment's L4 source port (ICMP echo: key port)
+  uint16_t train_dport_be;              // 2: ... and destination port
   std::atomic<uint64_t> last_seen;      // 8: TSC of the last packet
   uint64_t created;                     // 8: TSC of the first packet
   std::atomic<uint64_t> generation;     // 8: policy generation that admitted / re-checked it
-  uint32_t vm_id;                       // 4: stable id of the VM charged for it
   std::atomic<uint32_t> egress_rule;    // 4: deciding rule id + 1 (0: no such check)
   std::atomic<uint32_t> ingress_rule;   // 4
+
+  [[nodiscard]] bool orig_is_lo() const { return (flags.load(std::memory_order_relaxed) & kOrigIsLo) != 0; }
+  // The originator's address and port (first packet's source), in wire order.
+  [[nodiscard]] uint32_t orig_addr_be() const { return orig_is_lo() ? key.addr_lo : key.addr_hi; }
+  [[nodiscard]] uint16_t orig_port_be() const { return orig_is_lo() ? key.port_lo : key.port_hi; }
+  [[nodiscard]] uint32_t resp_addr_be() const { return orig_is_lo() ? key.addr_hi : key.addr_lo; }
+  [[nodiscard]] uint16_t resp_port_be() const { return orig_is_lo() ? key.port_hi : key.port_lo; }
 };
 static_assert(sizeof(FlowEntry) == 64);
 
 struct Timeouts {  // in TSC ticks, per state
-  uint64_t by_state[16] = {};
+  uint64_t by_state[32] = {};
 };
 
 struct FlowTableOptions {
-  uint32_t capacity = 1u << 20;  // connections, counted exactly
+  uint32_t capacity = 1u << 20;   // connections, counted exactly
   uint32_t per_vm_limit = 1u << 16;
-  uint32_t max_vm_ids = 1u << 16;
+  uint32_t per_vm_inbound_half_open = 1u << 14;  // inside per_vm_limit
+  uint32_t max_vm_ids = 1u << 13;  // VM ids are 0 .. max_vm_ids-1
   Timeouts timeouts;
 };
 
 enum class InsertResult : uint8_t { kInserted, kExists, kTableFull, kQuotaExceeded };
+
+// What insert() creates.
+struct NewConnection {
+  FlowKey key;
+  bool orig_is_lo = true;             // the first packet's source is key's lo endpoint
+  ConnState state = ConnState::kFree;
+  uint32_t orig_vm = kNoVmId;         // local VM that sent the first packet
+  uint32_t resp_vm = kNoVmId;         // local VM it was sent to (an inbound connection)
+  uint64_t generation = 0;
+  uint32_t egress_rule = 0;           // deciding rule id + 1, 0: no such check
+  uint32_t ingress_rule = 0;
+  uint16_t train_sport_be = 0;        // fragment trains only
+  uint16_t train_dport_be = 0;
+  bool stateless_train = false;       // fragment trains only
+};
 
 class FlowTable {
  public:
@@ -85,12 +127,20 @@ class FlowTable {
     return s != ConnState::kFree && s != ConnState::kDead &&
            (now <= seen || now - seen <= opts_.timeouts.by_state[static_cast<size_t>(s)]);
   }
-  // Creates a connection. On kInserted/kExists *pos is its position. Quota first (a VM
-  // at its quota cannot take another VM's room), then capacity: at capacity an expired,
-  // then a half-open connection among a few candidates is evicted; established ones never.
-  [[nodiscard]] InsertResult insert(const FlowKey& key, uint32_t orig_src_be, uint16_t orig_sport_be,
-                                    ConnState state, uint32_t vm_id, uint64_t generation, uint32_t egress_rule,
-                                    uint32_t ingress_rule, uint64_t now, int32_t* pos);
+  // Creates a connection; on kInserted/kExists *pos is its position. In order:
+  //  1. opened to a local VM at its inbound half-open budget: that VM's oldest inbound
+  //     half-open connection is reclaimed (counted in inbound_half_open_recycled());
+  //  2. quota: each local VM at either end must be below per_vm_limit (else
+  //     kQuotaExceeded: a VM cannot take another VM's room);
+  //  3. capacity: at capacity the oldest half-open connection is reclaimed (else an
+  //     expired one near the key); established connections never (else kTableFull).
+  [[nodiscard]] InsertResult insert(const NewConnection& c, uint64_t now, int32_t* pos);
+  // The connection at `pos` has just moved from a half-open to an established state
+  // (the caller's compare-exchange did it): it leaves the half-open lists.
+  void mark_answered(int32_t pos);
+  // The connection at `pos` has just moved from an established to a closed state
+  // (time-wait, closed): it joins the table's reclaimable list (not the inbound one).
+  void mark_closed(int32_t pos);
   // Removes a connection now (revoked, replaced, flushed, expired). Idempotent.
   bool remove(int32_t pos);
 
@@ -98,18 +148,43 @@ class FlowTable {
   // Removes expired connections, then recycles removed positions after a grace period.
   // Returns the number of connections expired.
   size_t reclaim(uint64_t now);
-  // Removes every connection (or those charged to vm_id) now.
-  size_t flush(const uint32_t* vm_id = nullptr);
+  // Removes every connection (vm_ids == nullptr), or those with a VM in `vm_ids` (a
+  // bitmap indexed by VM id) at either end, now.
+  size_t flush(const std::vector<bool>* vm_ids = nullptr);
   void for_each(const std::function<void(int32_t, const FlowEntry&)>& fn) const;
 
   [[nodiscard]] uint32_t size() const { return count_.load(std::memory_order_relaxed); }
   [[nodiscard]] uint32_t vm_count(uint32_t vm_id) const { return vm_counts_[vm_id].load(std::memory_order_relaxed); }
+  [[nodiscard]] uint32_t inbound_half_open(uint32_t vm_id) const {
+    return vm_lists_[vm_id].count.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] uint64_t inbound_half_open_recycled() const { return inbound_recycled_.load(std::memory_order_relaxed); }
+  [[nodiscard]] uint64_t half_open_reclaimed() const { return half_open_reclaimed_.load(std::memory_order_relaxed); }
   [[nodiscard]] uint32_t capacity() const { return opts_.capacity; }
   [[nodiscard]] const FlowTableOptions& options() const { return opts_; }
 
  private:
+  static constexpr uint32_t kNil = 0xffffffffu;
+  struct Link {
+    uint32_t prev = kNil, next = kNil;
+  };
+  // A FIFO list threaded through Link arrays indexed by position.
+  struct alignas(64) List {
+    rte_spinlock_t lock = RTE_SPINLOCK_INITIALIZER;
+    uint32_t head = kNil, tail = kNil;
+    std::atomic<uint32_t> count{0};
+  };
+
   FlowTable() = default;
-  bool evict_one(const FlowKey& near, uint64_t now);
+  void push(List& l, Link* links, uint32_t pos);
+  void unlink(List& l, Link* links, uint32_t pos);
+  void leave_lists(int32_t pos);
+  // With `expired_at`, only if the oldest one has expired by then.
+  bool reclaim_oldest(List& l, bool inbound, const uint64_t* expired_at = nullptr);
+  bool evict_expired_near(const FlowKey& near, uint64_t now);
+  void charge(uint32_t vm, int delta) {
+    if (vm != kNoVmId) vm_counts_[vm].fetch_add(static_cast<uint32_t>(delta), std::memory_order_relaxed);
+  }
   void recycle();
 
   FlowTableOptions opts_;
@@ -120,9 +195,15 @@ class FlowTable {
   uint32_t slots_ = 0;
   std::atomic<uint32_t> count_{0};
   std::unique_ptr<std::atomic<uint32_t>[]> vm_counts_;
+  std::unique_ptr<Link[]> half_open_links_;  // [slot]: the table's half-open FIFO
+  std::unique_ptr<Link[]> inbound_links_;    // [slot]: per-VM inbound half-open FIFOs
+  List half_open_;
+  std::unique_ptr<List[]> vm_lists_;         // [vm id]
+  std::atomic<uint64_t> inbound_recycled_{0};
+  std::atomic<uint64_t> half_open_reclaimed_{0};
 };
 
-// How long a first fragment's verdict is remembered (semantics.md §5).
+// How long a first fragment's verdict is remembered (docs/design/packet-path.md).
 inline constexpr uint32_t kFragmentSeconds = 15;
 
 // The fragment table's key: one datagram's fragment train (direction matters).

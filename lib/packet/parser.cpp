@@ -42,6 +42,31 @@ inline bool ipv4_checksum_ok(const uint8_t* h, uint32_t header_len) noexcept {
   return sum == 0xffff;
 }
 
+// Walks the options of an IPv4 header (`opts`, n bytes). Source routing (LSRR, SSRR)
+// is dropped (docs/design/packet-parser.md); an option whose length is below 2 or runs
+// past the header is malformed. Bounded by n (every step advances at least one byte).
+bool options_ok(ParsedPacket& pkt, const uint8_t* opts, uint32_t n) noexcept {
+  uint32_t i = 0;
+  while (i < n) {
+    const uint8_t type = opts[i];
+    if (type == wire::kIpv4OptEnd) return true;
+    if (type == wire::kIpv4OptNop) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= n || opts[i + 1] < 2 || i + opts[i + 1] > n) {
+      drop(pkt, DropReason::kMalformedIpv4);
+      return false;
+    }
+    if (type == wire::kIpv4OptLsrr || type == wire::kIpv4OptSsrr) {
+      drop(pkt, DropReason::kIpSourceRoute);
+      return false;
+    }
+    i += opts[i + 1];
+  }
+  return true;
+}
+
 void parse_arp(ParsedPacket& pkt, const uint8_t* a, uint32_t avail) noexcept {
   using wire::ArpHdr;
   if (avail < sizeof(ArpHdr)) return drop(pkt, DropReason::kMalformedL2);
@@ -119,6 +144,9 @@ void parse_ipv4(ParsedPacket& pkt, const uint8_t* ip, uint32_t avail) noexcept {
       total_len < header_len || total_len > avail || !ipv4_checksum_ok(ip, header_len))
     return drop(pkt, DropReason::kMalformedIpv4);
 
+  if (header_len > sizeof(Ipv4Hdr) &&
+      !options_ok(pkt, ip + sizeof(Ipv4Hdr), header_len - static_cast<uint32_t>(sizeof(Ipv4Hdr))))
+    return;
   pkt.src_be = load_be32(ip + offsetof(Ipv4Hdr, src));
   pkt.dst_be = load_be32(ip + offsetof(Ipv4Hdr, dst));
   pkt.proto = ip[offsetof(Ipv4Hdr, proto)];

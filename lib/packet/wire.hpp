@@ -52,6 +52,13 @@ struct Ipv4Hdr {
 };
 
 inline constexpr uint16_t kIpv4FlagMf = 0x2000;
+
+// IPv4 options (RFC 791): end of list and no-operation are one byte; every other
+// option is type, length (>= 2, counting both), data.
+inline constexpr uint8_t kIpv4OptEnd = 0;
+inline constexpr uint8_t kIpv4OptNop = 1;
+inline constexpr uint8_t kIpv4OptLsrr = 0x83;  // loose source and record route
+inline constexpr uint8_t kIpv4OptSsrr = 0x89;  // strict source and record route
 inline constexpr uint16_t kIpv4FragOffsetMask = 0x1fff;
 inline constexpr uint32_t kIpv4MaxDatagram = 65535;
 

@@ -122,6 +122,11 @@ std::string status_text(const Json& s) {
       << "\n";
   const auto& f = s.at("flows");
   o << "connections: " << f.at("used") << " / " << f.at("capacity") << "\n";
+  if (s.contains("limits")) {
+    const auto& l = s.at("limits");
+    o << "limits: local VMs " << l.at("local_vms_used") << " / " << l.at("local_vms") << ", VMs " << l.at("vms_used")
+      << " / " << l.at("vms") << ", groups " << l.at("groups_used") << " / " << l.at("groups") << "\n";
+  }
   return o.str();
 }
 

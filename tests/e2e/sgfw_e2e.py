@@ -1,7 +1,8 @@
 """End-to-end harness for sgfwd: network namespaces, veth pairs, real traffic.
 
 A test builds a Topology (a context manager): one network namespace per VM, each joined
-to sgfwd by a veth pair whose host side is an af_packet port, plus an "internet"
+to sgfwd by a veth pair whose host side is an af_xdp port (the documented default for
+kernel interfaces; SGFW_E2E_DRIVER=af_packet runs the suite on af_packet ports), plus an "internet"
 namespace on the uplink port (203.0.113.7/24, routes 10.0.0.0/16 back). It then starts
 sgfwd on a policy built from the VMs it declared and drives traffic:
 
@@ -74,6 +75,9 @@ INET_IP = "203.0.113.7"
 INET_MAC = "02:e2:e0:00:ff:01"
 VM_PREFIX = 16          # VMs: <ip>/16 on eth0 (10.0.0.0/16 is one L2 segment)
 NS_PREFIX = "sgfwe2e-"  # + <pid>-<tag>-<role>
+# The port type of veth-attached hosts: net_af_xdp (default; fragments reach sgfwd as
+# sent), net_af_packet (the kernel reassembles IPv4 fragments for it) or net_pcap.
+DEFAULT_DRIVER = os.environ.get("SGFW_E2E_DRIVER", "af_xdp")
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -532,10 +536,10 @@ class Sniffer:
 class Host:
     """A namespace with eth0 behind an sgfwd port: a local VM or the internet side."""
 
-    def __init__(self, topo, name, ns, host_if, mac, ips, port, groups=None, driver="af_packet"):
+    def __init__(self, topo, name, ns, host_if, mac, ips, port, groups=None, driver=None):
         self.topo, self.name, self.ns, self.host_if = topo, name, ns, host_if
         self.mac, self.ips, self.port, self.groups = mac, list(ips), port, groups
-        self.driver = driver
+        self.driver = driver  # None: the topology's default (_device)
 
     @property
     def ip(self):
@@ -750,7 +754,7 @@ class Topology:
                 return name
 
     def _make_host(self, role, ips, mac, port, prefix=VM_PREFIX, routes=(), groups=None,
-                   driver="af_packet", silent=False):
+                   driver=None, silent=False):
         ns = f"{NS_PREFIX}{self.pid}-{self.tag}-{role}"
         host_if = self._next_if()
         sh("ip", "netns", "add", ns)
@@ -772,15 +776,15 @@ class Topology:
             sh("ip", "-n", ns, "route", "add", r, "dev", "eth0")
         return Host(self, role, ns, host_if, mac, ips, port, groups, driver)
 
-    def vm(self, name, ips, groups=None, driver="af_packet", silent=False):
+    def vm(self, name, ips, groups=None, driver=None, silent=False):
         """A local VM: its own namespace and port `vm-<name>`; its first address is
         ip/16 on eth0, further ones /32. groups=None: the policy omits securityGroups
         (=> default-allow-egress). silent: the addresses are in the policy only, not on
         eth0, so the VM's kernel never answers (a sniffer still sees what arrives); for
-        exact counts with crafted packets. driver "pcap" attaches the port
-        with net_pcap instead of net_af_packet, whose sockets join a PACKET_FANOUT group
-        with FLAG_DEFRAG: the kernel reassembles IPv4 fragments (and holds or drops
-        incomplete trains) before sgfwd sees them, so fragment tests need pcap."""
+        exact counts with crafted packets. driver: "af_xdp" (default), "af_packet" (its
+        sockets join a PACKET_FANOUT group with FLAG_DEFRAG: the kernel reassembles IPv4
+        fragments, and holds or drops incomplete trains, before sgfwd sees them) or
+        "pcap"."""
         if isinstance(ips, str):
             ips = [ips]
         n = len(self.vms) + 1
@@ -821,11 +825,18 @@ class Topology:
         doc["vms"] = vms
         return to_yaml(doc) + "\n"
 
-    def _device(self, index, host_if, driver="af_packet"):
+    def _device(self, index, host_if, driver=None):
+        # Several workers need several queues: the harness's veths have one, so
+        # multi-worker topologies default to af_packet (qpairs).
+        driver = driver or ("af_packet" if self.workers > 1 else DEFAULT_DRIVER)
         if driver == "pcap":
             if self.workers > 1:
                 raise HarnessError("net_pcap ports have one queue: use af_packet with workers > 1")
             return f"net_pcap{index},rx_iface_in={host_if},tx_iface={host_if}"
+        if driver == "af_xdp":
+            if self.workers > 1:
+                raise HarnessError("the harness's veths have one queue: use af_packet with workers > 1")
+            return f"net_af_xdp{index},iface={host_if}"
         d = f"net_af_packet{index},iface={host_if}"
         if self.qpairs:
             d += f",qpairs={self.qpairs}"

@@ -76,10 +76,32 @@ std::unique_ptr<FlowTable> make_table(uint32_t capacity, uint32_t per_vm_limit, 
   return std::move(*t);
 }
 
+
+// The insert of the earlier positional API, for these tests: `orig` is the first
+// packet's source, charged to `vm` as the originating VM.
+InsertResult insert_conn(FlowTable& t, const FlowKey& k, uint32_t orig_be, uint16_t orig_port_be, ConnState s,
+                         uint32_t vm, uint64_t gen, uint32_t egress, uint32_t ingress, uint64_t now, int32_t* pos) {
+  NewConnection c;
+  c.key = k;
+  c.orig_is_lo = k.addr_lo == orig_be && k.port_lo == orig_port_be;
+  c.state = s;
+  c.orig_vm = vm;
+  c.generation = gen;
+  c.egress_rule = egress;
+  c.ingress_rule = ingress;
+  return t.insert(c, now, pos);
+}
+
+std::vector<bool> vm_set(std::initializer_list<uint32_t> ids) {
+  std::vector<bool> b(16);
+  for (uint32_t i : ids) b[i] = true;
+  return b;
+}
+
 InsertResult ins(FlowTable& t, uint32_t i, ConnState s, uint32_t vm, uint64_t now, int32_t* pos = nullptr) {
   int32_t p = -1;
   Conn c = conn(i);
-  InsertResult r = t.insert(c.fwd(), c.src, c.sport, s, vm, 1, 0, 0, now, &p);
+  InsertResult r = insert_conn(t, c.fwd(), c.src, c.sport, s, vm, 1, 0, 0, now, &p);
   if (pos) *pos = p;
   return r;
 }
@@ -104,17 +126,17 @@ BOOST_AUTO_TEST_CASE(insert_lookup_remove_both_directions) {
   auto t = make_table(100, 100, uniform(kForever));
   Conn a = conn(1);
   int32_t pa = -1;
-  BOOST_TEST((t->insert(a.fwd(), a.src, a.sport, ConnState::kTcpSynSent, 3, 7, 11, 12, 1000, &pa) ==
+  BOOST_TEST((insert_conn(*t, a.fwd(), a.src, a.sport, ConnState::kTcpSynSent, 3, 7, 11, 12, 1000, &pa) ==
               InsertResult::kInserted));
   BOOST_REQUIRE(pa >= 0);
   BOOST_TEST(t->lookup(a.fwd()) == pa);
   BOOST_TEST(t->lookup(a.rev()) == pa);  // the reply direction finds the same entry
   const FlowEntry& e = t->at(pa);
   BOOST_TEST(same(e.key, a.fwd()));
-  BOOST_TEST(e.orig_src_be == a.src);
-  BOOST_TEST(e.orig_sport_be == a.sport);
+  BOOST_TEST(e.orig_addr_be() == a.src);
+  BOOST_TEST(e.orig_port_be() == a.sport);
   BOOST_TEST((e.state.load() == ConnState::kTcpSynSent));
-  BOOST_TEST(e.vm_id == 3u);
+  BOOST_TEST(e.vm_id[0] == 3u);
   BOOST_TEST(e.generation.load() == 7u);
   BOOST_TEST(e.egress_rule.load() == 11u);
   BOOST_TEST(e.ingress_rule.load() == 12u);
@@ -126,10 +148,10 @@ BOOST_AUTO_TEST_CASE(insert_lookup_remove_both_directions) {
 
   // A duplicate, from either direction: kExists, same position, nothing counted twice.
   int32_t pd = -1;
-  BOOST_TEST((t->insert(a.rev(), a.dst, a.dport, ConnState::kTcpSynSent, 3, 7, 0, 0, 2000, &pd) ==
+  BOOST_TEST((insert_conn(*t, a.rev(), a.dst, a.dport, ConnState::kTcpSynSent, 3, 7, 0, 0, 2000, &pd) ==
               InsertResult::kExists));
   BOOST_TEST(pd == pa);
-  BOOST_TEST(e.orig_src_be == a.src);  // the first insert's originator stays
+  BOOST_TEST(e.orig_addr_be() == a.src);  // the first insert's originator stays
   BOOST_TEST(t->size() == 1u);
   BOOST_TEST(t->vm_count(3) == 1u);
 
@@ -178,7 +200,7 @@ BOOST_AUTO_TEST_CASE(for_each_visits_live_entries_once) {
   t->for_each([&](int32_t p, const FlowEntry& e) {
     ++n;
     BOOST_TEST(t->lookup(e.key) == p);
-    seen.insert(ntohl(e.orig_src_be) & 0xffffffu);
+    seen.insert(ntohl(e.orig_addr_be()) & 0xffffffu);
   });
   BOOST_TEST(n == 250u);
   BOOST_TEST(seen.size() == 250u);
@@ -430,7 +452,8 @@ BOOST_AUTO_TEST_CASE(per_vm_limit_is_exact_and_independent) {
   BOOST_TEST(t->vm_count(kA) == kL);
   BOOST_TEST(t->size() == 2 * kL);
   // A flush gives quota back too.
-  BOOST_TEST(t->flush(&kB) == kL);
+  auto only_b = vm_set({kB});
+  BOOST_TEST(t->flush(&only_b) == kL);
   BOOST_TEST(t->vm_count(kB) == 0u);
   BOOST_TEST((ins(*t, 30, ConnState::kTcpEstablished, kB, 4) == InsertResult::kInserted));
 }
@@ -456,7 +479,7 @@ BOOST_AUTO_TEST_SUITE(flush_and_recycle)
 BOOST_AUTO_TEST_CASE(flush_all_and_per_vm) {
   auto t = make_table(100, 100, uniform(kForever));
   for (uint32_t i = 0; i < 30; ++i) BOOST_REQUIRE((ins(*t, i, ConnState::kTcpEstablished, 1 + i % 3, 1) == InsertResult::kInserted));
-  const uint32_t vm2 = 2, vm9 = 9;
+  const auto vm2 = vm_set({2}), vm9 = vm_set({9});
   BOOST_TEST(t->flush(&vm9) == 0u);
   BOOST_TEST(t->flush(&vm2) == 10u);
   BOOST_TEST(t->size() == 20u);
@@ -610,8 +633,8 @@ void concurrency_round(unsigned iteration) {
       FlowKey k = reply_side ? c.rev() : c.fwd();
       for (;;) {
         int32_t p = -1;
-        InsertResult r = reply_side ? t->insert(k, c.dst, c.dport, s, vm_of(i), w, 0, 0, 0, &p)
-                                    : t->insert(k, c.src, c.sport, s, vm_of(i), w, 0, 0, 0, &p);
+        InsertResult r = reply_side ? insert_conn(*t, k, c.dst, c.dport, s, vm_of(i), w, 0, 0, 0, &p)
+                                    : insert_conn(*t, k, c.src, c.sport, s, vm_of(i), w, 0, 0, 0, &p);
         if (r == InsertResult::kTableFull) {  // key slots waiting for a grace period
           ++full_retries;
           rte_rcu_qsbr_quiescent(qs, w);
@@ -811,7 +834,7 @@ void concurrency_round(unsigned iteration) {
       return;
     }
     ++seen[i];
-    if (e.vm_id < 5) ++got_vm[e.vm_id];
+    if (e.vm_id[0] < 5) ++got_vm[e.vm_id[0]];
   });
   BOOST_TEST(visited == want);
   BOOST_TEST(strangers == 0u);

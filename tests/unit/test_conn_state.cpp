@@ -212,3 +212,26 @@ BOOST_AUTO_TEST_CASE(flow_key_differs_by_port_and_protocol) {
   BOOST_TEST(same(make_flow_key(47, a, 0, b, 0), make_flow_key(47, b, 0, a, 0)));
   BOOST_TEST(!same(make_flow_key(47, a, 0, b, 0), make_flow_key(112, a, 0, b, 0)));
 }
+
+// tcp_loose pickups: a lone RST creates nothing; ACK and FIN pickups stay half-open
+// until the other side answers.
+BOOST_AUTO_TEST_CASE(loose_pickup_states) {
+  using namespace sgfw::flow;
+  using namespace sgfw::flow::tcp;
+  BOOST_TEST((loose_pickup(kRst) == ConnState::kFree));
+  BOOST_TEST((loose_pickup(kRst | kAck) == ConnState::kFree));
+  BOOST_TEST((loose_pickup(kAck) == ConnState::kTcpLooseOpen));
+  BOOST_TEST((loose_pickup(kAck | kPsh) == ConnState::kTcpLooseOpen));
+  BOOST_TEST((loose_pickup(kFin | kAck) == ConnState::kTcpLooseClosing));
+  BOOST_TEST(!is_established(ConnState::kTcpLooseOpen));
+  BOOST_TEST(!is_established(ConnState::kTcpLooseClosing));
+  // More from the same side: still half-open.
+  BOOST_TEST((next(ConnState::kTcpLooseOpen, kAck, true) == ConnState::kTcpLooseOpen));
+  BOOST_TEST((next(ConnState::kTcpLooseOpen, kFin | kAck, true) == ConnState::kTcpLooseClosing));
+  // The answer.
+  BOOST_TEST((next(ConnState::kTcpLooseOpen, kAck, false) == ConnState::kTcpEstablished));
+  BOOST_TEST((next(ConnState::kTcpLooseOpen, kFin | kAck, false) == ConnState::kTcpFinWait));
+  BOOST_TEST((next(ConnState::kTcpLooseClosing, kAck, false) == ConnState::kTcpFinWait));
+  BOOST_TEST((next(ConnState::kTcpLooseClosing, kFin | kAck, false) == ConnState::kTcpClosing));
+  BOOST_TEST((next(ConnState::kTcpLooseOpen, kRst, false) == ConnState::kTcpClosed));
+}

@@ -284,6 +284,27 @@ BOOST_AUTO_TEST_CASE(tcp_options_full_header_and_exact_fit) {
   BOOST_TEST(p.tcp_doff == 32);
 }
 
+// Source routing is dropped; option lengths are checked against the header.
+BOOST_AUTO_TEST_CASE(ipv4_options_source_route_and_lengths) {
+  auto parse_opts = [](Bytes opts) { return parse_bytes(frame({.proto = 17, .options = opts, .l4 = udp(1, 2, 4)})); };
+  for (uint8_t type : {uint8_t{0x83}, uint8_t{0x89}}) {
+    ParsedPacket p = parse_opts({type, 7, 4, 192, 0, 2, 1, 0});
+    BOOST_TEST((p.kind == ParsedPacket::Kind::kDrop && p.drop == DropReason::kIpSourceRoute));
+    p = parse_opts({1, 1, 1, 1, type, 7, 4, 192, 0, 2, 1, 0});  // after NOPs too
+    BOOST_TEST((p.kind == ParsedPacket::Kind::kDrop && p.drop == DropReason::kIpSourceRoute));
+  }
+  // Behind an end-of-list, bytes are padding: not parsed.
+  BOOST_TEST((parse_opts({0, 0x83, 7, 4}).kind == ParsedPacket::Kind::kIpv4));
+  // Length below 2, past the header, or missing.
+  for (Bytes bad : {Bytes{0x44, 0, 0, 0}, Bytes{0x44, 1, 0, 0}, Bytes{0x44, 9, 5, 0}, Bytes{1, 1, 1, 0x44}}) {
+    ParsedPacket p = parse_opts(bad);
+    BOOST_TEST((p.kind == ParsedPacket::Kind::kDrop && p.drop == DropReason::kMalformedIpv4));
+  }
+  // Timestamp and record route with right lengths pass.
+  BOOST_TEST((parse_opts({0x44, 8, 5, 0, 0, 0, 0, 0}).kind == ParsedPacket::Kind::kIpv4));
+  BOOST_TEST((parse_opts({7, 7, 4, 0, 0, 0, 0, 0}).kind == ParsedPacket::Kind::kIpv4));
+}
+
 BOOST_AUTO_TEST_CASE(m07_ipv4_options_put_l4_at_ihl) {
   for (size_t opt_words : {1, 2, 10}) {
     Bytes opts(opt_words * 4, 0x01);  // NOPs
@@ -295,8 +316,10 @@ BOOST_AUTO_TEST_CASE(m07_ipv4_options_put_l4_at_ihl) {
     BOOST_TEST(p.sport_be == be16(5353));
     BOOST_TEST(p.dport_be == be16(53));
   }
-  // A 40-byte options area holding bytes that look like ports (IHL 15).
+  // A 40-byte options area (IHL 15): a record-route option whose data looks like ports.
   Bytes opts(40, 0x07);
+  opts[1] = 39;  // type 7 (record route), length 39, pointer 7; then end of list
+  opts[39] = 0x00;
   const ParsedPacket p = expect_ipv4(frame({.options = opts, .l4 = tcp(22, 2222)}), "ihl 15");
   BOOST_TEST(p.l4_offset == 74);
   BOOST_TEST(p.sport_be == be16(22));
@@ -722,6 +745,7 @@ bool is_parser_reason(DropReason r) {
     case DropReason::kFragmentInvalid:
     case DropReason::kUnsupportedEthertype:
     case DropReason::kVlanTagged:
+    case DropReason::kIpSourceRoute:
       return true;
     default:
       return false;

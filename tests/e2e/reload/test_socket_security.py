@@ -368,6 +368,9 @@ def scenario():
                 cfg = dict(t.config)
                 cfg["control_socket"] = sock
                 cfg["eal"] = [a if not a.startswith("sgfwe2e") else a + "x" for a in cfg["eal"]]
+                # Null devices: the second daemon must stop at the socket, not at the ports
+                # (an af_xdp port or a device lock would stop it first).
+                cfg["ports"] = [dict(p, device=f"net_null{i},no-rx=1") for i, p in enumerate(cfg["ports"])]
                 path = t.write(f"second-{len(os.listdir(t.tmp))}.yaml", e2e.to_yaml(cfg) + "\n")
                 return subprocess.run([e2e.SGFWD, "--config", path], capture_output=True, text=True, timeout=60)
             r = second(sock_path)

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""IPv4 fragments through sgfwd (semantics §5, catalogue S17-S20). Every port here,
-the uplink included, is a net_pcap one: net_af_packet's fanout defrag would reassemble
-the datagrams in the kernel and sgfwd would never see a fragment (docs/testing.md).
-- a 4000-byte UDP datagram and `ping -s 4000` leave fragmented (MTU 1500): the first
-  fragment is judged, the later ones follow it; the fragmented replies pass as the
-  connection's return traffic; both directions (VM -> internet, internet -> VM);
+"""IPv4 fragments through sgfwd (docs/design/packet-path.md, catalogue F01, F05). The
+ports are the harness's default, af_xdp, the documented port type for kernel interfaces
+(net_af_packet's fanout defrag would reassemble the datagrams in the kernel and truncate
+those over its frame size; docs/daemon.md).
+- a 4000-byte and a 60,000-byte UDP datagram, and `ping -s 4000`, leave fragmented (MTU
+  1500): the first fragment is judged, the later ones follow it; the fragmented replies
+  pass as the connection's return traffic; both directions (VM -> internet, internet ->
+  VM);
 - a fragmented datagram to a denied port: its first fragment is `no-rule`, the later
   ones `fragment-orphan`, nothing is delivered;
 - a non-first fragment alone, and a train sent last fragment first: `fragment-orphan`
@@ -22,6 +24,8 @@ import conntrack_e2e as ct
 INET = e2e.INET_IP
 BIG = 4000    # UDP payload: 4008 bytes of UDP, fragments of 1480 + 1480 + 1048
 FRAGS = 3
+HUGE = 60000  # UDP payload: 60,008 bytes of UDP in 41 fragments
+HUGE_FRAGS = 41
 GROUPS = [
     group("frag-out",
           rule("Egress", "UDP", port=7100, cidr="0.0.0.0/0", name="udp-out"),
@@ -48,10 +52,9 @@ def from_ip(src):
 
 def scenario():
     with ct.Topology("st-fragments") as t:
-        fa = t.vm("fa", "10.0.1.10", groups=["frag-out"], driver="pcap")  # egress only
-        fb = t.vm("fb", "10.0.1.20", groups=["frag-in"], driver="pcap")   # ingress UDP 7100 only
+        fa = t.vm("fa", "10.0.1.10", groups=["frag-out"])  # egress only
+        fb = t.vm("fb", "10.0.1.20", groups=["frag-in"])   # ingress UDP 7100 only
         inet = t.inet
-        inet.driver = "pcap"
         t.start(security_groups=GROUPS)
         inet.udp_server(7100)
         fb_srv = fb.udp_server(7100)
@@ -65,6 +68,27 @@ def scenario():
                          quiet=QUIET)
                 n = len(snif.matching(is_fragment_of(fa.ip, 17)))
                 check(n == FRAGS, f"the internet saw {n} fragments, not {FRAGS}")
+
+        with t.case(f"UDP {HUGE} bytes VM -> internet and internet -> VM: {HUGE_FRAGS} fragments each way, "
+                    "echo complete"):
+            before = t.stats()
+            check(fa.udp_echo(INET, 7100, payload=marker("huge") + b"h" * (HUGE - 25), timeout=3), "no echo out")
+            check(inet.udp_echo(fb.ip, 7100, payload=marker("huge-in") + b"H" * (HUGE - 28), timeout=3),
+                  "no echo in")
+            t.expect(before, {("vm", "fa", "allowed"): 2 * HUGE_FRAGS, ("vm", "fb", "allowed"): 2 * HUGE_FRAGS,
+                              ("rule", "frag-out/udp-out"): 1, ("rule", "frag-in/udp-in"): 1}, quiet=QUIET)
+
+        with t.case(f"UDP {HUGE} bytes to a denied port: no-rule x1, fragment-orphan x{HUGE_FRAGS - 1}, "
+                    "nothing delivered"):
+            with inet.sniffer() as snif:
+                before = t.stats()
+                fa.udp_send(INET, 7199, b"D" * HUGE)
+                t.expect(before, {("vm", "fa", "no-rule"): 1, ("vm", "fa", "fragment-orphan"): HUGE_FRAGS - 1,
+                                  ("port", "vm-fa", "no-rule"): 1,
+                                  ("port", "vm-fa", "fragment-orphan"): HUGE_FRAGS - 1,
+                                  ("vm", "fa", "allowed"): 0}, quiet=QUIET)
+                check(not snif.matching(from_ip(fa.ip)), "a fragment reached the internet")
+            check(denied.count() == 0, "the denied server got a datagram")
 
         with t.case(f"ping -s {BIG} x3 VM -> internet: fragmented requests and replies, 3 replies"):
             before = t.stats()

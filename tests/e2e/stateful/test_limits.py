@@ -12,8 +12,9 @@ configurations (sgfwd restarted in between):
   (status flows.used 20); the 21st SYN is `table-full` (exactly one); all 20 still
   exchange data; a closed (time-wait) connection is reclaimed for a new one;
 - `flows: {per_vm_limit: 8}`: a VM flooding SYNs (distinct source ports, to a closed
-  port another VM allows) gets 8 through and `quota-exceeded` for the rest, while
-  another VM's connections to the same VM keep working."""
+  port on the internet) gets 8 through and `quota-exceeded` for the rest, while
+  another VM's connections keep working (a flood *to* a local VM only recycles that
+  VM's inbound half-open budget: the pipeline scenario tests cover it)."""
 import socket
 
 import sgfw_e2e as e2e
@@ -30,7 +31,7 @@ OUT_A = group("out-a", rule("Egress", "TCP", port=7300, cidr="0.0.0.0/0", name="
 OUT_A_EMPTY = group("out-a")
 OUT_B = group("out-b", rule("Egress", "TCP", port_range=(7301, 7309), cidr="0.0.0.0/0", name="tcp-7301-7309"))
 OUT_B2 = group("out-b", rule("Egress", "TCP", port_range=(7301, 7309), cidr="0.0.0.0/0", name="tcp-renamed"))
-FLOOD_OUT = group("flood-out", rule("Egress", "TCP", port_range=(7500, 7501), cidr="10.0.0.0/16", name="tcp-out"))
+FLOOD_OUT = group("flood-out", rule("Egress", "TCP", port_range=(7500, 7501), cidr="0.0.0.0/0", name="tcp-out"))
 TARGET_IN = group("target-in", rule("Ingress", "TCP", port_range=(7500, 7501), cidr="0.0.0.0/0", name="tcp-in"))
 GROUPS = [OUT_A, OUT_B, FLOOD_OUT, TARGET_IN]
 VMS = ("client", "flood", "good", "target")
@@ -182,16 +183,16 @@ def scenario():
             t.restart(flows={"per_vm_limit": Q}, security_groups=GROUPS)
             F = Q + 12
             m = marker("flood")
-            syns = [bytes(eth_ip(flood, target) / TCP(sport=30000 + i, dport=7500, flags="S", seq=i) / m)
+            syns = [bytes(eth_ip(flood, inet) / TCP(sport=30000 + i, dport=7500, flags="S", seq=i) / m)
                     for i in range(F)]
-            with target.sniffer() as snif:
+            with inet.sniffer() as snif:
                 before = t.stats()
                 flood.send_frames(syns)
                 t.expect(before, {("vm", "flood", "quota-exceeded"): F - Q,
                                   ("port", "vm-flood", "quota-exceeded"): F - Q,
-                                  ("rule", "flood-out/tcp-out"): Q, ("rule", "target-in/tcp-in"): Q},
+                                  ("rule", "flood-out/tcp-out"): Q},
                          quiet=QUIET)
-                check(snif.wait_count(m, Q) == Q, f"{snif.count(m)} SYNs reached the target, not {Q}")
+                check(snif.wait_count(m, Q) == Q, f"{snif.count(m)} SYNs reached the internet, not {Q}")
             fl = t.flows(vm="flood")
             check(len(fl) == Q, f"{len(fl)} flows charged to flood")
             srv = ct.HoldServer(target, 7501)
@@ -203,7 +204,7 @@ def scenario():
                      quiet=QUIET)
             check(len(t.flows(vm="good")) == Q, "good's flows")
             before = t.stats()
-            flood.send_frames([bytes(eth_ip(flood, target) / TCP(sport=31000, dport=7500, flags="S") / m)])
+            flood.send_frames([bytes(eth_ip(flood, inet) / TCP(sport=31000, dport=7500, flags="S") / m)])
             t.expect(before, {("vm", "flood", "quota-exceeded"): 1, ("port", "vm-flood", "quota-exceeded"): 1},
                      quiet=QUIET)
 
@@ -212,7 +213,7 @@ def scenario():
             check(removed == Q, f"removed {removed}")
             check(len(t.flows(vm="good")) == Q, "good's flows were flushed too")
             before = t.stats()
-            flood.send_frames([bytes(eth_ip(flood, target) / TCP(sport=31001, dport=7500, flags="S") / m)])
+            flood.send_frames([bytes(eth_ip(flood, inet) / TCP(sport=31001, dport=7500, flags="S") / m)])
             t.expect(before, {("vm", "flood", "quota-exceeded"): 0, ("rule", "flood-out/tcp-out"): 1},
                      quiet=QUIET)
             check(all(c.echo() for c in conns), "the other VM's connections failed")
