@@ -74,6 +74,15 @@ BOOST_AUTO_TEST_CASE(persisting_keeps_the_mode_of_the_file) {
   std::ifstream in(f);
   std::string all((std::istreambuf_iterator<char>(in)), {});
   BOOST_TEST(all == "vms: []\n# new\n");
+  // And its owner, where this process may give it away (root).
+  if (geteuid() == 0) {
+    BOOST_REQUIRE(chown(f.c_str(), 65534, 65534) == 0);
+    BOOST_REQUIRE(config::write_file_atomically(f, "vms: []\n").has_value());
+    BOOST_REQUIRE(stat(f.c_str(), &st) == 0);
+    BOOST_TEST(st.st_uid == 65534u);
+    BOOST_TEST(st.st_gid == 65534u);
+    BOOST_TEST((st.st_mode & 07777) == 0604u);
+  }
   // A file that does not exist yet gets 0640.
   std::string g = (d.path / "new.yaml").string();
   BOOST_REQUIRE(config::write_file_atomically(g, "x\n").has_value());
