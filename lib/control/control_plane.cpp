@@ -123,7 +123,7 @@ void ControlPlane::remember_labels(const runtime::Snapshot& snap) {
   Labels shared;
   if (!labels_.empty() && *labels_.rbegin()->second == labels) shared = labels_.rbegin()->second;  // unchanged rules
   if (!shared) shared = std::make_shared<const std::vector<std::string>>(std::move(labels));
-  labels_[snap.generation()] = std::move(shared);  // a rejected change's number is reused: overwrite
+  labels_[snap.generation()] = std::move(shared);
   while (labels_.size() > kLabelGenerations) labels_.erase(labels_.begin());
 }
 
@@ -154,9 +154,9 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
     return n ? Json(*n) : Json(nullptr);
   };
   view_.flows->for_each([&](int32_t, const flow::FlowEntry& e) {
-    if (want && e.vm_id[0] != *want && e.vm_id[1] != *want) return;  // X at either end
     uint64_t gen = e.generation.load(std::memory_order_relaxed);
-    oldest = std::min(oldest, gen);
+    oldest = std::min(oldest, gen);  // over every connection, not only the listed ones
+    if (want && e.vm_id[0] != *want && e.vm_id[1] != *want) return;  // X at either end
     ++total;
     if (limit >= 0 && static_cast<long>(list.size()) >= limit) return;
     Json src_vm = vm_name(e.vm_id[0]), dst_vm = vm_name(e.vm_id[1]);
