@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "config/policy_loader.hpp"
+#include "config/vm_port_check.hpp"
 #include "config/file_writer.hpp"
 #include "policy/policy_writer.hpp"
 #include "explain/batch.hpp"
@@ -299,6 +300,12 @@ core::Expected<Json> ControlPlane::reload(const std::string* text, const std::st
   if (!p) {
     std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << p.error().message << std::endl;
     return core::make_error(p.error().message);
+  }
+  // The text is at hand here: name the VM's `port` token and the ports (apply checks
+  // again, without a location, for every change).
+  if (auto st = config::check_vm_ports_located(*p, content, name, cfg_); !st) {
+    std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << st.error().message << std::endl;
+    return core::make_error(st.error().message);
   }
   auto r = apply(std::move(*p), content, "reload", peer);
   if (!r) std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << r.error().message << std::endl;

@@ -12,6 +12,8 @@
   how to list/create interfaces (not "Operation not permitted");
 - set-groups: "", ",", "a,,b" are errors on the client (exit 2) and, sent raw over the
   socket, on the daemon; the VM keeps its groups; " g1, g2" is trimmed and accepted;
+- reload --policy with a VM on a port the daemon lacks: the file's line and column
+  and the configured VM ports;
 - stats --vm of an unknown VM and a "limit" that is not a non-negative integer are
   errors; --limit -5 is a usage error;
 - status says where the running policy is persisted; persisting keeps the file's mode;
@@ -167,6 +169,17 @@ def scenario():
             check(groups_of(t, "a") == ["web", "ssh-in"], f"groups now {groups_of(t, 'a')}")
             mode = stat.S_IMODE(os.stat(policy_path).st_mode)
             check(mode == 0o644, f"policy mode {oct(mode)}")
+
+        with t.case("reload --policy with a VM on an unknown port: file:line:col and the configured ports"):
+            with open(policy_path) as f:
+                text = f.read()
+            bad = os.path.join(t.tmp, "edited.yaml")
+            with open(bad, "w") as f:
+                f.write(text.replace("vm-b", "vm-nope"))
+            line = next(i for i, l in enumerate(text.replace("vm-b", "vm-nope").splitlines(), 1) if "vm-nope" in l)
+            r = ctl(t, "reload", "--policy", bad)
+            check(r.returncode == 1 and f"{bad}:{line}:" in r.stderr and "unknown port 'vm-nope'" in r.stderr
+                  and "VM ports of" in r.stderr and "vm-a, vm-b" in r.stderr, f"{r}")
 
         with t.case("stats --vm nope and a bad limit are errors"):
             r = ctl(t, "stats", "--vm", "nope")
