@@ -12,20 +12,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <iostream>
 #include <memory>
 #include <thread>
 
 #include "config/daemon_config.hpp"
-#include "config/file_access.hpp"
-#include "config/policy_loader.hpp"
-#include "config/vm_port_check.hpp"
 #include "daemon/device_lock.hpp"
-#include "daemon/port_checks.hpp"
-#include "daemon/socket_precheck.hpp"
-#include "daemon/startup_notes.hpp"
+#include "daemon/preflight.hpp"
 #include "report/plural.hpp"
 #include "control/control_plane.hpp"
 #include "control/socket_server.hpp"
@@ -95,59 +88,25 @@ void print_summary(const config::DaemonConfig& cfg, const runtime::Snapshot& s) 
 }  // namespace
 
 int run(const Options& opt) {
-  if (auto st = config::check_readable(opt.config_file); !st) {
-    std::cerr << "sgfwd: " << st.error().message << "\n";
+  // Steps 1-2 of docs/daemon.md: everything that needs no device (--check runs it all).
+  auto pf = preflight(opt.config_file);
+  if (!pf) {
+    std::cerr << pf.error().message << "\n";
     return 1;
   }
-  auto cfg = config::load_daemon_config_file(opt.config_file);
-  if (!cfg) {
-    std::cerr << cfg.error().message << "\n";
-    return 1;
-  }
-  // Everything below until the EAL needs no device: --check runs it all.
-  if (auto st = config::check_readable(cfg->policy); !st) {
-    std::cerr << "sgfwd: policy (" << cfg->file << "): " << st.error().message << "\n";
-    return 1;
-  }
-  std::string policy_text;
-  {
-    std::ifstream in(cfg->policy, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    policy_text = ss.str();
-  }
-  auto pol = config::load_policy_text(policy_text, cfg->policy);
-  if (!pol) {
-    std::cerr << pol.error().message << "\n";
-    return 1;
-  }
-  if (auto st = config::check_vm_ports_located(*pol, policy_text, cfg->policy, *cfg); !st) {
-    std::cerr << st.error().message << "\n";
-    return 1;
-  }
-  if (auto lim = policy::check_limits(*pol, cfg->limits); !lim) {
-    std::cerr << cfg->policy << ": " << lim.error().message << "\n";
-    return 1;
-  }
-  if (auto st = check_ports(*cfg); !st) {
-    std::cerr << st.error().message << "\n";
-    return 1;
-  }
-  for (const auto& w : checksum_warnings(*cfg)) std::cout << "sgfwd: warning: " << w << "\n";
-  for (const auto& n : control_group_notes(*cfg)) std::cout << "sgfwd: note: " << n << "\n";
+  for (const auto& w : pf->warnings) std::cout << "sgfwd: warning: " << w << "\n";
+  for (const auto& n : pf->notes) std::cout << "sgfwd: note: " << n << "\n";
   std::cout << std::flush;
+  auto cfg = &pf->cfg;
+  auto pol = &pf->policy;
+  std::string policy_text = pf->policy_text;
   acl::BuildOptions acl_opts;
   acl_opts.max_size = cfg->acl_max_size;
 
-  auto sock = probe_control_socket(cfg->control_socket);
-  if (!sock) {
-    std::cerr << "sgfwd: " << sock.error().message << "\n";
-    return 1;
-  }
   const std::string served = "another daemon is serving " + cfg->control_socket +
                              ": stop it, or give this daemon another control_socket";
   if (opt.check_only) {
-    if (*sock == SocketPathState::kServed) std::cout << "sgfwd: note: a start would stop here: " << served << "\n";
+    if (pf->socket == SocketPathState::kServed) std::cout << "sgfwd: note: a start would stop here: " << served << "\n";
     for (const auto& n : DeviceLocks::holders(*cfg)) std::cout << "sgfwd: note: " << n << "\n";
     auto eal = eal::EalSession::init(eal::offline_args("sgfwd-check", 2048));
     if (!eal) {
@@ -163,7 +122,7 @@ int run(const Options& opt) {
     return 0;
   }
 
-  if (*sock == SocketPathState::kServed) {
+  if (pf->socket == SocketPathState::kServed) {
     std::cerr << "sgfwd: control socket: " << served << "\n";
     return 1;
   }
