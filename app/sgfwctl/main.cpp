@@ -7,6 +7,7 @@
 
 #include "ctl/live_commands.hpp"
 #include "ctl/offline_commands.hpp"
+#include "explain/tuple_text.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"sgfwctl: control and inspect the sgfw security-group firewall"};
@@ -37,14 +38,22 @@ int main(int argc, char** argv) {
   long flows_limit = -1;
   auto* flows = app.add_subcommand("flows", "live connections");
   flows->add_option("--vm", flows_vm, "only this VM's connections");
-  flows->add_option("--limit", flows_limit, "at most N connections");
+  flows->add_option("--limit", flows_limit, "at most N connections (N >= 0)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+              return "must be a whole number of connections, 0 or more (got '" + v + "')";
+            return "";
+          },
+          "N>=0"));
   std::string flush_vm;
   auto* flush = flows->add_subcommand("flush", "remove live connections now");
   flush->add_option("--vm", flush_vm, "only this VM's connections");
 
-  std::string check_file;
+  std::string check_file, check_config;
   auto* check = app.add_subcommand("check", "validate a policy file offline");
   check->add_option("FILE", check_file, "policy file")->required();
+  check->add_option("--config", check_config, "also check the VMs' ports and the limits against this sgfwd configuration");
 
   sgfw::ctl::ExplainRequest ex;
   std::string batch;
@@ -54,8 +63,10 @@ int main(int argc, char** argv) {
   explain->add_option("--icmp-type", ex.icmp_type, "ICMP type (default 8)");
   explain->add_option("--icmp-code", ex.icmp_code, "ICMP code (default 0)");
   explain->add_option("PROTO", ex.proto, "tcp | udp | icmp | IP protocol number");
-  explain->add_option("SRC", ex.src, "source address[:port]");
-  explain->add_option("DST", ex.dst, "destination address[:port]");
+  explain->add_option("SRC", ex.src, "source address or VM name[:port]");
+  explain->add_option("DST", ex.dst, "destination address or VM name[:port]");
+  std::string type_code;
+  explain->add_option("TYPE/CODE", type_code, "ICMP type/code, e.g. 3/4 (as in --batch)");
 
   try {
     app.parse(argc, argv);
@@ -70,7 +81,7 @@ int main(int argc, char** argv) {
 
   try {
     using namespace sgfw::ctl;
-    if (*check) return run_check(check_file, live.json, std::cout, std::cerr);
+    if (*check) return run_check(check_file, check_config, live.json, std::cout, std::cerr);
     if (*status) return run_status(live, std::cout, std::cerr);
     if (*reload) return run_reload(live, reload_file, std::cout, std::cerr);
     if (*set_groups) return run_set_groups(live, vm_name, vm_groups, std::cout, std::cerr);
@@ -85,8 +96,21 @@ int main(int argc, char** argv) {
         return 2;
       }
       if (!ex.batch && (ex.proto.empty() || ex.src.empty() || ex.dst.empty())) {
-        std::cerr << "sgfwctl explain: need PROTO SRC[:PORT] DST[:PORT] or --batch -\n";
+        std::cerr << "sgfwctl explain: need PROTO SRC[:PORT] DST[:PORT] [TYPE/CODE] or --batch -\n";
         return 2;
+      }
+      if (!type_code.empty()) {
+        auto tc = sgfw::explain::parse_type_code(type_code);
+        if (!tc) {
+          std::cerr << "sgfwctl explain: " << tc.error().message << " (expected TYPE/CODE, e.g. 3/4)\n";
+          return 2;
+        }
+        if (ex.icmp_type || ex.icmp_code) {
+          std::cerr << "sgfwctl explain: give TYPE/CODE or --icmp-type/--icmp-code, not both\n";
+          return 2;
+        }
+        ex.icmp_type = tc->first;
+        ex.icmp_code = tc->second;
       }
       if (ex.policy_file.empty()) return run_explain_live(live, ex, std::cin, std::cout, std::cerr);
       return run_explain_offline(ex, std::cin, std::cout, std::cerr);

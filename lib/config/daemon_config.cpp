@@ -71,7 +71,10 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
   std::filesystem::path pp(c.policy);
   if (pp.is_relative()) c.policy = (std::filesystem::path(file).parent_path() / pp).lexically_normal().string();
   if (top.has("control_socket")) c.control_socket = scalar(file, top.get("control_socket"), "control_socket");
-  if (top.has("control_group")) c.control_group = scalar(file, top.get("control_group"), "control_group");
+  if (top.has("control_group")) {
+    c.control_group = scalar(file, top.get("control_group"), "control_group");
+    c.control_group_set = true;
+  }
   if (top.has("acl_max_size")) c.acl_max_size = u32(file, top.get("acl_max_size"), "acl_max_size", 0, 4000000000LL);
   if (top.has("mbufs")) c.mbufs = u32(file, top.get("mbufs"), "mbufs", 1024, 1LL << 26);
   if (top.has("flows")) {

@@ -53,6 +53,7 @@ struct DaemonConfig {
   std::string policy;               // resolved: relative paths are relative to the config file
   std::string control_socket = "/run/sgfw/sgfwd.sock";
   std::string control_group = "sgfw";
+  bool control_group_set = false;   // control_group was given (not the default)
   FlowConfig flows;
   Limits limits;
   size_t acl_max_size = 0;          // rte_acl memory cap per context in bytes (0: none)

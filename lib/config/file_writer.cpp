@@ -28,7 +28,21 @@ core::Status write_file_atomically(const std::string& path, const std::string& c
     }
     off += static_cast<size_t>(n);
   }
-  fchmod(fd, 0640);
+  // Keep the mode and owner of the file being replaced (an operator's 0644 stays
+  // 0644); a new file gets 0640.
+  struct stat old {};
+  if (::stat(path.c_str(), &old) == 0) {
+    if (::fchmod(fd, old.st_mode & 07777) != 0 || ::fchown(fd, old.st_uid, old.st_gid) != 0) {
+      int err = errno;
+      if (err != EPERM || ::fchmod(fd, old.st_mode & 07777) != 0) {  // not root: our own uid is all we can give
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return core::make_error("cannot keep the mode and owner of " + path + ": " + std::strerror(err));
+      }
+    }
+  } else {
+    ::fchmod(fd, 0640);
+  }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(tmp.c_str());
     return core::make_error("cannot flush " + tmp + ": " + std::strerror(errno));

@@ -4,14 +4,17 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 
+#include <cmath>
 #include <ctime>
 #include <fstream>
 #include <sstream>
 #include <iostream>
 
 #include "config/policy_loader.hpp"
+#include "config/vm_port_check.hpp"
 #include "config/file_writer.hpp"
 #include "policy/policy_writer.hpp"
+#include "explain/batch.hpp"
 #include "explain/tuple_text.hpp"
 #include "explain/verdict_format.hpp"
 
@@ -49,7 +52,26 @@ double idle_seconds(uint64_t now, uint64_t last, uint64_t hz) {
   return last >= now ? 0.0 : static_cast<double>(now - last) / static_cast<double>(hz);
 }
 
-std::string reply_ok(Json result) { return dump_line(Json{{"ok", true}, {"result", std::move(result)}}); }
+// Times for people and scripts alike: `*_ms` to the microsecond, `*_s` to the
+// millisecond (docs/control.md), never float noise.
+void round_times(Json& j) {
+  if (j.is_array()) {
+    for (auto& e : j) round_times(e);
+    return;
+  }
+  if (!j.is_object()) return;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    bool time = (k.size() > 3 && k.ends_with("_ms")) || (k.size() > 2 && k.ends_with("_s"));
+    if (time && it.value().is_number_float()) it.value() = std::round(it.value().get<double>() * 1000.0) / 1000.0;
+    else round_times(it.value());
+  }
+}
+
+std::string reply_ok(Json result) {
+  round_times(result);
+  return dump_line(Json{{"ok", true}, {"result", std::move(result)}});
+}
 std::string reply_error(const std::string& e) { return dump_line(Json{{"ok", false}, {"error", e}}); }
 
 }  // namespace
@@ -90,7 +112,20 @@ core::Status ControlPlane::assign_vm_ids(runtime::Snapshot& snap, std::vector<st
   auto ids = vm_ids_.assign(local_vm_names(snap), added);
   if (!ids) return core::make_error(ids.error().message);
   snap.set_vm_ids(std::move(*ids));
+  remember_labels(snap);
   return {};
+}
+
+void ControlPlane::remember_labels(const runtime::Snapshot& snap) {
+  const auto& rules = snap.tables().compiled().rules;
+  std::vector<std::string> labels;
+  labels.reserve(rules.size());
+  for (const auto& r : rules) labels.push_back(r.label());
+  Labels shared;
+  if (!labels_.empty() && *labels_.rbegin()->second == labels) shared = labels_.rbegin()->second;  // unchanged rules
+  if (!shared) shared = std::make_shared<const std::vector<std::string>>(std::move(labels));
+  labels_[snap.generation()] = std::move(shared);
+  while (labels_.size() > kLabelGenerations) labels_.erase(labels_.begin());
 }
 
 size_t ControlPlane::reclaim() {
@@ -103,13 +138,14 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
   size_t total = 0;
   if (!view_.flows) return Json{{"flows", list}, {"total", 0}};
   const runtime::Snapshot* s = publisher_->current();
-  const auto& rules = s->tables().compiled().rules;
   uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
   auto addr = [](uint32_t be) { return core::to_string(core::Ipv4{rte_be_to_cpu_32(be)}); };
+  uint64_t oldest = s->generation();
   auto rule = [&](const std::atomic<uint32_t>& r, uint64_t gen) -> Json {
     uint32_t v = r.load(std::memory_order_relaxed);
     if (v == 0) return nullptr;
-    if (gen == s->generation() && v - 1 < rules.size()) return rules[v - 1].label();
+    auto it = labels_.find(gen);
+    if (it != labels_.end() && v - 1 < it->second->size()) return (*it->second)[v - 1];
     return "generation " + std::to_string(gen) + " rule #" + std::to_string(v - 1);
   };
   const uint32_t* want = vm.empty() ? nullptr : vm_ids_.id_of(vm);
@@ -119,10 +155,11 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
     return n ? Json(*n) : Json(nullptr);
   };
   view_.flows->for_each([&](int32_t, const flow::FlowEntry& e) {
+    uint64_t gen = e.generation.load(std::memory_order_relaxed);
+    oldest = std::min(oldest, gen);  // over every connection, not only the listed ones
     if (want && e.vm_id[0] != *want && e.vm_id[1] != *want) return;  // X at either end
     ++total;
     if (limit >= 0 && static_cast<long>(list.size()) >= limit) return;
-    uint64_t gen = e.generation.load(std::memory_order_relaxed);
     Json src_vm = vm_name(e.vm_id[0]), dst_vm = vm_name(e.vm_id[1]);
     list.push_back(Json{{"proto", e.key.proto},
                         {"src", addr(e.orig_addr_be())},
@@ -139,6 +176,8 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
                         {"egress_rule", rule(e.egress_rule, gen)},
                         {"ingress_rule", rule(e.ingress_rule, gen)}});
   });
+  // Labels of generations no live connection references any more are not needed.
+  while (labels_.size() > 1 && labels_.begin()->first < oldest) labels_.erase(labels_.begin());
   return Json{{"flows", list}, {"total", total}};
 }
 
@@ -262,17 +301,30 @@ core::Expected<Json> ControlPlane::reload(const std::string* text, const std::st
     std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << p.error().message << std::endl;
     return core::make_error(p.error().message);
   }
+  // The text is at hand here: name the VM's `port` token and the ports (apply checks
+  // again, without a location, for every change).
+  if (auto st = config::check_vm_ports_located(*p, content, name, cfg_); !st) {
+    std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << st.error().message << std::endl;
+    return core::make_error(st.error().message);
+  }
   auto r = apply(std::move(*p), content, "reload", peer);
   if (!r) std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << r.error().message << std::endl;
   return r;
 }
 
-core::Expected<Json> ControlPlane::set_groups(const std::string& vm, const std::vector<std::string>& groups,
+core::Expected<Json> ControlPlane::set_groups(const std::string& vm, std::vector<std::string> groups,
                                               const Peer& peer) {
   auto r = [&]() -> core::Expected<Json> {
     policy::Policy p = publisher_->current()->policy();
     policy::Vm* v = p.find_vm(vm);
     if (!v) return core::make_error("unknown VM '" + vm + "'");
+    for (auto& g : groups) {  // names never have spaces: trim what a shell list left
+      size_t b = g.find_first_not_of(" \t"), e = g.find_last_not_of(" \t");
+      g = b == std::string::npos ? std::string() : g.substr(b, e - b + 1);
+      if (g.empty())
+        return core::make_error("empty security group name in the list: give names, or an empty list for none "
+                                "(sgfwctl: '-')");
+    }
     for (size_t i = 0; i < groups.size(); ++i) {
       if (!p.find_group(groups[i])) return core::make_error("unknown security group '" + groups[i] + "'");
       for (size_t j = 0; j < i; ++j)
@@ -290,7 +342,11 @@ Json ControlPlane::status() const {
   const runtime::Snapshot* s = publisher_->current();
   j["generation"] = s->generation();
   if (policy_sha256_.empty()) policy_sha256_ = sha256_hex(policy_text_);
-  j["policy"] = Json{{"path", cfg_.policy}, {"sha256", policy_sha256_}, {"loaded_at", iso_time(loaded_at_)}};
+  // The running policy is written back to the configured file on every accepted change.
+  j["policy"] = Json{{"path", cfg_.policy}, {"sha256", policy_sha256_}, {"loaded_at", iso_time(loaded_at_)},
+                     {"persisted_to", cfg_.policy}};
+  double uptime = std::chrono::duration<double>(Clock::now() - started_).count();
+  j["uptime_s"] = std::round(uptime * 1000.0) / 1000.0;
   const auto& c = s->tables().compiled();
   j["compiled"] = Json{{"vms", c.vms.size()}, {"contexts", c.images.size()}, {"acl_rules", c.acl_rule_count()}};
   j["ports"] = Json::array();
@@ -308,8 +364,12 @@ Json ControlPlane::status() const {
   j["workers"] = Json::array();
   for (size_t w = 0; w < view_.workers->size(); ++w) {
     const auto& ws = (*view_.workers)[w];
+    uint64_t busy = runtime::read(ws.busy_cycles);
+    double elapsed = uptime * static_cast<double>(rte_get_tsc_hz());
+    double share = elapsed > 0 ? std::min(100.0, 100.0 * static_cast<double>(busy) / elapsed) : 0.0;
     j["workers"].push_back(Json{{"worker", w}, {"packets", runtime::read(ws.packets)},
-                                {"busy_cycles", runtime::read(ws.busy_cycles)}, {"loops", runtime::read(ws.loops)}});
+                                {"busy_cycles", busy}, {"busy_percent", std::round(share * 10.0) / 10.0},
+                                {"loops", runtime::read(ws.loops)}});
   }
   j["flows"] = Json{{"capacity", cfg_.flows.capacity},
                     {"used", view_.flows ? view_.flows->size() : 0},
@@ -324,8 +384,10 @@ Json ControlPlane::status() const {
   return j;
 }
 
-Json ControlPlane::stats(const std::string& vm_filter) const {
+core::Expected<Json> ControlPlane::stats(const std::string& vm_filter) const {
   const runtime::Snapshot* s = publisher_->current();
+  if (!vm_filter.empty() && !s->policy().find_vm(vm_filter))
+    return core::make_error("unknown VM '" + vm_filter + "' (not in the running policy; sgfwctl stats lists every VM)");
   Json j;
   j["generation"] = s->generation();
   auto drops_obj = [](const uint64_t* d, uint64_t& total) {
@@ -378,8 +440,9 @@ Json ControlPlane::stats(const std::string& vm_filter) const {
 Json ControlPlane::explain(const Json& args) const {
   const runtime::Snapshot* s = publisher_->current();
   Json out = Json::array();
+  explain::NameResolver names = explain::vm_name_resolver(s->policy());
   for (const auto& line : args.at("packets")) {
-    auto t = explain::parse_batch_line(line.get<std::string>());
+    auto t = explain::parse_batch_line(line.get<std::string>(), names);
     if (!t) {
       out.push_back(Json{{"error", t.error().message}});
       continue;
@@ -400,7 +463,10 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
     Json args = req.value("args", Json::object());
     if (!args.is_object()) return reply_error("\"args\" must be an object");
     if (cmd == "status") return reply_ok(status());
-    if (cmd == "stats") return reply_ok(stats(args.value("vm", std::string())));
+    if (cmd == "stats") {
+      auto r = stats(args.value("vm", std::string()));
+      return r ? reply_ok(*r) : reply_error(r.error().message);
+    }
     if (cmd == "explain") {
       if (!args.contains("packets") || !args["packets"].is_array()) return reply_error("explain needs \"packets\": [lines]");
       for (const auto& p : args["packets"])
@@ -433,7 +499,11 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
     }
     if (cmd == "flows") {
       long limit = -1;
-      if (args.contains("limit") && args["limit"].is_number_integer()) limit = args["limit"].get<long>();
+      if (args.contains("limit")) {
+        if (!args["limit"].is_number_integer() || args["limit"].get<long>() < 0)
+          return reply_error("\"limit\" must be a non-negative integer");
+        limit = args["limit"].get<long>();
+      }
       return reply_ok(flows(args.value("vm", std::string()), limit));
     }
     if (cmd == "flows-flush") {

@@ -23,6 +23,7 @@
 #include "dataplane/worker.hpp"
 #include "flow/flow_table.hpp"
 #include "runtime/publisher.hpp"
+#include "runtime/snapshot.hpp"
 
 namespace sgfw::control {
 
@@ -51,10 +52,12 @@ class ControlPlane {
   // nullptr: re-read the configured policy file.
   [[nodiscard]] core::Expected<Json> reload(const std::string* text, const std::string& display_name,
                                             const Peer& peer);
-  [[nodiscard]] core::Expected<Json> set_groups(const std::string& vm, const std::vector<std::string>& groups,
+  // Group names are trimmed of spaces; an empty name is an error (an empty list: none).
+  [[nodiscard]] core::Expected<Json> set_groups(const std::string& vm, std::vector<std::string> groups,
                                                 const Peer& peer);
   [[nodiscard]] Json status() const;
-  [[nodiscard]] Json stats(const std::string& vm) const;
+  // Error: `vm` names no VM of the running policy.
+  [[nodiscard]] core::Expected<Json> stats(const std::string& vm) const;
   [[nodiscard]] Json explain(const Json& args) const;
   [[nodiscard]] Json flows(const std::string& vm, long limit) const;
   [[nodiscard]] core::Expected<Json> flush(const std::string& vm, const Peer& peer);
@@ -62,9 +65,15 @@ class ControlPlane {
   size_t reclaim();
 
   // Stable ids for the VMs of a snapshot (by name; a VM keeps its id across
-  // generations). Call before publishing a snapshot. `added` receives the VMs that got
-  // a new id. Error: not enough free ids (nothing assigned).
+  // generations), and keeps the snapshot's rule labels for `flows`. Call before
+  // publishing a snapshot. `added` receives the VMs that got a new id. Error: not
+  // enough free ids (nothing assigned).
   [[nodiscard]] core::Status assign_vm_ids(runtime::Snapshot& snap, std::vector<std::string>* added = nullptr);
+
+  // Rule labels of the generations live connections may still reference (flows shows
+  // the deciding rule by the generation that decided): at most this many generations,
+  // the oldest dropped first; consecutive generations with the same rules share one list.
+  static constexpr size_t kLabelGenerations = 64;
 
  private:
   struct Totals {
@@ -75,6 +84,7 @@ class ControlPlane {
   core::Expected<Json> apply(policy::Policy policy, std::string persisted_text, const char* what,
                              const Peer& peer);
   void fold(const runtime::Snapshot& old);
+  void remember_labels(const runtime::Snapshot& snap);
 
   config::DaemonConfig cfg_;
   runtime::Publisher* publisher_;
@@ -89,6 +99,10 @@ class ControlPlane {
   std::map<std::string, Totals> vm_totals_;     // folded from retired generations, by VM name
   std::map<std::string, uint64_t> rule_totals_; // by "group/rule"
   VmIds vm_ids_;                                // stable VM ids, bounded and recycled
+  using Labels = std::shared_ptr<const std::vector<std::string>>;
+  // generation -> its rules' "group/rule" in rule_id order; pruned by flows()
+  mutable std::map<uint64_t, Labels> labels_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();  // busy share
 };
 
 [[nodiscard]] std::string sha256_hex(const std::string& data);

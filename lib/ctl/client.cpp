@@ -1,5 +1,7 @@
 #include "ctl/client.hpp"
 
+#include "ctl/connect_error.hpp"
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -27,7 +29,7 @@ CallResult call(const std::string& socket_path, const std::string& cmd, const Js
   }
   std::strncpy(addr.sun_path, socket_path.c_str(), sizeof(addr.sun_path) - 1);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    r.error = "cannot connect to " + socket_path + ": " + std::strerror(errno);
+    r.error = connect_error_message(socket_path, errno);
     close(fd);
     return r;
   }

@@ -4,8 +4,13 @@
 #include <iostream>
 #include <sstream>
 
+#include "config/file_access.hpp"
 #include "ctl/client.hpp"
+#include "ctl/group_list.hpp"
+#include "explain/batch.hpp"
 #include "explain/tuple_text.hpp"
+#include "explain/verdict_format.hpp"
+#include "report/plural.hpp"
 #include "report/tables.hpp"
 
 namespace sgfw::ctl {
@@ -35,20 +40,6 @@ int simple(const LiveOptions& o, const std::string& cmd, const Json& args, std::
   return 0;
 }
 
-std::string verdict_text(const Json& v) {
-  std::string s = "verdict: ";
-  s += v.at("verdict").get<std::string>() == "allow" ? "allow" : "deny (" + v.at("reason").get<std::string>() + ")";
-  s += "\n";
-  for (const auto& c : v.at("checks")) {
-    std::string dir = c.at("direction");
-    s += "  " + dir + std::string(8 - dir.size(), ' ') + "check of " + c.at("vm").get<std::string>() + ": ";
-    s += c.at("rule").is_null() ? "deny, rule: null" : "allow, rule: " + c.at("rule").get<std::string>();
-    s += "\n";
-  }
-  if (v.at("checks").empty()) s += "  neither end is a local VM\n";
-  return s;
-}
-
 }  // namespace
 
 int run_status(const LiveOptions& o, std::ostream& out, std::ostream& err) {
@@ -58,11 +49,11 @@ int run_status(const LiveOptions& o, std::ostream& out, std::ostream& err) {
 int run_reload(const LiveOptions& o, const std::string& policy_file, std::ostream& out, std::ostream& err) {
   Json args = Json::object();
   if (!policy_file.empty()) {
-    std::ifstream in(policy_file, std::ios::binary);  // read with the client's own permissions
-    if (!in) {
-      err << "sgfwctl: cannot read " << policy_file << "\n";
+    if (auto st = config::check_readable(policy_file); !st) {  // with the client's own permissions
+      err << "sgfwctl: " << st.error().message << "\n";
       return 1;
     }
+    std::ifstream in(policy_file, std::ios::binary);
     std::ostringstream ss;
     ss << in.rdbuf();
     args["policy"] = ss.str();
@@ -73,13 +64,13 @@ int run_reload(const LiveOptions& o, const std::string& policy_file, std::ostrea
 
 int run_set_groups(const LiveOptions& o, const std::string& vm, const std::string& groups, std::ostream& out,
                    std::ostream& err) {
-  Json list = Json::array();
-  if (groups != "-") {
-    std::stringstream ss(groups);
-    std::string g;
-    while (std::getline(ss, g, ','))
-      if (!g.empty()) list.push_back(g);
+  auto parsed = parse_group_list(groups);
+  if (!parsed) {
+    err << "sgfwctl vm set-groups: " << parsed.error().message << "\n";
+    return 2;
   }
+  Json list = Json::array();
+  for (const auto& g : *parsed) list.push_back(g);
   return simple(o, "set-groups", Json{{"vm", vm}, {"groups", list}}, out, err, report::change_text);
 }
 
@@ -100,17 +91,20 @@ int run_flows_flush(const LiveOptions& o, const std::string& vm, std::ostream& o
   Json args = Json::object();
   if (!vm.empty()) args["vm"] = vm;
   return simple(o, "flows-flush", args, out, err,
-                [](const Json& r) { return std::to_string(r.at("removed").get<uint64_t>()) + " connections removed\n"; });
+                [](const Json& r) { return report::count_of(r.at("removed").get<uint64_t>(), "connection") + " removed\n"; });
 }
 
 int run_explain_live(const LiveOptions& o, const ExplainRequest& req, std::istream& in, std::ostream& out,
                      std::ostream& err) {
   Json packets = Json::array();
+  std::vector<explain::BatchLine> lines;
   if (req.batch) {
-    std::string line;
-    while (std::getline(in, line)) packets.push_back(line);
+    lines = explain::read_batch(in);
+    for (const auto& l : lines) packets.push_back(l.text);
   } else {
-    auto t = explain::parse_tuple(req.proto, req.src, req.dst, req.icmp_type, req.icmp_code);
+    // Syntax only: VM names are resolved by the daemon against its running policy.
+    explain::NameResolver any_name = [](std::string_view) { return std::optional<core::Ipv4>(core::Ipv4{}); };
+    auto t = explain::parse_tuple(req.proto, req.src, req.dst, req.icmp_type, req.icmp_code, any_name);
     if (!t) {
       err << "sgfwctl explain: " << t.error().message << "\n";
       return 2;
@@ -136,13 +130,20 @@ int run_explain_live(const LiveOptions& o, const ExplainRequest& req, std::istre
       err << "sgfwctl explain: " << v["error"].get<std::string>() << "\n";
       return 2;
     }
-    out << (req.json ? v.dump() + "\n" : verdict_text(v));
+    out << (req.json ? v.dump() + "\n" : explain::text_of_json(v.dump()));
     return v.at("verdict") == "allow" ? 0 : 1;
   }
   int rc = 0;
-  for (const auto& v : results) {
+  for (size_t i = 0; i < results.size(); ++i) {
+    const Json& v = results[i];
+    if (v.contains("error")) {
+      rc = 1;
+      if (i < lines.size()) {
+        out << explain::batch_error_json(lines[i], v["error"].get<std::string>()) << "\n";
+        continue;
+      }
+    }
     out << v.dump() << "\n";
-    if (v.contains("error")) rc = 1;
   }
   return rc;
 }

@@ -12,14 +12,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <iostream>
 #include <memory>
 #include <thread>
 
 #include "config/daemon_config.hpp"
-#include "config/policy_loader.hpp"
+#include "daemon/device_lock.hpp"
+#include "daemon/preflight.hpp"
+#include "report/plural.hpp"
 #include "control/control_plane.hpp"
 #include "control/socket_server.hpp"
 #include "report/tables.hpp"
@@ -75,47 +75,39 @@ void print_summary(const config::DaemonConfig& cfg, const runtime::Snapshot& s) 
   for (const auto& vm : p.vms) local += vm.is_local();
   const auto& c = s.tables().compiled();
   std::cout << cfg.file << ": ok\n"
-            << "  ports: " << cfg.ports.size() << ", workers: " << cfg.workers << "\n"
-            << "  policy " << cfg.policy << ": " << p.vms.size() << " VMs (" << local << " local), "
-            << p.groups.size() << " security groups, " << rules << " rules\n"
-            << "  compiled: " << c.images.size() << " rte_acl contexts, " << c.acl_rule_count()
-            << " ACL rules, " << (c.class_groups.size() - 1) << " address classes, "
+            << "  " << report::count_of(cfg.ports.size(), "port") << ", " << report::count_of(cfg.workers, "worker")
+            << "\n"
+            << "  policy " << cfg.policy << ": " << report::count_of(p.vms.size(), "VM") << " (" << local << " local), "
+            << report::count_of(p.groups.size(), "security group") << ", " << report::count_of(rules, "rule") << "\n"
+            << "  compiled: " << report::count_of(c.images.size(), "rte_acl context") << ", "
+            << report::count_of(c.acl_rule_count(), "ACL rule") << ", "
+            << report::count_of(c.class_groups.size() - 1, "address class", "address classes") << ", "
             << s.tables().dpdk_bytes() / 1024 << " KiB of DPDK memory\n";
 }
 
 }  // namespace
 
 int run(const Options& opt) {
-  auto cfg = config::load_daemon_config_file(opt.config_file);
-  if (!cfg) {
-    std::cerr << cfg.error().message << "\n";
+  // Steps 1-2 of docs/daemon.md: everything that needs no device (--check runs it all).
+  auto pf = preflight(opt.config_file);
+  if (!pf) {
+    std::cerr << pf.error().message << "\n";
     return 1;
   }
-  std::string policy_text;
-  {
-    std::ifstream in(cfg->policy, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    policy_text = ss.str();
-  }
-  auto pol = config::load_policy_file(cfg->policy);
-  if (!pol) {
-    std::cerr << pol.error().message << "\n";
-    return 1;
-  }
-  auto ports_ok = config::check_vm_ports(*pol, cfg->port_names());
-  if (!ports_ok) {
-    std::cerr << cfg->policy << ": " << ports_ok.error().message << "\n";
-    return 1;
-  }
-  if (auto lim = policy::check_limits(*pol, cfg->limits); !lim) {
-    std::cerr << cfg->policy << ": " << lim.error().message << "\n";
-    return 1;
-  }
+  for (const auto& w : pf->warnings) std::cout << "sgfwd: warning: " << w << "\n";
+  for (const auto& n : pf->notes) std::cout << "sgfwd: note: " << n << "\n";
+  std::cout << std::flush;
+  auto cfg = &pf->cfg;
+  auto pol = &pf->policy;
+  std::string policy_text = pf->policy_text;
   acl::BuildOptions acl_opts;
   acl_opts.max_size = cfg->acl_max_size;
 
+  const std::string served = "another daemon is serving " + cfg->control_socket +
+                             ": stop it, or give this daemon another control_socket";
   if (opt.check_only) {
+    if (pf->socket == SocketPathState::kServed) std::cout << "sgfwd: note: a start would stop here: " << served << "\n";
+    for (const auto& n : DeviceLocks::holders(*cfg)) std::cout << "sgfwd: note: " << n << "\n";
     auto eal = eal::EalSession::init(eal::offline_args("sgfwd-check", 2048));
     if (!eal) {
       std::cerr << "sgfwd: " << eal.error().message << "\n";
@@ -128,6 +120,17 @@ int run(const Options& opt) {
     }
     print_summary(*cfg, **snap);
     return 0;
+  }
+
+  if (pf->socket == SocketPathState::kServed) {
+    std::cerr << "sgfwd: control socket: " << served << "\n";
+    return 1;
+  }
+  // One daemon per interface: held until the process exits.
+  auto locks = DeviceLocks::acquire(*cfg);
+  if (!locks) {
+    std::cerr << "sgfwd: " << locks.error().message << "\n";
+    return 1;
   }
 
   std::vector<std::string> eal_args = cfg->eal;
@@ -240,8 +243,9 @@ int run(const Options& opt) {
     }
     ++w;
   }
-  std::cout << "sgfwd: running, generation " << (*publisher)->current()->generation() << ", " << ports->size()
-            << " ports, " << nw << " workers, control socket " << cfg->control_socket << std::endl;
+  std::cout << "sgfwd: running, generation " << (*publisher)->current()->generation() << ", "
+            << report::count_of(ports->size(), "port") << ", " << report::count_of(nw, "worker") << ", control socket " << cfg->control_socket << ", policy persisted to "
+            << cfg->policy << std::endl;
 
   // Nothing a client sends may unwind run() while the workers use its state.
   auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::string {
@@ -252,8 +256,8 @@ int run(const Options& opt) {
     }
   };
   auto dump = [&control]() {
-    auto s = control.stats("");
-    std::cout << "stats: " << s.dump() << "\n" << report::stats_text(s) << std::flush;
+    auto s = control.stats("");  // no VM filter: never an error
+    std::cout << "stats: " << s->dump() << "\n" << report::stats_text(*s) << std::flush;
   };
   auto last_reclaim = std::chrono::steady_clock::now();
   while (!g_stop.load()) {

@@ -25,9 +25,17 @@ struct Endpoint {
   std::optional<uint16_t> port;
 };
 
-core::Expected<Endpoint> endpoint(std::string_view text, std::string_view what) {
+core::Expected<Endpoint> endpoint(std::string_view text, std::string_view what, const NameResolver& names) {
   size_t colon = text.find(':');
-  auto addr = core::parse_ipv4(text.substr(0, colon));
+  std::string_view host = text.substr(0, colon);
+  auto addr = core::parse_ipv4(host);
+  if (!addr && names && policy::is_valid_name(std::string(host))) {
+    auto vm = names(host);
+    if (!vm)
+      return core::make_error("unknown VM '" + std::string(host) + "' as " + std::string(what) +
+                              ": give a VM name of the policy or an IPv4 address");
+    addr = *vm;
+  }
   if (!addr) return core::make_error("invalid " + std::string(what) + " address '" + std::string(text) + "'");
   Endpoint e{*addr, std::nullopt};
   if (colon != std::string_view::npos) {
@@ -42,7 +50,7 @@ core::Expected<Endpoint> endpoint(std::string_view text, std::string_view what) 
 
 core::Expected<policy::PacketTuple> parse_tuple(std::string_view proto, std::string_view src,
                                                 std::string_view dst, std::optional<int> icmp_type,
-                                                std::optional<int> icmp_code) {
+                                                std::optional<int> icmp_code, const NameResolver& names) {
   policy::PacketTuple t;
   std::string lower_proto(proto);
   for (auto& c : lower_proto) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
@@ -53,9 +61,9 @@ core::Expected<policy::PacketTuple> parse_tuple(std::string_view proto, std::str
   else if (auto n = number(proto, 255)) t.proto = static_cast<uint8_t>(*n);
   else return core::make_error("unknown protocol '" + std::string(proto) + "': expected tcp, udp, icmp or 0-255");
 
-  auto s = endpoint(src, "source");
+  auto s = endpoint(src, "source", names);
   if (!s) return core::make_error(s.error().message);
-  auto d = endpoint(dst, "destination");
+  auto d = endpoint(dst, "destination", names);
   if (!d) return core::make_error(d.error().message);
   t.src = s->addr;
   t.dst = d->addr;
@@ -77,7 +85,20 @@ core::Expected<policy::PacketTuple> parse_tuple(std::string_view proto, std::str
   return t;
 }
 
-core::Expected<policy::PacketTuple> parse_batch_line(std::string_view line) {
+core::Expected<std::pair<int, int>> parse_type_code(std::string_view text) {
+  size_t slash = text.find('/');
+  auto t = number(text.substr(0, slash), 255);
+  auto c = slash == std::string_view::npos ? std::optional<long>(0) : number(text.substr(slash + 1), 255);
+  if (!t || !c) return core::make_error("invalid ICMP TYPE/CODE '" + std::string(text) + "'");
+  return std::pair<int, int>{static_cast<int>(*t), static_cast<int>(*c)};
+}
+
+bool is_blank_or_comment(std::string_view line) {
+  size_t i = line.find_first_not_of(" \t\r");
+  return i == std::string_view::npos || line[i] == '#';
+}
+
+core::Expected<policy::PacketTuple> parse_batch_line(std::string_view line, const NameResolver& names) {
   std::vector<std::string_view> tokens;
   size_t i = 0;
   while (i < line.size()) {
@@ -90,14 +111,12 @@ core::Expected<policy::PacketTuple> parse_batch_line(std::string_view line) {
     return core::make_error("expected 'PROTO SRC[:PORT] DST[:PORT] [TYPE/CODE]'");
   std::optional<int> type, code;
   if (tokens.size() == 4) {
-    size_t slash = tokens[3].find('/');
-    auto t = number(tokens[3].substr(0, slash), 255);
-    auto c = slash == std::string_view::npos ? std::optional<long>(0) : number(tokens[3].substr(slash + 1), 255);
-    if (!t || !c) return core::make_error("invalid ICMP TYPE/CODE '" + std::string(tokens[3]) + "'");
-    type = static_cast<int>(*t);
-    code = static_cast<int>(*c);
+    auto tc = parse_type_code(tokens[3]);
+    if (!tc) return core::make_error(tc.error().message);
+    type = tc->first;
+    code = tc->second;
   }
-  return parse_tuple(tokens[0], tokens[1], tokens[2], type, code);
+  return parse_tuple(tokens[0], tokens[1], tokens[2], type, code, names);
 }
 
 }  // namespace sgfw::explain

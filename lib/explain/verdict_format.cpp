@@ -20,17 +20,23 @@ std::string to_json(const policy::Verdict& v) {
   return j.dump();
 }
 
-std::string to_text(const policy::Verdict& v) {
+std::string to_text(const policy::Verdict& v) { return text_of_json(to_json(v)); }
+
+std::string text_of_json(const std::string& verdict_json) {
+  auto v = nlohmann::ordered_json::parse(verdict_json);
+  bool allow = v.at("verdict").get<std::string>() == "allow";
   std::string s = "verdict: ";
-  s += v.allow ? "allow" : "deny (" + v.reason + ")";
+  s += allow ? "allow" : "deny (" + v.at("reason").get<std::string>() + ")";
   s += '\n';
-  for (const auto& c : v.checks) {
-    std::string dir(policy::to_string(c.direction));
-    s += "  " + dir + std::string(8 - dir.size(), ' ') + "check of " + c.vm + ": ";
-    s += c.allow ? "allow, rule: " + c.rule : "deny, rule: null";
+  for (const auto& c : v.at("checks")) {
+    std::string dir = c.at("direction").get<std::string>();
+    s += "  " + dir + std::string(dir.size() < 8 ? 8 - dir.size() : 1, ' ') + "check of " +
+         c.at("vm").get<std::string>() + ": ";
+    s += c.at("rule").is_null() ? "deny, no rule of its security groups allows it"
+                                : "allow, rule: " + c.at("rule").get<std::string>();
     s += '\n';
   }
-  if (v.checks.empty()) s += "  neither end is a local VM\n";
+  if (v.at("checks").empty()) s += "  neither end is a local VM: nothing enforced here would forward it\n";
   return s;
 }
 

@@ -11,6 +11,9 @@ namespace sgfw::explain {
 
 [[nodiscard]] std::string to_json(const policy::Verdict& v);
 [[nodiscard]] std::string to_text(const policy::Verdict& v);
+// The text form of a verdict given as its JSON (as sgfwd replies). Throws
+// nlohmann::json exceptions on a malformed object.
+[[nodiscard]] std::string text_of_json(const std::string& verdict_json);
 // {"error": "..."} for a batch line that could not be read.
 [[nodiscard]] std::string error_json(const std::string& message);
 

@@ -7,7 +7,11 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <net/if.h>
+
 #include <algorithm>
+
+#include "config/device_args.hpp"
 
 namespace sgfw::ports {
 
@@ -18,6 +22,10 @@ constexpr uint16_t kTxDesc = 1024;
 
 std::string err(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
 
+// The reason of a failed rte_dev_probe: some drivers return -1 and leave the real
+// errno in rte_errno (a bare -1 would read as "Operation not permitted").
+std::string probe_err(int rc) { return rc == -1 && rte_errno > 0 ? rte_strerror(rte_errno) : err(rc); }
+
 core::Expected<uint16_t> probe(const std::string& devargs) {
   rte_devargs da{};
   int rc = rte_devargs_parse(&da, devargs.c_str());
@@ -26,8 +34,16 @@ core::Expected<uint16_t> probe(const std::string& devargs) {
   rte_devargs_reset(&da);
   uint16_t port = 0;
   if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) {
+    for (const auto& iface : config::device_ifaces(devargs))
+      if (if_nametoindex(iface.c_str()) == 0)
+        return core::make_error("interface '" + iface + "' of device '" + devargs +
+                                "' does not exist: create it or fix iface= ('ip -br link' lists the interfaces)");
+    rte_errno = 0;
     rc = rte_dev_probe(devargs.c_str());
-    if (rc != 0) return core::make_error("cannot probe device '" + devargs + "': " + err(rc));
+    if (rc != 0)
+      return core::make_error("cannot probe device '" + devargs + "': " + probe_err(rc) +
+                              " (the EAL lines above name the driver's reason: check the driver name and its "
+                              "keys, e.g. iface=, qpairs=, queue_count=; docs/configuration.md)");
     if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0)
       return core::make_error("device '" + devargs + "' probed but has no ethdev port '" + name + "'");
   }

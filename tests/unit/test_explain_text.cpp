@@ -5,10 +5,12 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 
 #include "config/policy_loader.hpp"
+#include "explain/batch.hpp"
 #include "explain/tuple_text.hpp"
 #include "explain/verdict_format.hpp"
 #include "policy/reference_matcher.hpp"
@@ -221,10 +223,14 @@ BOOST_AUTO_TEST_CASE(text_rendering) {
   BOOST_TEST(explain::to_text(policy::combine_checks({kWebEgress, kAppIngressDenied})) ==
              "verdict: deny (no-rule)\n"
              "  egress  check of web-1: allow, rule: default-allow-egress/egress-all\n"
-             "  ingress check of app-1: deny, rule: null\n");
+             "  ingress check of app-1: deny, no rule of its security groups allows it\n");
   BOOST_TEST(explain::to_text(policy::combine_checks({})) ==
              "verdict: deny (not-local)\n"
-             "  neither end is a local VM\n");
+             "  neither end is a local VM: nothing enforced here would forward it\n");
+  // The live form renders the daemon's JSON the same way.
+  auto v = policy::combine_checks({kWebEgress, kAppIngressDenied});
+  BOOST_TEST(explain::text_of_json(explain::to_json(v)) == explain::to_text(v));
+  BOOST_TEST(explain::to_text(v).find("null") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(error_json_escapes) {
@@ -260,4 +266,55 @@ vms:
              explain::to_json(policy::combine_checks({kWebEgress, kAppIngressDenied})));
   auto none = policy::reference_verdict(*p, parsed("icmp 8.8.8.8 1.1.1.1 0/0"));
   BOOST_TEST(explain::to_json(none) == R"({"verdict":"deny","reason":"not-local","checks":[]})");
+}
+
+// ------------------------------------------- batch input, VM names, TYPE/CODE (issue 16)
+
+BOOST_AUTO_TEST_CASE(batch_skips_blank_and_comment_lines_and_keeps_line_numbers) {
+  std::istringstream in("# header\n\n   \ntcp 10.0.0.1 10.0.0.2:80\n  # indented comment\nbogus\n");
+  auto lines = explain::read_batch(in);
+  BOOST_REQUIRE(lines.size() == 2u);
+  BOOST_TEST(lines[0].number == 4u);
+  BOOST_TEST(lines[1].number == 6u);
+  BOOST_TEST(lines[1].text == "bogus");
+  auto err = nlohmann::json::parse(explain::batch_error_json(lines[1], "expected X"));
+  BOOST_TEST(err["line"] == 6);
+  BOOST_TEST(err["input"] == "bogus");
+  BOOST_TEST(err["error"] == "line 6: expected X (input: 'bogus')");
+}
+
+BOOST_AUTO_TEST_CASE(vm_names_where_an_address_is_expected) {
+  auto p = config::load_policy_text(R"(
+vms:
+  - {name: web-1, port: vm-web1, mac: 02:00:00:00:01:01, ips: [10.0.0.10, 10.0.0.11]}
+  - {name: db-1, ips: [10.0.2.10]}
+)", "t.yaml");
+  BOOST_REQUIRE(p.has_value());
+  auto names = explain::vm_name_resolver(*p);
+  auto t = explain::parse_tuple("tcp", "web-1:40000", "db-1:5432", nullopt, nullopt, names);
+  BOOST_REQUIRE(t.has_value());
+  BOOST_TEST(t->src.value == ip("10.0.0.10"));
+  BOOST_TEST(t->sport == 40000);
+  BOOST_TEST(t->dst.value == ip("10.0.2.10"));
+  auto b = explain::parse_batch_line("icmp web-1 db-1 3/4", names);
+  BOOST_REQUIRE(b.has_value());
+  BOOST_TEST(b->icmp_type == 3);
+  BOOST_TEST(b->icmp_code == 4);
+  auto unknown = explain::parse_tuple("tcp", "nope-1", "db-1:80", nullopt, nullopt, names);
+  BOOST_REQUIRE(!unknown.has_value());
+  BOOST_TEST(unknown.error().message ==
+             "unknown VM 'nope-1' as source: give a VM name of the policy or an IPv4 address");
+  // Without a resolver a name is an invalid address, as before.
+  BOOST_TEST(tuple_error("tcp", "web-1", "10.0.0.2:80") == "invalid source address 'web-1'");
+}
+
+BOOST_AUTO_TEST_CASE(type_code_text) {
+  auto tc = explain::parse_type_code("3/4");
+  BOOST_REQUIRE(tc.has_value());
+  BOOST_TEST(tc->first == 3);
+  BOOST_TEST(tc->second == 4);
+  BOOST_TEST(explain::parse_type_code("0")->second == 0);
+  BOOST_TEST(!explain::parse_type_code("3/x").has_value());
+  BOOST_TEST(explain::is_blank_or_comment(" \t# x"));
+  BOOST_TEST(!explain::is_blank_or_comment("tcp # x"));
 }

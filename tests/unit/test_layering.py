@@ -12,7 +12,8 @@ import sys
 EXTERNAL_HEADERS = {  # include prefix -> the external name the table uses
     "rte_": "dpdk", "yaml-cpp/": "yaml", "nlohmann/": "json", "openssl/": "openssl",
 }
-EXTERNAL_DEPS = {"dpdk_dep": "dpdk", "yaml_dep": "yaml", "json_dep": "json", "crypto_dep": "openssl"}
+EXTERNAL_DEPS = {"dpdk_dep": "dpdk", "yaml_dep": "yaml", "json_dep": "json", "crypto_dep": "openssl",
+                 "threads_dep": "threads"}
 
 
 def read_table(root):

@@ -1,0 +1,44 @@
+#include "daemon/preflight.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "config/file_access.hpp"
+#include "config/policy_loader.hpp"
+#include "config/vm_port_check.hpp"
+#include "daemon/port_checks.hpp"
+#include "daemon/startup_notes.hpp"
+#include "policy/limits.hpp"
+
+namespace sgfw::daemon {
+
+core::Expected<Preflight> preflight(const std::string& config_file) {
+  if (auto st = config::check_readable(config_file); !st) return core::make_error("sgfwd: " + st.error().message);
+  auto cfg = config::load_daemon_config_file(config_file);
+  if (!cfg) return core::make_error(cfg.error().message);
+  if (auto st = config::check_readable(cfg->policy); !st)
+    return core::make_error("sgfwd: policy (" + cfg->file + "): " + st.error().message);
+  Preflight pf;
+  {
+    std::ifstream in(cfg->policy, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    pf.policy_text = ss.str();
+  }
+  auto pol = config::load_policy_text(pf.policy_text, cfg->policy);
+  if (!pol) return core::make_error(pol.error().message);
+  if (auto st = config::check_vm_ports_located(*pol, pf.policy_text, cfg->policy, *cfg); !st) return core::make_error(st.error().message);
+  if (auto st = policy::check_limits(*pol, cfg->limits); !st)
+    return core::make_error(cfg->policy + ": " + st.error().message);
+  if (auto st = check_ports(*cfg); !st) return core::make_error(st.error().message);
+  auto sock = probe_control_socket(cfg->control_socket);
+  if (!sock) return core::make_error("sgfwd: " + sock.error().message);
+  pf.socket = *sock;
+  pf.warnings = checksum_warnings(*cfg);
+  pf.notes = control_group_notes(*cfg);
+  pf.policy = std::move(*pol);
+  pf.cfg = std::move(*cfg);
+  return pf;
+}
+
+}  // namespace sgfw::daemon

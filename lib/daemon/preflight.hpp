@@ -1,0 +1,31 @@
+// Everything sgfwd checks before it touches a device (docs/daemon.md, "Start-up
+// order", steps 1-2): configuration and policy loaded (files that cannot be opened
+// named with their errno), VM ports with their location, limits, interfaces and tx
+// queues, the control socket path. Warnings (checksum offload) and notes
+// (control_group) are returned, not printed. `sgfwd --check` and the start both run
+// it. Control path; run from the main thread before the EAL.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/daemon_config.hpp"
+#include "core/expected.hpp"
+#include "daemon/socket_precheck.hpp"
+#include "policy/model.hpp"
+
+namespace sgfw::daemon {
+
+struct Preflight {
+  config::DaemonConfig cfg;
+  policy::Policy policy;
+  std::string policy_text;        // as read: what the first generation persists as
+  SocketPathState socket = SocketPathState::kFree;
+  std::vector<std::string> warnings;
+  std::vector<std::string> notes;
+};
+
+// Error: the first thing start-up would stop on, as the message to print.
+[[nodiscard]] core::Expected<Preflight> preflight(const std::string& config_file);
+
+}  // namespace sgfw::daemon
