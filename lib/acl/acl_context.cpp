@@ -26,19 +26,6 @@ int32_t priority_of(uint32_t rule_id) {
   return static_cast<int32_t>(RTE_ACL_MAX_PRIORITY - static_cast<int64_t>(rule_id));
 }
 
-AclContext& AclContext::operator=(AclContext&& o) noexcept {
-  if (this != &o) {
-    if (ctx_) rte_acl_free(ctx_);
-    ctx_ = o.ctx_;
-    o.ctx_ = nullptr;
-  }
-  return *this;
-}
-
-AclContext::~AclContext() {
-  if (ctx_) rte_acl_free(ctx_);
-}
-
 namespace {
 
 AclRule to_acl_rule(const compiler::AclRuleSpec& s) {

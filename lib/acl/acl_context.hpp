@@ -12,6 +12,7 @@
 #include "acl/acl_layout.hpp"
 #include "compiler/rule_image.hpp"
 #include "core/expected.hpp"
+#include "core/unique_handle.hpp"
 
 namespace sgfw::acl {
 
@@ -25,12 +26,7 @@ struct BuildOptions {
 
 class AclContext {
  public:
-  AclContext() = default;
-  AclContext(AclContext&& o) noexcept : ctx_(o.ctx_) { o.ctx_ = nullptr; }
-  AclContext& operator=(AclContext&& o) noexcept;
-  AclContext(const AclContext&) = delete;
-  AclContext& operator=(const AclContext&) = delete;
-  ~AclContext();
+  AclContext() = default;  // movable, not copyable (owns the context)
 
   // Builds a context named `name` (must be unique in the process: rte_acl_create
   // returns an existing context for a reused name, so this fails on a name in use).
@@ -42,18 +38,18 @@ class AclContext {
   // Classifies n keys; results[i] = deciding rule_id + 1, or kNoMatch.
   // Data path: no allocation, thread-safe. Returns 0 or a negative errno.
   int classify(const uint8_t** keys, uint32_t* results, uint32_t n) const {
-    return rte_acl_classify(ctx_, keys, results, n, 1);
+    return rte_acl_classify(ctx_.get(), keys, results, n, 1);
   }
 
   // Switches the classify method; -ENOTSUP where the CPU (or the EAL's SIMD width
   // limit) does not allow it. Control path: not while another thread classifies.
-  [[nodiscard]] int set_algorithm(ClassifyAlg alg) { return rte_acl_set_ctx_classify(ctx_, alg); }
+  [[nodiscard]] int set_algorithm(ClassifyAlg alg) { return rte_acl_set_ctx_classify(ctx_.get(), alg); }
 
-  [[nodiscard]] const rte_acl_ctx* raw() const { return ctx_; }
+  [[nodiscard]] const rte_acl_ctx* raw() const { return ctx_.get(); }
 
  private:
   explicit AclContext(rte_acl_ctx* ctx) : ctx_(ctx) {}
-  rte_acl_ctx* ctx_ = nullptr;
+  core::UniqueHandle<rte_acl_ctx, rte_acl_free> ctx_;
 };
 
 // rte_acl rule priority of a rule id: decreasing with the id, so the first rule in

@@ -8,19 +8,6 @@
 
 namespace sgfw::acl {
 
-AddressTable& AddressTable::operator=(AddressTable&& o) noexcept {
-  if (this != &o) {
-    if (hash_) rte_hash_free(hash_);
-    hash_ = o.hash_;
-    o.hash_ = nullptr;
-  }
-  return *this;
-}
-
-AddressTable::~AddressTable() {
-  if (hash_) rte_hash_free(hash_);
-}
-
 core::Expected<AddressTable> AddressTable::build(const compiler::CompiledPolicy& policy,
                                                  const std::string& name) {
   AddressTable t;
@@ -32,7 +19,7 @@ core::Expected<AddressTable> AddressTable::build(const compiler::CompiledPolicy&
   params.key_len = sizeof(uint32_t);
   params.hash_func = rte_hash_crc;
   params.socket_id = SOCKET_ID_ANY;
-  t.hash_ = rte_hash_create(&params);
+  t.hash_.reset(rte_hash_create(&params));
   if (t.hash_ == nullptr)
     return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
 
@@ -40,7 +27,7 @@ core::Expected<AddressTable> AddressTable::build(const compiler::CompiledPolicy&
     uint64_t vm = kNoVm;  // local VMs get their index in the second pass
     uint32_t key = rte_cpu_to_be_32(ac.addr.value);
     uint64_t packed = (static_cast<uint64_t>(vm) << 32) | ac.klass;
-    int rc = rte_hash_add_key_data(t.hash_, &key, reinterpret_cast<void*>(static_cast<uintptr_t>(packed)));
+    int rc = rte_hash_add_key_data(t.hash_.get(), &key, reinterpret_cast<void*>(static_cast<uintptr_t>(packed)));
     if (rc != 0) return core::make_error("rte_hash_add_key_data(" + name + "): " + rte_strerror(-rc));
   }
   // Local VMs: overwrite with the VM index.
@@ -51,7 +38,7 @@ core::Expected<AddressTable> AddressTable::build(const compiler::CompiledPolicy&
                                  compiler::AddressClass{ip, 0});
       compiler::ClassId klass = (it != policy.address_classes.end() && it->addr == ip) ? it->klass : 0;
       uint64_t packed = (static_cast<uint64_t>(i) << 32) | klass;
-      int rc = rte_hash_add_key_data(t.hash_, &key, reinterpret_cast<void*>(static_cast<uintptr_t>(packed)));
+      int rc = rte_hash_add_key_data(t.hash_.get(), &key, reinterpret_cast<void*>(static_cast<uintptr_t>(packed)));
       if (rc != 0) return core::make_error("rte_hash_add_key_data(" + name + "): " + rte_strerror(-rc));
     }
   }
@@ -65,7 +52,7 @@ void AddressTable::lookup_bulk(const uint32_t* const* addrs_be, uint32_t n, Addr
     for (uint32_t i = 0; i < n; ++i) out[i] = {};
     return;
   }
-  rte_hash_lookup_bulk_data(hash_, const_cast<const void**>(reinterpret_cast<const void* const*>(addrs_be)), n,
+  rte_hash_lookup_bulk_data(hash_.get(), const_cast<const void**>(reinterpret_cast<const void* const*>(addrs_be)), n,
                             &hits, data);
   for (uint32_t i = 0; i < n; ++i)
     out[i] = (hits >> i) & 1 ? unpack(reinterpret_cast<uintptr_t>(data[i])) : AddressInfo{};

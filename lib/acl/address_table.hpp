@@ -10,6 +10,7 @@
 
 #include "compiler/rule_image.hpp"
 #include "core/expected.hpp"
+#include "core/unique_handle.hpp"
 
 namespace sgfw::acl {
 
@@ -22,12 +23,7 @@ struct AddressInfo {
 
 class AddressTable {
  public:
-  AddressTable() = default;
-  AddressTable(AddressTable&& o) noexcept : hash_(o.hash_) { o.hash_ = nullptr; }
-  AddressTable& operator=(AddressTable&& o) noexcept;
-  AddressTable(const AddressTable&) = delete;
-  AddressTable& operator=(const AddressTable&) = delete;
-  ~AddressTable();
+  AddressTable() = default;  // movable, not copyable (owns the hash)
 
   // `name` must be unique in the process (rte_hash names are global).
   [[nodiscard]] static core::Expected<AddressTable> build(const compiler::CompiledPolicy& policy,
@@ -36,7 +32,7 @@ class AddressTable {
   // Data path. `addr_be`: IPv4 address in network byte order.
   [[nodiscard]] AddressInfo lookup(uint32_t addr_be) const {
     void* data = nullptr;
-    if (hash_ == nullptr || rte_hash_lookup_data(hash_, &addr_be, &data) < 0) return {};
+    if (hash_ == nullptr || rte_hash_lookup_data(hash_.get(), &addr_be, &data) < 0) return {};
     return unpack(reinterpret_cast<uintptr_t>(data));
   }
 
@@ -47,7 +43,7 @@ class AddressTable {
   static AddressInfo unpack(uintptr_t v) {
     return {static_cast<compiler::ClassId>(v & 0xffffffffu), static_cast<uint32_t>(v >> 32)};
   }
-  rte_hash* hash_ = nullptr;
+  core::UniqueHandle<rte_hash, rte_hash_free> hash_;
 };
 
 }  // namespace sgfw::acl

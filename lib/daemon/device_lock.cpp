@@ -15,9 +15,7 @@
 
 namespace sgfw::daemon {
 
-using config::device_driver;
 using config::device_ifaces;
-using config::device_tx_queues;
 using config::is_vdev;
 
 namespace {

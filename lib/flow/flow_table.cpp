@@ -30,11 +30,6 @@ Timeouts make_timeouts(uint64_t hz, uint32_t tcp_syn, uint32_t tcp_est, uint32_t
   return t;
 }
 
-FlowTable::~FlowTable() {
-  if (hash_) rte_hash_free(hash_);
-  if (freed_) rte_ring_free(freed_);
-}
-
 core::Expected<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableOptions& o, const std::string& name,
                                                               rte_rcu_qsbr* qs) {
   std::unique_ptr<FlowTable> t(new FlowTable());
@@ -51,9 +46,9 @@ core::Expected<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableOpti
   p.socket_id = SOCKET_ID_ANY;
   p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD |
                  RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-  t->hash_ = rte_hash_create(&p);
+  t->hash_.reset(rte_hash_create(&p));
   if (!t->hash_) return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
-  t->slots_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
+  t->slots_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_.get())) + 1;
   t->entries_.reset(new FlowEntry[t->slots_]);
   for (uint32_t i = 0; i < t->slots_; ++i) {
     t->entries_[i].state.store(ConnState::kFree, std::memory_order_relaxed);
@@ -69,19 +64,19 @@ core::Expected<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableOpti
   // Producers are the workers (and the control thread): relaxed tail sync (RTS), so a
   // producer preempted mid-enqueue never leaves the others spinning on the ring's tail
   // (the classic MP ring convoys when lcores share CPUs).
-  t->freed_ = rte_ring_create(rname.c_str(), rte_align32pow2(t->slots_ + 1), SOCKET_ID_ANY,
-                              RING_F_MP_RTS_ENQ | RING_F_SC_DEQ);
+  t->freed_.reset(rte_ring_create(rname.c_str(), rte_align32pow2(t->slots_ + 1), SOCKET_ID_ANY,
+                                  RING_F_MP_RTS_ENQ | RING_F_SC_DEQ));
   if (!t->freed_) return core::make_error("rte_ring_create(" + rname + "): " + rte_strerror(rte_errno));
   return t;
 }
 
 void FlowTable::lookup_bulk(const FlowKey** keys, uint32_t n, int32_t* positions) const {
   if (n == 0) return;
-  rte_hash_lookup_bulk(hash_, reinterpret_cast<const void**>(keys), n, positions);
+  rte_hash_lookup_bulk(hash_.get(), reinterpret_cast<const void**>(keys), n, positions);
 }
 
 int32_t FlowTable::lookup(const FlowKey& key) const {
-  int32_t r = rte_hash_lookup(hash_, &key);
+  int32_t r = rte_hash_lookup(hash_.get(), &key);
   return r < 0 ? -1 : r;
 }
 
@@ -161,11 +156,11 @@ bool FlowTable::reclaim_oldest(List& l, bool inbound, const uint64_t* expired_at
     }
     if (!removed) continue;  // answered or removed meanwhile: try the next oldest
     leave_lists(static_cast<int32_t>(pos));
-    rte_hash_del_key(hash_, &e.key);
+    rte_hash_del_key(hash_.get(), &e.key);
     count_.fetch_sub(1, std::memory_order_relaxed);
     charge(e.vm_id[0], -1);
     if (e.vm_id[1] != e.vm_id[0]) charge(e.vm_id[1], -1);
-    rte_ring_enqueue(freed_, reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1));
+    rte_ring_enqueue(freed_.get(), reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1));
     return true;
   }
   return false;
@@ -180,12 +175,12 @@ bool FlowTable::remove(int32_t pos) {
     if (s == ConnState::kFree || s == ConnState::kDead) return false;
   } while (!e.state.compare_exchange_weak(s, ConnState::kDead, std::memory_order_acq_rel));
   leave_lists(pos);
-  rte_hash_del_key(hash_, &e.key);
+  rte_hash_del_key(hash_.get(), &e.key);
   count_.fetch_sub(1, std::memory_order_relaxed);
   charge(e.vm_id[0], -1);
   if (e.vm_id[1] != e.vm_id[0]) charge(e.vm_id[1], -1);
   void* obj = reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1);
-  rte_ring_enqueue(freed_, obj);  // MP RTS (the ring's mode); sized for every slot: cannot fail
+  rte_ring_enqueue(freed_.get(), obj);  // MP RTS (the ring's mode); sized for every slot: cannot fail
   return true;
 }
 
@@ -258,7 +253,7 @@ InsertResult FlowTable::insert(const NewConnection& c, uint64_t now, int32_t* po
     refund();
     return InsertResult::kTableFull;
   }
-  int32_t p = rte_hash_add_key(hash_, &c.key);
+  int32_t p = rte_hash_add_key(hash_.get(), &c.key);
   if (p < 0) {
     count_.fetch_sub(1, std::memory_order_relaxed);
     refund();
@@ -297,7 +292,7 @@ InsertResult FlowTable::insert(const NewConnection& c, uint64_t now, int32_t* po
 void FlowTable::recycle() {
   std::vector<uint32_t> positions;
   void* obj = nullptr;
-  while (rte_ring_sc_dequeue(freed_, &obj) == 0)
+  while (rte_ring_sc_dequeue(freed_.get(), &obj) == 0)
     positions.push_back(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(obj) - 1));
   if (positions.empty()) return;
   // Every worker that may still hold one of these positions from a lookup finishes
@@ -305,7 +300,7 @@ void FlowTable::recycle() {
   if (qs_) rte_rcu_qsbr_check(qs_, rte_rcu_qsbr_start(qs_), true);
   for (uint32_t p : positions) {
     entries_[p].state.store(ConnState::kFree, std::memory_order_release);
-    rte_hash_free_key_with_position(hash_, static_cast<int32_t>(p));
+    rte_hash_free_key_with_position(hash_.get(), static_cast<int32_t>(p));
   }
 }
 

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "core/expected.hpp"
+#include "core/unique_handle.hpp"
 #include "flow/conn_state.hpp"
 #include "flow/flow_key.hpp"
 
@@ -105,7 +106,7 @@ class FlowTable {
  public:
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
-  ~FlowTable();
+  ~FlowTable() = default;
 
   // `qs`: the workers' RCU variable (grace periods before a position is reused).
   [[nodiscard]] static core::Expected<std::unique_ptr<FlowTable>> create(const FlowTableOptions& o,
@@ -188,8 +189,8 @@ class FlowTable {
   void recycle();
 
   FlowTableOptions opts_;
-  rte_hash* hash_ = nullptr;
-  rte_ring* freed_ = nullptr;  // positions removed, waiting for a grace period
+  core::UniqueHandle<rte_hash, rte_hash_free> hash_;
+  core::UniqueHandle<rte_ring, rte_ring_free> freed_;  // positions removed, waiting for a grace period
   rte_rcu_qsbr* qs_ = nullptr;
   std::unique_ptr<FlowEntry[]> entries_;
   uint32_t slots_ = 0;

@@ -3,23 +3,10 @@
 #include <cstddef>
 #include <cstring>
 
+#include "packet/bytes.hpp"
 #include "packet/wire.hpp"
 
 namespace sgfw::packet {
-namespace {
-
-inline uint16_t load_be16(const uint8_t* p) noexcept {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline uint32_t load_be32(const uint8_t* p) noexcept {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-}  // namespace
 
 IcmpErrorInner parse_icmp_error_inner(const uint8_t* frame, uint32_t len,
                                       const ParsedPacket& outer) noexcept {

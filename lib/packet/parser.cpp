@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "packet/bytes.hpp"
 #include "packet/wire.hpp"
 
 namespace sgfw::packet {
@@ -13,20 +14,6 @@ namespace {
 
 using core::DropReason;
 using Kind = ParsedPacket::Kind;
-
-inline uint16_t load_u16(const uint8_t* p) noexcept {  // big-endian → host
-  return static_cast<uint16_t>((p[0] << 8) | p[1]);
-}
-inline uint16_t load_be16(const uint8_t* p) noexcept {  // wire bytes kept
-  uint16_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline uint32_t load_be32(const uint8_t* p) noexcept {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 inline void drop(ParsedPacket& pkt, DropReason reason) noexcept {
   pkt.kind = Kind::kDrop;

@@ -15,10 +15,6 @@ namespace {
 std::atomic<uint64_t> g_mac_tables{0};
 }
 
-Snapshot::~Snapshot() {
-  if (mac_table_) rte_hash_free(mac_table_);
-}
-
 core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
                                                           const PortLayout& ports, uint64_t generation,
                                                           unsigned workers,
@@ -56,7 +52,7 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
   params.key_len = sizeof(uint64_t);
   params.hash_func = rte_hash_crc;
   params.socket_id = SOCKET_ID_ANY;
-  s->mac_table_ = rte_hash_create(&params);
+  s->mac_table_.reset(rte_hash_create(&params));
   if (!s->mac_table_) return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
 
   for (uint32_t i = 0; i < vms.size(); ++i) {
@@ -68,11 +64,11 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
     s->vm_ids_.push_back(i);
     void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(i));
     uint64_t k = key(port, mac);
-    int rc = rte_hash_add_key_data(s->mac_table_, &k, data);
+    int rc = rte_hash_add_key_data(s->mac_table_.get(), &k, data);
     if (rc != 0) return core::make_error(std::string("rte_hash_add_key_data: ") + rte_strerror(-rc));
     uint64_t any = key(kNoPort, mac);
-    if (rte_hash_lookup(s->mac_table_, &any) < 0) {
-      rc = rte_hash_add_key_data(s->mac_table_, &any, data);
+    if (rte_hash_lookup(s->mac_table_.get(), &any) < 0) {
+      rc = rte_hash_add_key_data(s->mac_table_.get(), &any, data);
       if (rc != 0) return core::make_error(std::string("rte_hash_add_key_data: ") + rte_strerror(-rc));
     }
   }

@@ -13,6 +13,7 @@
 
 #include "acl/policy_tables.hpp"
 #include "core/expected.hpp"
+#include "core/unique_handle.hpp"
 #include "policy/model.hpp"
 #include "runtime/counters.hpp"
 
@@ -29,7 +30,7 @@ class Snapshot {
  public:
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
-  ~Snapshot();
+  ~Snapshot() = default;
 
   // Compiles `policy` for `ports` (every local VM's port must exist and must not be the
   // uplink) with `workers` counter blocks. Errors: bad ports, rte_acl/rte_hash errors.
@@ -60,7 +61,7 @@ class Snapshot {
       keys[i] = key(port, macs[i]);
       kp[i] = &keys[i];
     }
-    if (n) rte_hash_lookup_bulk_data(mac_table_, kp, n, &hits, data);
+    if (n) rte_hash_lookup_bulk_data(mac_table_.get(), kp, n, &hits, data);
     for (uint32_t i = 0; i < n; ++i)
       out[i] = (hits >> i) & 1 ? static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data[i])) : acl::kNoVm;
   }
@@ -92,7 +93,7 @@ class Snapshot {
   static uint64_t key(uint16_t port, uint64_t mac) { return (static_cast<uint64_t>(port) << 48) | mac; }
   uint32_t lookup(uint64_t k) const {
     void* data = nullptr;
-    if (rte_hash_lookup_data(mac_table_, &k, &data) < 0) return acl::kNoVm;
+    if (rte_hash_lookup_data(mac_table_.get(), &k, &data) < 0) return acl::kNoVm;
     return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
   }
 
@@ -101,7 +102,7 @@ class Snapshot {
   policy::Policy policy_;
   acl::PolicyTables tables_;
   PortLayout ports_;
-  rte_hash* mac_table_ = nullptr;
+  core::UniqueHandle<rte_hash, rte_hash_free> mac_table_;
   std::vector<uint16_t> vm_port_;
   std::vector<uint64_t> vm_mac_;
   std::vector<uint32_t> vm_ids_;
