@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/daemon_config.hpp"
+#include "control/counter_totals.hpp"
 #include "control/socket_server.hpp"
 #include "control/vm_ids.hpp"
 #include "core/drop_reason.hpp"
@@ -76,10 +77,6 @@ class ControlPlane {
   static constexpr size_t kLabelGenerations = 64;
 
  private:
-  struct Totals {
-    uint64_t allowed = 0;
-    uint64_t drops[core::kDropReasonCount] = {};
-  };
   // persisted_text: the file content to persist; empty: written from the policy.
   core::Expected<Json> apply(policy::Policy policy, std::string persisted_text, const char* what,
                              const Peer& peer);

@@ -1,0 +1,180 @@
+// The control plane's read-only views (docs/control.md): status, stats, flows and the
+// live explain. Control thread only.
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+
+#include "control/control_plane.hpp"
+#include "control/counter_totals.hpp"
+#include "explain/batch.hpp"
+#include "explain/tuple_text.hpp"
+#include "explain/verdict_format.hpp"
+
+namespace sgfw::control {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Another worker may have stamped a connection after `now` was read.
+double idle_seconds(uint64_t now, uint64_t last, uint64_t hz) {
+  return last >= now ? 0.0 : static_cast<double>(now - last) / static_cast<double>(hz);
+}
+
+}  // namespace
+
+Json ControlPlane::flows(const std::string& vm, long limit) const {
+  Json list = Json::array();
+  size_t total = 0;
+  if (!view_.flows) return Json{{"flows", list}, {"total", 0}};
+  const runtime::Snapshot* s = publisher_->current();
+  uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+  auto addr = [](uint32_t be) { return core::to_string(core::Ipv4{rte_be_to_cpu_32(be)}); };
+  uint64_t oldest = s->generation();
+  auto rule = [&](const std::atomic<uint32_t>& r, uint64_t gen) -> Json {
+    uint32_t v = r.load(std::memory_order_relaxed);
+    if (v == 0) return nullptr;
+    auto it = labels_.find(gen);
+    if (it != labels_.end() && v - 1 < it->second->size()) return (*it->second)[v - 1];
+    return "generation " + std::to_string(gen) + " rule #" + std::to_string(v - 1);
+  };
+  const uint32_t* want = vm.empty() ? nullptr : vm_ids_.id_of(vm);
+  if (!vm.empty() && !want) return Json{{"flows", list}, {"total", 0}};
+  auto vm_name = [&](uint32_t id) -> Json {
+    const std::string* n = vm_ids_.name_of(id);
+    return n ? Json(*n) : Json(nullptr);
+  };
+  view_.flows->for_each([&](int32_t, const flow::FlowEntry& e) {
+    uint64_t gen = e.generation.load(std::memory_order_relaxed);
+    oldest = std::min(oldest, gen);  // over every connection, not only the listed ones
+    if (want && e.vm_id[0] != *want && e.vm_id[1] != *want) return;  // X at either end
+    ++total;
+    if (limit >= 0 && static_cast<long>(list.size()) >= limit) return;
+    Json src_vm = vm_name(e.vm_id[0]), dst_vm = vm_name(e.vm_id[1]);
+    list.push_back(Json{{"proto", e.key.proto},
+                        {"src", addr(e.orig_addr_be())},
+                        {"sport", rte_be_to_cpu_16(e.orig_port_be())},
+                        {"dst", addr(e.resp_addr_be())},
+                        {"dport", rte_be_to_cpu_16(e.resp_port_be())},
+                        {"state", flow::to_string(e.state.load(std::memory_order_relaxed))},
+                        {"vm", src_vm.is_null() ? dst_vm : src_vm},
+                        {"src_vm", src_vm},
+                        {"dst_vm", dst_vm},
+                        {"age_s", static_cast<double>(now - e.created) / static_cast<double>(hz)},
+                        {"idle_s", idle_seconds(now, e.last_seen.load(std::memory_order_relaxed), hz)},
+                        {"generation", gen},
+                        {"egress_rule", rule(e.egress_rule, gen)},
+                        {"ingress_rule", rule(e.ingress_rule, gen)}});
+  });
+  // Labels of generations no live connection references any more are not needed.
+  while (labels_.size() > 1 && labels_.begin()->first < oldest) labels_.erase(labels_.begin());
+  return Json{{"flows", list}, {"total", total}};
+}
+
+Json ControlPlane::status() const {
+  Json j;
+  const runtime::Snapshot* s = publisher_->current();
+  j["generation"] = s->generation();
+  if (policy_sha256_.empty()) policy_sha256_ = sha256_hex(policy_text_);
+  // The running policy is written back to the configured file on every accepted change.
+  j["policy"] = Json{{"path", cfg_.policy}, {"sha256", policy_sha256_}, {"loaded_at", iso_time(loaded_at_)},
+                     {"persisted_to", cfg_.policy}};
+  double uptime = std::chrono::duration<double>(Clock::now() - started_).count();
+  j["uptime_s"] = std::round(uptime * 1000.0) / 1000.0;
+  const auto& c = s->tables().compiled();
+  j["compiled"] = Json{{"vms", c.vms.size()}, {"contexts", c.images.size()}, {"acl_rules", c.acl_rule_count()}};
+  j["ports"] = Json::array();
+  for (size_t p = 0; p < view_.ports->size(); ++p) {
+    Totals t = port_totals(*view_.port_counters, p);
+    const auto& pr = (*view_.ports)[p];
+    j["ports"].push_back(Json{{"name", pr.name}, {"device", pr.device}, {"uplink", pr.uplink}, {"state", "up"},
+                              {"rx_queues", pr.rx_queues}, {"rx", t.rx}, {"tx", t.tx}, {"dropped", t.dropped()}});
+  }
+  j["workers"] = Json::array();
+  for (size_t w = 0; w < view_.workers->size(); ++w) {
+    const auto& ws = (*view_.workers)[w];
+    uint64_t busy = runtime::read(ws.busy_cycles);
+    double elapsed = uptime * static_cast<double>(rte_get_tsc_hz());
+    double share = elapsed > 0 ? std::min(100.0, 100.0 * static_cast<double>(busy) / elapsed) : 0.0;
+    j["workers"].push_back(Json{{"worker", w}, {"packets", runtime::read(ws.packets)},
+                                {"busy_cycles", busy}, {"busy_percent", std::round(share * 10.0) / 10.0},
+                                {"loops", runtime::read(ws.loops)}});
+  }
+  j["flows"] = Json{{"capacity", cfg_.flows.capacity},
+                    {"used", view_.flows ? view_.flows->size() : 0},
+                    {"half_open_reclaimed", view_.flows ? view_.flows->half_open_reclaimed() : 0},
+                    {"inbound_half_open_recycled", view_.flows ? view_.flows->inbound_half_open_recycled() : 0}};
+  j["limits"] = Json{{"local_vms", cfg_.limits.local_vms},
+                     {"vms", cfg_.limits.vms},
+                     {"groups", cfg_.limits.groups},
+                     {"local_vms_used", c.vms.size()},
+                     {"vms_used", s->policy().vms.size()},
+                     {"groups_used", s->policy().groups.size()}};
+  return j;
+}
+
+core::Expected<Json> ControlPlane::stats(const std::string& vm_filter) const {
+  const runtime::Snapshot* s = publisher_->current();
+  if (!vm_filter.empty() && !s->policy().find_vm(vm_filter))
+    return core::make_error("unknown VM '" + vm_filter + "' (not in the running policy; sgfwctl stats lists every VM)");
+  Json j;
+  j["generation"] = s->generation();
+  auto drops_obj = [](const Totals& t) {
+    Json o = Json::object();
+    for (size_t r = 0; r < core::kDropReasonCount; ++r) o[std::string(core::kDropReasonNames[r])] = t.drops[r];
+    return o;
+  };
+  j["ports"] = Json::array();
+  for (size_t p = 0; p < view_.ports->size(); ++p) {
+    Totals t = port_totals(*view_.port_counters, p);
+    j["ports"].push_back(Json{{"name", (*view_.ports)[p].name}, {"rx", t.rx}, {"tx", t.tx}, {"dropped", t.dropped()},
+                              {"drops", drops_obj(t)}});
+  }
+  const auto& compiled = s->tables().compiled();
+  j["vms"] = Json::array();
+  for (size_t v = 0; v < compiled.vms.size(); ++v) {
+    const std::string& name = compiled.vms[v].name;
+    if (!vm_filter.empty() && name != vm_filter) continue;
+    Totals t = vm_totals(*s, v);
+    if (auto it = vm_totals_.find(name); it != vm_totals_.end()) t.add(it->second);
+    j["vms"].push_back(Json{{"name", name}, {"allowed", t.allowed}, {"dropped", t.dropped()}, {"drops", drops_obj(t)}});
+  }
+  j["rules"] = Json::array();
+  for (size_t r = 0; r < compiled.rules.size(); ++r) {
+    std::string label = compiled.rules[r].label();
+    uint64_t hits = rule_hits(*s, r);
+    if (auto it = rule_totals_.find(label); it != rule_totals_.end()) hits += it->second;
+    j["rules"].push_back(Json{{"rule", label}, {"hits", hits}});
+  }
+  j["workers"] = status()["workers"];
+  return j;
+}
+
+Json ControlPlane::explain(const Json& args) const {
+  const runtime::Snapshot* s = publisher_->current();
+  Json out = Json::array();
+  explain::NameResolver names = explain::vm_name_resolver(s->policy());
+  for (const auto& line : args.at("packets")) {
+    auto t = explain::parse_batch_line(line.get<std::string>(), names);
+    if (!t) {
+      out.push_back(Json{{"error", t.error().message}});
+      continue;
+    }
+    out.push_back(Json::parse(explain::to_json(s->tables().judge(*t))));
+  }
+  return Json{{"generation", s->generation()}, {"results", out}};
+}
+
+}  // namespace sgfw::control
