@@ -26,7 +26,7 @@ enum CheckDirection : uint8_t { kEgressCheck = 0, kIngressCheck = 1 };
 struct CheckPlan {
   bool needed[2] = {false, false};                          // [CheckDirection]
   uint32_t vm[2] = {kNoVm, kNoVm};                          // local VM index of each check
-  uint32_t context[2] = {compiler::kNoImage, compiler::kNoImage};  // rte_acl context (image) index
+  uint32_t context[2] = {compiler::kNoContext, compiler::kNoContext};  // rte_acl context (image) index
   AclKey key[2];
 };
 
@@ -53,13 +53,13 @@ struct CheckPlan {
   if (a.local_vm != kNoVm) {
     c.needed[kEgressCheck] = true;
     c.vm[kEgressCheck] = a.local_vm;
-    c.context[kEgressCheck] = policy.vms[a.local_vm].egress_image;
+    c.context[kEgressCheck] = policy.vms[a.local_vm].egress_context;
     c.key[kEgressCheck] = make_check_key(proto, sp, dp, b_be, b.klass);
   }
   if (b.local_vm != kNoVm) {
     c.needed[kIngressCheck] = true;
     c.vm[kIngressCheck] = b.local_vm;
-    c.context[kIngressCheck] = policy.vms[b.local_vm].ingress_image;
+    c.context[kIngressCheck] = policy.vms[b.local_vm].ingress_context;
     c.key[kIngressCheck] = make_check_key(proto, sp, dp, a_be, a.klass);
   }
   return c;

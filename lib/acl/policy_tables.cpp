@@ -58,8 +58,8 @@ core::Expected<PolicyTables> PolicyTables::build(compiler::CompiledPolicy compil
   return t;
 }
 
-uint32_t PolicyTables::classify_one(uint32_t image, const AclKey& key) const {
-  const AclContext* ctx = context(image);
+uint32_t PolicyTables::classify_one(uint32_t context_index, const AclKey& key) const {
+  const AclContext* ctx = context(context_index);
   if (ctx == nullptr) return kNoMatch;
   const uint8_t* data[1] = {reinterpret_cast<const uint8_t*>(&key)};
   uint32_t result = kNoMatch;

@@ -30,13 +30,13 @@ class PolicyTables {
 
   [[nodiscard]] const compiler::CompiledPolicy& compiled() const { return compiled_; }
   [[nodiscard]] const AddressTable& addresses() const { return addresses_; }
-  // The context of an image, or nullptr for kNoImage (a direction that denies all).
+  // The context of an image, or nullptr for kNoContext (a direction that denies all).
   [[nodiscard]] const AclContext* context(uint32_t image) const {
     return image < contexts_.size() ? contexts_[image].get() : nullptr;
   }
 
   // Data path: one check; returns the deciding rule_id + 1, or kNoMatch.
-  [[nodiscard]] uint32_t classify_one(uint32_t image, const AclKey& key) const;
+  [[nodiscard]] uint32_t classify_one(uint32_t context_index, const AclKey& key) const;
 
   // The checks a first packet needs, with their keys (the packet path's own planner).
   [[nodiscard]] CheckPlan plan(const policy::PacketTuple& packet) const;

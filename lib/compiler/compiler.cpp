@@ -129,7 +129,7 @@ struct Compiler {
         ++id;
       }
     }
-    uint32_t idx = kNoImage;
+    uint32_t idx = kNoContext;
     if (!img.rules.empty()) {
       auto [it, fresh] = image_index.emplace(std::move(img), static_cast<uint32_t>(out.images.size()));
       if (fresh) out.images.push_back(it->first);
@@ -149,8 +149,8 @@ struct Compiler {
       e.port = *vm.port;
       e.mac = vm.mac.value_or(core::Mac{});
       e.ips = vm.ips;
-      e.ingress_image = image_for(set, Direction::kIngress);
-      e.egress_image = image_for(set, Direction::kEgress);
+      e.ingress_context = image_for(set, Direction::kIngress);
+      e.egress_context = image_for(set, Direction::kEgress);
       out.vms.push_back(std::move(e));
     }
   }

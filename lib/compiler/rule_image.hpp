@@ -47,15 +47,15 @@ struct RuleImage {
   auto operator<=>(const RuleImage&) const = default;
 };
 
-inline constexpr uint32_t kNoImage = 0xffffffffu;
+inline constexpr uint32_t kNoContext = 0xffffffffu;
 
 struct VmEntry {
   std::string name;
   std::string port;
   core::Mac mac;
   std::vector<core::Ipv4> ips;
-  uint32_t ingress_image = kNoImage;  // index into CompiledPolicy::images
-  uint32_t egress_image = kNoImage;
+  uint32_t ingress_context = kNoContext;  // index into CompiledPolicy::images
+  uint32_t egress_context = kNoContext;
 };
 
 struct AddressClass {

@@ -35,10 +35,10 @@ BOOST_AUTO_TEST_CASE(judge_runs_the_compiled_contexts) {
   BOOST_REQUIRE(p);
   auto t = acl::PolicyTables::build(compiler::compile(*p), {});
   BOOST_REQUIRE(t);
-  // a and b share one ingress image; both have no egress rules (kNoImage).
+  // a and b share one ingress image; both have no egress rules (kNoContext).
   BOOST_TEST(t->compiled().vms.size() == 3u);
-  BOOST_TEST(t->compiled().vms[0].ingress_image == t->compiled().vms[1].ingress_image);
-  BOOST_TEST(t->compiled().vms[0].egress_image == compiler::kNoImage);
+  BOOST_TEST(t->compiled().vms[0].ingress_context == t->compiled().vms[1].ingress_context);
+  BOOST_TEST(t->compiled().vms[0].egress_context == compiler::kNoContext);
 
   auto v = t->judge(tuple("tcp 203.0.113.7:40000 10.0.0.1:443"));
   BOOST_TEST(v.allow);

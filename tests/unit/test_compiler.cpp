@@ -16,7 +16,7 @@
 using namespace sgfw;
 using compiler::AclRuleSpec;
 using compiler::CompiledPolicy;
-using compiler::kNoImage;
+using compiler::kNoContext;
 using compiler::RuleImage;
 
 namespace {
@@ -96,14 +96,14 @@ vms:
   BOOST_TEST(labels(cp) == expected, boost::test_tools::per_element());
   // The ingress image holds alpha/a0, zeta/z0, zeta/z2 with their global ids, in order.
   const auto& v = vm(cp, "v");
-  const auto& in = image(cp, v.ingress_image).rules;
+  const auto& in = image(cp, v.ingress_context).rules;
   BOOST_REQUIRE_EQUAL(in.size(), 3u);
   BOOST_TEST(in[0].rule_id == 0u);
   BOOST_TEST(in[1].rule_id == 5u);
   BOOST_TEST(in[2].rule_id == 7u);
   BOOST_TEST(in[0].port_lo == 4u);
   BOOST_TEST(in[2].port_lo == 3u);
-  const auto& out = image(cp, v.egress_image).rules;
+  const auto& out = image(cp, v.egress_context).rules;
   BOOST_REQUIRE_EQUAL(out.size(), 1u);
   BOOST_TEST(out[0].rule_id == 6u);
 }
@@ -128,13 +128,13 @@ vms:
 )");
   CompiledPolicy cp = compiler::compile(p);
   const auto &v1 = vm(cp, "v1"), &v2 = vm(cp, "v2"), &v3 = vm(cp, "v3"), &v4 = vm(cp, "v4");
-  BOOST_TEST(v1.ingress_image == v2.ingress_image);
-  BOOST_TEST(v1.egress_image == v2.egress_image);
+  BOOST_TEST(v1.ingress_context == v2.ingress_context);
+  BOOST_TEST(v1.egress_context == v2.egress_context);
   // {a} and {a, b} have the same ingress rules: one image, shared by content.
-  BOOST_TEST(v3.ingress_image == v1.ingress_image);
-  BOOST_TEST(v3.egress_image == kNoImage);
-  BOOST_TEST(v4.ingress_image != v1.ingress_image);
-  BOOST_TEST(v4.egress_image == v1.egress_image);
+  BOOST_TEST(v3.ingress_context == v1.ingress_context);
+  BOOST_TEST(v3.egress_context == kNoContext);
+  BOOST_TEST(v4.ingress_context != v1.ingress_context);
+  BOOST_TEST(v4.egress_context == v1.egress_context);
   // Images: {a} ingress, {b} egress, {c} ingress; no duplicates.
   BOOST_TEST(cp.images.size() == 3u);
   std::set<RuleImage> distinct(cp.images.begin(), cp.images.end());
@@ -156,16 +156,16 @@ vms:
 )");
   CompiledPolicy cp = compiler::compile(p);
   const auto& bare = vm(cp, "bare");
-  BOOST_TEST(bare.ingress_image == kNoImage);
-  BOOST_REQUIRE(bare.egress_image != kNoImage);
-  const auto& eg = image(cp, bare.egress_image).rules;
+  BOOST_TEST(bare.ingress_context == kNoContext);
+  BOOST_REQUIRE(bare.egress_context != kNoContext);
+  const auto& eg = image(cp, bare.egress_context).rules;
   BOOST_REQUIRE_EQUAL(eg.size(), 1u);
   // default-allow-egress/egress-all: any protocol, any remote, any class, any port.
   BOOST_TEST((eg[0] == any(id_of(cp, "default-allow-egress/egress-all"))));
-  BOOST_TEST(vm(cp, "ingress").egress_image == kNoImage);
-  BOOST_TEST(vm(cp, "ingress").ingress_image != kNoImage);
-  BOOST_TEST(vm(cp, "none").ingress_image == kNoImage);
-  BOOST_TEST(vm(cp, "none").egress_image == kNoImage);
+  BOOST_TEST(vm(cp, "ingress").egress_context == kNoContext);
+  BOOST_TEST(vm(cp, "ingress").ingress_context != kNoContext);
+  BOOST_TEST(vm(cp, "none").ingress_context == kNoContext);
+  BOOST_TEST(vm(cp, "none").egress_context == kNoContext);
 }
 
 BOOST_AUTO_TEST_CASE(protocol_port_and_address_fields) {
@@ -184,7 +184,7 @@ vms:
   - {name: v, port: x, mac: 02:00:00:00:00:01, ips: [10.0.0.1], securityGroups: [g]}
 )");
   CompiledPolicy cp = compiler::compile(p);
-  const auto& in = image(cp, vm(cp, "v").ingress_image).rules;
+  const auto& in = image(cp, vm(cp, "v").ingress_context).rules;
   BOOST_REQUIRE_EQUAL(in.size(), 5u);
 
   AclRuleSpec tcp80 = any(id_of(cp, "g/tcp80"));
@@ -256,7 +256,7 @@ vms:
   BOOST_TEST((cp.address_classes == classes));
 
   const auto& r = vm(cp, "vr");
-  const auto& in = image(cp, r.ingress_image).rules;
+  const auto& in = image(cp, r.ingress_context).rules;
   // from-a: classes 1..3 in one range; from-b: classes 2 and 4, two ranges, one id;
   // from-plain: class 5. Remote address fields stay match-all.
   BOOST_REQUIRE_EQUAL(in.size(), 4u);
@@ -272,7 +272,7 @@ vms:
   BOOST_TEST((in[2] == ref("r/from-b", 6, 2, 4, 4)));
   BOOST_TEST((in[3] == ref("r/from-plain", 17, 0, 5, 5)));
   // to-lonely references a group without members: no ACL rule, but the id exists.
-  const auto& out = image(cp, r.egress_image).rules;
+  const auto& out = image(cp, r.egress_context).rules;
   BOOST_REQUIRE_EQUAL(out.size(), 1u);
   BOOST_TEST((out[0] == ref("r/to-c", 0, 0, 3, 3)));
   BOOST_TEST(id_of(cp, "r/to-lonely") == id_of(cp, "r/to-c") + 1);
@@ -291,10 +291,10 @@ vms:
 )");
   CompiledPolicy cp = compiler::compile(p);
   const auto& v = vm(cp, "v");
-  BOOST_TEST(v.ingress_image == kNoImage);
+  BOOST_TEST(v.ingress_context == kNoContext);
   // A self-reference matches the VM's own class.
-  BOOST_REQUIRE(v.egress_image != kNoImage);
-  const auto& out = image(cp, v.egress_image).rules;
+  BOOST_REQUIRE(v.egress_context != kNoContext);
+  const auto& out = image(cp, v.egress_context).rules;
   BOOST_REQUIRE_EQUAL(out.size(), 1u);
   BOOST_TEST(out[0].class_lo == 1u);
   BOOST_TEST(out[0].class_hi == 1u);
@@ -321,8 +321,8 @@ vms:
   std::vector<core::Ipv4> zz_ips{core::Ipv4{ip("10.0.0.3")}, core::Ipv4{ip("10.0.0.2")}};
   BOOST_TEST((cp.vms[1].ips == zz_ips));
   // A group with no rules gives no image.
-  BOOST_TEST(cp.vms[1].ingress_image == kNoImage);
-  BOOST_TEST(cp.vms[1].egress_image == kNoImage);
+  BOOST_TEST(cp.vms[1].ingress_context == kNoContext);
+  BOOST_TEST(cp.vms[1].egress_context == kNoContext);
   // The hosted-elsewhere VM is classed like its local group mate.
   BOOST_REQUIRE_EQUAL(cp.address_classes.size(), 4u);
   BOOST_TEST(cp.address_classes.back().addr.value == ip("10.9.0.1"));
