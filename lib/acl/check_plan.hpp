@@ -33,8 +33,8 @@ struct CheckPlan {
 [[nodiscard]] inline AclKey make_check_key(uint8_t proto, uint16_t sport_be, uint16_t dport_be, uint32_t remote_be,
                                            compiler::ClassId klass) {
   AclKey k;
-  std::memset(&k, 0, sizeof(k));
   k.proto = proto;
+  k.pad[0] = k.pad[1] = k.pad[2] = 0;
   k.remote_addr = remote_be;
   k.remote_class = rte_cpu_to_be_32(klass);
   k.sport = sport_be;
@@ -42,26 +42,33 @@ struct CheckPlan {
   return k;
 }
 
-// The checks of a packet (or a connection, in its original direction) from a to b;
+// The checks of a packet (or a connection, in its original direction) from a to b,
+// written into `c` (every field that matters is set: no need to clear it first);
 // `a`/`b` are the address table's answers for a_be/b_be.
+inline void plan_checks(const compiler::CompiledPolicy& policy, uint8_t proto, uint32_t a_be, uint16_t a_port_be,
+                        const AddressInfo& a, uint32_t b_be, uint16_t b_port_be, const AddressInfo& b,
+                        CheckPlan& c) {
+  const bool ports = core::has_ports(proto);
+  const uint16_t sp = ports ? a_port_be : 0, dp = ports ? b_port_be : 0;
+  c.needed[kEgressCheck] = a.local_vm != kNoVm;
+  c.needed[kIngressCheck] = b.local_vm != kNoVm;
+  c.vm[kEgressCheck] = a.local_vm;
+  c.vm[kIngressCheck] = b.local_vm;
+  if (c.needed[kEgressCheck]) {
+    c.context[kEgressCheck] = policy.vms[a.local_vm].egress_context;
+    c.key[kEgressCheck] = make_check_key(proto, sp, dp, b_be, b.klass);
+  }
+  if (c.needed[kIngressCheck]) {
+    c.context[kIngressCheck] = policy.vms[b.local_vm].ingress_context;
+    c.key[kIngressCheck] = make_check_key(proto, sp, dp, a_be, a.klass);
+  }
+}
+
 [[nodiscard]] inline CheckPlan plan_checks(const compiler::CompiledPolicy& policy, uint8_t proto, uint32_t a_be,
                                            uint16_t a_port_be, const AddressInfo& a, uint32_t b_be,
                                            uint16_t b_port_be, const AddressInfo& b) {
   CheckPlan c;
-  const bool ports = core::has_ports(proto);
-  const uint16_t sp = ports ? a_port_be : 0, dp = ports ? b_port_be : 0;
-  if (a.local_vm != kNoVm) {
-    c.needed[kEgressCheck] = true;
-    c.vm[kEgressCheck] = a.local_vm;
-    c.context[kEgressCheck] = policy.vms[a.local_vm].egress_context;
-    c.key[kEgressCheck] = make_check_key(proto, sp, dp, b_be, b.klass);
-  }
-  if (b.local_vm != kNoVm) {
-    c.needed[kIngressCheck] = true;
-    c.vm[kIngressCheck] = b.local_vm;
-    c.context[kIngressCheck] = policy.vms[b.local_vm].ingress_context;
-    c.key[kIngressCheck] = make_check_key(proto, sp, dp, a_be, a.klass);
-  }
+  plan_checks(policy, proto, a_be, a_port_be, a, b_be, b_port_be, b, c);
   return c;
 }
 

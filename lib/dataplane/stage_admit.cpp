@@ -147,8 +147,10 @@ void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, co
   if (!later_fragment && p.proto == wire::kProtoTcp && flow::tcp::flags_invalid(p.tcp_flags))
     return drop(m, in_port, DropReason::kInvalidTcpFlags, pc, owner);
   Pending& q = b.pend[b.np++];
-  q = Pending{};
   q.m = m;
+  q.checks.needed[0] = q.checks.needed[1] = false;
+  q.result[0] = q.result[1] = acl::kNoMatch;
+  q.src_is_lo = true;
   q.src_vm = src_vm;
   q.dst_vm = dst_vm;
   q.out_port = out;

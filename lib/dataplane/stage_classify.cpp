@@ -30,7 +30,8 @@ void Pipeline::classify(Burst& b, runtime::Snapshot& snap) {
     if (q.path == Path::kRevalidate) {
       q.checks = connection_checks(snap, ft.at(q.flow_pos));  // the connection's original direction
     } else if (q.path == Path::kNew || q.path == Path::kStateless) {
-      q.checks = rule_checks(snap, q.proto, q.src_be, q.sport_be, q.src_info, q.dst_be, q.dport_be, q.dst_info);
+      acl::plan_checks(snap.tables().compiled(), q.proto, q.src_be, q.sport_be, q.src_info, q.dst_be, q.dport_be,
+                       q.dst_info, q.checks);
     } else {
       continue;
     }

@@ -118,7 +118,7 @@ Rig::Rig(const std::string& policy_yaml, RigOptions options) : cfg_(base_config(
   control_ = std::make_unique<control::ControlPlane>(
       cfg_, publisher_.get(), control::DataplaneView{&g_ports, &view_counters_, &worker_stats_, flows_.get()},
       policy_yaml);
-  control_->assign_vm_ids(*publisher_->current());
+  if (!control_->assign_vm_ids(*publisher_->current())) die("assign_vm_ids");
   for (const auto& p : g_ports) drain(p.dpdk_port, nullptr, p.name);
 }
 
