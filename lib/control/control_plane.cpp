@@ -11,6 +11,7 @@
 
 #include "config/policy_loader.hpp"
 #include "config/file_writer.hpp"
+#include "control/request_depth.hpp"
 #include "policy/policy_writer.hpp"
 #include "explain/tuple_text.hpp"
 #include "explain/verdict_format.hpp"
@@ -359,11 +360,17 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
   retired_.reset();  // the previous request's reply is out
   request_start_ = Clock::now();
   try {
-    Json req = Json::parse(line);
+    // Bounded before parsing; the tree is then only read in place, never copied
+    // (a recursive copy of a deep tree overflowed the stack).
+    if (json_depth(line) > kMaxRequestDepth)
+      return reply_error("request nested deeper than " + std::to_string(kMaxRequestDepth) + " levels");
+    const Json req = Json::parse(line);
     if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
       return reply_error("request must be an object with a string \"cmd\"");
-    std::string cmd = req["cmd"];
-    Json args = req.value("args", Json::object());
+    const std::string cmd = req["cmd"].get<std::string>();
+    static const Json kNoArgs = Json::object();
+    const auto args_it = req.find("args");
+    const Json& args = args_it == req.end() ? kNoArgs : *args_it;
     if (!args.is_object()) return reply_error("\"args\" must be an object");
     if (cmd == "status") return reply_ok(status());
     if (cmd == "stats") return reply_ok(stats(args.value("vm", std::string())));
