@@ -285,13 +285,8 @@ class Loader {
 
 core::Expected<policy::Policy> load_policy_text(std::string_view text, std::string_view display_name) {
   try {
-    // LoadAll, not Load: Load stops after the first document, so a second one (and any
-    // syntax error in it) would be ignored without a word.
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    if (docs.size() > 1)
-      return core::make_error(located(display_name, docs[1].Mark(),
-                                      "a policy file holds one YAML document"));
-    return Loader(display_name).load(docs.empty() ? YAML::Node() : docs[0]);
+    // Exactly one document, no aliases: enforced while parsing (yaml_reader.hpp).
+    return Loader(display_name).load(load_one_document(text, display_name, "policy file"));
   } catch (const LoadError& e) {
     return core::make_error(e.what());
   } catch (const YAML::Exception& e) {

@@ -1,6 +1,10 @@
 #include "config/yaml_reader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
+#include <optional>
+#include <sstream>
 
 namespace sgfw::config {
 
@@ -9,6 +13,95 @@ std::string located(std::string_view file, const YAML::Mark& mark, std::string_v
   s += ':' + std::to_string(mark.line + 1) + ':' + std::to_string(mark.column + 1) + ": ";
   s += message;
   return s;
+}
+
+namespace {
+
+// Checks the event stream of one document; builds nothing.
+class DocumentChecker : public YAML::EventHandler {
+ public:
+  explicit DocumentChecker(std::string_view file) : file_(file) {}
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { node(mark, anchor); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    fail(file_, mark, "aliases (*name) are not allowed");
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+    node(mark, anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnMapEnd() override { --depth_; }
+  void OnAnchor(const YAML::Mark& mark, const std::string&) override {
+    fail(file_, mark, "anchors (&name) are not allowed");
+  }
+
+ private:
+  void node(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) fail(file_, mark, "anchors (&name) are not allowed");
+  }
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    node(mark, anchor);
+    if (++depth_ > kMaxYamlDepth)
+      fail(file_, mark, "nested deeper than " + std::to_string(kMaxYamlDepth) + " levels");
+  }
+  std::string_view file_;
+  int depth_ = 0;
+};
+
+// Remembers where a second document starts.
+// Remembers where a second document starts (its first node, else its start).
+class SecondDocument : public DocumentChecker {
+ public:
+  using DocumentChecker::DocumentChecker;
+  void OnDocumentStart(const YAML::Mark& mark) override { start_ = mark; }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t a) override { at(mark); DocumentChecker::OnNull(mark, a); }
+  void OnScalar(const YAML::Mark& mark, const std::string& t, YAML::anchor_t a, const std::string& v) override {
+    at(mark);
+    DocumentChecker::OnScalar(mark, t, a, v);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& t, YAML::anchor_t a,
+                       YAML::EmitterStyle::value s) override {
+    at(mark);
+    DocumentChecker::OnSequenceStart(mark, t, a, s);
+  }
+  void OnMapStart(const YAML::Mark& mark, const std::string& t, YAML::anchor_t a, YAML::EmitterStyle::value s) override {
+    at(mark);
+    DocumentChecker::OnMapStart(mark, t, a, s);
+  }
+  [[nodiscard]] YAML::Mark mark() const { return first_ ? *first_ : start_; }
+
+ private:
+  void at(const YAML::Mark& m) {
+    if (!first_) first_ = m;
+  }
+  YAML::Mark start_;
+  std::optional<YAML::Mark> first_;
+};
+
+}  // namespace
+
+YAML::Node load_one_document(std::string_view text, std::string_view file, std::string_view what) {
+  {
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    DocumentChecker checker(file);
+    if (!parser.HandleNextDocument(checker)) return YAML::Node();
+    // Parsing stops after the second document (itself bounded by the text), so an
+    // endless stream of empty documents costs nothing.
+    SecondDocument second(file);
+    if (parser.HandleNextDocument(second))
+      fail(file, second.mark(), "a " + std::string(what) + " holds one YAML document");
+  }
+  return YAML::Load(std::string(text));
 }
 
 void fail(std::string_view file, const YAML::Mark& mark, std::string_view message) {

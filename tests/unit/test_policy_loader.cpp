@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE policy_loader
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -614,4 +615,17 @@ BOOST_AUTO_TEST_CASE(a_second_yaml_document_is_an_error) {
              "t.yaml:3:1: a policy file holds one YAML document");
   BOOST_TEST(load_error("securityGroups: []\n---\nvms: [1\n") ==
              "t.yaml:4:1: end of sequence flow not found");
+}
+
+BOOST_AUTO_TEST_CASE(one_document_is_enforced_while_parsing) {
+  // The one-byte policy "," made yaml-cpp's LoadAll produce empty documents until
+  // memory ran out (3.8 GB): the rule must stop the parser, not count its output.
+  auto t0 = std::chrono::steady_clock::now();
+  BOOST_TEST(load_error(",") == "t.yaml:1:1: a policy file holds one YAML document");
+  BOOST_TEST(load_error("---\n---\n---\n") == "t.yaml:3:1: a policy file holds one YAML document");
+  BOOST_TEST(load_error(std::string(100000, ',')) == "t.yaml:1:1: a policy file holds one YAML document");
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1)));
+  // One explicit document is fine; so is an empty file.
+  BOOST_TEST(load_error("---\nvms: []\n...\n") == "<loaded>");
+  BOOST_TEST(load_error("") == "<loaded>");
 }
