@@ -4,9 +4,11 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <unordered_set>
 #include <sstream>
 
 #include "config/yaml_reader.hpp"
+#include "policy/limits.hpp"
 
 namespace sgfw::config {
 
@@ -71,6 +73,8 @@ class Loader {
     expect_sequence(file_, list, "subnets");
     if (!list.IsSequence()) return;
     for (const auto& item : list) {
+      if (p.subnets.size() == policy::kMaxSubnets)
+        fail(file_, item.Mark(), "more than " + std::to_string(policy::kMaxSubnets) + " subnets");
       MapReader m(file_, item, "subnet", {"name", "cidr"});
       policy::Subnet s;
       YAML::Node n = m.require("name");
@@ -101,6 +105,11 @@ class Loader {
         std::map<std::string, YAML::Mark> rule_names;
         size_t index = 0;
         for (const auto& r : rules) {
+          if (g.rules.size() == policy::kMaxRulesPerGroup)
+            fail(file_, r.Mark(), "security group '" + g.name + "' has more than " +
+                                      std::to_string(policy::kMaxRulesPerGroup) + " rules");
+          if (++rules_ > policy::kMaxRules)
+            fail(file_, r.Mark(), "the policy has more than " + std::to_string(policy::kMaxRules) + " rules");
           YAML::Mark name_mark;
           policy::Rule rule = read_rule(r, index++, name_mark);
           if (!rule_names.emplace(rule.name, name_mark).second)
@@ -239,6 +248,9 @@ class Loader {
       expect_sequence(file_, ips, "ips");
       if (!ips.IsSequence() || ips.size() == 0)
         fail(file_, ips.Mark(), "VM '" + vm.name + "' needs at least one address in 'ips'");
+      if (ips.size() > policy::kMaxIpsPerVm)
+        fail(file_, ips.Mark(), "VM '" + vm.name + "' has more than " + std::to_string(policy::kMaxIpsPerVm) +
+                                    " addresses");
       for (const auto& ipn : ips) {
         std::string s = scalar(file_, ipn, "ip");
         auto ip = core::parse_ipv4(s);
@@ -252,10 +264,13 @@ class Loader {
       YAML::Node groups = m.get("securityGroups");
       expect_sequence(file_, groups, "securityGroups");
       if (groups.IsSequence()) {
+        if (groups.size() > policy::kMaxGroupsPerVm)
+          fail(file_, groups.Mark(), "VM '" + vm.name + "' lists more than " +
+                                         std::to_string(policy::kMaxGroupsPerVm) + " security groups");
+        std::unordered_set<std::string> seen;  // linear: std::find here was quadratic
         for (const auto& gn : groups) {
           std::string g = scalar(file_, gn, "security group name");
-          if (std::find(vm.groups.begin(), vm.groups.end(), g) != vm.groups.end())
-            fail(file_, gn.Mark(), "security group '" + g + "' listed twice");
+          if (!seen.insert(g).second) fail(file_, gn.Mark(), "security group '" + g + "' listed twice");
           pending_.push_back({g, gn.Mark(), false});
           vm.groups.push_back(std::move(g));
         }
@@ -279,6 +294,7 @@ class Loader {
   std::set<std::string> subnet_names_;
   std::set<std::string> group_names_;
   std::vector<PendingRef> pending_;
+  size_t rules_ = 0;
 };
 
 }  // namespace

@@ -629,3 +629,60 @@ BOOST_AUTO_TEST_CASE(one_document_is_enforced_while_parsing) {
   BOOST_TEST(load_error("---\nvms: []\n...\n") == "<loaded>");
   BOOST_TEST(load_error("") == "<loaded>");
 }
+
+BOOST_AUTO_TEST_CASE(aliases_and_anchors_are_refused_with_their_location) {
+  // An alias lets a small file expand without bound (a 133 KB policy once became
+  // 1,000,004 rules).
+  BOOST_TEST(load_error(yaml(R"(
+securityGroups:
+  - name: g
+    rules:
+      - &r {direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}
+      - *r
+)")) == "t.yaml:4:9: anchors (&name) are not allowed");
+  BOOST_TEST(load_error("vms: *x\n").rfind("t.yaml:1:6: ", 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(nesting_is_bounded_while_parsing) {
+  std::string deep = "subnets: " + std::string(65, '[') + std::string(65, ']') + "\n";
+  BOOST_TEST(load_error(deep) == "t.yaml:1:73: nested deeper than 64 levels");
+}
+
+namespace {
+std::string group_with_rules(size_t n) {
+  std::string s = "securityGroups:\n  - name: g\n    rules:\n";
+  for (size_t i = 0; i < n; ++i) s += "      - {direction: Egress, protocol: All, " + kAny + "}\n";
+  return s;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(counts_are_bounded) {
+  BOOST_TEST(load_error(group_with_rules(4096)) == "<loaded>");
+  BOOST_TEST(load_error(group_with_rules(4097)) == "t.yaml:4100:9: security group 'g' has more than 4096 rules");
+  std::string many = "securityGroups:\n";
+  for (int g = 0; g < 65; ++g) {
+    many += "  - name: g" + std::to_string(g) + "\n    rules:\n";
+    for (int r = 0; r < 4096; ++r) many += "      - {direction: Egress, protocol: All, " + kAny + "}\n";
+  }
+  std::string err = load_error(many);
+  BOOST_TEST(err.find("the policy has more than 262144 rules") != std::string::npos, err);
+  std::string ips = "vms:\n  - name: a\n    ips: [";
+  for (int i = 0; i < 257; ++i) ips += (i ? ", 10.1." : "10.1.") + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
+  BOOST_TEST(load_error(ips + "]\n") == "t.yaml:3:10: VM 'a' has more than 256 addresses");
+}
+
+BOOST_AUTO_TEST_CASE(a_vms_group_list_is_checked_in_linear_time) {
+  // 100,000 listed groups (the duplicate check used std::find: 549 KB took 14.9 s).
+  std::string s = "vms:\n  - name: a\n    ips: [10.0.0.1]\n    securityGroups: [";
+  for (int i = 0; i < 100000; ++i) s += (i ? ", g" : "g") + std::to_string(i);
+  s += "]\n";
+  auto t0 = std::chrono::steady_clock::now();
+  BOOST_TEST(load_error(s) == "t.yaml:4:21: VM 'a' lists more than 256 security groups");
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1)));
+  std::string dup = "securityGroups: [";
+  for (int i = 0; i < 200; ++i) dup += (i ? ", {name: g" : "{name: g") + std::to_string(i) + "}";
+  dup += "]\nvms:\n  - name: a\n    ips: [10.0.0.1]\n    securityGroups: [";
+  for (int i = 0; i < 200; ++i) dup += (i ? ", g" : "g") + std::to_string(i);
+  BOOST_TEST(load_error(dup + ", g7]\n") == "t.yaml:5:1112: security group 'g7' listed twice");
+  BOOST_TEST(load_error(dup + "]\n") == "<loaded>");
+}
