@@ -8,10 +8,12 @@
 #include <fstream>
 #include <sstream>
 #include <iostream>
+#include <unordered_set>
 
 #include "config/policy_loader.hpp"
 #include "config/file_writer.hpp"
 #include "control/request_depth.hpp"
+#include "policy/limits.hpp"
 #include "policy/policy_writer.hpp"
 #include "explain/tuple_text.hpp"
 #include "explain/verdict_format.hpp"
@@ -396,10 +398,16 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
     if (cmd == "set-groups") {
       if (!args.contains("vm") || !args["vm"].is_string() || !args.contains("groups") || !args["groups"].is_array())
         return reply_error("set-groups needs \"vm\" and \"groups\"");
+      // Bounded and de-duplicated here in linear time (set_groups compares pairs).
+      if (args["groups"].size() > policy::kMaxGroupsPerVm)
+        return reply_error("a VM lists at most " + std::to_string(policy::kMaxGroupsPerVm) + " security groups");
       std::vector<std::string> groups;
+      std::unordered_set<std::string> seen;
       for (const auto& g : args["groups"]) {
         if (!g.is_string()) return reply_error("groups must be strings");
-        groups.push_back(g);
+        groups.push_back(g.get<std::string>());
+        if (!seen.insert(groups.back()).second)
+          return reply_error("security group '" + groups.back() + "' listed twice");
       }
       auto r = set_groups(args["vm"], groups, peer);
       return r ? reply_ok(*r) : reply_error(r.error().message);

@@ -138,37 +138,47 @@ void SocketServer::accept_all() {
     bool known = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
     if (known) peer = {cred.uid, cred.gid, cred.pid};
     std::string refusal;
+    size_t cap = peer.uid == 0 ? kMaxConnections : kMaxConnections - kRootReserved;
     if (!known || !peer_allowed(peer)) refusal = "permission denied: uid " + std::to_string(peer.uid) +
                                                  " is neither root nor in the control group";
-    else if (conns_.size() >= kMaxConnections) refusal = "too many control connections";
+    else if (conns_.size() >= cap) refusal = "too many control connections";
     if (!refusal.empty()) {
       std::string line = error_line(refusal);
       (void)!write(fd, line.data(), line.size());
       close(fd);
       continue;
     }
-    conns_.push_back(Conn{fd, peer, {}, {}, false, std::chrono::steady_clock::now()});
+    auto now = std::chrono::steady_clock::now();
+    conns_.push_back(Conn{fd, peer, {}, {}, false, now, now});
+  }
+}
+
+void SocketServer::serve_lines(Conn& c, const Handler& handler) {
+  size_t nl;
+  while (!c.closing && c.out.size() <= kMaxPendingReply && (nl = c.in.find('\n')) != std::string::npos) {
+    std::string line = c.in.substr(0, nl);
+    c.in.erase(0, nl + 1);
+    auto now = std::chrono::steady_clock::now();
+    c.last = now;
+    c.partial = now;
+    c.out += handler(line, c.peer) + "\n";
   }
 }
 
 void SocketServer::read_conn(Conn& c, const Handler& handler) {
   char buf[65536];
-  for (;;) {
+  // Not read while replies wait beyond the bound: the peer's writes then block in the
+  // kernel instead of growing this process.
+  while (!c.closing && c.out.size() <= kMaxPendingReply) {
     ssize_t n = read(c.fd, buf, sizeof(buf));
     if (n > 0) {
-      c.last = std::chrono::steady_clock::now();
-      // Every complete line has been taken out: look for a newline in the new bytes only
-      // (rescanning the whole buffer made a 64 MiB request cost seconds of this thread).
-      size_t from = c.in.size();
+      if (c.in.empty()) c.partial = std::chrono::steady_clock::now();
+      // Look for a newline in the new bytes only (rescanning the whole buffer made a
+      // 64 MiB request cost seconds of this thread).
+      bool complete = std::memchr(buf, '\n', static_cast<size_t>(n)) != nullptr;
       c.in.append(buf, static_cast<size_t>(n));
-      size_t nl;
-      while (!c.closing && (nl = c.in.find('\n', from)) != std::string::npos) {
-        std::string line = c.in.substr(0, nl);
-        c.in.erase(0, nl + 1);
-        from = 0;
-        c.out += handler(line, c.peer) + "\n";
-      }
-      if (c.in.size() > kMaxRequest) {
+      if (complete) serve_lines(c, handler);
+      if (c.in.size() > kMaxRequest && c.in.find('\n') == std::string::npos) {
         c.out += error_line("request larger than " + std::to_string(kMaxRequest) + " bytes");
         c.in.clear();
         c.closing = true;
@@ -196,7 +206,6 @@ void SocketServer::write_conn(Conn& c) {
     ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
     if (n > 0) {
       c.out.erase(0, static_cast<size_t>(n));
-      c.last = std::chrono::steady_clock::now();
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -211,7 +220,7 @@ void SocketServer::poll_once(int timeout_ms, const Handler& handler) {
   std::vector<pollfd> fds;
   fds.push_back({listen_fd_, POLLIN, 0});
   for (const auto& c : conns_) {
-    short ev = c.closing ? 0 : POLLIN;
+    short ev = c.closing || c.out.size() > kMaxPendingReply ? 0 : POLLIN;
     if (!c.out.empty()) ev |= POLLOUT;
     fds.push_back({c.fd, ev, 0});
   }
@@ -221,10 +230,25 @@ void SocketServer::poll_once(int timeout_ms, const Handler& handler) {
       Conn& c = conns_[i - 1];
       if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_conn(c, handler);
       if (!c.out.empty()) write_conn(c);
+      // Requests held back while the reply was over the bound.
+      if (!c.closing && c.out.size() <= kMaxPendingReply && !c.in.empty()) serve_lines(c, handler);
     }
     if (fds[0].revents & POLLIN) accept_all();
   }
+  expire();
+}
+
+void SocketServer::expire() {
   auto now = std::chrono::steady_clock::now();
+  for (auto& c : conns_) {
+    if (!c.closing && !c.in.empty() && c.in.find('\n') == std::string::npos && now - c.partial > kRequestTimeout) {
+      c.out += error_line("request not completed within " + std::to_string(kRequestTimeout.count()) + " s");
+      c.in.clear();
+      c.closing = true;
+      shutdown(c.fd, SHUT_RD);
+      write_conn(c);
+    }
+  }
   for (size_t i = 0; i < conns_.size();) {
     Conn& c = conns_[i];
     bool idle = now - c.last > kIdleTimeout;

@@ -166,6 +166,117 @@ def scenario():
                 check(rep.get("ok") is True, f"status on the same connection: {rep}")
                 c.close()
                 t.assert_alive()
+
+            with t.case("2: reload --policy ',' (one byte): refused at once, no memory growth"):
+                c = member_connect(acc, sock_path)
+                (rep, took), _, grew = measured("reload of the one-byte policy ','",
+                                                 lambda: ask(c, {"cmd": "reload", "args": {"policy": ","}}))
+                check(rep.get("ok") is False and "holds one YAML document" in rep.get("error", ""), f"{rep}")
+                check(took < 1.0 and grew < 16 << 10, f"took {took:.2f} s, VmHWM +{grew} KiB")
+                c.close()
+                t.assert_alive()
+
+            with t.case("3: amplification: an alias bomb, 100,000 listed groups, 200,000 pipelined "
+                        "requests unread: refused or bounded; root is served meanwhile"):
+                c = member_connect(acc, sock_path)
+                bomb = ("securityGroups:\n  - name: g\n    rules:\n"
+                        "      - &r {direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}\n"
+                        + "".join("      - *r\n" for _ in range(20000)))
+                (rep, took), _, grew = measured("alias bomb (20,000 aliases)",
+                                                 lambda: ask(c, {"cmd": "reload", "args": {"policy": bomb}}))
+                check(rep.get("ok") is False and rep.get("error", "").startswith("policy:4:9: anchors"), f"{rep}")
+                check(took < 1.0, f"took {took:.2f} s")
+                groups = [f"g{i}" for i in range(100000)]
+                (rep, took), _, grew = measured("set-groups with 100,000 groups",
+                                                 lambda: ask(c, {"cmd": "set-groups",
+                                                                 "args": {"vm": "srv", "groups": groups}}))
+                check(rep.get("ok") is False and "at most 256" in rep.get("error", ""), f"{rep}")
+                check(took < 1.0, f"took {took:.2f} s")
+                c.close()
+                # 200,000 status requests, never reading a reply.
+                c = member_connect(acc, sock_path)
+                c.setblocking(False)
+                req = b'{"cmd": "status"}\n' * 1000
+                sent, t0 = 0, time.perf_counter()
+                hwm0 = proc_kib(pid, "VmHWM")
+                while sent < 200 and time.perf_counter() - t0 < 4:
+                    try:
+                        c.sendall(req)
+                        sent += 1
+                    except BlockingIOError:
+                        time.sleep(0.01)
+                time.sleep(0.5)
+                grew = proc_kib(pid, "VmHWM") - hwm0
+                figures.append((f"{sent * 1000} pipelined status requests, replies unread", 0.0, grew))
+                e2e.log(f"  figure: {sent * 1000} pipelined requests sent in 4 s, VmHWM +{grew} KiB")
+                check(grew < 16 << 10, f"VmHWM grew {grew} KiB")
+                t1 = time.perf_counter()
+                status_ok(t)
+                check(time.perf_counter() - t1 < 1.0, "root waited more than a second")
+                c.close()
+                t.assert_alive()
+
+            with t.case("4: a member holds at most 12 of 16 connections (root keeps 4); a trickled "
+                        "request is cut after 10 s"):
+                conns = [member_connect(acc, sock_path) for _ in range(16)]
+                time.sleep(0.3)
+                held, refused = [], []
+                for i, c in enumerate(conns):
+                    try:
+                        c.sendall(b"{")  # a byte of a request, never completed
+                    except OSError:
+                        pass  # a refused one may be closed already
+                for i, c in enumerate(conns):
+                    c.setblocking(False)
+                    try:
+                        data = c.recv(4096)
+                    except BlockingIOError:
+                        held.append(i)
+                        continue
+                    refused.append((i, data))
+                check(held == list(range(12)), f"held: {held}")
+                check([i for i, _ in refused] == list(range(12, 16)) and
+                      all(b"too many control connections" in d for _, d in refused), f"refused: {refused}")
+                for _ in range(4):
+                    t1 = time.perf_counter()
+                    status_ok(t)
+                    check(time.perf_counter() - t1 < 1.0, "root waited more than a second")
+                # Root may hold the reserved slots itself.
+                roots = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(4)]
+                for r in roots:
+                    OPEN.append(r)
+                    r.connect(sock_path)
+                rep, _ = ask(roots[3], {"cmd": "status"})
+                check(rep.get("ok") is True, f"root's 4th reserved connection: {rep}")
+                for r in roots:
+                    r.close()
+                # Trickle one byte a second into a held connection: cut after 10 s.
+                c = conns[0]
+                c.setblocking(True)
+                t0 = time.perf_counter()
+                got = b""
+                while time.perf_counter() - t0 < 15:
+                    try:
+                        c.send(b" ")
+                    except OSError:
+                        break
+                    c.settimeout(1.0)
+                    try:
+                        got += c.recv(4096)
+                    except socket.timeout:
+                        continue
+                    if got:
+                        break
+                took = time.perf_counter() - t0
+                e2e.log(f"  trickled request cut after {took:.1f} s: {got[:120]!r}")
+                check(b"request not completed within 10 s" in got, f"trickle: {got!r}")
+                check(took < 12, f"took {took:.1f} s")
+                for c in conns:
+                    c.close()
+                time.sleep(0.2)
+                r = rc.ctl(t, "status", prefix=acc.as_user(acc.mem_pw, True))
+                check(r.rc == 0, f"member after closing: {r}")
+                t.assert_alive()
         finally:
             dog.close()
             close_all()
