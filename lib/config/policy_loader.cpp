@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/yaml_reader.hpp"
+#include "core/escape.hpp"
 #include "policy/limits.hpp"
 
 namespace sgfw::config {
@@ -308,7 +309,7 @@ core::Expected<policy::Policy> load_policy_text(std::string_view text, std::stri
   } catch (const YAML::Exception& e) {
     return core::make_error(located(display_name, e.mark, e.msg));
   } catch (const std::exception& e) {
-    return core::make_error(std::string(display_name) + ":1:1: " + e.what());
+    return core::make_error(core::escape_for_log(display_name, 256) + ":1:1: " + e.what());
   }
 }
 
@@ -325,7 +326,8 @@ core::Status check_vm_ports(const policy::Policy& policy, const std::vector<std:
   for (const auto& vm : policy.vms) {
     if (!vm.port) continue;
     if (std::find(port_names.begin(), port_names.end(), *vm.port) == port_names.end())
-      return core::make_error("VM '" + vm.name + "': unknown port '" + *vm.port + "'");
+      return core::make_error("VM '" + core::escape_for_log(vm.name) + "': unknown port '" +
+                              core::escape_for_log(*vm.port) + "'");
   }
   return {};
 }

@@ -1,5 +1,7 @@
 #include "config/yaml_reader.hpp"
 
+#include "core/escape.hpp"
+
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
@@ -9,9 +11,11 @@
 namespace sgfw::config {
 
 std::string located(std::string_view file, const YAML::Mark& mark, std::string_view message) {
-  std::string s(file);
+  // Both may carry client text (a name given to reload, quoted tokens): escaped and
+  // bounded here, once, for every loader message (core/escape.hpp).
+  std::string s = core::escape_for_log(file, 256);
   s += ':' + std::to_string(mark.line + 1) + ':' + std::to_string(mark.column + 1) + ": ";
-  s += message;
+  s += core::escape_for_log(message);
   return s;
 }
 

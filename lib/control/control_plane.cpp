@@ -13,6 +13,7 @@
 #include "config/policy_loader.hpp"
 #include "config/file_writer.hpp"
 #include "control/request_depth.hpp"
+#include "core/escape.hpp"
 #include "policy/limits.hpp"
 #include "policy/policy_writer.hpp"
 #include "explain/tuple_text.hpp"
@@ -145,7 +146,7 @@ core::Expected<Json> ControlPlane::flush(const std::string& vm, const Peer& peer
     if (it == vm_ids_.end()) return core::make_error("unknown VM '" + vm + "'");
     removed = view_.flows->flush(&it->second);
   }
-  std::cout << "sgfwd: flows flush" << (vm.empty() ? "" : " --vm " + vm) << " by uid " << peer.uid << ": "
+  std::cout << "sgfwd: flows flush" << (vm.empty() ? "" : " --vm " + core::escape_for_log(vm)) << " by uid " << peer.uid << ": "
             << removed << " removed" << std::endl;
   return Json{{"removed", removed}};
 }
@@ -227,7 +228,7 @@ core::Expected<Json> ControlPlane::reload(const std::string* text, const std::st
   } else {
     auto p = config::load_policy_file(cfg_.policy);
     if (!p) {
-      std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << p.error().message << std::endl;
+      std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << core::escape_for_log(p.error().message, 4096) << std::endl;
       return core::make_error(p.error().message);
     }
     std::ifstream in(cfg_.policy, std::ios::binary);
@@ -237,11 +238,11 @@ core::Expected<Json> ControlPlane::reload(const std::string* text, const std::st
   }
   auto p = config::load_policy_text(content, name);
   if (!p) {
-    std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << p.error().message << std::endl;
+    std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << core::escape_for_log(p.error().message, 4096) << std::endl;
     return core::make_error(p.error().message);
   }
   auto r = apply(std::move(*p), content, "reload", peer);
-  if (!r) std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << r.error().message << std::endl;
+  if (!r) std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << core::escape_for_log(r.error().message, 4096) << std::endl;
   return r;
 }
 
@@ -259,7 +260,7 @@ core::Expected<Json> ControlPlane::set_groups(const std::string& vm, const std::
     v->groups = groups;
     return apply(std::move(p), std::string(), "vm set-groups", peer);
   }();
-  if (!r) std::cout << "sgfwd: vm set-groups by uid " << peer.uid << " rejected: " << r.error().message << std::endl;
+  if (!r) std::cout << "sgfwd: vm set-groups by uid " << peer.uid << " rejected: " << core::escape_for_log(r.error().message, 4096) << std::endl;
   return r;
 }
 
@@ -393,7 +394,7 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
         tp = &text;
       }
       auto r = reload(tp, display, peer);
-      return r ? reply_ok(*r) : reply_error(r.error().message);
+      return r ? reply_ok(*r) : reply_error(core::escape_for_log(r.error().message, 4096));
     }
     if (cmd == "set-groups") {
       if (!args.contains("vm") || !args["vm"].is_string() || !args.contains("groups") || !args["groups"].is_array())
@@ -407,10 +408,10 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
         if (!g.is_string()) return reply_error("groups must be strings");
         groups.push_back(g.get<std::string>());
         if (!seen.insert(groups.back()).second)
-          return reply_error("security group '" + groups.back() + "' listed twice");
+          return reply_error("security group '" + core::escape_for_log(groups.back()) + "' listed twice");
       }
       auto r = set_groups(args["vm"], groups, peer);
-      return r ? reply_ok(*r) : reply_error(r.error().message);
+      return r ? reply_ok(*r) : reply_error(core::escape_for_log(r.error().message, 4096));
     }
     if (cmd == "flows") {
       long limit = -1;
@@ -419,11 +420,11 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
     }
     if (cmd == "flows-flush") {
       auto r = flush(args.value("vm", std::string()), peer);
-      return r ? reply_ok(*r) : reply_error(r.error().message);
+      return r ? reply_ok(*r) : reply_error(core::escape_for_log(r.error().message, 4096));
     }
-    return reply_error("unknown command '" + cmd + "'");
+    return reply_error("unknown command '" + core::escape_for_log(cmd, 64) + "'");
   } catch (const nlohmann::json::exception& e) {
-    return reply_error(std::string("malformed request: ") + e.what());
+    return reply_error("malformed request: " + core::escape_for_log(e.what()));
   } catch (const std::exception& e) {
     return reply_error(std::string("internal error: ") + e.what());
   } catch (...) {

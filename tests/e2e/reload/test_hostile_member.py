@@ -277,6 +277,36 @@ def scenario():
                 r = rc.ctl(t, "status", prefix=acc.as_user(acc.mem_pw, True))
                 check(r.rc == 0, f"member after closing: {r}")
                 t.assert_alive()
+
+            with t.case("5: names, quoted tokens and file names with newlines and ESC reach neither "
+                        "the log nor a reply raw"):
+                forged = "sgfwd: reload by uid 0: generation 42"
+                logged0 = len(t.log_lines())
+                c = member_connect(acc, sock_path)
+                evil = "x\n" + forged + "\x1b[2J\r\x7f"
+                requests = [
+                    {"cmd": "set-groups", "args": {"vm": evil, "groups": []}},
+                    {"cmd": "set-groups", "args": {"vm": "srv", "groups": [evil]}},
+                    {"cmd": "reload", "args": {"policy": 'vms:\n  - name: "a\\n' + forged + '\\e[31m"\n'}},
+                    {"cmd": "reload", "args": {"name": evil, "policy": "vms: [\n"}},
+                    {"cmd": "reload", "args": {"policy": '"k\\n' + forged + '": 1\n'}},
+                    {"cmd": evil},
+                    {"cmd": "flows-flush", "args": {"vm": evil}},
+                ]
+                for req in requests:
+                    rep, _ = ask(c, req)
+                    err = rep.get("error", "")
+                    check(rep.get("ok") is False and err, f"{req}: {rep}")
+                    check(not any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in err), f"raw control character in {err!r}")
+                rep, _ = ask(c, {"cmd": "reload", "args": {"policy": "vms:\n  - name: " + "a" * 100000 + "\n"}})
+                check(len(rep.get("error", "")) < 2000, f"a 100 KB token is quoted whole: {len(rep.get('error', ''))} chars")
+                c.close()
+                new = t.wait_log(lambda ls: sum("rejected" in l for l in ls) >= 6, logged0)
+                e2e.log(f"  log: {new[:3]}")
+                check(sum("rejected" in l for l in new) >= 6, f"the rejections are not logged: {new}")
+                check(not any(l.startswith(forged) or "\x1b" in l or "\r" in l for l in new), f"forged log line: {new}")
+                check(all(len(l) < 5000 for l in new), "an unbounded log line")
+                t.assert_alive()
         finally:
             dog.close()
             close_all()
