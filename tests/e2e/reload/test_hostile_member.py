@@ -21,7 +21,8 @@ from sgfw_e2e import check, rule, group
 from test_socket_security import Accounts
 
 GROUPS = [group("clients", rule("Egress", "All", cidr="0.0.0.0/0", name="out")),
-          group("svc", rule("Ingress", "UDP", port=9000, cidr="0.0.0.0/0", name="udp-9000"))]
+          group("svc", rule("Ingress", "UDP", port=9000, cidr="0.0.0.0/0", name="udp-9000")),
+          group("null", rule("Ingress", "UDP", port=9001, cidr="0.0.0.0/0", name="yes"))]
 OPEN = []
 
 
@@ -310,6 +311,19 @@ def scenario():
         finally:
             dog.close()
             close_all()
+
+        with t.case("6: set-groups to a group named 'null' is persisted so that sgfwd restarts with it"):
+            r = rc.ctl(t, "vm", "set-groups", "srv", "null,svc", prefix=acc.as_user(acc.mem_pw, True))
+            check(r.rc == 0 and r.json and r.json["generation"] > 1, f"set-groups: {r}")
+            gen = r.json["generation"]
+            check(t.daemon.stop() == 0, "sgfwd did not stop cleanly")
+            t.daemon = e2e.Daemon(t.config_path, os.path.join(t.tmp, "sgfwd-2.log"), sock_path)
+            t.daemon.start()
+            st = status_ok(t)
+            check(st["policy"]["sha256"] == rc.sha256_file(t.policy_path), "restarted on another policy")
+            r = rc.ctl(t, "explain", "udp", "10.0.1.10:5000", "10.0.1.20:9001")
+            check(r.rc == 0 and r.json and r.json.get("verdict") == "allow", f"the 'null' group's rule after restart: {r}")
+            e2e.log(f"  restarted after generation {gen}: {r.json['checks']}")
         e2e.log("figures: " + "; ".join(f"{l}: {s:.3f} s, +{k} KiB" for l, s, k in figures))
         check(not dog.killed, "the watchdog killed sgfwd")
     return t
