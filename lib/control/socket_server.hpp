@@ -1,9 +1,13 @@
 // The control socket: a Unix stream socket speaking one JSON object per line each way.
 // Runs on the daemon's control thread (poll-based, non-blocking, single-threaded, so
 // requests are serialized). Security (interfaces.md, test-catalogue C01-C06):
-//  - the socket's directory is 02750 root:control_group (setgid, so the socket is
-//    created in the control group), the socket 0660 from the moment it exists (umask
-//    around bind);
+//  - the socket's directory is sgfwd's own: created 02750 root:control_group (setgid,
+//    so the socket is created in the control group) or, if it exists, accepted only
+//    when already exactly that; any other existing directory (/tmp, /run) is refused,
+//    never re-permissioned (through a descriptor opened O_NOFOLLOW, not the path);
+//    the socket is 0660 from the moment it exists (umask around bind);
+//  - control_group is looked up with a buffer grown on ERANGE; a failed lookup stops
+//    the start (a group that does not exist admits root only);
 //  - a peer is accepted iff its uid is 0 or its user belongs to control_group
 //    (primary or supplementary, via getgrouplist); others get one error line and a
 //    close before anything they send is read;

@@ -128,8 +128,50 @@ def status_ok(t):
     return r.json
 
 
+def add_phantom_members(group_name, n):
+    """Lists n member names (no such users) on the group's /etc/group line, under the
+    shadow tools' lock: getgrnam_r then needs far more than a 16 KiB buffer. The line
+    goes with the group at the end (groupdel)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    check(libc.lckpwdf() == 0, "cannot lock the user database")
+    try:
+        with open("/etc/group") as f:
+            lines = f.read().splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith(group_name + ":"):
+                extra = ",".join(f"{group_name}p{k}" for k in range(n))
+                lines[i] = line + ("," if not line.endswith(":") else "") + extra
+                break
+        else:
+            raise e2e.HarnessError(f"group {group_name} not in /etc/group")
+        tmp = "/etc/group.sgfwe2e"
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        st = os.stat("/etc/group")
+        os.chmod(tmp, st.st_mode & 0o7777)
+        os.replace(tmp, "/etc/group")
+    finally:
+        libc.ulckpwdf()
+
+
+def second_daemon(t, sock):
+    """Another sgfwd with t's config but another socket path; returns (exit, output)."""
+    import subprocess
+    cfg = dict(t.config)
+    cfg["control_socket"] = sock
+    cfg["eal"] = [a if not a.startswith("sgfwe2e") else a + "x" for a in cfg["eal"]]
+    path = t.write(f"second-{len(os.listdir(t.tmp))}.yaml", e2e.to_yaml(cfg) + "\n")
+    try:
+        r = subprocess.run([e2e.SGFWD, "--config", path], capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired as e:  # it started: it accepted the directory
+        return "still running after 20 s", (e.stdout or b"").decode(errors="replace")
+    return r.returncode, r.stdout + r.stderr
+
+
 def scenario():
     with Accounts() as acc, rc.Topology("rl-hostile") as t:
+        add_phantom_members(acc.group, 2500)
         cli = t.vm("cli", "10.0.1.10", groups=["clients"])
         srv = t.vm("srv", "10.0.1.20", groups=["svc"])
         os.chmod(t.tmp, 0o755)
@@ -152,6 +194,15 @@ def scenario():
             return out, took, grew
 
         try:
+            with t.case("8: control_group with 2,500 members (getgrnam_r needs > 16 KiB): the member is admitted"):
+                import grp
+                check(len(grp.getgrnam(acc.group).gr_mem) >= 2500, "the phantom members are not listed")
+                c = member_connect(acc, sock_path)
+                rep, _ = ask(c, {"cmd": "status"})
+                check(rep.get("ok") is True, f"member: {rep}")
+                c.close()
+                OPEN.remove(c)
+
             with t.case("1: 100,000 nested arrays under args: an error reply, at once; the daemon lives"):
                 c = member_connect(acc, sock_path)
                 deep = b'{"cmd": "status", "args": {"x": ' + b"[" * 100000 + b"]" * 100000 + b"}}"
@@ -311,6 +362,30 @@ def scenario():
         finally:
             dog.close()
             close_all()
+
+        with t.case("7: the socket's directory: an existing one not sgfwd's own (1777, 0755, a member's, "
+                    "a symlink) is refused and left as it was; sgfwd's own is reused"):
+            import stat as st_
+            cases = []
+            for name, mode, owner in (("sticky", 0o1777, 0), ("plain", 0o755, 0), ("members", 0o2750, acc.mem_pw.pw_uid)):
+                d = os.path.join(t.tmp, name)
+                os.mkdir(d)
+                os.chmod(d, mode)
+                os.chown(d, owner, acc.gid)
+                cases.append((d, mode, owner))
+            os.symlink(sock_dir, os.path.join(t.tmp, "link"))
+            for d, mode, owner in cases + [(os.path.join(t.tmp, "link"), None, None)]:
+                code, out = second_daemon(t, os.path.join(d, "sgfwd.sock"))
+                e2e.log(f"  {os.path.basename(d)}: exit {code}: {out.strip().splitlines()[-1] if out.strip() else ''}")
+                check(code != 0 and "control socket directory" in out, f"{d}: exit {code}: {out[-400:]}")
+                if mode is not None:
+                    s2 = os.lstat(d)
+                    check(st_.S_IMODE(s2.st_mode) == mode and s2.st_uid == owner and s2.st_gid == acc.gid,
+                          f"{d} re-permissioned: {oct(s2.st_mode)} {s2.st_uid}:{s2.st_gid}")
+                    check(not os.path.exists(os.path.join(d, "sgfwd.sock")), "a socket was made there")
+            s2 = os.lstat(sock_dir)
+            check(st_.S_IMODE(s2.st_mode) == 0o2750 and s2.st_uid == 0, "sgfwd's own directory was changed")
+            status_ok(t)
 
         with t.case("6: set-groups to a group named 'null' is persisted so that sgfwd restarts with it"):
             r = rc.ctl(t, "vm", "set-groups", "srv", "null,svc", prefix=acc.as_user(acc.mem_pw, True))
