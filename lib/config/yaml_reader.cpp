@@ -117,7 +117,9 @@ MapReader::MapReader(std::string_view file, const YAML::Node& node, std::string_
     : file_(file), what_(what), mark_(node.Mark()) {
   if (!node.IsMap()) fail(file, node.Mark(), std::string(what) + " must be a mapping");
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& k = it->first;
+    // A copy: it->first lives in a proxy destroyed at the end of the statement (a
+    // reference to it dangled; found by the fuzzers under ASan).
+    const YAML::Node k = it->first;
     if (!k.IsScalar()) fail(file, k.Mark(), "keys of " + std::string(what) + " must be scalars");
     std::string key = k.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
