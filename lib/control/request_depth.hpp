@@ -1,5 +1,5 @@
-// Bounds the nesting of a control request before it is parsed (docs/control.md,
-// "Request limits"): a JSON tree nested 100,000 deep is 200 KB of text, and copying,
+// Bounds the nesting of a control request before it is parsed (docs/testing.md,
+// "A hostile member of control_group"): a JSON tree nested 100,000 deep is 200 KB of text, and copying,
 // dumping or destroying it recursively overflows the control thread's stack.
 // Pure and thread-safe; never throws.
 #pragma once

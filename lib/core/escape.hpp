@@ -1,6 +1,7 @@
 // Makes text that may carry client input safe to log or show on a terminal
-// (docs/control.md, "Logs"): a member must not be able to forge a log line (newline)
-// or drive an operator's terminal (ESC sequences) through a name or a quoted token.
+// (docs/testing.md, "A hostile member of control_group"): a member must not be able
+// to forge a log line (newline) or drive an operator's terminal (ESC sequences)
+// through a name or a quoted token.
 // Pure, thread-safe, allocation only for the result; never throws beyond std::bad_alloc.
 #pragma once
 

@@ -18,7 +18,7 @@ struct Limits {
 
 // Fixed ceilings on a policy's shape, whatever the daemon configuration: they bound
 // what one request may cost the control thread (loading, compiling, replies) and are
-// enforced by the loader while it reads (docs/policy-format.md, "Limits").
+// enforced by the loader while it reads (docs/testing.md, "A hostile member of control_group").
 inline constexpr uint32_t kMaxRules = 262144;        // all groups together
 inline constexpr uint32_t kMaxRulesPerGroup = 4096;
 inline constexpr uint32_t kMaxSubnets = 65536;
