@@ -3,7 +3,7 @@
 #define BOOST_TEST_MODULE daemon_config
 #include <boost/test/unit_test.hpp>
 
-#include <chrono>
+#include <ctime>
 #include <string>
 
 #include "config/daemon_config.hpp"
@@ -28,9 +28,9 @@ std::string load_error(const std::string& text) {
 BOOST_AUTO_TEST_CASE(a_valid_config_loads) { BOOST_TEST(load_error(kConfig) == "<loaded>"); }
 
 BOOST_AUTO_TEST_CASE(one_document_is_enforced_while_parsing) {
-  auto t0 = std::chrono::steady_clock::now();
+  std::clock_t c0 = std::clock();  // CPU time: the suite may share a loaded machine
   BOOST_TEST(load_error(",") == "d.yaml:1:1: a daemon configuration holds one YAML document");
   BOOST_TEST(load_error(kConfig + "---\nworkers: 2\n") ==
              "d.yaml:6:1: a daemon configuration holds one YAML document");
-  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1)));
+  BOOST_TEST((std::clock() - c0) < 2 * CLOCKS_PER_SEC);
 }
