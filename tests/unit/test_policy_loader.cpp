@@ -681,3 +681,14 @@ BOOST_AUTO_TEST_CASE(a_vms_group_list_is_checked_in_linear_time) {
   BOOST_TEST(load_error(dup + ", g7]\n") == "t.yaml:5:1112: security group 'g7' listed twice");
   BOOST_TEST(load_error(dup + "]\n") == "<loaded>");
 }
+
+BOOST_AUTO_TEST_CASE(messages_escape_control_characters_and_bound_tokens) {
+  BOOST_TEST(load_error("vms:\n  - name: \"a\\nsgfwd: x\\e[2J\"\n    ips: [10.0.0.1]\n") ==
+             "t.yaml:2:11: invalid VM name 'a\\x0asgfwd: x\\x1b[2J': names are 1-63 of [a-z0-9-], "
+             "starting and ending with a letter or digit");
+  auto r = config::load_policy_text("\"k\\r\": 1\n", "evil\n.yaml");
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.error().message == "evil\\x0a.yaml:1:1: unknown key 'k\\x0d' in policy");
+  std::string long_name = "vms:\n  - name: " + std::string(100000, 'a') + "\n";
+  BOOST_TEST(load_error(long_name).size() < 700u);
+}
