@@ -70,7 +70,8 @@ core::Status prepare_directory(const std::string& dir, gid_t group) {
 }
 
 // getgrnam_r/getpwuid_r with a buffer grown on ERANGE (a group with ~1,700 members
-// needs more than 16 KiB). Not found: nullopt value; any other failure: an error.
+// needs more than 16 KiB). Found: true; not found: false (rc 0 without an entry, or
+// ENOENT/ESRCH, which some NSS modules return for it); any other failure: an error.
 template <typename Entry, typename Fn>
 core::Expected<bool> lookup(Entry& entry, std::vector<char>& buf, Fn&& fn) {
   buf.resize(16384);
@@ -78,6 +79,7 @@ core::Expected<bool> lookup(Entry& entry, std::vector<char>& buf, Fn&& fn) {
     Entry* res = nullptr;
     int rc = fn(&entry, buf.data(), buf.size(), &res);
     if (rc == 0) return res != nullptr;
+    if (rc == ENOENT || rc == ESRCH) return false;
     if (rc != ERANGE) return core::make_error(std::strerror(rc));
     if (buf.size() >= (size_t{64} << 20)) return core::make_error("entry larger than 64 MiB");
     buf.resize(buf.size() * 2);
