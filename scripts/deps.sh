@@ -6,6 +6,8 @@ set -euo pipefail
 SGFW_PACKAGES=(
   # build
   meson ninja-build pkg-config g++
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev libssl-dev
   # tests and demo: namespaces, traffic, crafted packets
   iproute2 iputils-ping ethtool python3 python3-scapy python3-yaml netcat-openbsd procps

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every suite (unit, eal,
-# e2e) and ends with "N passed, N failed, N skipped". Non-zero exit on any failure.
+# e2e), then the unit and eal suites again under AddressSanitizer and UBSan
+# (build-asan/), then each fuzz target for a short fixed time when clang is available
+# (docs/fuzzing.md), and ends with "N passed, N failed, N skipped" counting every test
+# of every pass (each fuzz target counts as one test). Non-zero exit on any failure.
+#   SGFW_SKIP_E2E=1, SGFW_SKIP_ASAN=1, SGFW_SKIP_FUZZ=1: leave that pass out
+#   SGFW_FUZZ_SECONDS=15  time per fuzz target
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${SGFW_BUILD_DIR:-build}
+ASAN_DIR=${SGFW_ASAN_BUILD_DIR:-build-asan}
+FUZZ_SECONDS=${SGFW_FUZZ_SECONDS:-15}
 
 scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 if ! scripts/build.sh; then
@@ -12,23 +19,87 @@ if ! scripts/build.sh; then
   exit 1
 fi
 
-suites=(unit eal)
-[[ -f tests/e2e/meson.build ]] && suites+=(e2e)
+# Each entry: "<build dir> <logbase>" of one meson test run, counted below.
+runs=()
+extra_failed=0
 status=0
+suites=(unit eal)
+[[ -f tests/e2e/meson.build && -z ${SGFW_SKIP_E2E:-} ]] && suites+=(e2e)
 for s in "${suites[@]}"; do
   echo "=== suite $s"
   meson test -C "$BUILD_DIR" --no-rebuild --print-errorlogs --suite "$s" \
     --logbase "testlog-$s" || status=1
+  runs+=("$BUILD_DIR testlog-$s")
 done
 
+if [[ -z ${SGFW_SKIP_ASAN:-} ]]; then
+  echo "=== suites unit, eal under ASan+UBSan ($ASAN_DIR)"
+  asan_ok=1
+  if [[ ! -f $ASAN_DIR/build.ninja ]]; then
+    # -O1: compiles faster than -O2 and is what the sanitizers are usually run at.
+    meson setup "$ASAN_DIR" --buildtype=debugoptimized -Doptimization=1 -Db_sanitize=address,undefined -Db_lundef=false \
+      >/dev/null || asan_ok=0
+  fi
+  if ((asan_ok)); then
+    # Only what the two suites run (not the daemon, the client or the benches).
+    mapfile -t exes < <(meson introspect "$ASAN_DIR" --tests | python3 -c '
+import json, os, sys
+build = sys.argv[1]
+seen = set()
+for t in json.load(sys.stdin):
+    if {"sgfw:unit", "sgfw:eal"} & set(t["suite"]):
+        exe = os.path.relpath(t["cmd"][0], os.path.abspath(build))
+        if exe not in seen:
+            seen.add(exe)
+            print(exe)' "$ASAN_DIR")
+    ninja -C "$ASAN_DIR" -j2 "${exes[@]}" >/dev/null || asan_ok=0
+  fi
+  if ((asan_ok)); then
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizers/ubsan.supp}
+    export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0}
+    for s in unit eal; do
+      meson test -C "$ASAN_DIR" --no-rebuild --print-errorlogs --suite "$s" \
+        --logbase "testlog-asan-$s" || status=1
+      runs+=("$ASAN_DIR testlog-asan-$s")
+    done
+  else
+    echo "sanitizer build failed"
+    extra_failed=$((extra_failed + 1))
+  fi
+fi
+
+fuzz_passed=0
+if [[ -z ${SGFW_SKIP_FUZZ:-} ]]; then
+  if command -v clang++ >/dev/null; then
+    echo "=== fuzz targets, ${FUZZ_SECONDS}s each (build-fuzz)"
+    work=$(mktemp -d /tmp/sgfw-fuzz-ci.XXXXXX)
+    out=$(FUZZ_WORK_DIR=$work scripts/fuzz.sh "$FUZZ_SECONDS" 2>&1)
+    frc=$?
+    echo "$out"
+    p=$(grep -c '^fuzz [a-z_]*: exit 0,' <<<"$out")
+    f=$(grep -c '^fuzz [a-z_]*: exit [1-9]' <<<"$out")
+    fuzz_passed=$p
+    extra_failed=$((extra_failed + f))
+    if [[ $frc -ne 0 ]]; then
+      status=1
+      ((f == 0)) && extra_failed=$((extra_failed + 1))  # the fuzz build itself failed
+    else
+      rm -rf "$work"
+    fi
+  else
+    echo "=== fuzz targets: skipped (clang++ not installed)"
+  fi
+fi
+
 # Count per test from meson's JSON logs: OK/EXPECTEDFAIL pass, SKIP skips, the rest fail.
-read -r passed failed skipped < <(python3 - "$BUILD_DIR" "${suites[@]}" <<'PY'
+read -r passed failed skipped < <(python3 - "${runs[@]}" <<'PY'
 import json, sys
-build, suites = sys.argv[1], sys.argv[2:]
 p = f = s = 0
-for suite in suites:
+for run in sys.argv[1:]:
+    build, logbase = run.split(" ", 1)
     try:
-        lines = open(f"{build}/meson-logs/testlog-{suite}.json").read().splitlines()
+        lines = open(f"{build}/meson-logs/{logbase}.json").read().splitlines()
     except OSError:
         f += 1
         continue
@@ -42,6 +113,8 @@ for suite in suites:
 print(p, f, s)
 PY
 )
+passed=$((passed + fuzz_passed))
+failed=$((failed + extra_failed))
 [[ $failed -gt 0 ]] && status=1
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

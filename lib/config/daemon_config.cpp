@@ -117,7 +117,7 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
 
 core::Expected<DaemonConfig> load_daemon_config_text(std::string_view text, const std::string& display_name) {
   try {
-    return parse(YAML::Load(std::string(text)), display_name);
+    return parse(load_one_document(text, display_name, "daemon configuration"), display_name);
   } catch (const LoadError& e) {
     return core::make_error(e.what());
   } catch (const YAML::Exception& e) {

@@ -4,9 +4,12 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <unordered_set>
 #include <sstream>
 
 #include "config/yaml_reader.hpp"
+#include "core/escape.hpp"
+#include "policy/limits.hpp"
 
 namespace sgfw::config {
 
@@ -71,6 +74,8 @@ class Loader {
     expect_sequence(file_, list, "subnets");
     if (!list.IsSequence()) return;
     for (const auto& item : list) {
+      if (p.subnets.size() == policy::kMaxSubnets)
+        fail(file_, item.Mark(), "more than " + std::to_string(policy::kMaxSubnets) + " subnets");
       MapReader m(file_, item, "subnet", {"name", "cidr"});
       policy::Subnet s;
       YAML::Node n = m.require("name");
@@ -101,6 +106,11 @@ class Loader {
         std::map<std::string, YAML::Mark> rule_names;
         size_t index = 0;
         for (const auto& r : rules) {
+          if (g.rules.size() == policy::kMaxRulesPerGroup)
+            fail(file_, r.Mark(), "security group '" + g.name + "' has more than " +
+                                      std::to_string(policy::kMaxRulesPerGroup) + " rules");
+          if (++rules_ > policy::kMaxRules)
+            fail(file_, r.Mark(), "the policy has more than " + std::to_string(policy::kMaxRules) + " rules");
           YAML::Mark name_mark;
           policy::Rule rule = read_rule(r, index++, name_mark);
           if (!rule_names.emplace(rule.name, name_mark).second)
@@ -239,6 +249,9 @@ class Loader {
       expect_sequence(file_, ips, "ips");
       if (!ips.IsSequence() || ips.size() == 0)
         fail(file_, ips.Mark(), "VM '" + vm.name + "' needs at least one address in 'ips'");
+      if (ips.size() > policy::kMaxIpsPerVm)
+        fail(file_, ips.Mark(), "VM '" + vm.name + "' has more than " + std::to_string(policy::kMaxIpsPerVm) +
+                                    " addresses");
       for (const auto& ipn : ips) {
         std::string s = scalar(file_, ipn, "ip");
         auto ip = core::parse_ipv4(s);
@@ -252,10 +265,13 @@ class Loader {
       YAML::Node groups = m.get("securityGroups");
       expect_sequence(file_, groups, "securityGroups");
       if (groups.IsSequence()) {
+        if (groups.size() > policy::kMaxGroupsPerVm)
+          fail(file_, groups.Mark(), "VM '" + vm.name + "' lists more than " +
+                                         std::to_string(policy::kMaxGroupsPerVm) + " security groups");
+        std::unordered_set<std::string> seen;  // linear: std::find here was quadratic
         for (const auto& gn : groups) {
           std::string g = scalar(file_, gn, "security group name");
-          if (std::find(vm.groups.begin(), vm.groups.end(), g) != vm.groups.end())
-            fail(file_, gn.Mark(), "security group '" + g + "' listed twice");
+          if (!seen.insert(g).second) fail(file_, gn.Mark(), "security group '" + g + "' listed twice");
           pending_.push_back({g, gn.Mark(), false});
           vm.groups.push_back(std::move(g));
         }
@@ -279,25 +295,21 @@ class Loader {
   std::set<std::string> subnet_names_;
   std::set<std::string> group_names_;
   std::vector<PendingRef> pending_;
+  size_t rules_ = 0;
 };
 
 }  // namespace
 
 core::Expected<policy::Policy> load_policy_text(std::string_view text, std::string_view display_name) {
   try {
-    // LoadAll, not Load: Load stops after the first document, so a second one (and any
-    // syntax error in it) would be ignored without a word.
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    if (docs.size() > 1)
-      return core::make_error(located(display_name, docs[1].Mark(),
-                                      "a policy file holds one YAML document"));
-    return Loader(display_name).load(docs.empty() ? YAML::Node() : docs[0]);
+    // Exactly one document, no aliases: enforced while parsing (yaml_reader.hpp).
+    return Loader(display_name).load(load_one_document(text, display_name, "policy file"));
   } catch (const LoadError& e) {
     return core::make_error(e.what());
   } catch (const YAML::Exception& e) {
     return core::make_error(located(display_name, e.mark, e.msg));
   } catch (const std::exception& e) {
-    return core::make_error(std::string(display_name) + ":1:1: " + e.what());
+    return core::make_error(core::escape_for_log(display_name, 256) + ":1:1: " + e.what());
   }
 }
 
@@ -314,7 +326,8 @@ core::Status check_vm_ports(const policy::Policy& policy, const std::vector<std:
   for (const auto& vm : policy.vms) {
     if (!vm.port) continue;
     if (std::find(port_names.begin(), port_names.end(), *vm.port) == port_names.end())
-      return core::make_error("VM '" + vm.name + "': unknown port '" + *vm.port + "'");
+      return core::make_error("VM '" + core::escape_for_log(vm.name) + "': unknown port '" +
+                              core::escape_for_log(*vm.port) + "'");
   }
   return {};
 }

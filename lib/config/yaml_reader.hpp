@@ -20,6 +20,17 @@ class LoadError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Parses `text` as exactly one YAML document and returns it; throws LoadError
+// (located) on a second document, an alias or anchor (`&x`/`*x`: they let a small file
+// expand without bound; docs/testing.md, "A hostile member of control_group"),
+// nesting deeper than kMaxYamlDepth, or a syntax error. The rules are enforced by a
+// first, node-less pass over the parser's events that stops at the second document
+// (yaml-cpp's LoadAll on the one-byte text "," produces empty documents until memory
+// runs out); only then is the tree built.
+inline constexpr int kMaxYamlDepth = 64;
+[[nodiscard]] YAML::Node load_one_document(std::string_view text, std::string_view file,
+                                           std::string_view what);
+
 // Formats "file:line:col: message" (1-based line and column).
 [[nodiscard]] std::string located(std::string_view file, const YAML::Mark& mark,
                                   std::string_view message);

@@ -14,6 +14,9 @@
 #include "control/counter_totals.hpp"
 #include "config/vm_port_check.hpp"
 #include "config/file_writer.hpp"
+#include "control/request_depth.hpp"
+#include "core/escape.hpp"
+#include "policy/limits.hpp"
 #include "policy/policy_writer.hpp"
 #include "explain/batch.hpp"
 #include "explain/tuple_text.hpp"
@@ -131,7 +134,7 @@ core::Expected<Json> ControlPlane::flush(const std::string& vm, const Peer& peer
     std::vector<bool> ids = vm_ids_.bitmap({vm});
     removed = view_.flows->flush(&ids);  // connections with the VM at either end
   }
-  std::cout << "sgfwd: flows flush" << (vm.empty() ? "" : " --vm " + vm) << " by uid " << peer.uid << ": "
+  std::cout << "sgfwd: flows flush" << (vm.empty() ? "" : " --vm " + core::escape_for_log(vm)) << " by uid " << peer.uid << ": "
             << removed << " removed" << std::endl;
   return Json{{"removed", removed}};
 }
@@ -221,7 +224,7 @@ core::Expected<Json> ControlPlane::reload(const std::string* text, const std::st
   } else {
     auto p = config::load_policy_file(cfg_.policy);
     if (!p) {
-      std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << p.error().message << std::endl;
+      std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << core::escape_for_log(p.error().message, 4096) << std::endl;
       return core::make_error(p.error().message);
     }
     std::ifstream in(cfg_.policy, std::ios::binary);
@@ -231,7 +234,7 @@ core::Expected<Json> ControlPlane::reload(const std::string* text, const std::st
   }
   auto p = config::load_policy_text(content, name);
   if (!p) {
-    std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << p.error().message << std::endl;
+    std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << core::escape_for_log(p.error().message, 4096) << std::endl;
     return core::make_error(p.error().message);
   }
   // The text is at hand here: name the VM's `port` token and the ports (apply checks
@@ -241,7 +244,7 @@ core::Expected<Json> ControlPlane::reload(const std::string* text, const std::st
     return core::make_error(st.error().message);
   }
   auto r = apply(std::move(*p), content, "reload", peer);
-  if (!r) std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << r.error().message << std::endl;
+  if (!r) std::cout << "sgfwd: reload by uid " << peer.uid << " rejected: " << core::escape_for_log(r.error().message, 4096) << std::endl;
   return r;
 }
 
@@ -266,7 +269,7 @@ core::Expected<Json> ControlPlane::set_groups(const std::string& vm, std::vector
     v->groups = groups;
     return apply(std::move(p), std::string(), "vm set-groups", peer);
   }();
-  if (!r) std::cout << "sgfwd: vm set-groups by uid " << peer.uid << " rejected: " << r.error().message << std::endl;
+  if (!r) std::cout << "sgfwd: vm set-groups by uid " << peer.uid << " rejected: " << core::escape_for_log(r.error().message, 4096) << std::endl;
   return r;
 }
 
@@ -274,11 +277,17 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
   retired_.reset();  // the previous request's reply is out
   request_start_ = Clock::now();
   try {
-    Json req = Json::parse(line);
+    // Bounded before parsing; the tree is then only read in place, never copied
+    // (a recursive copy of a deep tree overflowed the stack).
+    if (json_depth(line) > kMaxRequestDepth)
+      return reply_error("request nested deeper than " + std::to_string(kMaxRequestDepth) + " levels");
+    const Json req = Json::parse(line);
     if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
       return reply_error("request must be an object with a string \"cmd\"");
-    std::string cmd = req["cmd"];
-    Json args = req.value("args", Json::object());
+    const std::string cmd = req["cmd"].get<std::string>();
+    static const Json kNoArgs = Json::object();
+    const auto args_it = req.find("args");
+    const Json& args = args_it == req.end() ? kNoArgs : *args_it;
     if (!args.is_object()) return reply_error("\"args\" must be an object");
     if (cmd == "status") return reply_ok(status());
     if (cmd == "stats") {
@@ -302,18 +311,21 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
         tp = &text;
       }
       auto r = reload(tp, display, peer);
-      return r ? reply_ok(*r) : reply_error(r.error().message);
+      return r ? reply_ok(*r) : reply_error(core::escape_for_log(r.error().message, 4096));
     }
     if (cmd == "set-groups") {
       if (!args.contains("vm") || !args["vm"].is_string() || !args.contains("groups") || !args["groups"].is_array())
         return reply_error("set-groups needs \"vm\" and \"groups\"");
+      // Bounded here: set_groups compares the list pairwise (256 names: 32,640 pairs).
+      if (args["groups"].size() > policy::kMaxGroupsPerVm)
+        return reply_error("a VM lists at most " + std::to_string(policy::kMaxGroupsPerVm) + " security groups");
       std::vector<std::string> groups;
       for (const auto& g : args["groups"]) {
         if (!g.is_string()) return reply_error("groups must be strings");
-        groups.push_back(g);
+        groups.push_back(g.get<std::string>());
       }
       auto r = set_groups(args["vm"], groups, peer);
-      return r ? reply_ok(*r) : reply_error(r.error().message);
+      return r ? reply_ok(*r) : reply_error(core::escape_for_log(r.error().message, 4096));
     }
     if (cmd == "flows") {
       long limit = -1;
@@ -326,11 +338,11 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
     }
     if (cmd == "flows-flush") {
       auto r = flush(args.value("vm", std::string()), peer);
-      return r ? reply_ok(*r) : reply_error(r.error().message);
+      return r ? reply_ok(*r) : reply_error(core::escape_for_log(r.error().message, 4096));
     }
-    return reply_error("unknown command '" + cmd + "'");
+    return reply_error("unknown command '" + core::escape_for_log(cmd, 64) + "'");
   } catch (const nlohmann::json::exception& e) {
-    return reply_error(std::string("malformed request: ") + e.what());
+    return reply_error("malformed request: " + core::escape_for_log(e.what()));
   } catch (const std::exception& e) {
     return reply_error(std::string("internal error: ") + e.what());
   } catch (...) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -25,22 +26,64 @@ std::string error_line(const std::string& message) {
   return nlohmann::json{{"ok", false}, {"error", message}}.dump() + "\n";
 }
 
+// The socket's directory is sgfwd's own: created here (the last path component only)
+// 02750 euid:group, or, if it exists, accepted only when it is already exactly that
+// (a restart); anything else (/tmp, /run, a directory someone else made) is refused,
+// never re-permissioned. The checks and changes go through one descriptor opened with
+// O_NOFOLLOW, so a path swapped after the check cannot be re-permissioned either.
 core::Status prepare_directory(const std::string& dir, gid_t group) {
+  const mode_t kMode = 02750;
+  const gid_t g = group == static_cast<gid_t>(-1) ? getegid() : group;
+  bool created = false;
+  if (mkdir(dir.c_str(), 0700) == 0) created = true;
+  else if (errno != EEXIST) return core::make_error(sys_error("cannot create the control socket directory " + dir));
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return core::make_error(sys_error("cannot open the control socket directory " + dir));
   struct stat st {};
-  if (lstat(dir.c_str(), &st) != 0) {
-    if (errno != ENOENT) return core::make_error(sys_error("stat " + dir));
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return core::make_error("cannot create " + dir + ": " + ec.message());
-    if (lstat(dir.c_str(), &st) != 0) return core::make_error(sys_error("stat " + dir));
+  core::Status result;
+  auto refuse = [&](const std::string& why) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return core::make_error("control socket directory " + dir + " " + why + " (owner uid " + std::to_string(st.st_uid) +
+                            ", group " + std::to_string(st.st_gid) + ", mode " + mode +
+                            "): sgfwd uses a directory of its own, which it creates with mode 02750 "
+                            "(give control_socket a path in a directory that does not exist yet, "
+                            "e.g. /run/sgfw/sgfwd.sock)");
+  };
+  if (fstat(fd, &st) != 0) {
+    result = core::make_error(sys_error("stat " + dir));
+  } else if (created) {
+    if (st.st_uid != geteuid()) result = refuse("was replaced while being created");
+    else if (fchown(fd, geteuid(), g) != 0) result = core::make_error(sys_error("chown " + dir));
+    // setgid: the socket created inside inherits the control group at creation.
+    else if (fchmod(fd, kMode) != 0) result = core::make_error(sys_error("chmod " + dir));
+  } else if (st.st_uid != geteuid() && st.st_uid != 0) {
+    result = refuse("is not owned by sgfwd's user");
+  } else if ((st.st_mode & 07777) != kMode) {
+    result = refuse("is not sgfwd's own");
+  } else if (st.st_gid != g && fchown(fd, static_cast<uid_t>(-1), g) != 0) {
+    // Ours (a previous run's) with another control group: regroup it.
+    result = core::make_error(sys_error("chown " + dir));
   }
-  if (!S_ISDIR(st.st_mode)) return core::make_error(dir + " is not a directory");
-  if (st.st_uid != geteuid()) return core::make_error(dir + " is not owned by the daemon's user");
-  gid_t g = group == static_cast<gid_t>(-1) ? getegid() : group;
-  if (chown(dir.c_str(), geteuid(), g) != 0) return core::make_error(sys_error("chown " + dir));
-  // setgid: the socket created inside inherits the control group at creation.
-  if (chmod(dir.c_str(), 02750) != 0) return core::make_error(sys_error("chmod " + dir));
-  return {};
+  close(fd);
+  return result;
+}
+
+// getgrnam_r/getpwuid_r with a buffer grown on ERANGE (a group with ~1,700 members
+// needs more than 16 KiB). Found: true; not found: false (rc 0 without an entry, or
+// ENOENT/ESRCH, which some NSS modules return for it); any other failure: an error.
+template <typename Entry, typename Fn>
+core::Expected<bool> lookup(Entry& entry, std::vector<char>& buf, Fn&& fn) {
+  buf.resize(16384);
+  for (;;) {
+    Entry* res = nullptr;
+    int rc = fn(&entry, buf.data(), buf.size(), &res);
+    if (rc == 0) return res != nullptr;
+    if (rc == ENOENT || rc == ESRCH) return false;
+    if (rc != ERANGE) return core::make_error(std::strerror(rc));
+    if (buf.size() >= (size_t{64} << 20)) return core::make_error("entry larger than 64 MiB");
+    buf.resize(buf.size() * 2);
+  }
 }
 
 // A socket file left by a crash is removed only if nothing answers on it.
@@ -77,10 +120,13 @@ core::Expected<std::unique_ptr<SocketServer>> SocketServer::open(const std::stri
   s->path_ = path;
   if (path.size() >= sizeof(sockaddr_un::sun_path)) return core::make_error("control socket path too long: " + path);
   if (!group.empty()) {
-    std::vector<char> buf(16384);
+    std::vector<char> buf;
     struct group gr {};
-    struct group* res = nullptr;
-    if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &res) == 0 && res) s->group_ = gr.gr_gid;
+    auto found = lookup(gr, buf, [&](struct group* e, char* b, size_t n, struct group** r) {
+      return getgrnam_r(group.c_str(), e, b, n, r);
+    });
+    if (!found) return core::make_error("cannot look up control_group '" + group + "': " + found.error().message);
+    if (*found) s->group_ = gr.gr_gid;  // a group that does not exist admits root only
   }
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
@@ -113,10 +159,10 @@ bool SocketServer::peer_allowed(const Peer& p) const {
   if (p.uid == 0) return true;
   if (group_ == static_cast<gid_t>(-1)) return false;
   if (p.gid == group_) return true;
-  std::vector<char> buf(16384);
+  std::vector<char> buf;
   passwd pw{};
-  passwd* res = nullptr;
-  if (getpwuid_r(p.uid, &pw, buf.data(), buf.size(), &res) != 0 || !res) return false;
+  auto found = lookup(pw, buf, [&](passwd* e, char* b, size_t n, passwd** r) { return getpwuid_r(p.uid, e, b, n, r); });
+  if (!found || !*found) return false;  // unknown user, or the lookup failed: refused
   int n = 64;
   std::vector<gid_t> groups(static_cast<size_t>(n));
   if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) {
@@ -138,37 +184,47 @@ void SocketServer::accept_all() {
     bool known = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
     if (known) peer = {cred.uid, cred.gid, cred.pid};
     std::string refusal;
+    size_t cap = peer.uid == 0 ? kMaxConnections : kMaxConnections - kRootReserved;
     if (!known || !peer_allowed(peer)) refusal = "permission denied: uid " + std::to_string(peer.uid) +
                                                  " is neither root nor in the control group";
-    else if (conns_.size() >= kMaxConnections) refusal = "too many control connections";
+    else if (conns_.size() >= cap) refusal = "too many control connections";
     if (!refusal.empty()) {
       std::string line = error_line(refusal);
       (void)!write(fd, line.data(), line.size());
       close(fd);
       continue;
     }
-    conns_.push_back(Conn{fd, peer, {}, {}, false, std::chrono::steady_clock::now()});
+    auto now = std::chrono::steady_clock::now();
+    conns_.push_back(Conn{fd, peer, {}, {}, false, now, now});
+  }
+}
+
+void SocketServer::serve_lines(Conn& c, const Handler& handler) {
+  size_t nl;
+  while (!c.closing && c.out.size() <= kMaxPendingReply && (nl = c.in.find('\n')) != std::string::npos) {
+    std::string line = c.in.substr(0, nl);
+    c.in.erase(0, nl + 1);
+    auto now = std::chrono::steady_clock::now();
+    c.last = now;
+    c.partial = now;
+    c.out += handler(line, c.peer) + "\n";
   }
 }
 
 void SocketServer::read_conn(Conn& c, const Handler& handler) {
   char buf[65536];
-  for (;;) {
+  // Not read while replies wait beyond the bound: the peer's writes then block in the
+  // kernel instead of growing this process.
+  while (!c.closing && c.out.size() <= kMaxPendingReply) {
     ssize_t n = read(c.fd, buf, sizeof(buf));
     if (n > 0) {
-      c.last = std::chrono::steady_clock::now();
-      // Every complete line has been taken out: look for a newline in the new bytes only
-      // (rescanning the whole buffer made a 64 MiB request cost seconds of this thread).
-      size_t from = c.in.size();
+      if (c.in.empty()) c.partial = std::chrono::steady_clock::now();
+      // Look for a newline in the new bytes only (rescanning the whole buffer made a
+      // 64 MiB request cost seconds of this thread).
+      bool complete = std::memchr(buf, '\n', static_cast<size_t>(n)) != nullptr;
       c.in.append(buf, static_cast<size_t>(n));
-      size_t nl;
-      while (!c.closing && (nl = c.in.find('\n', from)) != std::string::npos) {
-        std::string line = c.in.substr(0, nl);
-        c.in.erase(0, nl + 1);
-        from = 0;
-        c.out += handler(line, c.peer) + "\n";
-      }
-      if (c.in.size() > kMaxRequest) {
+      if (complete) serve_lines(c, handler);
+      if (c.in.size() > kMaxRequest && c.in.find('\n') == std::string::npos) {
         c.out += error_line("request larger than " + std::to_string(kMaxRequest) + " bytes");
         c.in.clear();
         c.closing = true;
@@ -196,7 +252,6 @@ void SocketServer::write_conn(Conn& c) {
     ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
     if (n > 0) {
       c.out.erase(0, static_cast<size_t>(n));
-      c.last = std::chrono::steady_clock::now();
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -211,7 +266,7 @@ void SocketServer::poll_once(int timeout_ms, const Handler& handler) {
   std::vector<pollfd> fds;
   fds.push_back({listen_fd_, POLLIN, 0});
   for (const auto& c : conns_) {
-    short ev = c.closing ? 0 : POLLIN;
+    short ev = c.closing || c.out.size() > kMaxPendingReply ? 0 : POLLIN;
     if (!c.out.empty()) ev |= POLLOUT;
     fds.push_back({c.fd, ev, 0});
   }
@@ -221,10 +276,25 @@ void SocketServer::poll_once(int timeout_ms, const Handler& handler) {
       Conn& c = conns_[i - 1];
       if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_conn(c, handler);
       if (!c.out.empty()) write_conn(c);
+      // Requests held back while the reply was over the bound.
+      if (!c.closing && c.out.size() <= kMaxPendingReply && !c.in.empty()) serve_lines(c, handler);
     }
     if (fds[0].revents & POLLIN) accept_all();
   }
+  expire();
+}
+
+void SocketServer::expire() {
   auto now = std::chrono::steady_clock::now();
+  for (auto& c : conns_) {
+    if (!c.closing && !c.in.empty() && c.in.find('\n') == std::string::npos && now - c.partial > kRequestTimeout) {
+      c.out += error_line("request not completed within " + std::to_string(kRequestTimeout.count()) + " s");
+      c.in.clear();
+      c.closing = true;
+      shutdown(c.fd, SHUT_RD);
+      write_conn(c);
+    }
+  }
   for (size_t i = 0; i < conns_.size();) {
     Conn& c = conns_[i];
     bool idle = now - c.last > kIdleTimeout;

@@ -1,15 +1,24 @@
 // The control socket: a Unix stream socket speaking one JSON object per line each way.
 // Runs on the daemon's control thread (poll-based, non-blocking, single-threaded, so
 // requests are serialized). Security (interfaces.md, test-catalogue C01-C06):
-//  - the socket's directory is 02750 root:control_group (setgid, so the socket is
-//    created in the control group), the socket 0660 from the moment it exists (umask
-//    around bind);
+//  - the socket's directory is sgfwd's own: created 02750 root:control_group (setgid,
+//    so the socket is created in the control group) or, if it exists, accepted only
+//    when already exactly that; any other existing directory (/tmp, /run) is refused,
+//    never re-permissioned (through a descriptor opened O_NOFOLLOW, not the path);
+//    the socket is 0660 from the moment it exists (umask around bind);
+//  - control_group is looked up with a buffer grown on ERANGE; a failed lookup stops
+//    the start (a group that does not exist admits root only);
 //  - a peer is accepted iff its uid is 0 or its user belongs to control_group
 //    (primary or supplementary, via getgrouplist); others get one error line and a
 //    close before anything they send is read;
-//  - requests are bounded (kMaxRequest bytes), connections capped (kMaxConnections),
-//    idle connections closed after kIdleTimeout; a malformed, oversized or half-written
-//    request gets an error reply or a close and nothing else;
+//  - requests are bounded (kMaxRequest bytes, kMaxRequestDepth levels); connections
+//    are capped (kMaxConnections, of which kRootReserved only root may take); a
+//    connection is closed kIdleTimeout after its last complete request (bytes that do
+//    not complete a request do not count) and a request still incomplete
+//    kRequestTimeout after its first byte gets an error and a close; a malformed,
+//    oversized or half-written request gets an error reply or a close and nothing else;
+//  - a connection is not read while more than kMaxPendingReply bytes of replies wait
+//    for it to read them, so pipelining without reading cannot grow the daemon;
 //  - a stale socket file from a crash is replaced only if it is a socket nobody
 //    answers on; a live one (another daemon) or a non-socket file is an error.
 #pragma once
@@ -29,6 +38,9 @@ namespace sgfw::control {
 inline constexpr size_t kMaxRequest = 64u << 20;  // a 10,000-VM policy is ~10 MiB of YAML
 inline constexpr size_t kMaxConnections = 16;
 inline constexpr std::chrono::seconds kIdleTimeout{30};
+inline constexpr std::chrono::seconds kRequestTimeout{10};
+inline constexpr size_t kRootReserved = 4;               // of kMaxConnections
+inline constexpr size_t kMaxPendingReply = size_t{1} << 20;
 
 struct Peer {
   uid_t uid = 0;
@@ -61,11 +73,15 @@ class SocketServer {
     std::string in;
     std::string out;
     bool closing = false;  // close once `out` is written
-    std::chrono::steady_clock::time_point last;
+    std::chrono::steady_clock::time_point last;     // accepted, or last complete request
+    std::chrono::steady_clock::time_point partial;  // first byte of the pending request
   };
   SocketServer() = default;
   void accept_all();
   void read_conn(Conn& c, const Handler& handler);
+  // Answers the complete requests in `in` while the pending reply is within bounds.
+  void serve_lines(Conn& c, const Handler& handler);
+  void expire();
   void write_conn(Conn& c);
   [[nodiscard]] bool peer_allowed(const Peer& p) const;
 

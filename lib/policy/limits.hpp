@@ -16,6 +16,15 @@ struct Limits {
   uint32_t groups = 65536;     // security groups, built-ins included
 };
 
+// Fixed ceilings on a policy's shape, whatever the daemon configuration: they bound
+// what one request may cost the control thread (loading, compiling, replies) and are
+// enforced by the loader while it reads (docs/testing.md, "A hostile member of control_group").
+inline constexpr uint32_t kMaxRules = 262144;        // all groups together
+inline constexpr uint32_t kMaxRulesPerGroup = 4096;
+inline constexpr uint32_t kMaxSubnets = 65536;
+inline constexpr uint32_t kMaxGroupsPerVm = 256;     // a VM's securityGroups list
+inline constexpr uint32_t kMaxIpsPerVm = 256;
+
 // Ok, or an error such as "policy has 5000 local VMs; limits.local_vms is 4096".
 [[nodiscard]] core::Status check_limits(const Policy& policy, const Limits& limits);
 

@@ -9,7 +9,8 @@ namespace {
 using Protocol = policy::Protocol;
 using Remote = policy::Remote;
 
-// A YAML double-quoted scalar.
+// A YAML double-quoted scalar. Every name is written this way: plain YAML reads valid
+// names such as null, true, no, off, 0x1 or 1e3 as other types.
 std::string quoted(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -50,17 +51,17 @@ void write_remote(const Remote& r, std::string& out) {
       out += "}}";
       break;
     case Remote::Kind::kSubnet:
-      out += "{subnetRef: {name: " + r.name + "}}";
+      out += "{subnetRef: {name: " + quoted(r.name) + "}}";
       break;
     case Remote::Kind::kGroup:
-      out += "{securityGroupRef: {name: " + r.name + "}}";
+      out += "{securityGroupRef: {name: " + quoted(r.name) + "}}";
       break;
   }
 }
 
 void write_rule(const policy::Rule& r, size_t index, std::string& out) {
   out += "      - {";
-  if (r.name != "rule-" + std::to_string(index)) out += "name: " + r.name + ", ";
+  if (r.name != "rule-" + std::to_string(index)) out += "name: " + quoted(r.name) + ", ";
   out += "direction: ";
   out += keyword(r.direction);
   out += ", protocol: ";
@@ -78,8 +79,8 @@ void write_rule(const policy::Rule& r, size_t index, std::string& out) {
 }
 
 void write_vm(const policy::Vm& vm, std::string& out) {
-  out += "  - {name: " + vm.name;
-  if (vm.port) out += ", port: " + *vm.port;
+  out += "  - {name: " + quoted(vm.name);
+  if (vm.port) out += ", port: " + quoted(*vm.port);
   if (vm.mac) out += ", mac: " + quoted(core::to_string(*vm.mac));
   out += ", ips: [";
   for (size_t i = 0; i < vm.ips.size(); ++i) {
@@ -89,7 +90,7 @@ void write_vm(const policy::Vm& vm, std::string& out) {
   out += "], securityGroups: [";
   for (size_t i = 0; i < vm.groups.size(); ++i) {
     if (i) out += ", ";
-    out += vm.groups[i];
+    out += quoted(vm.groups[i]);
   }
   out += "]}\n";
 }
@@ -114,14 +115,14 @@ std::string write_policy_yaml(const policy::Policy& policy, std::string_view hea
   out += "subnets:";
   out += policy.subnets.empty() ? " []\n" : "\n";
   for (const auto& s : policy.subnets)
-    out += "  - {name: " + s.name + ", cidr: " + core::to_string(s.cidr) + "}\n";
+    out += "  - {name: " + quoted(s.name) + ", cidr: " + core::to_string(s.cidr) + "}\n";
 
   out += "\nsecurityGroups:\n";
   bool any_group = false;
   for (const auto& g : policy.groups) {
     if (g.builtin || policy::is_builtin_group_name(g.name)) continue;
     any_group = true;
-    out += "  - name: " + g.name + "\n";
+    out += "  - name: " + quoted(g.name) + "\n";
     if (!g.description.empty()) out += "    description: " + quoted(g.description) + "\n";
     if (g.rules.empty()) continue;
     out += "    rules:\n";

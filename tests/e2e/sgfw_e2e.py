@@ -859,7 +859,7 @@ class Topology:
             "ports": ports,
             "workers": self.workers,
             "policy": "policy.yaml",
-            "control_socket": os.path.join(self.tmp, "sgfwd.sock"),
+            "control_socket": os.path.join(self.tmp, "run", "sgfwd.sock"),  # a directory sgfwd creates
         }
         cfg_path = os.path.join(self.tmp, "sgfwd.yaml")
         with open(cfg_path, "w") as f:

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE core
 #include <boost/test/unit_test.hpp>
 
+#include "core/escape.hpp"
 #include "core/ipv4.hpp"
 #include "core/mac.hpp"
 
@@ -38,4 +39,19 @@ BOOST_AUTO_TEST_CASE(mac_parse_and_format) {
   BOOST_TEST(parse_mac("ff:ff:ff:ff:ff:ff")->is_multicast());
   BOOST_TEST(!parse_mac("02:00:00:00:01").has_value());
   BOOST_TEST(!parse_mac("02-00-00-00-01-0a").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(escape_for_log_defuses_control_characters_and_bounds_length) {
+  BOOST_TEST(escape_for_log("web-1") == "web-1");
+  BOOST_TEST(escape_for_log("x\nsgfwd: reload by uid 0: generation 42") ==
+             "x\\x0asgfwd: reload by uid 0: generation 42");
+  BOOST_TEST(escape_for_log("\x1b[2J\r\t\x7f\x01") == "\\x1b[2J\\x0d\\x09\\x7f\\x01");
+  BOOST_TEST(escape_for_log(escape_for_log("a\nb")) == escape_for_log("a\nb"));  // idempotent
+  BOOST_TEST(escape_for_log("caf\xc3\xa9") == "caf\xc3\xa9");  // UTF-8 is left alone
+  BOOST_TEST(escape_for_log(std::string(10000, 'a')) == std::string(512, 'a') + "...(10000 bytes)");
+  BOOST_TEST(escape_for_log("abcdef", 3) == "abc...(6 bytes)");
+  for (int c = 0; c < 256; ++c) {
+    std::string e = escape_for_log(std::string(1, static_cast<char>(c)));
+    for (char x : e) BOOST_TEST((static_cast<unsigned char>(x) >= 0x20 && x != 0x7f));
+  }
 }

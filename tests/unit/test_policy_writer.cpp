@@ -6,6 +6,10 @@
 #include "config/policy_loader.hpp"
 #include "policy/policy_writer.hpp"
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 using namespace sgfw;
 
 namespace {
@@ -80,4 +84,38 @@ BOOST_AUTO_TEST_CASE(membership_change_round_trips) {
   BOOST_REQUIRE(q);
   BOOST_TEST((q->find_vm("a")->groups == std::vector<std::string>{"empty"}));
   BOOST_TEST((q->find_vm("far")->groups == std::vector<std::string>{"web", "empty"}));
+}
+
+BOOST_AUTO_TEST_CASE(names_that_yaml_reads_as_other_types_round_trip) {
+  // Valid names that plain YAML reads as null, booleans or numbers: a group "null"
+  // written unquoted after `vm set-groups` made the daemon refuse to restart.
+  const std::vector<std::string> names = {"null", "true", "false", "yes", "no", "on", "off", "y", "n",
+                                          "0x1", "1e3", "0o7", "123", "0", "1-2", "nan", "inf"};
+  std::string text = "subnets:\n";
+  for (const auto& n : names) text += "  - {name: \"" + n + "\", cidr: 10." + std::to_string(&n - &names[0]) + ".0.0/16}\n";
+  text += "securityGroups:\n";
+  for (const auto& n : names) {
+    text += "  - name: \"" + n + "\"\n    description: \"~\"\n    rules:\n";
+    text += "      - {name: \"" + n + "\", direction: Ingress, protocol: All, remote: {securityGroupRef: {name: \"" + n + "\"}}}\n";
+    text += "      - {name: \"" + n + "-s\", direction: Egress, protocol: All, remote: {subnetRef: {name: \"" + n + "\"}}}\n";
+  }
+  text += "vms:\n";
+  for (size_t i = 0; i < names.size(); ++i)
+    text += "  - {name: \"" + names[i] + "\", port: \"" + names[i] + "\", mac: \"02:00:00:00:01:" +
+            (i < 16 ? "0" : "") + [&] { char b[4]; std::snprintf(b, sizeof b, "%x", static_cast<unsigned>(i)); return std::string(b); }() +
+            "\", ips: [10.200.0." + std::to_string(i + 1) + "], securityGroups: [\"" + names[i] + (i ? "\", \"null\"]}\n" : "\"]}\n");
+  auto p = config::load_policy_text(text, "in.yaml");
+  BOOST_REQUIRE_MESSAGE(p, (p ? "" : p.error().message));
+  std::string written = policy::write_policy_yaml(*p, "");
+  auto q = config::load_policy_text(written, "out.yaml");
+  BOOST_REQUIRE_MESSAGE(q, (q ? "" : q.error().message + "\n" + written));
+  require_equal(*p, *q);
+  for (size_t i = 0; i < p->subnets.size(); ++i) {
+    BOOST_TEST(p->subnets[i].name == q->subnets[i].name);
+    BOOST_TEST((p->subnets[i].cidr == q->subnets[i].cidr));
+  }
+  BOOST_TEST(q->find_group("null") != nullptr);
+  BOOST_TEST(q->find_group("null")->description == "~");
+  BOOST_TEST((q->find_vm("0x1")->groups == std::vector<std::string>{"0x1", "null"}));
+  BOOST_TEST(policy::write_policy_yaml(*q, "") == written);
 }

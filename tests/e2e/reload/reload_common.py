@@ -49,7 +49,7 @@ class Topology(e2e.Topology):
             "ports": ports,
             "workers": self.workers,
             "policy": "policy.yaml",
-            "control_socket": socket_path or os.path.join(self.tmp, "sgfwd.sock"),
+            "control_socket": socket_path or os.path.join(self.tmp, "run", "sgfwd.sock"),
         }
         cfg.update(extra or {})
         self.config = cfg

@@ -378,6 +378,9 @@ def scenario():
                   f"second daemon on a live socket: exit {r.returncode}: {(r.stdout + r.stderr)[-500:]}")
             plain = os.path.join(t.tmp, "plain", "sgfwd.sock")
             os.makedirs(os.path.dirname(plain))
+            # A directory like one sgfwd made (it refuses any other, test_hostile_member).
+            os.chown(os.path.dirname(plain), 0, acc.gid)
+            os.chmod(os.path.dirname(plain), 0o2750)
             open(plain, "w").close()
             r = second(plain)
             check(r.returncode != 0 and "is not a socket" in (r.stdout + r.stderr),

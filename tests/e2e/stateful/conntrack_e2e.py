@@ -61,7 +61,7 @@ class Topology(e2e.Topology):
             "ports": ports,
             "workers": self.workers,
             "policy": "policy.yaml",
-            "control_socket": os.path.join(self.tmp, "sgfwd.sock"),
+            "control_socket": os.path.join(self.tmp, "run", "sgfwd.sock"),  # a directory sgfwd creates
         }
         if self.flows_cfg:
             cfg["flows"] = self.flows_cfg

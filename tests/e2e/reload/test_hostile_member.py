@@ -1,0 +1,410 @@
+#!/usr/bin/env python3
+"""A hostile member of control_group against a real sgfwd (issue 10, docs/testing.md
+"Hostile member"). Every request here comes from a connection made by a throwaway
+system user whose supplementary group is control_group (connected in a child process
+that drops to that user, then handed to the test over SCM_RIGHTS: the daemon's peer
+check sees the member's credentials). Each case measures the daemon's time to answer
+and its memory (VmRSS/VmHWM from /proc) and fails if the member can stop it, hold its
+control thread for more than a second, or grow it without bound. A watchdog kills
+sgfwd if its RSS grows by more than 1 GiB (the machine is shared), which fails the case.
+
+The users and group (sgfwe2e<pid>{g,o,m}) are deleted at the end, also on failure."""
+import json
+import os
+import socket
+import threading
+import time
+
+import reload_common as rc
+import sgfw_e2e as e2e
+from sgfw_e2e import check, rule, group
+from test_socket_security import Accounts
+
+GROUPS = [group("clients", rule("Egress", "All", cidr="0.0.0.0/0", name="out")),
+          group("svc", rule("Ingress", "UDP", port=9000, cidr="0.0.0.0/0", name="udp-9000")),
+          group("null", rule("Ingress", "UDP", port=9001, cidr="0.0.0.0/0", name="yes"))]
+OPEN = []
+
+
+def proc_kib(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class Watchdog:
+    """Kills sgfwd when its RSS passes start + limit; records the highest RSS seen."""
+
+    def __init__(self, daemon, limit_kib=1 << 20):
+        self.daemon = daemon
+        self.pid = daemon.proc.pid
+        self.base = proc_kib(self.pid, "VmRSS")
+        self.limit = limit_kib
+        self.peak = self.base
+        self.killed = False
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop_event.wait(0.02):
+            try:
+                rss = proc_kib(self.pid, "VmRSS")
+            except OSError:
+                return
+            self.peak = max(self.peak, rss)
+            if rss > self.base + self.limit:
+                self.killed = True
+                e2e.log(f"watchdog: sgfwd RSS {rss} KiB (start {self.base}): killing it")
+                self.daemon.proc.kill()
+                return
+
+    def close(self):
+        self.stop_event.set()
+        self.thread.join(2)
+
+
+def member_connect(acc, path):
+    """A connection to `path` made by the member (uid, gid, supplementary control
+    group), returned to this (root) process."""
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            parent.close()
+            os.setgroups([acc.gid])
+            os.setgid(acc.mem_pw.pw_gid)
+            os.setuid(acc.mem_pw.pw_uid)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            socket.send_fds(child, [b"x"], [s.fileno()])
+            code = 0
+        finally:
+            os._exit(code)
+    child.close()
+    _, status = os.waitpid(pid, 0)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the member could not connect")
+    _, fds, _, _ = socket.recv_fds(parent, 16, 1)
+    parent.close()
+    s = socket.socket(fileno=fds[0])
+    OPEN.append(s)
+    s.settimeout(10)
+    return s
+
+
+def close_all():
+    while OPEN:
+        OPEN.pop().close()
+
+
+def read_line(s, timeout=10.0):
+    s.settimeout(timeout)
+    buf = b""
+    while b"\n" not in buf:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            return buf
+        buf += chunk
+    return buf.split(b"\n", 1)[0]
+
+
+def ask(s, request):
+    """Sends one request line (bytes or a JSON-able object); returns (reply, seconds)."""
+    line = request if isinstance(request, bytes) else json.dumps(request).encode()
+    t0 = time.perf_counter()
+    s.sendall(line + b"\n")
+    raw = read_line(s)
+    took = time.perf_counter() - t0
+    check(raw, "no reply (connection closed)")
+    return json.loads(raw), took
+
+
+def status_ok(t):
+    r = rc.ctl(t, "status")
+    check(r.rc == 0 and r.json and r.json.get("generation"), f"status: {r}")
+    return r.json
+
+
+def add_phantom_members(group_name, n):
+    """Lists n member names (no such users) on the group's /etc/group line, under the
+    shadow tools' lock: getgrnam_r then needs far more than a 16 KiB buffer. The line
+    goes with the group at the end (groupdel)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    check(libc.lckpwdf() == 0, "cannot lock the user database")
+    try:
+        with open("/etc/group") as f:
+            lines = f.read().splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith(group_name + ":"):
+                extra = ",".join(f"{group_name}p{k}" for k in range(n))
+                lines[i] = line + ("," if not line.endswith(":") else "") + extra
+                break
+        else:
+            raise e2e.HarnessError(f"group {group_name} not in /etc/group")
+        tmp = "/etc/group.sgfwe2e"
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        st = os.stat("/etc/group")
+        os.chmod(tmp, st.st_mode & 0o7777)
+        os.replace(tmp, "/etc/group")
+    finally:
+        libc.ulckpwdf()
+
+
+def second_daemon(t, sock):
+    """Another sgfwd with t's config but another socket path; returns (exit, output)."""
+    import subprocess
+    cfg = dict(t.config)
+    cfg["control_socket"] = sock
+    cfg["eal"] = [a if not a.startswith("sgfwe2e") else a + "x" for a in cfg["eal"]]
+    path = t.write(f"second-{len(os.listdir(t.tmp))}.yaml", e2e.to_yaml(cfg) + "\n")
+    try:
+        r = subprocess.run([e2e.SGFWD, "--config", path], capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired as e:  # it started: it accepted the directory
+        return "still running after 20 s", (e.stdout or b"").decode(errors="replace")
+    return r.returncode, r.stdout + r.stderr
+
+
+def scenario():
+    with Accounts() as acc, rc.Topology("rl-hostile") as t:
+        add_phantom_members(acc.group, 2500)
+        cli = t.vm("cli", "10.0.1.10", groups=["clients"])
+        srv = t.vm("srv", "10.0.1.20", groups=["svc"])
+        os.chmod(t.tmp, 0o755)
+        sock_dir = os.path.join(t.tmp, "run")
+        sock_path = os.path.join(sock_dir, "sgfwd.sock")
+        t.start(security_groups=GROUPS, extra={"control_group": acc.group}, socket_path=sock_path)
+        rc.pin_neighbours((cli, srv))
+        dog = Watchdog(t.daemon)
+        pid = t.daemon.proc.pid
+        figures = []
+
+        def measured(label, fn):
+            hwm0 = proc_kib(pid, "VmHWM")
+            t0 = time.perf_counter()
+            out = fn()
+            took = time.perf_counter() - t0
+            grew = proc_kib(pid, "VmHWM") - hwm0
+            figures.append((label, took, grew))
+            e2e.log(f"  figure: {label}: {took:.3f} s, VmHWM +{grew} KiB")
+            return out, took, grew
+
+        try:
+            with t.case("8: control_group with 2,500 members (getgrnam_r needs > 16 KiB): the member is admitted"):
+                import grp
+                check(len(grp.getgrnam(acc.group).gr_mem) >= 2500, "the phantom members are not listed")
+                c = member_connect(acc, sock_path)
+                rep, _ = ask(c, {"cmd": "status"})
+                check(rep.get("ok") is True, f"member: {rep}")
+                c.close()
+                OPEN.remove(c)
+
+            with t.case("1: 100,000 nested arrays under args: an error reply, at once; the daemon lives"):
+                c = member_connect(acc, sock_path)
+                deep = b'{"cmd": "status", "args": {"x": ' + b"[" * 100000 + b"]" * 100000 + b"}}"
+                (rep, took), _, grew = measured("100,000 nested arrays (200 KB)", lambda: ask(c, deep))
+                check(rep.get("ok") is False and "nest" in rep.get("error", ""), f"deep request: {rep}")
+                check(took < 1.0, f"took {took:.2f} s")
+                check(grew < 16 << 10, f"VmHWM grew {grew} KiB")
+                rep, _ = ask(c, b'{"cmd": "status", "args": {"x": ' + b"[" * 33 + b"]" * 33 + b"}}")
+                check(rep.get("ok") is False and "nest" in rep.get("error", ""), f"33 levels: {rep}")
+                rep, _ = ask(c, b'{"cmd": "status", "args": {"x": [[["]]]]]]"]], {"y": "[[[["}]}}')
+                check(rep.get("ok") is True, f"shallow args with brackets in strings: {rep}")
+                rep, _ = ask(c, {"cmd": "status"})
+                check(rep.get("ok") is True, f"status on the same connection: {rep}")
+                c.close()
+                t.assert_alive()
+
+            with t.case("2: reload --policy ',' (one byte): refused at once, no memory growth"):
+                c = member_connect(acc, sock_path)
+                (rep, took), _, grew = measured("reload of the one-byte policy ','",
+                                                 lambda: ask(c, {"cmd": "reload", "args": {"policy": ","}}))
+                check(rep.get("ok") is False and "holds one YAML document" in rep.get("error", ""), f"{rep}")
+                check(took < 1.0 and grew < 16 << 10, f"took {took:.2f} s, VmHWM +{grew} KiB")
+                c.close()
+                t.assert_alive()
+
+            with t.case("3: amplification: an alias bomb, 100,000 listed groups, 200,000 pipelined "
+                        "requests unread: refused or bounded; root is served meanwhile"):
+                c = member_connect(acc, sock_path)
+                bomb = ("securityGroups:\n  - name: g\n    rules:\n"
+                        "      - &r {direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}\n"
+                        + "".join("      - *r\n" for _ in range(20000)))
+                (rep, took), _, grew = measured("alias bomb (20,000 aliases)",
+                                                 lambda: ask(c, {"cmd": "reload", "args": {"policy": bomb}}))
+                check(rep.get("ok") is False and rep.get("error", "").startswith("policy:4:9: anchors"), f"{rep}")
+                check(took < 1.0, f"took {took:.2f} s")
+                groups = [f"g{i}" for i in range(100000)]
+                (rep, took), _, grew = measured("set-groups with 100,000 groups",
+                                                 lambda: ask(c, {"cmd": "set-groups",
+                                                                 "args": {"vm": "srv", "groups": groups}}))
+                check(rep.get("ok") is False and "at most 256" in rep.get("error", ""), f"{rep}")
+                check(took < 1.0, f"took {took:.2f} s")
+                c.close()
+                # 200,000 status requests, never reading a reply.
+                c = member_connect(acc, sock_path)
+                c.setblocking(False)
+                req = b'{"cmd": "status"}\n' * 1000
+                sent, t0 = 0, time.perf_counter()
+                hwm0 = proc_kib(pid, "VmHWM")
+                while sent < 200 and time.perf_counter() - t0 < 4:
+                    try:
+                        c.sendall(req)
+                        sent += 1
+                    except BlockingIOError:
+                        time.sleep(0.01)
+                time.sleep(0.5)
+                grew = proc_kib(pid, "VmHWM") - hwm0
+                figures.append((f"{sent * 1000} pipelined status requests, replies unread", 0.0, grew))
+                e2e.log(f"  figure: {sent * 1000} pipelined requests sent in 4 s, VmHWM +{grew} KiB")
+                check(grew < 16 << 10, f"VmHWM grew {grew} KiB")
+                t1 = time.perf_counter()
+                status_ok(t)
+                check(time.perf_counter() - t1 < 1.0, "root waited more than a second")
+                c.close()
+                t.assert_alive()
+
+            with t.case("4: a member holds at most 12 of 16 connections (root keeps 4); a trickled "
+                        "request is cut after 10 s"):
+                conns = [member_connect(acc, sock_path) for _ in range(16)]
+                time.sleep(0.3)
+                held, refused = [], []
+                for i, c in enumerate(conns):
+                    try:
+                        c.sendall(b"{")  # a byte of a request, never completed
+                    except OSError:
+                        pass  # a refused one may be closed already
+                for i, c in enumerate(conns):
+                    c.setblocking(False)
+                    try:
+                        data = c.recv(4096)
+                    except BlockingIOError:
+                        held.append(i)
+                        continue
+                    refused.append((i, data))
+                check(held == list(range(12)), f"held: {held}")
+                check([i for i, _ in refused] == list(range(12, 16)) and
+                      all(b"too many control connections" in d for _, d in refused), f"refused: {refused}")
+                for _ in range(4):
+                    t1 = time.perf_counter()
+                    status_ok(t)
+                    check(time.perf_counter() - t1 < 1.0, "root waited more than a second")
+                # Root may hold the reserved slots itself (once sgfwctl's closed
+                # connections are reaped by the daemon's next poll).
+                time.sleep(0.5)
+                roots = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(4)]
+                for r in roots:
+                    OPEN.append(r)
+                    r.connect(sock_path)
+                rep, _ = ask(roots[3], {"cmd": "status"})
+                check(rep.get("ok") is True, f"root's 4th reserved connection: {rep}")
+                for r in roots:
+                    r.close()
+                # Trickle one byte a second into a held connection: cut after 10 s.
+                c = conns[0]
+                c.setblocking(True)
+                t0 = time.perf_counter()
+                got = b""
+                while time.perf_counter() - t0 < 15:
+                    try:
+                        c.send(b" ")
+                    except OSError:
+                        break
+                    c.settimeout(1.0)
+                    try:
+                        got += c.recv(4096)
+                    except socket.timeout:
+                        continue
+                    if got:
+                        break
+                took = time.perf_counter() - t0
+                e2e.log(f"  trickled request cut after {took:.1f} s: {got[:120]!r}")
+                check(b"request not completed within 10 s" in got, f"trickle: {got!r}")
+                check(took < 12, f"took {took:.1f} s")
+                for c in conns:
+                    c.close()
+                time.sleep(0.2)
+                r = rc.ctl(t, "status", prefix=acc.as_user(acc.mem_pw, True))
+                check(r.rc == 0, f"member after closing: {r}")
+                t.assert_alive()
+
+            with t.case("5: names, quoted tokens and file names with newlines and ESC reach neither "
+                        "the log nor a reply raw"):
+                forged = "sgfwd: reload by uid 0: generation 42"
+                logged0 = len(t.log_lines())
+                c = member_connect(acc, sock_path)
+                evil = "x\n" + forged + "\x1b[2J\r\x7f"
+                requests = [
+                    {"cmd": "set-groups", "args": {"vm": evil, "groups": []}},
+                    {"cmd": "set-groups", "args": {"vm": "srv", "groups": [evil]}},
+                    {"cmd": "reload", "args": {"policy": 'vms:\n  - name: "a\\n' + forged + '\\e[31m"\n'}},
+                    {"cmd": "reload", "args": {"name": evil, "policy": "vms: [\n"}},
+                    {"cmd": "reload", "args": {"policy": '"k\\n' + forged + '": 1\n'}},
+                    {"cmd": evil},
+                    {"cmd": "flows-flush", "args": {"vm": evil}},
+                ]
+                for req in requests:
+                    rep, _ = ask(c, req)
+                    err = rep.get("error", "")
+                    check(rep.get("ok") is False and err, f"{req}: {rep}")
+                    check(not any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in err), f"raw control character in {err!r}")
+                rep, _ = ask(c, {"cmd": "reload", "args": {"policy": "vms:\n  - name: " + "a" * 100000 + "\n"}})
+                check(len(rep.get("error", "")) < 2000, f"a 100 KB token is quoted whole: {len(rep.get('error', ''))} chars")
+                c.close()
+                new = t.wait_log(lambda ls: sum("rejected" in l for l in ls) >= 6, logged0)
+                e2e.log(f"  log: {new[:3]}")
+                check(sum("rejected" in l for l in new) >= 6, f"the rejections are not logged: {new}")
+                check(not any(l.startswith(forged) or "\x1b" in l or "\r" in l for l in new), f"forged log line: {new}")
+                check(all(len(l) < 5000 for l in new), "an unbounded log line")
+                t.assert_alive()
+        finally:
+            dog.close()
+            close_all()
+
+        with t.case("7: the socket's directory: an existing one not sgfwd's own (1777, 0755, a member's, "
+                    "a symlink) is refused and left as it was; sgfwd's own is reused"):
+            import stat as st_
+            cases = []
+            for name, mode, owner in (("sticky", 0o1777, 0), ("plain", 0o755, 0), ("members", 0o2750, acc.mem_pw.pw_uid)):
+                d = os.path.join(t.tmp, name)
+                os.mkdir(d)
+                os.chmod(d, mode)
+                os.chown(d, owner, acc.gid)
+                cases.append((d, mode, owner))
+            os.symlink(sock_dir, os.path.join(t.tmp, "link"))
+            for d, mode, owner in cases + [(os.path.join(t.tmp, "link"), None, None)]:
+                code, out = second_daemon(t, os.path.join(d, "sgfwd.sock"))
+                e2e.log(f"  {os.path.basename(d)}: exit {code}: {out.strip().splitlines()[-1] if out.strip() else ''}")
+                check(code != 0 and "control socket directory" in out, f"{d}: exit {code}: {out[-400:]}")
+                if mode is not None:
+                    s2 = os.lstat(d)
+                    check(st_.S_IMODE(s2.st_mode) == mode and s2.st_uid == owner and s2.st_gid == acc.gid,
+                          f"{d} re-permissioned: {oct(s2.st_mode)} {s2.st_uid}:{s2.st_gid}")
+                    check(not os.path.exists(os.path.join(d, "sgfwd.sock")), "a socket was made there")
+            s2 = os.lstat(sock_dir)
+            check(st_.S_IMODE(s2.st_mode) == 0o2750 and s2.st_uid == 0, "sgfwd's own directory was changed")
+            status_ok(t)
+
+        with t.case("6: set-groups to a group named 'null' is persisted so that sgfwd restarts with it"):
+            r = rc.ctl(t, "vm", "set-groups", "srv", "null,svc", prefix=acc.as_user(acc.mem_pw, True))
+            check(r.rc == 0 and r.json and r.json["generation"] > 1, f"set-groups: {r}")
+            gen = r.json["generation"]
+            check(t.daemon.stop() == 0, "sgfwd did not stop cleanly")
+            t.daemon = e2e.Daemon(t.config_path, os.path.join(t.tmp, "sgfwd-2.log"), sock_path)
+            t.daemon.start()
+            st = status_ok(t)
+            check(st["policy"]["sha256"] == rc.sha256_file(t.policy_path), "restarted on another policy")
+            r = rc.ctl(t, "explain", "udp", "10.0.1.10:5000", "10.0.1.20:9001")
+            check(r.rc == 0 and r.json and r.json.get("verdict") == "allow", f"the 'null' group's rule after restart: {r}")
+            e2e.log(f"  restarted after generation {gen}: {r.json['checks']}")
+        e2e.log("figures: " + "; ".join(f"{l}: {s:.3f} s, +{k} KiB" for l, s, k in figures))
+        check(not dog.killed, "the watchdog killed sgfwd")
+    return t
+
+
+if __name__ == "__main__":
+    e2e.main(scenario)

@@ -1,0 +1,25 @@
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "entries.hpp"
+#include "packet/icmp_error_inner.hpp"
+#include "packet/parser.hpp"
+
+namespace sgfw::fuzz {
+
+int packet_parser(const uint8_t* data, size_t size) {
+  if (size > 65535) return 0;
+  // An exactly sized heap copy: ASan reports any read past the frame.
+  std::unique_ptr<uint8_t[]> frame(size ? new uint8_t[size] : nullptr);
+  if (size) std::memcpy(frame.get(), data, size);
+  const auto len = static_cast<uint32_t>(size);
+  const packet::ParsedPacket p = packet::parse(frame.get(), len);
+  if (!(packet::parse(frame.get(), len) == p)) std::abort();  // pure: same frame, same result
+  if (p.kind == packet::ParsedPacket::Kind::kIpv4 && p.l4_offset > len) std::abort();
+  const packet::IcmpErrorInner inner = packet::parse_icmp_error_inner(frame.get(), len, p);
+  if (!inner.valid && !(inner == packet::IcmpErrorInner{})) std::abort();
+  return 0;
+}
+
+}  // namespace sgfw::fuzz

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpora (tests/fuzz/corpus/<target>/, docs/fuzzing.md).
+Run once by hand when seeds change; the output is committed. Needs python3-scapy.
+Files are named by content hash, so running it again changes nothing."""
+import hashlib
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()[:16]), "wb") as f:
+        f.write(data)
+
+
+RULE = "{direction: Ingress, protocol: TCP, port: 443, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}"
+POLICIES = [
+    open(os.path.join(ROOT, "conf", "policy.yaml")).read(),
+    open(os.path.join(ROOT, "conf", "demo-policy.yaml")).read(),
+    "",
+    ",",
+    "---\n...\n",
+    "subnets: []\nsecurityGroups: []\nvms: []\n",
+    "subnets:\n  - {name: net, cidr: 10.0.0.0/24}\nsecurityGroups:\n  - name: web\n    description: \"a\\nb\"\n"
+    "    rules:\n      - {name: https, direction: Ingress, protocol: TCP, port: 443, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}\n"
+    "      - {direction: Egress, protocol: UDP, portRange: 1000-1100, remote: {subnetRef: {name: net}}}\n"
+    "      - {direction: Ingress, protocol: All, remote: {securityGroupRef: {name: web}}}\n"
+    "      - {direction: egress, protocol: icmp, remote: {securityGroupRef: {name: default-allow-ssh}}}\n"
+    "vms:\n  - {name: a, port: p1, mac: \"02:00:00:00:00:01\", ips: [10.0.0.1, 10.0.0.9], securityGroups: [web, default-allow-ssh]}\n"
+    "  - {name: far, ips: [10.9.0.1]}\n",
+    "securityGroups:\n  - name: \"null\"\n    rules:\n      - {name: \"yes\", direction: Ingress, protocol: All, remote: {securityGroupRef: {name: \"null\"}}}\n"
+    "vms:\n  - {name: \"0x1\", ips: [10.0.0.1], securityGroups: [\"null\"]}\n",
+    "securityGroups:\n  - name: g\n    rules:\n      - &r " + RULE + "\n      - *r\n",
+    "a: &x [1, 2]\nb: *x\n",
+    "securityGroups: [{name: g}]\n---\nvms: []\n",
+    "subnets: " + "[" * 70 + "]" * 70 + "\n",
+    "vms:\n  - name: a\n    ips: [10.0.0.1]\n    securityGroups: [g, g]\n",
+    "vms:\n  - {name: a, port: p, ips: [10.0.0.1]}\n",
+    "securityGroups:\n  - name: g\n    rules:\n      - {direction: Ingress, protocol: TCP, port: 0x50, remote: {address: {IPAddressOrCIDR: 10.0.0.1/8}}}\n",
+    "securityGroups:\n  - name: g\n    rules:\n      - {direction: Ingress, protocol: UDP, portRange: 9-8, remote: {subnetRef: {name: nope}}}\n",
+    "unknown: 1\n",
+    "vms: !!map {}\n",
+    "\"\\x1b[2J\": 1\n",
+    "vms:\n  - name: a\n    ips: [10.0.0.1]\n    securityGroups: [" + ", ".join(f"g{i}" for i in range(300)) + "]\n",
+]
+for p in POLICIES:
+    put("policy_loader", p)
+    put("policy_writer", p)
+
+CONFIGS = [
+    open(os.path.join(ROOT, "conf", "sgfwd.yaml")).read(),
+    "ports:\n  - {name: a, device: net_null0}\n  - {name: up, device: net_null1, uplink: true}\npolicy: p.yaml\n",
+    "eal: [\"--no-huge\"]\nports:\n  - {name: up, device: x, uplink: true}\npolicy: /p\nworkers: 2\n"
+    "flows: {capacity: 10, per_vm_limit: 5, per_vm_inbound_half_open: 2, keep_established: true, tcp_loose: false,\n"
+    "        timeouts: {tcp_syn: 1, tcp_established: 2, tcp_closing: 3, udp: 4, udp_stream: 5, icmp: 6, other: 7}}\n"
+    "limits: {local_vms: 1, vms: 2, groups: 3}\ncontrol_socket: /run/x/s.sock\ncontrol_group: g\nacl_max_size: 0\nmbufs: 2048\n",
+    ",",
+    "ports: []\n---\n",
+    "ports: &p []\npolicy: *p\n",
+    "ports:\n  - {name: a, device: d, uplink: yes}\npolicy: p\n",
+]
+for c in CONFIGS:
+    put("daemon_config", c)
+
+import json
+REQS = [
+    {"cmd": "status"}, {"cmd": "stats"}, {"cmd": "stats", "args": {"vm": "a"}},
+    {"cmd": "flows", "args": {"limit": 5}}, {"cmd": "flows-flush"}, {"cmd": "flows-flush", "args": {"vm": "zz"}},
+    {"cmd": "explain", "args": {"packets": ["tcp 10.0.0.2:1000 10.0.0.1:443", "udp 10.9.0.1 10.0.0.1:1050",
+                                            "icmp 10.0.0.1 8.8.8.8 3/4", "bad line"]}},
+    {"cmd": "set-groups", "args": {"vm": "b", "groups": ["web", "null"]}},
+    {"cmd": "set-groups", "args": {"vm": "b", "groups": []}},
+    {"cmd": "set-groups", "args": {"vm": "nope\n", "groups": ["x"]}},
+    {"cmd": "reload"},
+    {"cmd": "reload", "args": {"name": "n\u001b", "policy": POLICIES[6]}},
+    {"cmd": "reload", "args": {"policy": ","}},
+    {"cmd": "reload", "args": {"policy": POLICIES[8]}},
+    {"cmd": "frobnicate"}, {"cmd": 5}, [1, 2], {"cmd": "status", "args": 3},
+]
+for r in REQS:
+    put("control_request", json.dumps(r))
+put("control_request", b'{"cmd": "status", "args": {"x": ' + b"[" * 40 + b"]" * 40 + b"}}")
+put("control_request", b'\xff\xfe{"cmd"')
+
+sys.path.insert(0, "/usr/lib/python3/dist-packages")
+from scapy.all import Ether, IP, TCP, UDP, ICMP, ARP, Dot1Q, IPOption, Raw  # noqa: E402
+from scapy.layers.inet import IPOption_LSRR, IPOption_SSRR, IPOption_RR, IPOption_Timestamp  # noqa: E402
+
+E = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+frames = [
+    E / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1000, dport=443, flags="S"),
+    E / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1000, dport=53) / b"q",
+    E / IP(src="10.0.0.1", dst="10.0.0.2") / ICMP(type=8) / b"ping",
+    E / ARP(op=1, psrc="10.0.0.1", pdst="10.0.0.2"),
+    E / Dot1Q(vlan=5) / IP() / UDP(),
+    E / IP(src="10.0.0.1", dst="10.0.0.2", flags="MF", frag=0) / UDP() / (b"x" * 40),
+    E / IP(src="10.0.0.1", dst="10.0.0.2", frag=3) / (b"x" * 40),
+    E / IP(src="10.0.0.1", dst="10.0.0.2", options=[IPOption_LSRR(routers=["1.2.3.4", "5.6.7.8"])]) / TCP(),
+    E / IP(src="10.0.0.1", dst="10.0.0.2", options=[IPOption_SSRR(routers=["1.2.3.4"])]) / UDP(),
+    E / IP(src="10.0.0.1", dst="10.0.0.2", options=[IPOption_RR(routers=["0.0.0.0"] * 3)]) / ICMP(),
+    E / IP(src="10.0.0.1", dst="10.0.0.2", options=[IPOption_Timestamp(flg=0, timestamp=[1, 2])]) / TCP(),
+    E / IP(src="10.0.0.1", dst="10.0.0.2", options=[IPOption(b"\x01\x01\x00\x00")]) / UDP(),
+    E / IP(src="10.0.0.1", dst="10.0.0.2", options=[IPOption(b"\x83\x00\x00\x00")]) / TCP(),   # length 0
+    E / IP(src="10.0.0.1", dst="10.0.0.2", options=[IPOption(b"\x83\x01\x00\x00")]) / TCP(),   # length 1
+    E / IP(src="10.0.0.1", dst="10.0.0.2", options=[IPOption(b"\x44\x28\x05\x00")]) / TCP(),   # past the header
+    E / IP(src="10.0.0.1", dst="10.0.0.2") / ICMP(type=3, code=3) /
+        IP(src="10.0.0.2", dst="10.0.0.1") / UDP(sport=53, dport=1000),
+    E / IP(src="10.0.0.1", dst="10.0.0.2") / ICMP(type=11) /
+        IP(src="10.0.0.2", dst="10.0.0.1", options=[IPOption_RR(routers=["0.0.0.0"])]) / TCP(sport=1, dport=2),
+    E / IP(src="10.0.0.1", dst="10.0.0.2") / ICMP(type=12) / IP(src="10.0.0.2", dst="10.0.0.1") / ICMP(type=8, id=7),
+    E / IP(src="10.0.0.1", dst="10.0.0.2") / ICMP(type=3, code=4) / bytes(IP(src="10.0.0.2", dst="10.0.0.1") / TCP())[:24],
+]
+for f in frames:
+    b = bytes(f)
+    put("packet_parser", b)
+    put("packet_parser", b[: len(b) // 2])
+put("packet_parser", b"")
+put("packet_parser", bytes(E)[:13])
