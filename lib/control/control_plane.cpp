@@ -334,7 +334,11 @@ std::string ControlPlane::handle(const std::string& line, const Peer& peer) {
           return reply_error("\"limit\" must be a non-negative integer");
         limit = args["limit"].get<long>();
       }
-      return reply_ok(flows(args.value("vm", std::string()), limit));
+      std::string vm = args.value("vm", std::string());
+      if (!vm.empty() && !publisher_->current()->policy().find_vm(vm))
+        return reply_error("unknown VM '" + core::escape_for_log(vm) +
+                           "' (not in the running policy; sgfwctl flows lists every connection)");
+      return reply_ok(flows(vm, limit));
     }
     if (cmd == "flows-flush") {
       auto r = flush(args.value("vm", std::string()), peer);

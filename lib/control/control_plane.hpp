@@ -1,4 +1,4 @@
-// The daemon's control plane: every operator command of interfaces.md against the
+// The daemon's control plane: every operator command of docs/interfaces.md against the
 // running appliance. It owns the policy state (text, model, generation, persistence),
 // builds snapshots off to the side and publishes them through the RCU Publisher, and
 // keeps counter totals across generations. Control thread only (not thread-safe):

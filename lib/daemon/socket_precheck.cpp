@@ -16,6 +16,11 @@ core::Expected<SocketPathState> probe_control_socket(const std::string& path) {
                             std::to_string(sizeof(sockaddr_un::sun_path) - 1) + "): " + path);
   std::string dir = std::filesystem::path(path).parent_path().string();
   struct stat st {};
+  // A symlink in place of the directory is refused before anything is probed through
+  // it (the server opens the directory O_NOFOLLOW and refuses it too).
+  if (!dir.empty() && ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    return core::make_error("control socket directory " + dir +
+                            " is a symbolic link: refusing it; set control_socket to a path in a real directory");
   if (!dir.empty() && ::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
     return core::make_error("control socket: " + dir + " is not a directory: set control_socket to a path in a directory");
   if (::lstat(path.c_str(), &st) != 0) return SocketPathState::kFree;

@@ -161,6 +161,9 @@ def second_daemon(t, sock):
     cfg = dict(t.config)
     cfg["control_socket"] = sock
     cfg["eal"] = [a if not a.startswith("sgfwe2e") else a + "x" for a in cfg["eal"]]
+    # Null devices: the second daemon must meet the socket directory, not the first
+    # one's device locks.
+    cfg["ports"] = [dict(p, device=f"net_null{i},no-rx=1") for i, p in enumerate(cfg["ports"])]
     path = t.write(f"second-{len(os.listdir(t.tmp))}.yaml", e2e.to_yaml(cfg) + "\n")
     try:
         r = subprocess.run([e2e.SGFWD, "--config", path], capture_output=True, text=True, timeout=20)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Control socket security (interfaces.md, docs/control.md):
+"""Control socket security (docs/interfaces.md, docs/control.md):
 
 - the socket is 0660 (srw-rw----) root:control_group, its directory 02750 (setgid)
   root:control_group;

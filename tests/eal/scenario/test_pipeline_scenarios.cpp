@@ -151,6 +151,11 @@ BOOST_AUTO_TEST_CASE(flush_vm_removes_connections_at_either_end) {
   BOOST_REQUIRE(r.has_value());
   BOOST_TEST((*r)["removed"].get<uint64_t>() == 1u);
   BOOST_TEST(rig.flows().size() == 0u);
+  // An unknown VM is an error for flows as for flush and stats, not an empty list.
+  std::string reply = rig.control().handle(R"({"cmd":"flows","args":{"vm":"nope"}})", {});
+  BOOST_TEST(reply.find("\"ok\":false") != std::string::npos);
+  BOOST_TEST(reply.find("unknown VM 'nope'") != std::string::npos);
+  BOOST_TEST(!rig.control().flush("nope", {}).has_value());
 }
 
 // Issue 9 #6: an ARP reply goes to the owner of its target address, even when two VMs

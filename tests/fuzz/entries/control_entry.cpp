@@ -82,7 +82,7 @@ void control_init() {
   s->workers = std::vector<dataplane::WorkerStats>(1);
   s->control = std::make_unique<control::ControlPlane>(
       cfg, s->publisher.get(), control::DataplaneView{&s->ports, &s->port_counters, &s->workers, nullptr}, kPolicy);
-  s->control->assign_vm_ids(*s->publisher->current());
+  if (!s->control->assign_vm_ids(*s->publisher->current())) std::abort();
   g_state = s;
 }
 
