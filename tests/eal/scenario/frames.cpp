@@ -64,7 +64,7 @@ Bytes ipv4_frame(Mac src, Mac dst, const Ip& ip, const Bytes& l4) {
   h[9] = ip.proto;
   put32(h, 12, ip.src);
   put32(h, 16, ip.dst);
-  std::memcpy(h.data() + 20, opts.data(), opts.size());
+  if (!opts.empty()) std::memcpy(h.data() + 20, opts.data(), opts.size());  // memcpy(null, 0) is UB
   put16(h, 10, checksum(h.data(), hl));
   b.insert(b.end(), h.begin(), h.end());
   b.insert(b.end(), l4.begin(), l4.end());
