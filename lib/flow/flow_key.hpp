@@ -8,7 +8,8 @@
 
 namespace sgfw::flow {
 
-struct FlowKey {
+// 8-byte aligned: rte_hash_crc reads keys 8 bytes at a time.
+struct alignas(8) FlowKey {
   uint32_t addr_lo;  // the endpoint that sorts first (by address, then port)
   uint32_t addr_hi;
   uint16_t port_lo;  // TCP/UDP port; ICMP echo: the identifier on the requester's side, 0 on the other
