@@ -139,6 +139,21 @@ core::Expected<Json> ControlPlane::flush(const std::string& vm, const Peer& peer
   return Json{{"removed", removed}};
 }
 
+// Folded totals of VMs and rules the running policy no longer has are dropped (stats
+// reports the running policy's VMs and rules only), so VM and rule churn over the
+// daemon's lifetime keeps these maps bounded by the policy's size.
+void ControlPlane::prune_totals(const runtime::Snapshot& running) {
+  const auto& compiled = running.tables().compiled();
+  std::map<std::string, Totals> vms;
+  for (const auto& vm : compiled.vms)
+    if (auto it = vm_totals_.find(vm.name); it != vm_totals_.end()) vms.emplace(vm.name, it->second);
+  vm_totals_.swap(vms);
+  std::map<std::string, uint64_t> rules;
+  for (const auto& r : compiled.rules)
+    if (auto it = rule_totals_.find(r.label()); it != rule_totals_.end()) rules.emplace(it->first, it->second);
+  rule_totals_.swap(rules);
+}
+
 void ControlPlane::fold(const runtime::Snapshot& old) {
   const auto& compiled = old.tables().compiled();
   for (size_t v = 0; v < compiled.vms.size(); ++v) vm_totals_[compiled.vms[v].name].add(vm_totals(old, v));
@@ -194,6 +209,7 @@ core::Expected<Json> ControlPlane::apply(policy::Policy policy, std::string pers
     if (view_.flows) view_.flows->flush(&ids);
     vm_ids_.release(gone);
   }
+  prune_totals(*publisher_->current());
   policy_text_ = std::move(persisted_text);
   policy_sha256_.clear();  // computed when asked (status): hashing 10 MiB takes ~20 ms
   loaded_at_ = std::chrono::system_clock::now();

@@ -81,6 +81,7 @@ class ControlPlane {
   core::Expected<Json> apply(policy::Policy policy, std::string persisted_text, const char* what,
                              const Peer& peer);
   void fold(const runtime::Snapshot& old);
+  void prune_totals(const runtime::Snapshot& running);
   void remember_labels(const runtime::Snapshot& snap);
 
   config::DaemonConfig cfg_;
