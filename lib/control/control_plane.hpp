@@ -1,28 +1,32 @@
-// The daemon's control plane: every operator command of docs/interfaces.md against the
-// running appliance. It owns the policy state (text, model, generation, persistence),
-// builds snapshots off to the side and publishes them through the RCU Publisher, and
-// keeps counter totals across generations. Control thread only (not thread-safe):
-// the socket server calls it one request at a time, so requests are serialized and
-// the last accepted one wins.
+// The daemon's control plane (docs/control.md): a thin facade over the control
+// protocol (lib/protocol), the policy changes (policy_change.hpp, computed off to the
+// side, on a builder thread for socket requests: change_queue.hpp), the views
+// (status, stats, flows, explain: views.cpp) and the data plane it reads through
+// DataplaneAccess. It owns the policy state (text, generation, persistence), publishes
+// snapshots through the RCU Publisher, keeps counter totals across generations and the
+// stable VM ids. Control thread only (not thread-safe): the socket server calls it one
+// request at a time; changes are committed in the order they were queued (root's
+// first), and the last committed one wins.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/daemon_config.hpp"
+#include "control/change_queue.hpp"
 #include "control/counter_totals.hpp"
+#include "control/dataplane_access.hpp"
 #include "control/socket_server.hpp"
 #include "control/vm_ids.hpp"
-#include "core/drop_reason.hpp"
 #include "core/expected.hpp"
-#include "ports/ports.hpp"
-#include "dataplane/worker.hpp"
-#include "flow/flow_table.hpp"
+#include "protocol/protocol.hpp"
 #include "runtime/publisher.hpp"
 #include "runtime/snapshot.hpp"
 
@@ -30,25 +34,28 @@ namespace sgfw::control {
 
 using Json = nlohmann::ordered_json;
 
-struct DataplaneView {
-  const std::vector<ports::PortRuntime>* ports = nullptr;
-  const std::vector<std::vector<runtime::PortCounters>>* port_counters = nullptr;  // [worker][port]
-  const std::vector<dataplane::WorkerStats>* workers = nullptr;
-  flow::FlowTable* flows = nullptr;
-};
-
 class ControlPlane {
  public:
-  // `policy_text` is the content the first snapshot was built from.
-  ControlPlane(config::DaemonConfig cfg, runtime::Publisher* publisher, DataplaneView view,
+  // `policy_text` is the content the first snapshot was built from; `dataplane`
+  // outlives the control plane.
+  ControlPlane(config::DaemonConfig cfg, runtime::Publisher* publisher, DataplaneAccess* dataplane,
                std::string policy_text);
 
   // One request line -> one reply line ({"ok": true, "result": ...} or {"ok": false,
-  // "error": "..."}). Never throws.
-  [[nodiscard]] std::string handle(const std::string& line, const Peer& peer);
+  // "error": "..."}), or nothing yet: a change (reload, set-groups) is built on the
+  // builder thread and its reply comes out of collect(), for peer.connection. Never
+  // throws.
+  [[nodiscard]] std::optional<std::string> handle(const std::string& line, const Peer& peer);
+  // The same, with changes built on this thread: always a reply (tests, fuzzing).
+  [[nodiscard]] std::string handle_now(const std::string& line, const Peer& peer);
+  // Commits the change whose build has finished, if any, and hands its reply to
+  // `deliver(connection, reply line)`; starts the next waiting change.
+  void collect(const std::function<void(uint64_t connection, const std::string& reply)>& deliver);
+  // A change is building or waiting (the caller polls collect() more often).
+  [[nodiscard]] bool changes_pending() const { return changes_.building() || changes_.waiting() > 0; }
 
-  // Commands (also used directly by tests and the daemon). Errors leave the running
-  // generation untouched.
+  // Changes built and committed on this thread (tests, the daemon). Errors leave the
+  // running generation untouched.
   // text: a policy's content sent by a client (display_name names it in messages);
   // nullptr: re-read the configured policy file.
   [[nodiscard]] core::Expected<Json> reload(const std::string* text, const std::string& display_name,
@@ -59,8 +66,9 @@ class ControlPlane {
   [[nodiscard]] Json status() const;
   // Error: `vm` names no VM of the running policy.
   [[nodiscard]] core::Expected<Json> stats(const std::string& vm) const;
-  [[nodiscard]] Json explain(const Json& args) const;
-  [[nodiscard]] Json flows(const std::string& vm, long limit) const;
+  [[nodiscard]] Json explain(const std::vector<std::string>& packets) const;
+  // Error: `vm` names no VM of the running policy.
+  [[nodiscard]] core::Expected<Json> flows(const std::string& vm, long limit) const;
   [[nodiscard]] core::Expected<Json> flush(const std::string& vm, const Peer& peer);
   // Periodic housekeeping (control thread): expire connections, recycle positions.
   size_t reclaim();
@@ -77,22 +85,25 @@ class ControlPlane {
   static constexpr size_t kLabelGenerations = 64;
 
  private:
-  // persisted_text: the file content to persist; empty: written from the policy.
-  core::Expected<Json> apply(policy::Policy policy, std::string persisted_text, const char* what,
-                             const Peer& peer);
+  std::optional<std::string> dispatch(const std::string& line, const Peer& peer, bool defer_changes);
+  [[nodiscard]] ChangeBase change_base() const;
+  // Applies a prepared change: VM ids, publish, persist (reverted if it cannot be
+  // persisted), flush of removed VMs, counter folding; logs the outcome.
+  core::Expected<Json> commit(const ChangeJob& job, core::Expected<PreparedChange> prepared);
+  core::Expected<Json> change_now(ChangeRequest request, const Peer& peer);
   void fold(const runtime::Snapshot& old);
   void prune_totals(const runtime::Snapshot& running);
   void remember_labels(const runtime::Snapshot& snap);
 
   config::DaemonConfig cfg_;
   runtime::Publisher* publisher_;
-  DataplaneView view_;
+  DataplaneAccess* dataplane_;
   std::string policy_text_;
   mutable std::string policy_sha256_;  // of policy_text_; empty until asked
   std::chrono::system_clock::time_point loaded_at_;
   uint64_t last_generation_ = 1;  // the highest generation ever published (never reused)
-  std::chrono::steady_clock::time_point request_start_ = std::chrono::steady_clock::now();
-  // A retired snapshot is destroyed after the reply has gone out (next housekeeping).
+  // A retired snapshot is destroyed after the reply has gone out (next request or
+  // housekeeping).
   std::unique_ptr<runtime::Snapshot> retired_;
   std::map<std::string, Totals> vm_totals_;     // folded from retired generations, by VM name
   std::map<std::string, uint64_t> rule_totals_; // by "group/rule"
@@ -101,6 +112,7 @@ class ControlPlane {
   // generation -> its rules' "group/rule" in rule_id order; pruned by flows()
   mutable std::map<uint64_t, Labels> labels_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();  // busy share
+  ChangeQueue changes_;  // last: its destructor waits for a build that reads the members above
 };
 
 [[nodiscard]] std::string sha256_hex(const std::string& data);

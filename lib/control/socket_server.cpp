@@ -195,19 +195,23 @@ void SocketServer::accept_all() {
       continue;
     }
     auto now = std::chrono::steady_clock::now();
-    conns_.push_back(Conn{fd, peer, {}, {}, false, now, now});
+    peer.connection = next_connection_++;
+    conns_.push_back(Conn{fd, peer, {}, {}, false, false, now, now});
   }
 }
 
 void SocketServer::serve_lines(Conn& c, const Handler& handler) {
   size_t nl;
-  while (!c.closing && c.out.size() <= kMaxPendingReply && (nl = c.in.find('\n')) != std::string::npos) {
+  while (!c.closing && !c.waiting && c.out.size() <= kMaxPendingReply &&
+         (nl = c.in.find('\n')) != std::string::npos) {
     std::string line = c.in.substr(0, nl);
     c.in.erase(0, nl + 1);
     auto now = std::chrono::steady_clock::now();
     c.last = now;
     c.partial = now;
-    c.out += handler(line, c.peer) + "\n";
+    std::optional<std::string> reply = handler(line, c.peer);
+    if (reply) c.out += *reply + "\n";
+    else c.waiting = true;
   }
 }
 
@@ -215,7 +219,7 @@ void SocketServer::read_conn(Conn& c, const Handler& handler) {
   char buf[65536];
   // Not read while replies wait beyond the bound: the peer's writes then block in the
   // kernel instead of growing this process.
-  while (!c.closing && c.out.size() <= kMaxPendingReply) {
+  while (!c.closing && !c.waiting && c.out.size() <= kMaxPendingReply) {
     ssize_t n = read(c.fd, buf, sizeof(buf));
     if (n > 0) {
       if (c.in.empty()) c.partial = std::chrono::steady_clock::now();
@@ -266,28 +270,41 @@ void SocketServer::poll_once(int timeout_ms, const Handler& handler) {
   std::vector<pollfd> fds;
   fds.push_back({listen_fd_, POLLIN, 0});
   for (const auto& c : conns_) {
-    short ev = c.closing || c.out.size() > kMaxPendingReply ? 0 : POLLIN;
+    short ev = c.closing || c.waiting || c.out.size() > kMaxPendingReply ? 0 : POLLIN;
     if (!c.out.empty()) ev |= POLLOUT;
     fds.push_back({c.fd, ev, 0});
   }
   int rc = poll(fds.data(), fds.size(), timeout_ms);
-  if (rc > 0) {
-    for (size_t i = 1; i < fds.size(); ++i) {
-      Conn& c = conns_[i - 1];
-      if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_conn(c, handler);
-      if (!c.out.empty()) write_conn(c);
-      // Requests held back while the reply was over the bound.
-      if (!c.closing && c.out.size() <= kMaxPendingReply && !c.in.empty()) serve_lines(c, handler);
-    }
-    if (fds[0].revents & POLLIN) accept_all();
+  for (size_t i = 1; i < fds.size(); ++i) {
+    Conn& c = conns_[i - 1];
+    // A client gone while its reply is deferred: the change still applies, the reply is dropped.
+    if (rc > 0 && c.waiting && (fds[i].revents & (POLLHUP | POLLERR))) c.closing = true;
+    if (rc > 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) read_conn(c, handler);
+    if (!c.out.empty()) write_conn(c);
+    // Requests held back while the reply was over the bound or a reply was deferred.
+    if (!c.closing && !c.waiting && c.out.size() <= kMaxPendingReply && !c.in.empty()) serve_lines(c, handler);
   }
+  if (rc > 0 && (fds[0].revents & POLLIN)) accept_all();
   expire();
+}
+
+void SocketServer::deliver(uint64_t connection, const std::string& reply) {
+  for (auto& c : conns_) {
+    if (c.peer.connection != connection || !c.waiting) continue;
+    c.waiting = false;
+    c.out += reply + "\n";
+    auto now = std::chrono::steady_clock::now();
+    c.last = now;
+    c.partial = now;
+    write_conn(c);
+    return;
+  }
 }
 
 void SocketServer::expire() {
   auto now = std::chrono::steady_clock::now();
   for (auto& c : conns_) {
-    if (!c.closing && !c.in.empty() && c.in.find('\n') == std::string::npos && now - c.partial > kRequestTimeout) {
+    if (!c.closing && !c.waiting && !c.in.empty() && c.in.find('\n') == std::string::npos && now - c.partial > kRequestTimeout) {
       c.out += error_line("request not completed within " + std::to_string(kRequestTimeout.count()) + " s");
       c.in.clear();
       c.closing = true;
@@ -297,7 +314,7 @@ void SocketServer::expire() {
   }
   for (size_t i = 0; i < conns_.size();) {
     Conn& c = conns_[i];
-    bool idle = now - c.last > kIdleTimeout;
+    bool idle = !c.waiting && now - c.last > kIdleTimeout;
     if ((c.closing && c.out.empty()) || idle) {
       close(c.fd);
       conns_.erase(conns_.begin() + static_cast<long>(i));

@@ -26,8 +26,10 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,10 +48,13 @@ struct Peer {
   uid_t uid = 0;
   gid_t gid = 0;
   pid_t pid = 0;
+  uint64_t connection = 0;  // the server's id of the connection (unique per server)
 };
 
-// Handles one request line; returns one reply line (without the newline).
-using Handler = std::function<std::string(const std::string& line, const Peer& peer)>;
+// Handles one request line; returns one reply line (without the newline), or nothing
+// yet: the reply comes later through deliver(peer.connection, ...), and the connection
+// is not read meanwhile (its requests are answered in order).
+using Handler = std::function<std::optional<std::string>(const std::string& line, const Peer& peer)>;
 
 class SocketServer {
  public:
@@ -62,6 +67,9 @@ class SocketServer {
 
   // Waits up to timeout_ms for activity, then accepts, reads, answers and expires.
   void poll_once(int timeout_ms, const Handler& handler);
+  // The reply to the request of `connection` that the handler deferred. A connection
+  // that has gone meanwhile is ignored.
+  void deliver(uint64_t connection, const std::string& reply);
 
   [[nodiscard]] size_t connections() const { return conns_.size(); }
   [[nodiscard]] const std::string& path() const { return path_; }
@@ -73,6 +81,7 @@ class SocketServer {
     std::string in;
     std::string out;
     bool closing = false;  // close once `out` is written
+    bool waiting = false;  // a deferred reply is due: not read, not expired
     std::chrono::steady_clock::time_point last;     // accepted, or last complete request
     std::chrono::steady_clock::time_point partial;  // first byte of the pending request
   };
@@ -89,6 +98,7 @@ class SocketServer {
   int listen_fd_ = -1;
   gid_t group_ = static_cast<gid_t>(-1);  // -1: no such group, root only
   std::vector<Conn> conns_;
+  uint64_t next_connection_ = 1;
 };
 
 }  // namespace sgfw::control

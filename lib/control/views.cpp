@@ -1,8 +1,5 @@
 // The control plane's read-only views (docs/control.md): status, stats, flows and the
 // live explain. Control thread only.
-#include <rte_byteorder.h>
-#include <rte_cycles.h>
-
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -28,23 +25,15 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-// Another worker may have stamped a connection after `now` was read.
-double idle_seconds(uint64_t now, uint64_t last, uint64_t hz) {
-  return last >= now ? 0.0 : static_cast<double>(now - last) / static_cast<double>(hz);
-}
-
 }  // namespace
 
-Json ControlPlane::flows(const std::string& vm, long limit) const {
+core::Expected<Json> ControlPlane::flows(const std::string& vm, long limit) const {
+  if (!vm.empty() && !publisher_->current()->policy().find_vm(vm))
+    return core::make_error("unknown VM '" + vm + "' (not in the running policy; sgfwctl flows lists every connection)");
   Json list = Json::array();
   size_t total = 0;
-  if (!view_.flows) return Json{{"flows", list}, {"total", 0}};
-  const runtime::Snapshot* s = publisher_->current();
-  uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
-  auto addr = [](uint32_t be) { return core::to_string(core::Ipv4{rte_be_to_cpu_32(be)}); };
-  uint64_t oldest = s->generation();
-  auto rule = [&](const std::atomic<uint32_t>& r, uint64_t gen) -> Json {
-    uint32_t v = r.load(std::memory_order_relaxed);
+  uint64_t oldest = publisher_->current()->generation();
+  auto rule = [&](uint32_t v, uint64_t gen) -> Json {
     if (v == 0) return nullptr;
     auto it = labels_.find(gen);
     if (it != labels_.end() && v - 1 < it->second->size()) return (*it->second)[v - 1];
@@ -56,27 +45,26 @@ Json ControlPlane::flows(const std::string& vm, long limit) const {
     const std::string* n = vm_ids_.name_of(id);
     return n ? Json(*n) : Json(nullptr);
   };
-  view_.flows->for_each([&](int32_t, const flow::FlowEntry& e) {
-    uint64_t gen = e.generation.load(std::memory_order_relaxed);
-    oldest = std::min(oldest, gen);  // over every connection, not only the listed ones
+  dataplane_->for_each_flow([&](const FlowRecord& e) {
+    oldest = std::min(oldest, e.generation);  // over every connection, not only the listed ones
     if (want && e.vm_id[0] != *want && e.vm_id[1] != *want) return;  // X at either end
     ++total;
     if (limit >= 0 && static_cast<long>(list.size()) >= limit) return;
     Json src_vm = vm_name(e.vm_id[0]), dst_vm = vm_name(e.vm_id[1]);
-    list.push_back(Json{{"proto", e.key.proto},
-                        {"src", addr(e.orig_addr_be())},
-                        {"sport", rte_be_to_cpu_16(e.orig_port_be())},
-                        {"dst", addr(e.resp_addr_be())},
-                        {"dport", rte_be_to_cpu_16(e.resp_port_be())},
-                        {"state", flow::to_string(e.state.load(std::memory_order_relaxed))},
+    list.push_back(Json{{"proto", e.proto},
+                        {"src", core::to_string(e.src)},
+                        {"sport", e.sport},
+                        {"dst", core::to_string(e.dst)},
+                        {"dport", e.dport},
+                        {"state", e.state},
                         {"vm", src_vm.is_null() ? dst_vm : src_vm},
                         {"src_vm", src_vm},
                         {"dst_vm", dst_vm},
-                        {"age_s", static_cast<double>(now - e.created) / static_cast<double>(hz)},
-                        {"idle_s", idle_seconds(now, e.last_seen.load(std::memory_order_relaxed), hz)},
-                        {"generation", gen},
-                        {"egress_rule", rule(e.egress_rule, gen)},
-                        {"ingress_rule", rule(e.ingress_rule, gen)}});
+                        {"age_s", e.age_s},
+                        {"idle_s", e.idle_s},
+                        {"generation", e.generation},
+                        {"egress_rule", rule(e.egress_rule, e.generation)},
+                        {"ingress_rule", rule(e.ingress_rule, e.generation)}});
   });
   // Labels of generations no live connection references any more are not needed.
   while (labels_.size() > 1 && labels_.begin()->first < oldest) labels_.erase(labels_.begin());
@@ -96,26 +84,29 @@ Json ControlPlane::status() const {
   const auto& c = s->tables().compiled();
   j["compiled"] = Json{{"vms", c.vms.size()}, {"contexts", c.images.size()}, {"acl_rules", c.acl_rule_count()}};
   j["ports"] = Json::array();
-  for (size_t p = 0; p < view_.ports->size(); ++p) {
-    Totals t = port_totals(*view_.port_counters, p);
-    const auto& pr = (*view_.ports)[p];
+  const std::vector<PortInfo> ports = dataplane_->ports();
+  for (size_t p = 0; p < ports.size(); ++p) {
+    Totals t = dataplane_->port_totals(p);
+    const auto& pr = ports[p];
     j["ports"].push_back(Json{{"name", pr.name}, {"device", pr.device}, {"uplink", pr.uplink}, {"state", "up"},
                               {"rx_queues", pr.rx_queues}, {"rx", t.rx}, {"tx", t.tx}, {"dropped", t.dropped()}});
   }
   j["workers"] = Json::array();
-  for (size_t w = 0; w < view_.workers->size(); ++w) {
-    const auto& ws = (*view_.workers)[w];
-    uint64_t busy = runtime::read(ws.busy_cycles);
-    double elapsed = uptime * static_cast<double>(rte_get_tsc_hz());
+  const std::vector<WorkerInfo> workers = dataplane_->workers();
+  for (size_t w = 0; w < workers.size(); ++w) {
+    const auto& ws = workers[w];
+    uint64_t busy = ws.busy_cycles;
+    double elapsed = uptime * dataplane_->tsc_hz();
     double share = elapsed > 0 ? std::min(100.0, 100.0 * static_cast<double>(busy) / elapsed) : 0.0;
-    j["workers"].push_back(Json{{"worker", w}, {"packets", runtime::read(ws.packets)},
+    j["workers"].push_back(Json{{"worker", w}, {"packets", ws.packets},
                                 {"busy_cycles", busy}, {"busy_percent", std::round(share * 10.0) / 10.0},
-                                {"loops", runtime::read(ws.loops)}});
+                                {"loops", ws.loops}});
   }
+  const FlowTableInfo flows = dataplane_->flow_table();
   j["flows"] = Json{{"capacity", cfg_.flows.capacity},
-                    {"used", view_.flows ? view_.flows->size() : 0},
-                    {"half_open_reclaimed", view_.flows ? view_.flows->half_open_reclaimed() : 0},
-                    {"inbound_half_open_recycled", view_.flows ? view_.flows->inbound_half_open_recycled() : 0}};
+                    {"used", flows.used},
+                    {"half_open_reclaimed", flows.half_open_reclaimed},
+                    {"inbound_half_open_recycled", flows.inbound_half_open_recycled}};
   j["limits"] = Json{{"local_vms", cfg_.limits.local_vms},
                      {"vms", cfg_.limits.vms},
                      {"groups", cfg_.limits.groups},
@@ -137,9 +128,10 @@ core::Expected<Json> ControlPlane::stats(const std::string& vm_filter) const {
     return o;
   };
   j["ports"] = Json::array();
-  for (size_t p = 0; p < view_.ports->size(); ++p) {
-    Totals t = port_totals(*view_.port_counters, p);
-    j["ports"].push_back(Json{{"name", (*view_.ports)[p].name}, {"rx", t.rx}, {"tx", t.tx}, {"dropped", t.dropped()},
+  const std::vector<PortInfo> ports = dataplane_->ports();
+  for (size_t p = 0; p < ports.size(); ++p) {
+    Totals t = dataplane_->port_totals(p);
+    j["ports"].push_back(Json{{"name", ports[p].name}, {"rx", t.rx}, {"tx", t.tx}, {"dropped", t.dropped()},
                               {"drops", drops_obj(t)}});
   }
   const auto& compiled = s->tables().compiled();
@@ -162,17 +154,17 @@ core::Expected<Json> ControlPlane::stats(const std::string& vm_filter) const {
   return j;
 }
 
-Json ControlPlane::explain(const Json& args) const {
+Json ControlPlane::explain(const std::vector<std::string>& packets) const {
   const runtime::Snapshot* s = publisher_->current();
   Json out = Json::array();
   explain::NameResolver names = explain::vm_name_resolver(s->policy());
-  for (const auto& line : args.at("packets")) {
-    auto t = explain::parse_batch_line(line.get<std::string>(), names);
+  for (const auto& line : packets) {
+    auto t = explain::parse_batch_line(line, names);
     if (!t) {
       out.push_back(Json{{"error", t.error().message}});
       continue;
     }
-    out.push_back(Json::parse(explain::to_json(s->tables().judge(*t))));
+    out.push_back(explain::to_json_value(s->tables().judge(*t)));
   }
   return Json{{"generation", s->generation()}, {"results", out}};
 }

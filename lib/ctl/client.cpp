@@ -13,7 +13,7 @@
 
 namespace sgfw::ctl {
 
-CallResult call(const std::string& socket_path, const std::string& cmd, const Json& args, int timeout_s) {
+CallResult call(const std::string& socket_path, const protocol::Request& request, int timeout_s) {
   CallResult r;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -33,7 +33,7 @@ CallResult call(const std::string& socket_path, const std::string& cmd, const Js
     close(fd);
     return r;
   }
-  std::string req = Json{{"cmd", cmd}, {"args", args}}.dump() + "\n";
+  std::string req = protocol::encode_request(request) + "\n";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   size_t off = 0;
   std::string send_error;
@@ -69,17 +69,15 @@ CallResult call(const std::string& socket_path, const std::string& cmd, const Js
     in.append(buf, static_cast<size_t>(n));
   }
   close(fd);
-  try {
-    Json reply = Json::parse(in.substr(0, in.find('\n')));
-    if (reply.value("ok", false)) {
-      r.status = CallResult::Status::kOk;
-      r.result = reply.value("result", Json::object());
-    } else {
-      r.status = CallResult::Status::kRejected;
-      r.error = reply.value("error", std::string("rejected"));
-    }
-  } catch (const std::exception& e) {
-    r.error = std::string("malformed reply: ") + e.what();
+  auto reply = protocol::decode_reply(std::string_view(in).substr(0, in.find('\n')));
+  if (!reply) {
+    r.error = reply.error().message;
+  } else if (reply->ok) {
+    r.status = CallResult::Status::kOk;
+    r.result = std::move(reply->result);
+  } else {
+    r.status = CallResult::Status::kRejected;
+    r.error = std::move(reply->error);
   }
   return r;
 }

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "protocol/protocol.hpp"
+
 namespace sgfw::ctl {
 
 using Json = nlohmann::ordered_json;
@@ -17,9 +19,8 @@ struct CallResult {
   std::string error;  // kRejected: the daemon's message; kUnreachable: why
 };
 
-// Sends {"cmd": cmd, "args": args} and waits for the reply (timeout_s for the whole
+// Sends one request (lib/protocol) and waits for its reply (timeout_s for the whole
 // exchange; reloads of large policies take a while).
-[[nodiscard]] CallResult call(const std::string& socket_path, const std::string& cmd, const Json& args,
-                              int timeout_s = 120);
+[[nodiscard]] CallResult call(const std::string& socket_path, const protocol::Request& request, int timeout_s = 120);
 
 }  // namespace sgfw::ctl

@@ -19,15 +19,15 @@ namespace {
 
 // Runs one call; prints the result with `text` (or as JSON) and maps the status.
 template <typename TextFn>
-int simple(const LiveOptions& o, const std::string& cmd, const Json& args, std::ostream& out, std::ostream& err,
+int simple(const LiveOptions& o, const protocol::Request& request, std::ostream& out, std::ostream& err,
            TextFn text) {
-  CallResult r = call(o.socket, cmd, args);
+  CallResult r = call(o.socket, request);
   if (r.status == CallResult::Status::kUnreachable) {
     err << "sgfwctl: daemon not reachable: " << r.error << "\n";
     return 3;
   }
   if (r.status == CallResult::Status::kRejected) {
-    if (o.json) out << Json{{"ok", false}, {"error", r.error}}.dump() << "\n";
+    if (o.json) out << protocol::encode_error(r.error) << "\n";
     else err << r.error << "\n";
     return 1;
   }
@@ -43,11 +43,11 @@ int simple(const LiveOptions& o, const std::string& cmd, const Json& args, std::
 }  // namespace
 
 int run_status(const LiveOptions& o, std::ostream& out, std::ostream& err) {
-  return simple(o, "status", Json::object(), out, err, report::status_text);
+  return simple(o, protocol::StatusRequest{}, out, err, report::status_text);
 }
 
 int run_reload(const LiveOptions& o, const std::string& policy_file, std::ostream& out, std::ostream& err) {
-  Json args = Json::object();
+  protocol::ReloadRequest req;
   if (!policy_file.empty()) {
     if (auto st = config::check_readable(policy_file); !st) {  // with the client's own permissions
       err << "sgfwctl: " << st.error().message << "\n";
@@ -56,10 +56,10 @@ int run_reload(const LiveOptions& o, const std::string& policy_file, std::ostrea
     std::ifstream in(policy_file, std::ios::binary);
     std::ostringstream ss;
     ss << in.rdbuf();
-    args["policy"] = ss.str();
-    args["name"] = policy_file;
+    req.policy = ss.str();
+    req.name = policy_file;
   }
-  return simple(o, "reload", args, out, err, report::change_text);
+  return simple(o, std::move(req), out, err, report::change_text);
 }
 
 int run_set_groups(const LiveOptions& o, const std::string& vm, const std::string& groups, std::ostream& out,
@@ -69,38 +69,29 @@ int run_set_groups(const LiveOptions& o, const std::string& vm, const std::strin
     err << "sgfwctl vm set-groups: " << parsed.error().message << "\n";
     return 2;
   }
-  Json list = Json::array();
-  for (const auto& g : *parsed) list.push_back(g);
-  return simple(o, "set-groups", Json{{"vm", vm}, {"groups", list}}, out, err, report::change_text);
+  return simple(o, protocol::SetGroupsRequest{vm, std::move(*parsed)}, out, err, report::change_text);
 }
 
 int run_stats(const LiveOptions& o, const std::string& vm, std::ostream& out, std::ostream& err) {
-  Json args = Json::object();
-  if (!vm.empty()) args["vm"] = vm;
-  return simple(o, "stats", args, out, err, report::stats_text);
+  return simple(o, protocol::StatsRequest{vm}, out, err, report::stats_text);
 }
 
 int run_flows(const LiveOptions& o, const std::string& vm, long limit, std::ostream& out, std::ostream& err) {
-  Json args = Json::object();
-  if (!vm.empty()) args["vm"] = vm;
-  if (limit >= 0) args["limit"] = limit;
-  return simple(o, "flows", args, out, err, report::flows_text);
+  return simple(o, protocol::FlowsRequest{vm, limit < 0 ? -1 : limit}, out, err, report::flows_text);
 }
 
 int run_flows_flush(const LiveOptions& o, const std::string& vm, std::ostream& out, std::ostream& err) {
-  Json args = Json::object();
-  if (!vm.empty()) args["vm"] = vm;
-  return simple(o, "flows-flush", args, out, err,
+  return simple(o, protocol::FlushRequest{vm}, out, err,
                 [](const Json& r) { return report::count_of(r.at("removed").get<uint64_t>(), "connection") + " removed\n"; });
 }
 
 int run_explain_live(const LiveOptions& o, const ExplainRequest& req, std::istream& in, std::ostream& out,
                      std::ostream& err) {
-  Json packets = Json::array();
+  protocol::ExplainRequest packets;
   std::vector<explain::BatchLine> lines;
   if (req.batch) {
     lines = explain::read_batch(in);
-    for (const auto& l : lines) packets.push_back(l.text);
+    for (const auto& l : lines) packets.packets.push_back(l.text);
   } else {
     // Syntax only: VM names are resolved by the daemon against its running policy.
     explain::NameResolver any_name = [](std::string_view) { return std::optional<core::Ipv4>(core::Ipv4{}); };
@@ -112,9 +103,9 @@ int run_explain_live(const LiveOptions& o, const ExplainRequest& req, std::istre
     std::string line = req.proto + " " + req.src + " " + req.dst;
     if (req.icmp_type || req.icmp_code)
       line += " " + std::to_string(req.icmp_type.value_or(8)) + "/" + std::to_string(req.icmp_code.value_or(0));
-    packets.push_back(line);
+    packets.packets.push_back(line);
   }
-  CallResult r = call(o.socket, "explain", Json{{"packets", packets}});
+  CallResult r = call(o.socket, std::move(packets));
   if (r.status == CallResult::Status::kUnreachable) {
     err << "sgfwctl: daemon not reachable: " << r.error << "\n";
     return 3;

@@ -22,6 +22,7 @@
 #include "report/plural.hpp"
 #include "control/control_plane.hpp"
 #include "control/socket_server.hpp"
+#include "daemon/live_dataplane.hpp"
 #include "report/tables.hpp"
 #include "ports/ports.hpp"
 #include "dataplane/worker.hpp"
@@ -205,8 +206,8 @@ int run(const Options& opt) {
   for (size_t p = 0; p < ports->size(); ++p)
     for (uint16_t q = 0; q < (*ports)[p].rx_queues; ++q) setups[next++ % nw].rx.emplace_back(static_cast<uint16_t>(p), q);
 
-  control::ControlPlane control(*cfg, publisher->get(), {&*ports, &port_counters, &wstats, flows->get()},
-                                policy_text);
+  LiveDataplane dataplane_access({&*ports, &port_counters, &wstats, flows->get()});
+  control::ControlPlane control(*cfg, publisher->get(), &dataplane_access, policy_text);
   if (auto st = control.assign_vm_ids(*(*publisher)->current()); !st) {
     std::cerr << "sgfwd: " << st.error().message << "\n";
     return 1;
@@ -248,7 +249,7 @@ int run(const Options& opt) {
             << cfg->policy << std::endl;
 
   // Nothing a client sends may unwind run() while the workers use its state.
-  auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::string {
+  auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::optional<std::string> {
     try {
       return control.handle(line, peer);
     } catch (...) {
@@ -261,7 +262,9 @@ int run(const Options& opt) {
   };
   auto last_reclaim = std::chrono::steady_clock::now();
   while (!g_stop.load()) {
-    (*server)->poll_once(50, handler);
+    // While a change builds, its commit is looked for every 5 ms.
+    (*server)->poll_once(control.changes_pending() ? 5 : 50, handler);
+    control.collect([&server](uint64_t connection, const std::string& reply) { (*server)->deliver(connection, reply); });
     if (g_dump.exchange(false)) dump();
     if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
       control.reclaim();

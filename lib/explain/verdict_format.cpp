@@ -4,7 +4,7 @@
 
 namespace sgfw::explain {
 
-std::string to_json(const policy::Verdict& v) {
+nlohmann::ordered_json to_json_value(const policy::Verdict& v) {
   nlohmann::ordered_json j;
   j["verdict"] = v.allow ? "allow" : "deny";
   if (!v.allow) j["reason"] = v.reason;
@@ -17,8 +17,10 @@ std::string to_json(const policy::Verdict& v) {
     cj["rule"] = c.allow ? nlohmann::ordered_json(c.rule) : nlohmann::ordered_json(nullptr);
     j["checks"].push_back(std::move(cj));
   }
-  return j.dump();
+  return j;
 }
+
+std::string to_json(const policy::Verdict& v) { return to_json_value(v).dump(); }
 
 std::string to_text(const policy::Verdict& v) { return text_of_json(to_json(v)); }
 

@@ -3,12 +3,16 @@
 // Pure; thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 #include "policy/verdict.hpp"
 
 namespace sgfw::explain {
 
+// The verdict object; to_json is its one-line text.
+[[nodiscard]] nlohmann::ordered_json to_json_value(const policy::Verdict& v);
 [[nodiscard]] std::string to_json(const policy::Verdict& v);
 [[nodiscard]] std::string to_text(const policy::Verdict& v);
 // The text form of a verdict given as its JSON (as sgfwd replies). Throws

@@ -115,9 +115,9 @@ Rig::Rig(const std::string& policy_yaml, RigOptions options) : cfg_(base_config(
   for (size_t p = 0; p < g_ports.size(); ++p) tx.dpdk_port[p] = g_ports[p].dpdk_port;
   dataplane::FlowContext fc{flows_.get(), frags_.get(), cfg_.flows.keep_established, cfg_.flows.tcp_loose};
   pipeline_ = std::make_unique<dataplane::Pipeline>(0, tx, view_counters_[0].data(), fc);
-  control_ = std::make_unique<control::ControlPlane>(
-      cfg_, publisher_.get(), control::DataplaneView{&g_ports, &view_counters_, &worker_stats_, flows_.get()},
-      policy_yaml);
+  dataplane_access_ = std::make_unique<daemon::LiveDataplane>(
+      daemon::LiveDataplaneParts{&g_ports, &view_counters_, &worker_stats_, flows_.get()});
+  control_ = std::make_unique<control::ControlPlane>(cfg_, publisher_.get(), dataplane_access_.get(), policy_yaml);
   if (!control_->assign_vm_ids(*publisher_->current())) die("assign_vm_ids");
   for (const auto& p : g_ports) drain(p.dpdk_port, nullptr, p.name);
 }

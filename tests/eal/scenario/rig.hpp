@@ -12,6 +12,7 @@
 
 #include "config/daemon_config.hpp"
 #include "control/control_plane.hpp"
+#include "daemon/live_dataplane.hpp"
 #include "core/drop_reason.hpp"
 #include "dataplane/pipeline.hpp"
 #include "flow/flow_table.hpp"
@@ -73,6 +74,7 @@ class Rig {
   std::vector<runtime::PortCounters> port_counters_;
   std::vector<std::vector<runtime::PortCounters>> view_counters_;
   std::vector<dataplane::WorkerStats> worker_stats_;
+  std::unique_ptr<daemon::LiveDataplane> dataplane_access_;
   std::unique_ptr<control::ControlPlane> control_;
   std::unique_ptr<dataplane::Pipeline> pipeline_;
 };

@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(flush_vm_removes_connections_at_either_end) {
   BOOST_TEST((*r)["removed"].get<uint64_t>() == 1u);
   BOOST_TEST(rig.flows().size() == 0u);
   // An unknown VM is an error for flows as for flush and stats, not an empty list.
-  std::string reply = rig.control().handle(R"({"cmd":"flows","args":{"vm":"nope"}})", {});
+  std::string reply = rig.control().handle_now(R"({"cmd":"flows","args":{"vm":"nope"}})", {});
   BOOST_TEST(reply.find("\"ok\":false") != std::string::npos);
   BOOST_TEST(reply.find("unknown VM 'nope'") != std::string::npos);
   BOOST_TEST(!rig.control().flush("nope", {}).has_value());

@@ -35,12 +35,23 @@ vms:
   - {name: far, ips: [10.9.0.1]}
 )";
 
+// A data plane with one VM port, one worker and no connection table.
+class FakeDataplane final : public control::DataplaneAccess {
+ public:
+  std::vector<control::PortInfo> ports() const override { return {{"p1", "net_null0", false, 1}, {"up", "net_null1", true, 1}}; }
+  control::Totals port_totals(size_t) const override { return {}; }
+  std::vector<control::WorkerInfo> workers() const override { return {control::WorkerInfo{}}; }
+  double tsc_hz() const override { return 1e9; }
+  control::FlowTableInfo flow_table() const override { return {}; }
+  void for_each_flow(const std::function<void(const control::FlowRecord&)>&) const override {}
+  size_t flush_flows(const std::vector<bool>*) override { return 0; }
+  size_t reclaim_flows() override { return 0; }
+};
+
 struct State {
   std::unique_ptr<eal::EalSession> eal;
   std::unique_ptr<runtime::Publisher> publisher;
-  std::vector<ports::PortRuntime> ports;
-  std::vector<std::vector<runtime::PortCounters>> port_counters;
-  std::vector<dataplane::WorkerStats> workers;
+  FakeDataplane dataplane;
   std::unique_ptr<control::ControlPlane> control;
 };
 
@@ -78,10 +89,7 @@ void control_init() {
   auto pub = runtime::Publisher::create(1, std::move(*snap));
   if (!pub) die(pub.error().message);
   s->publisher = std::move(*pub);
-  s->port_counters.resize(1);
-  s->workers = std::vector<dataplane::WorkerStats>(1);
-  s->control = std::make_unique<control::ControlPlane>(
-      cfg, s->publisher.get(), control::DataplaneView{&s->ports, &s->port_counters, &s->workers, nullptr}, kPolicy);
+  s->control = std::make_unique<control::ControlPlane>(cfg, s->publisher.get(), &s->dataplane, kPolicy);
   if (!s->control->assign_vm_ids(*s->publisher->current())) std::abort();
   g_state = s;
 }
@@ -91,7 +99,7 @@ int control_request(const uint8_t* data, size_t size) {
   std::string line(reinterpret_cast<const char*>(data), size);
   line = line.substr(0, line.find('\n'));  // the socket server hands over one line
   control::Peer peer{1000, 1000, 1};
-  std::string reply = g_state->control->handle(line, peer);
+  std::string reply = g_state->control->handle_now(line, peer);
   if (reply.find('\n') != std::string::npos) die("reply spans lines: " + reply.substr(0, 200));
   auto j = nlohmann::json::parse(reply, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean())

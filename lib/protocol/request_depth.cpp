@@ -1,6 +1,6 @@
-#include "control/request_depth.hpp"
+#include "protocol/request_depth.hpp"
 
-namespace sgfw::control {
+namespace sgfw::protocol {
 
 size_t json_depth(std::string_view text, size_t limit) noexcept {
   size_t depth = 0, deepest = 0;
@@ -31,4 +31,4 @@ size_t json_depth(std::string_view text, size_t limit) noexcept {
   return deepest;
 }
 
-}  // namespace sgfw::control
+}  // namespace sgfw::protocol

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace sgfw::control {
+namespace sgfw::protocol {
 
 inline constexpr size_t kMaxRequestDepth = 32;  // objects and arrays, the request itself included
 
@@ -16,4 +16,4 @@ inline constexpr size_t kMaxRequestDepth = 32;  // objects and arrays, the reque
 // pass, no allocation. Malformed text is measured the same way (the parser rejects it).
 [[nodiscard]] size_t json_depth(std::string_view text, size_t limit = kMaxRequestDepth) noexcept;
 
-}  // namespace sgfw::control
+}  // namespace sgfw::protocol

@@ -1,0 +1,61 @@
+// Policy changes waiting for, and in, the builder thread (docs/control.md, "Changes").
+// A change's parse, validation and snapshot build (seconds for a large policy) run on
+// a builder thread so that the control thread keeps answering status, stats, flows,
+// explain and flush meanwhile; the commit (publish, persist) stays on the control
+// thread. One change builds at a time; changes from root go ahead of members' waiting
+// ones. The queue is bounded by the control socket: a connection is not read while its
+// change waits, so at most one change per connection is queued.
+// Control thread only (the builder thread touches nothing of this class but the
+// future it fulfils); the destructor waits for a build in flight.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <optional>
+
+#include "control/policy_change.hpp"
+#include "control/socket_server.hpp"
+
+namespace sgfw::control {
+
+struct ChangeJob {
+  ChangeRequest request;
+  Peer peer;  // peer.connection: where the reply goes
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
+};
+
+struct FinishedChange {
+  ChangeJob job;
+  core::Expected<PreparedChange> result;
+};
+
+class ChangeQueue {
+ public:
+  // `base_of` is called on the control thread when a job starts: the running generation
+  // and the generation number the change will have.
+  using BaseOf = std::function<ChangeBase()>;
+  explicit ChangeQueue(BaseOf base_of) : base_of_(std::move(base_of)) {}
+  ChangeQueue(const ChangeQueue&) = delete;
+  ChangeQueue& operator=(const ChangeQueue&) = delete;
+  ~ChangeQueue();
+
+  void submit(ChangeJob job);
+  // The change whose build has finished, if any (then the next one starts once the
+  // caller has committed it: call start_next()).
+  [[nodiscard]] std::optional<FinishedChange> finished();
+  // Starts the first waiting change if none is building.
+  void start_next();
+  [[nodiscard]] bool building() const { return in_flight_.has_value(); }
+  [[nodiscard]] size_t waiting() const { return waiting_.size(); }
+
+ private:
+  BaseOf base_of_;
+  std::deque<ChangeJob> waiting_;
+  std::optional<ChangeJob> in_flight_;
+  std::future<core::Expected<PreparedChange>> result_;
+};
+
+}  // namespace sgfw::control

@@ -1,0 +1,72 @@
+// What the control plane reads of and asks from the running data plane, as an
+// interface: `control` does not include the data plane (docs/design/architecture.md).
+// The daemon implements it over its ports, workers and connection table
+// (daemon/live_dataplane.hpp); tests and fuzz targets implement it with fakes.
+// Control thread only: every call is made from the one control thread; counters are
+// read with relaxed loads while the workers write them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/counter_totals.hpp"
+#include "core/ipv4.hpp"
+
+namespace sgfw::control {
+
+struct PortInfo {
+  std::string name;
+  std::string device;
+  bool uplink = false;
+  uint16_t rx_queues = 1;
+};
+
+struct WorkerInfo {
+  uint64_t packets = 0;      // received
+  uint64_t busy_cycles = 0;  // TSC cycles of loop iterations that received packets
+  uint64_t loops = 0;
+};
+
+struct FlowTableInfo {
+  bool present = false;  // false: the daemon runs without a connection table (fakes)
+  uint64_t used = 0;
+  uint64_t half_open_reclaimed = 0;
+  uint64_t inbound_half_open_recycled = 0;
+};
+
+inline constexpr uint32_t kNoVm = 0xffffffffu;  // a connection end that is no local VM
+
+// One connection, in host byte order, as `flows` shows it.
+struct FlowRecord {
+  uint8_t proto = 0;
+  core::Ipv4 src, dst;  // the originator (first packet's source) and the responder
+  uint16_t sport = 0, dport = 0;
+  std::string_view state;
+  uint32_t vm_id[2] = {kNoVm, kNoVm};  // stable VM ids at the originator's / responder's end
+  double age_s = 0, idle_s = 0;
+  uint64_t generation = 0;  // the generation that admitted or last re-checked it
+  uint32_t egress_rule = 0, ingress_rule = 0;  // deciding rule id + 1; 0: no such check
+};
+
+class DataplaneAccess {
+ public:
+  virtual ~DataplaneAccess() = default;
+  [[nodiscard]] virtual std::vector<PortInfo> ports() const = 0;
+  // A port's counters summed over every worker (counter_totals.hpp).
+  [[nodiscard]] virtual Totals port_totals(size_t port) const = 0;
+  [[nodiscard]] virtual std::vector<WorkerInfo> workers() const = 0;
+  [[nodiscard]] virtual double tsc_hz() const = 0;
+  [[nodiscard]] virtual FlowTableInfo flow_table() const = 0;
+  virtual void for_each_flow(const std::function<void(const FlowRecord&)>& fn) const = 0;
+  // Removes the connections with a VM of `vm_ids` (indexed by stable id) at either
+  // end; nullptr: every connection. Returns how many.
+  virtual size_t flush_flows(const std::vector<bool>* vm_ids) = 0;
+  // Expires idle connections and recycles positions; returns how many were reclaimed.
+  virtual size_t reclaim_flows() = 0;
+};
+
+}  // namespace sgfw::control
