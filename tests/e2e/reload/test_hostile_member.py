@@ -364,6 +364,44 @@ def scenario():
                 check(not any(l.startswith(forged) or "\x1b" in l or "\r" in l for l in new), f"forged log line: {new}")
                 check(all(len(l) < 5000 for l in new), "an unbounded log line")
                 t.assert_alive()
+
+            with t.case("9: a member's valid 60,004-rule policy (seconds of build): root's status "
+                        "and the member's other connection are answered within a second meanwhile"):
+                big = ["  - name: big-%d\n    rules:\n" % g + "".join(
+                    "      - {direction: Ingress, protocol: TCP, port: %d, remote: {address: "
+                    "{IPAddressOrCIDR: 10.%d.%d.0/24}}}\n" % (1 + r, g, r % 250) for r in range(4000))
+                       for g in range(15)]
+                base = t.policy(GROUPS)
+                text = base.replace("\nvms:\n", "\n" + "".join(big) + "vms:\n", 1)
+                check(text != base, "the big groups were not inserted")
+                c = member_connect(acc, sock_path)
+                other = member_connect(acc, sock_path)
+                gen0 = status_ok(t)["generation"]
+                t0 = time.perf_counter()
+                c.sendall(json.dumps({"cmd": "reload", "args": {"policy": text}}).encode() + b"\n")
+                time.sleep(0.3)
+                t1 = time.perf_counter()
+                st = status_ok(t)
+                root_took = time.perf_counter() - t1
+                rep, member_status_took = ask(other, {"cmd": "status"})
+                check(rep.get("ok") is True, f"member's status: {rep}")
+                raw = read_line(c, timeout=120)
+                build_took = time.perf_counter() - t0
+                rep = json.loads(raw)
+                e2e.log(f"  reload of {len(text) >> 20} MiB: {build_took:.2f} s; root's status in "
+                        f"{root_took:.3f} s (generation {st['generation']}), the member's in {member_status_took:.3f} s")
+                figures.append((f"root's status during a member's {build_took:.1f} s reload of 60,004 rules", root_took, 0))
+                check(rep.get("ok") is True and rep["result"]["generation"] == gen0 + 1, f"big reload: {str(rep)[:300]}")
+                check(st["generation"] == gen0, "status was answered after the change, not during it")
+                check(build_took > 0.5, f"the change took only {build_took:.2f} s: too small to show anything")
+                check(root_took < 1.0 and member_status_took < 1.0,
+                      f"status waited for the build: root {root_took:.2f} s, member {member_status_took:.2f} s")
+                # Back to the small policy for the cases below.
+                rep, _ = ask(c, {"cmd": "reload", "args": {"policy": base}})
+                check(rep.get("ok") is True, f"reload back: {rep}")
+                c.close()
+                other.close()
+                t.assert_alive()
         finally:
             dog.close()
             close_all()

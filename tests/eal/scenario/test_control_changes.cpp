@@ -1,0 +1,140 @@
+// Policy changes through the control plane (docs/control.md, "Changes"): a change
+// requested on the socket is built off the control thread and committed by collect();
+// meanwhile every other command is answered at once, root's changes go ahead of
+// members' waiting ones, and a change that fails leaves the running generation as it
+// was. Real ControlPlane, publisher and snapshots on the scenario rig.
+#define BOOST_TEST_MODULE control_changes
+#include <boost/test/unit_test.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "rig.hpp"
+
+using namespace sgfw;
+using namespace sgfw::scenario;
+
+BOOST_TEST_GLOBAL_FIXTURE(RigEal);
+
+namespace {
+
+std::string policy_with_b(const std::string& b_groups) {
+  return "securityGroups:\n"
+         "  - name: web\n"
+         "    rules:\n"
+         "      - {name: http, direction: Ingress, protocol: TCP, port: 80, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}\n"
+         "  - name: ops\n"
+         "    rules:\n"
+         "      - {name: ssh, direction: Ingress, protocol: TCP, port: 22, remote: {address: {IPAddressOrCIDR: 10.0.0.0/8}}}\n"
+         "vms:\n"
+         "  - {name: a, port: vm-a, mac: '02:00:00:00:00:0a', ips: [10.0.0.10], securityGroups: [web]}\n"
+         "  - {name: b, port: vm-b, mac: '02:00:00:00:00:0b', ips: [10.0.0.11], securityGroups: [" + b_groups + "]}\n";
+}
+
+std::string reload_line(const std::string& text) {
+  return nlohmann::json{{"cmd", "reload"}, {"args", {{"policy", text}, {"name", "p.yaml"}}}}.dump();
+}
+
+uint64_t generation_of_status(control::ControlPlane& c) {
+  auto reply = c.handle(R"({"cmd":"status"})", control::Peer{});
+  BOOST_REQUIRE(reply.has_value());
+  return nlohmann::json::parse(*reply).at("result").at("generation").get<uint64_t>();
+}
+
+struct Delivered {
+  uint64_t connection;
+  nlohmann::json reply;
+};
+
+// Collects until `n` replies came out (or 60 s passed).
+std::vector<Delivered> collect(control::ControlPlane& c, size_t n) {
+  std::vector<Delivered> out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (out.size() < n && std::chrono::steady_clock::now() < deadline) {
+    c.collect([&](uint64_t conn, const std::string& r) { out.push_back({conn, nlohmann::json::parse(r)}); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return out;
+}
+
+control::Peer member(uint64_t connection) { return control::Peer{1000, 1000, 1, connection}; }
+control::Peer root(uint64_t connection) { return control::Peer{0, 0, 1, connection}; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_change_is_deferred_and_other_commands_are_answered_meanwhile) {
+  Rig rig(policy_with_b("web"));
+  auto& c = rig.control();
+  BOOST_TEST(!c.handle(reload_line(policy_with_b("ops")), member(7)).has_value());
+  BOOST_TEST(c.changes_pending());
+  // Not committed before collect(): status, stats, flows and explain answer from
+  // generation 1 at once.
+  BOOST_TEST(generation_of_status(c) == 1u);
+  BOOST_TEST(c.handle(R"({"cmd":"stats"})", member(8)).has_value());
+  BOOST_TEST(c.handle(R"({"cmd":"flows"})", member(8)).has_value());
+  BOOST_TEST(c.handle(R"({"cmd":"explain","args":{"packets":["tcp 10.1.1.1:1000 a:80"]}})", member(8)).has_value());
+  auto done = collect(c, 1);
+  BOOST_REQUIRE(done.size() == 1u);
+  BOOST_TEST(done[0].connection == 7u);
+  BOOST_TEST(done[0].reply.at("ok").get<bool>());
+  BOOST_TEST(done[0].reply.at("result").at("generation").get<uint64_t>() == 2u);
+  BOOST_TEST(!c.changes_pending());
+  BOOST_TEST(generation_of_status(c) == 2u);
+  BOOST_TEST(rig.control().status().at("generation").get<uint64_t>() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(root_changes_go_ahead_of_waiting_member_changes) {
+  Rig rig(policy_with_b("web"));
+  auto& c = rig.control();
+  // The first member change starts building at once; the second waits; root's change,
+  // sent last, is committed before the waiting member change.
+  BOOST_TEST(!c.handle(reload_line(policy_with_b("ops")), member(1)).has_value());
+  BOOST_TEST(!c.handle(reload_line(policy_with_b("web, ops")), member(2)).has_value());
+  BOOST_TEST(!c.handle(R"({"cmd":"set-groups","args":{"vm":"a","groups":["ops"]}})", root(3)).has_value());
+  auto done = collect(c, 3);
+  BOOST_REQUIRE(done.size() == 3u);
+  BOOST_TEST(done[0].connection == 1u);
+  BOOST_TEST(done[1].connection == 3u);
+  BOOST_TEST(done[2].connection == 2u);
+  for (size_t i = 0; i < 3; ++i) {
+    BOOST_TEST(done[i].reply.at("ok").get<bool>());
+    BOOST_TEST(done[i].reply.at("result").at("generation").get<uint64_t>() == i + 2);
+  }
+  // Root's set-groups was computed on member 1's policy and member 2's reload replaced it.
+  const auto& p = rig.control().status();
+  BOOST_TEST(p.at("generation").get<uint64_t>() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_change_leaves_the_running_generation) {
+  Rig rig(policy_with_b("web"));
+  auto& c = rig.control();
+  BOOST_TEST(!c.handle(reload_line("vms: [{name: x, port: nowhere, mac: '02:00:00:00:00:01', ips: [10.0.0.1]}]\n"), member(4))
+                  .has_value());
+  BOOST_TEST(!c.handle(R"({"cmd":"set-groups","args":{"vm":"b","groups":["web","web"]}})", member(5)).has_value());
+  BOOST_TEST(!c.handle(R"({"cmd":"set-groups","args":{"vm":"nope","groups":[]}})", member(6)).has_value());
+  BOOST_TEST(!c.handle(R"({"cmd":"set-groups","args":{"vm":"b","groups":[" "]}})", member(7)).has_value());
+  auto done = collect(c, 4);
+  BOOST_REQUIRE(done.size() == 4u);
+  for (const auto& d : done) BOOST_TEST(!d.reply.at("ok").get<bool>());
+  BOOST_TEST(done[0].reply.at("error").get<std::string>().find("unknown port 'nowhere'") != std::string::npos);
+  BOOST_TEST(done[1].reply.at("error").get<std::string>() == "security group 'web' listed twice");
+  BOOST_TEST(done[2].reply.at("error").get<std::string>() == "unknown VM 'nope'");
+  BOOST_TEST(done[3].reply.at("error").get<std::string>().find("empty security group name") == 0u);
+  BOOST_TEST(generation_of_status(c) == 1u);
+  // The next good change takes the next generation.
+  auto ok = c.set_groups("b", {"ops"}, root(0));
+  BOOST_REQUIRE(ok.has_value());
+  BOOST_TEST((*ok).at("generation").get<uint64_t>() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(handle_now_builds_on_the_calling_thread) {
+  Rig rig(policy_with_b("web"));
+  std::string reply = rig.control().handle_now(reload_line(policy_with_b("ops")), member(9));
+  auto j = nlohmann::json::parse(reply);
+  BOOST_TEST(j.at("ok").get<bool>());
+  BOOST_TEST(j.at("result").at("generation").get<uint64_t>() == 2u);
+  BOOST_TEST(!rig.control().changes_pending());
+}
