@@ -39,6 +39,8 @@ core::Expected<Json> ControlPlane::flows(const std::string& vm, long limit) cons
     if (it != labels_.end() && v - 1 < it->second->size()) return (*it->second)[v - 1];
     return "generation " + std::to_string(gen) + " rule #" + std::to_string(v - 1);
   };
+  // A full table holds a million connections: a reply lists at most kMaxFlowsListed.
+  limit = limit < 0 ? protocol::kMaxFlowsListed : std::min(limit, protocol::kMaxFlowsListed);
   const uint32_t* want = vm.empty() ? nullptr : vm_ids_.id_of(vm);
   if (!vm.empty() && !want) return Json{{"flows", list}, {"total", 0}};
   auto vm_name = [&](uint32_t id) -> Json {
@@ -49,7 +51,7 @@ core::Expected<Json> ControlPlane::flows(const std::string& vm, long limit) cons
     oldest = std::min(oldest, e.generation);  // over every connection, not only the listed ones
     if (want && e.vm_id[0] != *want && e.vm_id[1] != *want) return;  // X at either end
     ++total;
-    if (limit >= 0 && static_cast<long>(list.size()) >= limit) return;
+    if (static_cast<long>(list.size()) >= limit) return;
     Json src_vm = vm_name(e.vm_id[0]), dst_vm = vm_name(e.vm_id[1]);
     list.push_back(Json{{"proto", e.proto},
                         {"src", core::to_string(e.src)},

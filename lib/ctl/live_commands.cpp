@@ -1,5 +1,6 @@
 #include "ctl/live_commands.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -105,16 +106,24 @@ int run_explain_live(const LiveOptions& o, const ExplainRequest& req, std::istre
       line += " " + std::to_string(req.icmp_type.value_or(8)) + "/" + std::to_string(req.icmp_code.value_or(0));
     packets.packets.push_back(line);
   }
-  CallResult r = call(o.socket, std::move(packets));
-  if (r.status == CallResult::Status::kUnreachable) {
-    err << "sgfwctl: daemon not reachable: " << r.error << "\n";
-    return 3;
+  // The daemon judges at most kMaxExplainPackets per request: a longer batch goes in parts.
+  Json results = Json::array();
+  for (size_t first = 0; first < packets.packets.size(); first += protocol::kMaxExplainPackets) {
+    size_t last = std::min(packets.packets.size(), first + protocol::kMaxExplainPackets);
+    protocol::ExplainRequest part;
+    part.packets.assign(packets.packets.begin() + static_cast<long>(first), packets.packets.begin() + static_cast<long>(last));
+    CallResult r = call(o.socket, std::move(part));
+    if (r.status == CallResult::Status::kUnreachable) {
+      err << "sgfwctl: daemon not reachable: " << r.error << "\n";
+      return 3;
+    }
+    if (r.status == CallResult::Status::kRejected) {
+      err << r.error << "\n";
+      return 1;
+    }
+    for (auto& v : r.result.at("results")) results.push_back(std::move(v));
   }
-  if (r.status == CallResult::Status::kRejected) {
-    err << r.error << "\n";
-    return 1;
-  }
-  const Json& results = r.result.at("results");
+  if (results.empty()) return 0;  // an empty batch
   if (!req.batch) {
     const Json& v = results.at(0);
     if (v.contains("error")) {

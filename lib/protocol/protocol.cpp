@@ -22,6 +22,9 @@ core::Expected<std::string> string_arg(const Args& args, const char* name) {
 core::Expected<Request> parse_explain(const Args& args) {
   auto it = args.find("packets");
   if (it == args.end() || !it->is_array()) return core::make_error("explain needs \"packets\": [lines]");
+  if (it->size() > kMaxExplainPackets)
+    return core::make_error("explain takes at most " + std::to_string(kMaxExplainPackets) +
+                            " packets per request (sgfwctl explain --batch splits longer batches)");
   ExplainRequest r;
   for (const auto& p : *it) {
     if (!p.is_string()) return core::make_error("explain packets must be strings");

@@ -27,6 +27,13 @@ inline constexpr std::string_view kSetGroups = "set-groups";
 inline constexpr std::string_view kFlows = "flows";
 inline constexpr std::string_view kFlowsFlush = "flows-flush";
 
+// What one request may ask for, so that no reply costs more than a fraction of a
+// second or more than a few MiB (docs/control.md): explain judges at most this many
+// packets per request (sgfwctl splits a longer batch), flows lists at most this many
+// connections per reply (`total` still counts them all).
+inline constexpr size_t kMaxExplainPackets = 10000;
+inline constexpr long kMaxFlowsListed = 10000;
+
 struct StatusRequest {};
 struct StatsRequest {
   std::string vm;  // empty: every VM
@@ -44,7 +51,7 @@ struct SetGroupsRequest {
 };
 struct FlowsRequest {
   std::string vm;   // empty: every connection
-  long limit = -1;  // -1: no limit
+  long limit = -1;  // -1: no limit of the client's (the daemon lists at most kMaxFlowsListed)
 };
 struct FlushRequest {
   std::string vm;  // empty: every connection
