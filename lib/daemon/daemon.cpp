@@ -86,6 +86,101 @@ void print_summary(const config::DaemonConfig& cfg, const runtime::Snapshot& s) 
             << s.tables().dpdk_bytes() / 1024 << " KiB of DPDK memory\n";
 }
 
+void dump_stats(control::ControlPlane& control) {
+  auto s = control.stats("");  // no VM filter: never an error
+  std::cout << "stats: " << s->dump() << "\n" << report::stats_text(*s) << std::flush;
+}
+
+// One setup per worker: its tx queue on every port, its counter blocks, and its share
+// of the (port, rx queue) pairs, spread round-robin.
+std::vector<dataplane::WorkerSetup> plan_workers(const std::vector<ports::PortRuntime>& ports,
+                                                 std::vector<std::vector<runtime::PortCounters>>& port_counters,
+                                                 std::vector<dataplane::WorkerStats>& stats,
+                                                 runtime::Publisher* publisher, const dataplane::FlowContext& flows) {
+  const unsigned nw = static_cast<unsigned>(stats.size());
+  std::vector<dataplane::WorkerSetup> setups(nw);
+  dataplane::TxTarget tx;
+  tx.nports = static_cast<uint16_t>(ports.size());
+  for (size_t p = 0; p < ports.size(); ++p) tx.dpdk_port[p] = ports[p].dpdk_port;
+  for (unsigned w = 0; w < nw; ++w) {
+    setups[w].index = w;
+    setups[w].tx = tx;
+    setups[w].tx.txq = static_cast<uint16_t>(w);
+    setups[w].port_counters = port_counters[w].data();
+    setups[w].stats = &stats[w];
+    setups[w].publisher = publisher;
+    setups[w].flows = flows;
+    setups[w].stop = &g_stop;
+  }
+  unsigned next = 0;
+  for (size_t p = 0; p < ports.size(); ++p)
+    for (uint16_t q = 0; q < ports[p].rx_queues; ++q) setups[next++ % nw].rx.emplace_back(static_cast<uint16_t>(p), q);
+  return setups;
+}
+
+// Starts one worker per setup on the EAL's worker lcores; a worker that cannot be
+// launched stops the others (the daemon then shuts down).
+void launch_workers(std::vector<dataplane::WorkerSetup>& setups) {
+  unsigned w = 0;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) {
+    if (w == setups.size()) break;
+    int rc = rte_eal_remote_launch(dataplane::worker_main, &setups[w], lcore);
+    if (rc != 0) {
+      std::cerr << "sgfwd: cannot launch worker " << w << " on lcore " << lcore << "\n";
+      g_stop.store(true);
+      break;
+    }
+    ++w;
+  }
+}
+
+// sgfwd --check: everything a start would do that needs no device.
+int check_only(const Preflight& pf, const std::string& served) {
+  const config::DaemonConfig& cfg = pf.cfg;
+  if (pf.socket == SocketPathState::kServed) std::cout << "sgfwd: note: a start would stop here: " << served << "\n";
+  for (const auto& n : DeviceLocks::holders(cfg)) std::cout << "sgfwd: note: " << n << "\n";
+  auto eal = eal::EalSession::init(eal::offline_args("sgfwd-check", 2048));
+  if (!eal) {
+    std::cerr << "sgfwd: " << eal.error().message << "\n";
+    return 1;
+  }
+  acl::BuildOptions acl_opts;
+  acl_opts.max_size = cfg.acl_max_size;
+  auto snap = runtime::Snapshot::build(pf.policy, layout_of(cfg), 1, 1, acl_opts);
+  if (!snap) {
+    std::cerr << cfg.policy << ": " << snap.error().message << "\n";
+    return 1;
+  }
+  print_summary(cfg, **snap);
+  return 0;
+}
+
+// The control thread's loop until SIGTERM/SIGINT: requests, committed changes, SIGUSR1
+// counter dumps and housekeeping every 500 ms.
+void serve(control::ControlPlane& control, control::SocketServer& server, flow::FlowTable& frags) {
+  // Nothing a client sends may unwind run() while the workers use its state.
+  auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::optional<std::string> {
+    try {
+      return control.handle(line, peer);
+    } catch (...) {
+      return R"({"ok":false,"error":"internal error"})";
+    }
+  };
+  auto last_reclaim = std::chrono::steady_clock::now();
+  while (!g_stop.load()) {
+    // While a change builds, its commit is looked for every 5 ms.
+    server.poll_once(control.changes_pending() ? 5 : 50, handler);
+    control.collect([&server](uint64_t connection, const std::string& reply) { server.deliver(connection, reply); });
+    if (g_dump.exchange(false)) dump_stats(control);
+    if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
+      control.reclaim();
+      frags.reclaim(rte_rdtsc());
+      last_reclaim = std::chrono::steady_clock::now();
+    }
+  }
+}
+
 }  // namespace
 
 int run(const Options& opt) {
@@ -100,28 +195,13 @@ int run(const Options& opt) {
   std::cout << std::flush;
   auto cfg = &pf->cfg;
   auto pol = &pf->policy;
-  std::string policy_text = pf->policy_text;
+  const std::string& policy_text = pf->policy_text;
   acl::BuildOptions acl_opts;
   acl_opts.max_size = cfg->acl_max_size;
 
   const std::string served = "another daemon is serving " + cfg->control_socket +
                              ": stop it, or give this daemon another control_socket";
-  if (opt.check_only) {
-    if (pf->socket == SocketPathState::kServed) std::cout << "sgfwd: note: a start would stop here: " << served << "\n";
-    for (const auto& n : DeviceLocks::holders(*cfg)) std::cout << "sgfwd: note: " << n << "\n";
-    auto eal = eal::EalSession::init(eal::offline_args("sgfwd-check", 2048));
-    if (!eal) {
-      std::cerr << "sgfwd: " << eal.error().message << "\n";
-      return 1;
-    }
-    auto snap = runtime::Snapshot::build(*pol, layout_of(*cfg), 1, 1, acl_opts);
-    if (!snap) {
-      std::cerr << cfg->policy << ": " << snap.error().message << "\n";
-      return 1;
-    }
-    print_summary(*cfg, **snap);
-    return 0;
-  }
+  if (opt.check_only) return check_only(*pf, served);
 
   if (pf->socket == SocketPathState::kServed) {
     std::cerr << "sgfwd: control socket: " << served << "\n";
@@ -187,24 +267,9 @@ int run(const Options& opt) {
   const unsigned nw = cfg->workers;
   std::vector<std::vector<runtime::PortCounters>> port_counters(nw, std::vector<runtime::PortCounters>(ports->size()));
   std::vector<dataplane::WorkerStats> wstats(nw);
-  std::vector<dataplane::WorkerSetup> setups(nw);
-  dataplane::TxTarget tx;
-  tx.nports = static_cast<uint16_t>(ports->size());
-  for (size_t p = 0; p < ports->size(); ++p) tx.dpdk_port[p] = (*ports)[p].dpdk_port;
-  for (unsigned w = 0; w < nw; ++w) {
-    setups[w].index = w;
-    setups[w].tx = tx;
-    setups[w].tx.txq = static_cast<uint16_t>(w);
-    setups[w].port_counters = port_counters[w].data();
-    setups[w].stats = &wstats[w];
-    setups[w].publisher = publisher->get();
-    setups[w].flows = {flows->get(), frags->get(), cfg->flows.keep_established, cfg->flows.tcp_loose};
-    setups[w].stop = &g_stop;
-  }
-  // Spread (port, rx queue) pairs over the workers.
-  unsigned next = 0;
-  for (size_t p = 0; p < ports->size(); ++p)
-    for (uint16_t q = 0; q < (*ports)[p].rx_queues; ++q) setups[next++ % nw].rx.emplace_back(static_cast<uint16_t>(p), q);
+  std::vector<dataplane::WorkerSetup> setups =
+      plan_workers(*ports, port_counters, wstats, publisher->get(),
+                   {flows->get(), frags->get(), cfg->flows.keep_established, cfg->flows.tcp_loose});
 
   LiveDataplane dataplane_access({&*ports, &port_counters, &wstats, flows->get()});
   control::ControlPlane control(*cfg, publisher->get(), &dataplane_access, policy_text);
@@ -232,49 +297,15 @@ int run(const Options& opt) {
     ports::stop_ports(*ports);
     return 1;
   }
-  unsigned w = 0;
-  unsigned lcore;
-  RTE_LCORE_FOREACH_WORKER(lcore) {
-    if (w == nw) break;
-    int rc = rte_eal_remote_launch(dataplane::worker_main, &setups[w], lcore);
-    if (rc != 0) {
-      std::cerr << "sgfwd: cannot launch worker " << w << " on lcore " << lcore << "\n";
-      g_stop.store(true);
-      break;
-    }
-    ++w;
-  }
+  launch_workers(setups);
   std::cout << "sgfwd: running, generation " << (*publisher)->current()->generation() << ", "
             << report::count_of(ports->size(), "port") << ", " << report::count_of(nw, "worker") << ", control socket " << cfg->control_socket << ", policy persisted to "
             << cfg->policy << std::endl;
 
-  // Nothing a client sends may unwind run() while the workers use its state.
-  auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::optional<std::string> {
-    try {
-      return control.handle(line, peer);
-    } catch (...) {
-      return R"({"ok":false,"error":"internal error"})";
-    }
-  };
-  auto dump = [&control]() {
-    auto s = control.stats("");  // no VM filter: never an error
-    std::cout << "stats: " << s->dump() << "\n" << report::stats_text(*s) << std::flush;
-  };
-  auto last_reclaim = std::chrono::steady_clock::now();
-  while (!g_stop.load()) {
-    // While a change builds, its commit is looked for every 5 ms.
-    (*server)->poll_once(control.changes_pending() ? 5 : 50, handler);
-    control.collect([&server](uint64_t connection, const std::string& reply) { (*server)->deliver(connection, reply); });
-    if (g_dump.exchange(false)) dump();
-    if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
-      control.reclaim();
-      (*frags)->reclaim(rte_rdtsc());
-      last_reclaim = std::chrono::steady_clock::now();
-    }
-  }
+  serve(control, **server, **frags);
   rte_eal_mp_wait_lcore();
   ports::stop_ports(*ports);
-  dump();
+  dump_stats(control);
   server->reset();
   std::cout << "sgfwd: stopped" << std::endl;
   return 0;
