@@ -22,6 +22,16 @@ uint32_t DaemonConfig::uplink_index() const {
   return 0;
 }
 
+policy::PortNames DaemonConfig::policy_ports() const {
+  policy::PortNames names;
+  for (const auto& p : ports) {
+    if (p.uplink) names.uplink = p.name;
+    else names.vm_ports.push_back(p.name);
+  }
+  names.config_file = file;
+  return names;
+}
+
 namespace {
 
 uint32_t u32(std::string_view file, const YAML::Node& n, std::string_view what, long long lo, long long hi) {

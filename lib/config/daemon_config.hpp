@@ -10,6 +10,7 @@
 
 #include "core/expected.hpp"
 #include "policy/limits.hpp"
+#include "policy/validate.hpp"
 
 namespace sgfw::config {
 
@@ -61,6 +62,8 @@ struct DaemonConfig {
 
   [[nodiscard]] std::vector<std::string> port_names() const;
   [[nodiscard]] uint32_t uplink_index() const;  // index into ports
+  // The ports as policy::check_vm_ports takes them (VM ports, uplink, this file).
+  [[nodiscard]] policy::PortNames policy_ports() const;
   // flows.per_vm_inbound_half_open with its default applied.
   [[nodiscard]] uint32_t inbound_half_open_budget() const {
     return flows.per_vm_inbound_half_open ? flows.per_vm_inbound_half_open

@@ -10,6 +10,7 @@
 #include "config/yaml_reader.hpp"
 #include "core/escape.hpp"
 #include "policy/limits.hpp"
+#include "policy/validate.hpp"
 
 namespace sgfw::config {
 
@@ -228,7 +229,11 @@ class Loader {
       vm.name = name(n, "VM name");
       if (!vm_names.insert(vm.name).second)
         fail(file_, n.Mark(), "duplicate VM name '" + vm.name + "'");
-      if (m.has("port")) vm.port = name(m.require("port"), "port name");
+      if (m.has("port")) {
+        YAML::Node pn = m.require("port");
+        vm.port = name(pn, "port name");
+        vm.port_at = {static_cast<uint32_t>(pn.Mark().line + 1), static_cast<uint32_t>(pn.Mark().column + 1)};
+      }
       if (m.has("mac")) {
         YAML::Node mn = m.require("mac");
         std::string s = scalar(file_, mn, "mac");
@@ -303,7 +308,9 @@ class Loader {
 core::Expected<policy::Policy> load_policy_text(std::string_view text, std::string_view display_name) {
   try {
     // Exactly one document, no aliases: enforced while parsing (yaml_reader.hpp).
-    return Loader(display_name).load(load_one_document(text, display_name, "policy file"));
+    policy::Policy p = Loader(display_name).load(load_one_document(text, display_name, "policy file"));
+    p.source = std::string(display_name);
+    return p;
   } catch (const LoadError& e) {
     return core::make_error(e.what());
   } catch (const YAML::Exception& e) {
@@ -322,14 +329,9 @@ core::Expected<policy::Policy> load_policy_file(const std::string& path) {
   return load_policy_text(ss.str(), path);
 }
 
+// deprecated: control switches to policy::check_vm_ports
 core::Status check_vm_ports(const policy::Policy& policy, const std::vector<std::string>& port_names) {
-  for (const auto& vm : policy.vms) {
-    if (!vm.port) continue;
-    if (std::find(port_names.begin(), port_names.end(), *vm.port) == port_names.end())
-      return core::make_error("VM '" + core::escape_for_log(vm.name) + "': unknown port '" +
-                              core::escape_for_log(*vm.port) + "'");
-  }
-  return {};
+  return policy::check_vm_ports(policy, policy::PortNames{port_names, {}, {}});
 }
 
 }  // namespace sgfw::config

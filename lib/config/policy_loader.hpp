@@ -20,9 +20,8 @@ namespace sgfw::config {
 [[nodiscard]] core::Expected<policy::Policy> load_policy_text(std::string_view text,
                                                               std::string_view display_name);
 
-// Checks a loaded policy against the daemon's port names: every local VM's port must
-// be one of them. Error messages name the VM and the port (no location: the policy may
-// have come from a set-groups change rather than a file).
+// deprecated: control switches to policy::check_vm_ports (policy/validate.hpp).
+// policy::check_vm_ports with every name in `port_names` a VM port and no daemon file.
 [[nodiscard]] core::Status check_vm_ports(const policy::Policy& policy,
                                           const std::vector<std::string>& port_names);
 

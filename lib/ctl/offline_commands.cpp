@@ -10,7 +10,6 @@
 #include "config/daemon_config.hpp"
 #include "config/file_access.hpp"
 #include "config/policy_loader.hpp"
-#include "config/vm_port_check.hpp"
 #include "eal/eal_session.hpp"
 #include "explain/batch.hpp"
 #include "explain/tuple_text.hpp"
@@ -21,24 +20,17 @@ namespace sgfw::ctl {
 
 namespace {
 
-core::Expected<policy::Policy> load_policy(const std::string& file, std::string* text) {
+core::Expected<policy::Policy> load_policy(const std::string& file) {
   if (auto st = config::check_readable(file); !st) return core::make_error(st.error().message);
-  if (text) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    *text = ss.str();
-  }
   return config::load_policy_file(file);
 }
 
 // The policy checked against the daemon configuration's ports.
-core::Status check_against_config(const policy::Policy& p, const std::string& text, const std::string& file,
-                                  const std::string& config_file) {
+core::Status check_against_config(const policy::Policy& p, const std::string& file, const std::string& config_file) {
   if (auto st = config::check_readable(config_file); !st) return st;
   auto cfg = config::load_daemon_config_file(config_file);
   if (!cfg) return core::make_error(cfg.error().message);
-  if (auto st = config::check_vm_ports_located(p, text, file, *cfg); !st) return st;
+  if (auto st = policy::check_vm_ports(p, cfg->policy_ports()); !st) return st;
   if (auto st = policy::check_limits(p, cfg->limits); !st)
     return core::make_error(file + ": " + st.error().message + " (limits of " + config_file + ")");
   return {};
@@ -48,11 +40,10 @@ core::Status check_against_config(const policy::Policy& p, const std::string& te
 
 int run_check(const std::string& file, const std::string& config_file, bool json, std::ostream& out,
               std::ostream& err) {
-  std::string text;
-  auto p = load_policy(file, &text);
+  auto p = load_policy(file);
   core::Status st;
   if (!p) st = core::make_error(p.error().message);
-  else if (!config_file.empty()) st = check_against_config(*p, text, file, config_file);
+  else if (!config_file.empty()) st = check_against_config(*p, file, config_file);
   if (!st) {
     if (json) out << nlohmann::json{{"ok", false}, {"error", st.error().message}}.dump() << '\n';
     else err << st.error().message << '\n';
@@ -79,7 +70,7 @@ int run_check(const std::string& file, const std::string& config_file, bool json
 
 int run_explain_offline(const ExplainRequest& req, std::istream& in, std::ostream& out,
                         std::ostream& err) {
-  auto p = load_policy(req.policy_file, nullptr);
+  auto p = load_policy(req.policy_file);
   if (!p) {
     err << p.error().message << '\n';
     return 1;

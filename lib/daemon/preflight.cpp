@@ -5,10 +5,10 @@
 
 #include "config/file_access.hpp"
 #include "config/policy_loader.hpp"
-#include "config/vm_port_check.hpp"
 #include "daemon/port_checks.hpp"
 #include "daemon/startup_notes.hpp"
 #include "policy/limits.hpp"
+#include "policy/validate.hpp"
 
 namespace sgfw::daemon {
 
@@ -27,7 +27,7 @@ core::Expected<Preflight> preflight(const std::string& config_file) {
   }
   auto pol = config::load_policy_text(pf.policy_text, cfg->policy);
   if (!pol) return core::make_error(pol.error().message);
-  if (auto st = config::check_vm_ports_located(*pol, pf.policy_text, cfg->policy, *cfg); !st) return core::make_error(st.error().message);
+  if (auto st = policy::check_vm_ports(*pol, cfg->policy_ports()); !st) return core::make_error(st.error().message);
   if (auto st = policy::check_limits(*pol, cfg->limits); !st)
     return core::make_error(cfg->policy + ": " + st.error().message);
   if (auto st = check_ports(*cfg); !st) return core::make_error(st.error().message);

@@ -201,78 +201,83 @@ bool FlowTable::evict_expired_near(const FlowKey& near, uint64_t now) {
   return false;
 }
 
-InsertResult FlowTable::insert(const NewConnection& c, uint64_t now, int32_t* pos) {
-  // At a limit, the connection may already exist (its other packet in the same burst,
-  // or on another worker): that is kExists, not a refusal, and no reason to evict
-  // anything. Checked only on these slow paths.
-  auto exists = [&] {
-    int32_t p = lookup(c.key);
-    if (p >= 0) *pos = p;
-    return p >= 0;
-  };
-  const uint32_t resp = c.resp_vm, orig = c.orig_vm;
-  // 1. A connection opened to a local VM at its inbound half-open budget recycles
-  //    that VM's oldest one: a flood from outside only ever replaces itself.
-  if (resp != kNoVmId && vm_lists_[resp].count.load(std::memory_order_relaxed) >= opts_.per_vm_inbound_half_open) {
-    if (exists()) return InsertResult::kExists;
-    if (reclaim_oldest(vm_lists_[resp], true)) inbound_recycled_.fetch_add(1, std::memory_order_relaxed);
-  }
-  // 2. Quotas: every local VM at either end.
-  const uint32_t charged[2] = {orig, resp != orig ? resp : kNoVmId};
+// At a limit, the connection may already exist (its other packet in the same burst, or
+// on another worker): that is kExists, not a refusal, and no reason to evict anything.
+// Checked only on these slow paths.
+bool FlowTable::existing(const FlowKey& key, int32_t* pos) const {
+  int32_t p = lookup(key);
+  if (p >= 0) *pos = p;
+  return p >= 0;
+}
+
+// Step 1: a connection opened to a local VM at its inbound half-open budget recycles
+// that VM's oldest one: a flood from outside only ever replaces itself. False: the
+// connection exists already (*pos set).
+bool FlowTable::make_inbound_room(const NewConnection& c, int32_t* pos) {
+  const uint32_t resp = c.resp_vm;
+  if (resp == kNoVmId || vm_lists_[resp].count.load(std::memory_order_relaxed) < opts_.per_vm_inbound_half_open)
+    return true;
+  if (existing(c.key, pos)) return false;
+  if (reclaim_oldest(vm_lists_[resp], true)) inbound_recycled_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+// Step 2: charges every local VM at either end, or none if one is at its quota.
+bool FlowTable::take_quota(const VmPair& vms) {
   for (int i = 0; i < 2; ++i) {
-    uint32_t vm = charged[i];
+    uint32_t vm = vms[i];
     if (vm == kNoVmId) continue;
     if (vm_counts_[vm].fetch_add(1, std::memory_order_relaxed) >= opts_.per_vm_limit) {
-      for (int j = 0; j <= i; ++j) charge(charged[j], -1);
-      return exists() ? InsertResult::kExists : InsertResult::kQuotaExceeded;
+      for (int j = 0; j <= i; ++j) charge(vms[j], -1);
+      return false;
     }
   }
-  auto refund = [&] {
-    charge(charged[0], -1);
-    charge(charged[1], -1);
-  };
-  // 3. Capacity.
-  bool reserved = false;
-  for (int attempt = 0; attempt < 3 && !reserved; ++attempt) {
-    if (count_.fetch_add(1, std::memory_order_relaxed) < opts_.capacity) {
-      reserved = true;
-    } else {
-      count_.fetch_sub(1, std::memory_order_relaxed);
-      if (exists()) {
-        refund();
-        return InsertResult::kExists;
-      }
-      // Expired first (the oldest half-open one, else one near the key), then the
-      // oldest half-open one; established connections never.
-      if (reclaim_oldest(half_open_, false, &now) || evict_expired_near(c.key, now)) continue;
-      if (!reclaim_oldest(half_open_, false)) break;
-      half_open_reclaimed_.fetch_add(1, std::memory_order_relaxed);
-    }
+  return true;
+}
+
+// Step 3: counts the connection in count_ (kInserted), reclaiming room at capacity:
+// expired first (the oldest half-open one, else one near the key), then the oldest
+// half-open one; established connections never.
+InsertResult FlowTable::reserve_capacity(const FlowKey& key, uint64_t now, int32_t* pos) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (count_.fetch_add(1, std::memory_order_relaxed) < opts_.capacity) return InsertResult::kInserted;
+    count_.fetch_sub(1, std::memory_order_relaxed);
+    if (existing(key, pos)) return InsertResult::kExists;
+    if (reclaim_oldest(half_open_, false, &now) || evict_expired_near(key, now)) continue;
+    if (!reclaim_oldest(half_open_, false)) break;
+    half_open_reclaimed_.fetch_add(1, std::memory_order_relaxed);
   }
-  if (!reserved) {
-    refund();
-    return InsertResult::kTableFull;
-  }
-  int32_t p = rte_hash_add_key(hash_.get(), &c.key);
+  return InsertResult::kTableFull;
+}
+
+// After step 3: the key's position in the hash, held (kFree -> kDead) for this insert
+// (kInserted, *pos set); else count_'s reservation is given back: kTableFull, or
+// kExists (*pos set) when another worker created the same connection first.
+InsertResult FlowTable::claim_position(const FlowKey& key, int32_t* pos) {
+  int32_t p = rte_hash_add_key(hash_.get(), &key);
   if (p < 0) {
     count_.fetch_sub(1, std::memory_order_relaxed);
-    refund();
     return InsertResult::kTableFull;
   }
-  FlowEntry& e = at(p);
   ConnState expected = ConnState::kFree;
-  if (!e.state.compare_exchange_strong(expected, ConnState::kDead, std::memory_order_acq_rel)) {
-    // Another worker created the same connection first: use it.
+  if (!at(p).state.compare_exchange_strong(expected, ConnState::kDead, std::memory_order_acq_rel)) {
     count_.fetch_sub(1, std::memory_order_relaxed);
-    refund();
     *pos = p;
     return InsertResult::kExists;
   }
+  *pos = p;
+  return InsertResult::kInserted;
+}
+
+// Last: fills the held entry, publishes its state, and links it into the half-open
+// lists.
+void FlowTable::initialise(int32_t pos, const NewConnection& c, uint64_t now) {
+  FlowEntry& e = at(pos);
   e.key = c.key;
   e.flags.store(static_cast<uint8_t>((c.orig_is_lo ? kOrigIsLo : 0) | (c.stateless_train ? kStatelessTrain : 0)),
                 std::memory_order_relaxed);
-  e.vm_id[0] = orig;
-  e.vm_id[1] = resp;
+  e.vm_id[0] = c.orig_vm;
+  e.vm_id[1] = c.resp_vm;
   e.train_sport_be = c.train_sport_be;
   e.train_dport_be = c.train_dport_be;
   e.created = now;
@@ -281,9 +286,22 @@ InsertResult FlowTable::insert(const NewConnection& c, uint64_t now, int32_t* po
   e.egress_rule.store(c.egress_rule, std::memory_order_relaxed);
   e.ingress_rule.store(c.ingress_rule, std::memory_order_relaxed);
   e.state.store(c.state, std::memory_order_release);
-  push(half_open_, half_open_links_.get(), static_cast<uint32_t>(p));
-  if (resp != kNoVmId) push(vm_lists_[resp], inbound_links_.get(), static_cast<uint32_t>(p));
-  *pos = p;
+  push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos));
+  if (c.resp_vm != kNoVmId) push(vm_lists_[c.resp_vm], inbound_links_.get(), static_cast<uint32_t>(pos));
+}
+
+InsertResult FlowTable::insert(const NewConnection& c, uint64_t now, int32_t* pos) {
+  if (!make_inbound_room(c, pos)) return InsertResult::kExists;
+  const VmPair charged = {c.orig_vm, c.resp_vm != c.orig_vm ? c.resp_vm : kNoVmId};
+  if (!take_quota(charged)) return existing(c.key, pos) ? InsertResult::kExists : InsertResult::kQuotaExceeded;
+  InsertResult r = reserve_capacity(c.key, now, pos);
+  if (r == InsertResult::kInserted) r = claim_position(c.key, pos);
+  if (r != InsertResult::kInserted) {
+    charge(charged[0], -1);
+    charge(charged[1], -1);
+    return r;
+  }
+  initialise(*pos, c, now);
   return InsertResult::kInserted;
 }
 

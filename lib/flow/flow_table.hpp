@@ -25,6 +25,7 @@
 #include <rte_ring.h>
 #include <rte_spinlock.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -183,6 +184,14 @@ class FlowTable {
   // With `expired_at`, only if the oldest one has expired by then.
   bool reclaim_oldest(List& l, bool inbound, const uint64_t* expired_at = nullptr);
   bool evict_expired_near(const FlowKey& near, uint64_t now);
+  // insert()'s steps (flow_table.cpp says what each does).
+  using VmPair = std::array<uint32_t, 2>;  // the local VMs charged: orig, resp (kNoVmId: none)
+  [[nodiscard]] bool existing(const FlowKey& key, int32_t* pos) const;
+  [[nodiscard]] bool make_inbound_room(const NewConnection& c, int32_t* pos);
+  [[nodiscard]] bool take_quota(const VmPair& vms);
+  [[nodiscard]] InsertResult reserve_capacity(const FlowKey& key, uint64_t now, int32_t* pos);
+  [[nodiscard]] InsertResult claim_position(const FlowKey& key, int32_t* pos);
+  void initialise(int32_t pos, const NewConnection& c, uint64_t now);
   void charge(uint32_t vm, int delta) {
     if (vm != kNoVmId) vm_counts_[vm].fetch_add(static_cast<uint32_t>(delta), std::memory_order_relaxed);
   }

@@ -62,9 +62,18 @@ struct Subnet {
   core::Cidr cidr;
 };
 
+// Where a token was in the file a policy was loaded from: 1-based; 0 = unknown (built in
+// code, or changed since).
+struct SourceLocation {
+  uint32_t line = 0;
+  uint32_t column = 0;
+  [[nodiscard]] bool known() const noexcept { return line != 0; }
+};
+
 struct Vm {
   std::string name;
   std::optional<std::string> port;  // set: local VM (enforced here); unset: hosted elsewhere
+  SourceLocation port_at;           // of the `port` token (policy::check_vm_ports' messages)
   std::optional<core::Mac> mac;     // required for local VMs
   std::vector<core::Ipv4> ips;
   std::vector<std::string> groups;  // as listed; empty => default-allow-egress
@@ -87,6 +96,7 @@ struct Policy {
   std::vector<Subnet> subnets;
   std::vector<Group> groups;
   std::vector<Vm> vms;
+  std::string source;  // the display name / file it was loaded from; empty when built in code
 
   // Adds the built-in groups (if absent) and sorts. Idempotent.
   void finalize();

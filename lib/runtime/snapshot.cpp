@@ -8,26 +8,33 @@
 #include <chrono>
 
 #include "compiler/compiler.hpp"
+#include "policy/validate.hpp"
 
 namespace sgfw::runtime {
 
 namespace {
+
 std::atomic<uint64_t> g_mac_tables{0};
+
+policy::PortNames port_names(const PortLayout& ports) {
+  policy::PortNames names;
+  for (size_t i = 0; i < ports.names.size(); ++i) {
+    if (i == ports.uplink) names.uplink = ports.names[i];
+    else names.vm_ports.push_back(ports.names[i]);
+  }
+  return names;
 }
+
+}  // namespace
 
 core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
                                                           const PortLayout& ports, uint64_t generation,
                                                           unsigned workers,
                                                           const acl::BuildOptions& options,
                                                           const Snapshot* previous) {
-  for (const auto& vm : policy.vms) {
-    if (!vm.port) continue;
-    auto it = std::find(ports.names.begin(), ports.names.end(), *vm.port);
-    if (it == ports.names.end())
-      return core::make_error("VM '" + vm.name + "': unknown port '" + *vm.port + "'");
-    if (static_cast<uint16_t>(it - ports.names.begin()) == ports.uplink)
-      return core::make_error("VM '" + vm.name + "': port '" + *vm.port + "' is the uplink");
-  }
+  // Every caller checked already (with the daemon's file for the message); a snapshot is
+  // never built from a policy that fails it.
+  if (auto st = policy::check_vm_ports(policy, port_names(ports)); !st) return core::make_error(st.error().message);
   using Clock = std::chrono::steady_clock;
   auto ms = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
   auto t0 = Clock::now();

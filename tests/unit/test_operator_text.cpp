@@ -17,7 +17,7 @@
 #include "config/file_access.hpp"
 #include "config/file_writer.hpp"
 #include "config/policy_loader.hpp"
-#include "config/vm_port_check.hpp"
+#include "policy/validate.hpp"
 #include "ctl/group_list.hpp"
 #include "report/plural.hpp"
 #include "report/tables.hpp"
@@ -120,7 +120,7 @@ BOOST_AUTO_TEST_CASE(vm_port_not_in_config_has_location_and_port_list) {
       "policy: p.yaml\n",
       "d.yaml");
   BOOST_REQUIRE(cfg.has_value());
-  auto st = config::check_vm_ports_located(*p, policy_text, "p.yaml", *cfg);
+  auto st = policy::check_vm_ports(*p, cfg->policy_ports());
   BOOST_REQUIRE(!st.has_value());
   BOOST_TEST(st.error().message ==
              "p.yaml:7:11: VM 'api-1': unknown port 'vm-api' (VM ports of d.yaml: vm-web1, vm-app1; add the port "
@@ -128,8 +128,7 @@ BOOST_AUTO_TEST_CASE(vm_port_not_in_config_has_location_and_port_list) {
   auto up = config::load_policy_text(
       "vms:\n  - {name: web-1, port: uplink, mac: 02:00:00:00:01:01, ips: [10.0.0.10]}\n", "u.yaml");
   BOOST_REQUIRE(up.has_value());
-  st = config::check_vm_ports_located(*up, "vms:\n  - {name: web-1, port: uplink, mac: 02:00:00:00:01:01, ips: [10.0.0.10]}\n",
-                                      "u.yaml", *cfg);
+  st = policy::check_vm_ports(*up, cfg->policy_ports());
   BOOST_REQUIRE(!st.has_value());
   BOOST_TEST(st.error().message.rfind("u.yaml:2:25: VM 'web-1': port 'uplink' is the uplink", 0) == 0);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/policy_loader.hpp"
+#include "policy/validate.hpp"
 
 using namespace sgfw;
 using policy::Direction;
@@ -278,13 +279,14 @@ vms:
   - {name: b, port: p2, mac: 02:00:00:00:00:02, ips: [10.0.0.2]}
   - {name: elsewhere, ips: [10.0.0.3]}
 )"));
-  BOOST_TEST(config::check_vm_ports(p, {"p1", "p2", "uplink"}).has_value());
-  auto bad = config::check_vm_ports(p, {"p1", "uplink"});
+  p.source.clear();  // no "t.yaml:line:col: " prefix (tests/unit/test_policy_validate.cpp has it)
+  BOOST_TEST(policy::check_vm_ports(p, {{"p1", "p2", "uplink"}}).has_value());
+  auto bad = policy::check_vm_ports(p, {{"p1", "uplink"}});
   BOOST_REQUIRE(!bad.has_value());
   BOOST_TEST(bad.error().message == "VM 'b': unknown port 'p2'");
-  BOOST_TEST(!config::check_vm_ports(p, {}).has_value());
+  BOOST_TEST(!policy::check_vm_ports(p, {}).has_value());
   // Hosted-elsewhere VMs have no port to check.
-  BOOST_TEST(config::check_vm_ports(load_ok("vms: [{name: x, ips: [10.0.0.9]}]\n"), {}).has_value());
+  BOOST_TEST(policy::check_vm_ports(load_ok("vms: [{name: x, ips: [10.0.0.9]}]\n"), {}).has_value());
 }
 
 // ------------------------------------------------------------------ port rules

@@ -7,10 +7,14 @@ paced raw-frame flood.
 Clocks: every time here is time.perf_counter() of this process (sender, receiver and
 the command's start and return are all measured on it)."""
 
+import grp
 import hashlib
 import json
 import os
+import pwd
+import re
 import select
+import shutil
 import socket
 import struct
 import subprocess
@@ -21,6 +25,7 @@ import sgfw_e2e as e2e
 from sgfw_e2e import HarnessError
 
 SGFWCTL = e2e.SGFWCTL
+ACCOUNT_PREFIX = "sgfwe2e"  # throwaway users and groups: sgfwe2e<pid>{g,o,m}
 
 
 def sha256_file(path):
@@ -325,3 +330,74 @@ class RawFlood:
 def pct(values, p):
     v = sorted(values)
     return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))] if v else float("nan")
+
+
+def sweep_accounts():
+    """Delete users/groups left by a killed run of a test using Accounts (their pid is dead)."""
+    for p in pwd.getpwall():
+        m = re.fullmatch(ACCOUNT_PREFIX + r"(\d+)[om]", p.pw_name)
+        if m and not e2e._pid_alive(int(m.group(1))):
+            e2e.sh("userdel", p.pw_name, check=False)
+    for g in grp.getgrall():
+        m = re.fullmatch(ACCOUNT_PREFIX + r"(\d+)[gom]", g.gr_name)
+        if m and not e2e._pid_alive(int(m.group(1))):
+            e2e.sh("groupdel", g.gr_name, check=False)
+
+
+class Accounts:
+    """A throwaway control group, an outsider and a member (supplementary group) for a
+    test, named sgfwe2e<pid>{g,o,m}: created on entry (leftovers of a killed run swept
+    first), deleted on exit, also on failure."""
+
+    def __init__(self):
+        pid = os.getpid()
+        self.group = f"{ACCOUNT_PREFIX}{pid}g"
+        self.outsider = f"{ACCOUNT_PREFIX}{pid}o"
+        self.member = f"{ACCOUNT_PREFIX}{pid}m"
+        self.made = []
+
+    def __enter__(self):
+        for tool in ("useradd", "userdel", "groupadd", "groupdel", "setpriv"):
+            if not shutil.which(tool):
+                raise e2e.HarnessError(f"{tool} is not installed")
+        sweep_accounts()
+        try:
+            e2e.sh("groupadd", "--system", self.group)
+            self.made.append(("group", self.group))
+            for name, extra in ((self.outsider, []), (self.member, ["-G", self.group])):
+                e2e.sh("useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
+                       *extra, name)
+                self.made.append(("user", name))
+        except BaseException:
+            self.__exit__()
+            raise
+        self.gid = grp.getgrnam(self.group).gr_gid
+        self.out_pw = pwd.getpwnam(self.outsider)
+        self.mem_pw = pwd.getpwnam(self.member)
+        e2e.log(f"accounts: group {self.group} ({self.gid}), outsider {self.outsider} ({self.out_pw.pw_uid}), "
+                f"member {self.member} ({self.mem_pw.pw_uid}, primary gid {self.mem_pw.pw_gid}, "
+                f"supplementary {self.group})")
+        return self
+
+    def __exit__(self, *exc):
+        for kind, name in reversed(self.made):
+            if kind == "user":
+                e2e.sh("userdel", name, check=False)  # also removes its user group
+        for kind, name in reversed(self.made):
+            if kind == "group":
+                e2e.sh("groupdel", name, check=False)
+        for kind, name in self.made:
+            db = pwd.getpwnam if kind == "user" else grp.getgrnam
+            try:
+                db(name)
+                e2e.log(f"WARNING: could not delete {kind} {name}")
+            except KeyError:
+                pass
+        self.made = []
+        return False
+
+    def as_user(self, pw, init_groups):
+        """setpriv prefix: the user's uid and primary gid, and either its supplementary
+        groups from the user database or none at all."""
+        return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
+                "--init-groups" if init_groups else "--clear-groups", "--"]

@@ -18,7 +18,6 @@ import time
 import reload_common as rc
 import sgfw_e2e as e2e
 from sgfw_e2e import check, rule, group
-from test_socket_security import Accounts
 
 GROUPS = [group("clients", rule("Egress", "All", cidr="0.0.0.0/0", name="out")),
           group("svc", rule("Ingress", "UDP", port=9000, cidr="0.0.0.0/0", name="udp-9000")),
@@ -173,7 +172,7 @@ def second_daemon(t, sock):
 
 
 def scenario():
-    with Accounts() as acc, rc.Topology("rl-hostile") as t:
+    with rc.Accounts() as acc, rc.Topology("rl-hostile") as t:
         add_phantom_members(acc.group, 2500)
         cli = t.vm("cli", "10.0.1.10", groups=["clients"])
         srv = t.vm("srv", "10.0.1.20", groups=["svc"])

@@ -26,12 +26,8 @@
 
 Users and the group are named sgfwe2e<pid>{g,o,m}; they are deleted at the end, also on
 failure or SIGTERM, and leftovers of a killed run (dead pid) are swept at the start."""
-import grp
 import json
 import os
-import pwd
-import re
-import shutil
 import signal
 import socket
 import stat
@@ -45,77 +41,6 @@ from sgfw_e2e import check, rule, group
 
 GROUPS = [group("clients", rule("Egress", "All", cidr="0.0.0.0/0", name="out")),
           group("svc", rule("Ingress", "UDP", port=9000, cidr="0.0.0.0/0", name="udp-9000"))]
-PREFIX = "sgfwe2e"
-
-
-def sweep_accounts():
-    """Delete users/groups left by a killed run of this test (their pid is dead)."""
-    for p in pwd.getpwall():
-        m = re.fullmatch(PREFIX + r"(\d+)[om]", p.pw_name)
-        if m and not e2e._pid_alive(int(m.group(1))):
-            e2e.sh("userdel", p.pw_name, check=False)
-    for g in grp.getgrall():
-        m = re.fullmatch(PREFIX + r"(\d+)[gom]", g.gr_name)
-        if m and not e2e._pid_alive(int(m.group(1))):
-            e2e.sh("groupdel", g.gr_name, check=False)
-
-
-class Accounts:
-    """A control group, an outsider and a member (supplementary group) for the test."""
-
-    def __init__(self):
-        pid = os.getpid()
-        self.group = f"{PREFIX}{pid}g"
-        self.outsider = f"{PREFIX}{pid}o"
-        self.member = f"{PREFIX}{pid}m"
-        self.made = []
-
-    def __enter__(self):
-        for tool in ("useradd", "userdel", "groupadd", "groupdel", "setpriv"):
-            if not shutil.which(tool):
-                raise e2e.HarnessError(f"{tool} is not installed")
-        sweep_accounts()
-        try:
-            e2e.sh("groupadd", "--system", self.group)
-            self.made.append(("group", self.group))
-            for name, extra in ((self.outsider, []), (self.member, ["-G", self.group])):
-                e2e.sh("useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
-                       *extra, name)
-                self.made.append(("user", name))
-        except BaseException:
-            self.__exit__()
-            raise
-        self.gid = grp.getgrnam(self.group).gr_gid
-        self.out_pw = pwd.getpwnam(self.outsider)
-        self.mem_pw = pwd.getpwnam(self.member)
-        e2e.log(f"accounts: group {self.group} ({self.gid}), outsider {self.outsider} ({self.out_pw.pw_uid}), "
-                f"member {self.member} ({self.mem_pw.pw_uid}, primary gid {self.mem_pw.pw_gid}, "
-                f"supplementary {self.group})")
-        return self
-
-    def __exit__(self, *exc):
-        for kind, name in reversed(self.made):
-            if kind == "user":
-                e2e.sh("userdel", name, check=False)  # also removes its user group
-        for kind, name in reversed(self.made):
-            if kind == "group":
-                e2e.sh("groupdel", name, check=False)
-        for kind, name in self.made:
-            db = pwd.getpwnam if kind == "user" else grp.getgrnam
-            try:
-                db(name)
-                e2e.log(f"WARNING: could not delete {kind} {name}")
-            except KeyError:
-                pass
-        self.made = []
-        return False
-
-    def as_user(self, pw, init_groups):
-        """setpriv prefix: the user's uid and primary gid, and either its supplementary
-        groups from the user database or none at all."""
-        return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
-                "--init-groups" if init_groups else "--clear-groups", "--"]
-
 
 OPEN = []  # every test connection, closed at the end of its case (also on failure)
 
@@ -152,7 +77,7 @@ def status_ok(t):
 
 
 def scenario():
-    with Accounts() as acc, rc.Topology("rl-socket") as t:
+    with rc.Accounts() as acc, rc.Topology("rl-socket") as t:
         cli = t.vm("cli", "10.0.1.10", groups=["clients"])
         srv = t.vm("srv", "10.0.1.20", groups=["svc"])
         os.chmod(t.tmp, 0o755)  # the test directory itself: traversable by the test users
