@@ -320,18 +320,19 @@ core::Expected<policy::Policy> load_policy_text(std::string_view text, std::stri
   }
 }
 
-core::Expected<policy::Policy> load_policy_file(const std::string& path) {
+core::Expected<std::string> read_policy_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return core::make_error(path + ":1:1: cannot open file");
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return core::make_error(path + ":1:1: cannot read file");
-  return load_policy_text(ss.str(), path);
+  return ss.str();
 }
 
-// deprecated: control switches to policy::check_vm_ports
-core::Status check_vm_ports(const policy::Policy& policy, const std::vector<std::string>& port_names) {
-  return policy::check_vm_ports(policy, policy::PortNames{port_names, {}, {}});
+core::Expected<policy::Policy> load_policy_file(const std::string& path) {
+  auto text = read_policy_file(path);
+  if (!text) return core::make_error(text.error().message);
+  return load_policy_text(*text, path);
 }
 
 }  // namespace sgfw::config

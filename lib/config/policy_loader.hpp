@@ -15,14 +15,13 @@ namespace sgfw::config {
 
 // Reads `path` and loads it; the path is the file name in messages.
 [[nodiscard]] core::Expected<policy::Policy> load_policy_file(const std::string& path);
+// A policy file's content, for a caller that parses it and keeps the text (read once:
+// what is parsed is what is persisted). Errors: "path:1:1: cannot open/read file".
+[[nodiscard]] core::Expected<std::string> read_policy_file(const std::string& path);
 
 // Loads policy text; `display_name` is the file name in messages.
 [[nodiscard]] core::Expected<policy::Policy> load_policy_text(std::string_view text,
                                                               std::string_view display_name);
 
-// deprecated: control switches to policy::check_vm_ports (policy/validate.hpp).
-// policy::check_vm_ports with every name in `port_names` a VM port and no daemon file.
-[[nodiscard]] core::Status check_vm_ports(const policy::Policy& policy,
-                                          const std::vector<std::string>& port_names);
 
 }  // namespace sgfw::config

@@ -1,13 +1,10 @@
 #include "control/policy_change.hpp"
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
-#include <unordered_set>
 
 #include "config/policy_loader.hpp"
-#include "config/vm_port_check.hpp"
 #include "policy/limits.hpp"
+#include "policy/validate.hpp"
 
 namespace sgfw::control {
 
@@ -18,16 +15,6 @@ runtime::PortLayout layout_of(const config::DaemonConfig& cfg) {
   l.names = cfg.port_names();
   l.uplink = static_cast<uint16_t>(cfg.uplink_index());
   return l;
-}
-
-// The configured policy file, read once: what is parsed is what is persisted.
-core::Expected<std::string> read_policy_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return core::make_error(path + ":1:1: cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return core::make_error(path + ":1:1: cannot read file");
-  return ss.str();
 }
 
 struct Parsed {
@@ -42,32 +29,19 @@ core::Expected<Parsed> parse_reload(const ChangeRequest& r, const config::Daemon
     content = *r.text;
     name = r.name.empty() ? "policy" : r.name;  // for messages only: never opened
   } else {
-    auto file = read_policy_file(cfg.policy);
+    auto file = config::read_policy_file(cfg.policy);  // read once: what is parsed is persisted
     if (!file) return core::make_error(file.error().message);
     content = std::move(*file);
   }
   auto p = config::load_policy_text(content, name);
   if (!p) return core::make_error(p.error().message);
-  if (auto st = config::check_vm_ports_located(*p, content, name, cfg); !st) return core::make_error(st.error().message);
   return Parsed{std::move(*p), std::move(content)};
 }
 
 core::Expected<Parsed> parse_set_groups(const ChangeRequest& r, const runtime::Snapshot& running) {
   policy::Policy p = running.policy();
-  policy::Vm* v = p.find_vm(r.vm);
-  if (!v) return core::make_error("unknown VM '" + r.vm + "'");
-  std::vector<std::string> groups = r.groups;
-  std::unordered_set<std::string> seen;
-  for (auto& g : groups) {  // names never have spaces: trim what a shell list left
-    size_t b = g.find_first_not_of(" \t"), e = g.find_last_not_of(" \t");
-    g = b == std::string::npos ? std::string() : g.substr(b, e - b + 1);
-    if (g.empty())
-      return core::make_error("empty security group name in the list: give names, or an empty list for none "
-                              "(sgfwctl: '-')");
-    if (!p.find_group(g)) return core::make_error("unknown security group '" + g + "'");
-    if (!seen.insert(g).second) return core::make_error("security group '" + g + "' listed twice");
-  }
-  v->groups = std::move(groups);
+  p.source.clear();  // no longer the file it was loaded from: it is persisted anew
+  if (auto st = policy::set_vm_groups(p, r.vm, r.groups); !st) return core::make_error(st.error().message);
   return Parsed{std::move(p), std::string()};
 }
 
@@ -79,7 +53,8 @@ core::Expected<PreparedChange> prepare_change(const ChangeRequest& request, cons
   auto parsed = request.kind == ChangeRequest::Kind::kReload ? parse_reload(request, cfg)
                                                               : parse_set_groups(request, *base.running);
   if (!parsed) return core::make_error(parsed.error().message);
-  if (auto st = config::check_vm_ports(parsed->policy, cfg.port_names()); !st) return core::make_error(st.error().message);
+  // Validation of what the policy cannot know by itself (policy/validate.hpp, limits.hpp).
+  if (auto st = policy::check_vm_ports(parsed->policy, cfg.policy_ports()); !st) return core::make_error(st.error().message);
   if (auto st = policy::check_limits(parsed->policy, cfg.limits); !st) return core::make_error(st.error().message);
   acl::BuildOptions opts;
   opts.max_size = cfg.acl_max_size;

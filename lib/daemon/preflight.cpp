@@ -19,12 +19,9 @@ core::Expected<Preflight> preflight(const std::string& config_file) {
   if (auto st = config::check_readable(cfg->policy); !st)
     return core::make_error("sgfwd: policy (" + cfg->file + "): " + st.error().message);
   Preflight pf;
-  {
-    std::ifstream in(cfg->policy, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    pf.policy_text = ss.str();
-  }
+  auto text = config::read_policy_file(cfg->policy);  // read once: what is parsed is what runs
+  if (!text) return core::make_error(text.error().message);
+  pf.policy_text = std::move(*text);
   auto pol = config::load_policy_text(pf.policy_text, cfg->policy);
   if (!pol) return core::make_error(pol.error().message);
   if (auto st = policy::check_vm_ports(*pol, cfg->policy_ports()); !st) return core::make_error(st.error().message);
