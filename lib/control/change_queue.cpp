@@ -1,12 +1,19 @@
 #include "control/change_queue.hpp"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 
 namespace sgfw::control {
 
+ChangeQueue::ChangeQueue(BaseOf base_of)
+    : base_of_(std::move(base_of)), wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
 ChangeQueue::~ChangeQueue() {
   if (result_.valid()) result_.wait();
+  if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 void ChangeQueue::submit(ChangeJob job) {
@@ -28,13 +35,20 @@ void ChangeQueue::start_next() {
   ChangeBase base = base_of_();
   const ChangeRequest* request = &in_flight_->request;  // stays put until finished() moves it out
   // Without a thread to spare, libstdc++ defers the build: finished() then runs it here.
-  result_ = std::async(std::launch::async | std::launch::deferred,
-                       [request, base]() { return prepare_change(*request, base); });
+  const int wake = wake_fd_;
+  result_ = std::async(std::launch::async | std::launch::deferred, [request, base, wake]() {
+    auto r = prepare_change(*request, base);
+    uint64_t one = 1;
+    if (wake >= 0) (void)!write(wake, &one, sizeof(one));
+    return r;
+  });
 }
 
 std::optional<FinishedChange> ChangeQueue::finished() {
   if (!in_flight_ || result_.wait_for(std::chrono::seconds(0)) == std::future_status::timeout) return std::nullopt;
   FinishedChange f{std::move(*in_flight_), result_.get()};
+  uint64_t events = 0;
+  if (wake_fd_ >= 0) (void)!read(wake_fd_, &events, sizeof(events));
   in_flight_.reset();
   return f;
 }

@@ -37,7 +37,7 @@ class ChangeQueue {
   // `base_of` is called on the control thread when a job starts: the running generation
   // and the generation number the change will have.
   using BaseOf = std::function<ChangeBase()>;
-  explicit ChangeQueue(BaseOf base_of) : base_of_(std::move(base_of)) {}
+  explicit ChangeQueue(BaseOf base_of);
   ChangeQueue(const ChangeQueue&) = delete;
   ChangeQueue& operator=(const ChangeQueue&) = delete;
   ~ChangeQueue();
@@ -49,6 +49,9 @@ class ChangeQueue {
   // Starts the first waiting change if none is building.
   void start_next();
   [[nodiscard]] bool building() const { return in_flight_.has_value(); }
+  // Readable once a build has finished (an eventfd, drained by finished()): a poll loop
+  // watches it to commit at once. -1 if it could not be created (poll with a timeout).
+  [[nodiscard]] int wake_fd() const { return wake_fd_; }
   [[nodiscard]] size_t waiting() const { return waiting_.size(); }
 
  private:
@@ -56,6 +59,7 @@ class ChangeQueue {
   std::deque<ChangeJob> waiting_;
   std::optional<ChangeJob> in_flight_;
   std::future<core::Expected<PreparedChange>> result_;
+  int wake_fd_ = -1;
 };
 
 }  // namespace sgfw::control

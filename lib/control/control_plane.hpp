@@ -53,6 +53,8 @@ class ControlPlane {
   void collect(const std::function<void(uint64_t connection, const std::string& reply)>& deliver);
   // A change is building or waiting (the caller polls collect() more often).
   [[nodiscard]] bool changes_pending() const { return changes_.building() || changes_.waiting() > 0; }
+  // Readable when a change has finished building (watch it in the poll loop).
+  [[nodiscard]] int change_wake_fd() const { return changes_.wake_fd(); }
 
   // Changes built and committed on this thread (tests, the daemon). Errors leave the
   // running generation untouched.

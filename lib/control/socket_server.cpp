@@ -274,8 +274,10 @@ void SocketServer::poll_once(int timeout_ms, const Handler& handler) {
     if (!c.out.empty()) ev |= POLLOUT;
     fds.push_back({c.fd, ev, 0});
   }
+  const size_t nconn = conns_.size();
+  if (watch_fd_ >= 0) fds.push_back({watch_fd_, POLLIN, 0});  // wakes the caller; read by its owner
   int rc = poll(fds.data(), fds.size(), timeout_ms);
-  for (size_t i = 1; i < fds.size(); ++i) {
+  for (size_t i = 1; i <= nconn; ++i) {
     Conn& c = conns_[i - 1];
     // A client gone while its reply is deferred: the change still applies, the reply is dropped.
     if (rc > 0 && c.waiting && (fds[i].revents & (POLLHUP | POLLERR))) c.closing = true;

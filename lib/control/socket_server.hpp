@@ -67,6 +67,9 @@ class SocketServer {
 
   // Waits up to timeout_ms for activity, then accepts, reads, answers and expires.
   void poll_once(int timeout_ms, const Handler& handler);
+  // Also returns from poll_once when `fd` is readable (the caller drains it), e.g. the
+  // change queue's completion event; -1: none.
+  void watch(int fd) { watch_fd_ = fd; }
   // The reply to the request of `connection` that the handler deferred. A connection
   // that has gone meanwhile is ignored.
   void deliver(uint64_t connection, const std::string& reply);
@@ -99,6 +102,7 @@ class SocketServer {
   gid_t group_ = static_cast<gid_t>(-1);  // -1: no such group, root only
   std::vector<Conn> conns_;
   uint64_t next_connection_ = 1;
+  int watch_fd_ = -1;
 };
 
 }  // namespace sgfw::control

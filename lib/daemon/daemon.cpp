@@ -168,9 +168,10 @@ void serve(control::ControlPlane& control, control::SocketServer& server, flow::
     }
   };
   auto last_reclaim = std::chrono::steady_clock::now();
+  server.watch(control.change_wake_fd());  // a finished build wakes the loop at once
   while (!g_stop.load()) {
-    // While a change builds, its commit is looked for every 5 ms.
-    server.poll_once(control.changes_pending() ? 5 : 50, handler);
+    // Without the wake descriptor a commit is looked for every 5 ms while a change builds.
+    server.poll_once(control.changes_pending() && control.change_wake_fd() < 0 ? 5 : 50, handler);
     control.collect([&server](uint64_t connection, const std::string& reply) { server.deliver(connection, reply); });
     if (g_dump.exchange(false)) dump_stats(control);
     if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
