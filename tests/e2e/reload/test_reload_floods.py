@@ -194,9 +194,13 @@ def scenario():
             fl = rc.ctl(t, "flows", "--vm", "cli-b", "--limit", "0")
             check(fl.rc == 0 and fl.json["total"] == 0, f"flows of cli-b: {fl}")
             fl = rc.ctl(t, "flows", "--vm", "cli-a")
-            check(fl.rc == 0 and fl.json["total"] == K == len(fl.json["flows"]), f"flows of cli-a: {fl}")
+            # A reply lists at most 10,000 connections (docs/control.md); total counts them all.
+            listed = min(K, 10000)
+            check(fl.rc == 0 and fl.json["total"] == K and len(fl.json["flows"]) == listed,
+                  f"flows of cli-a (want total {K}, {listed} listed): {str(fl)[:400]}")
             tracked = [f for f in fl.json["flows"] if 10000 <= f["sport"] < 10000 + TRACKED]
-            check(len(tracked) == TRACKED, f"{len(tracked)} of the {TRACKED} repeating connections listed")
+            check(len(tracked) == TRACKED if K <= 10000 else 0 < len(tracked) <= TRACKED,
+                  f"{len(tracked)} of the {TRACKED} repeating connections listed (of {K}, {listed} listed)")
             gens = {f["generation"] for f in tracked}
             check(gens == {gen0 + RELOADS}, f"repeating connections not revalidated to the last generation: {gens}")
             bad = [f for f in fl.json["flows"] if (f["src"], f["dst"], f["dport"], f["proto"], f["ingress_rule"]) !=
