@@ -38,7 +38,7 @@ struct FlowTableInfo {
   uint64_t inbound_half_open_recycled = 0;
 };
 
-inline constexpr uint32_t kNoVm = 0xffffffffu;  // a connection end that is no local VM
+inline constexpr uint32_t kNoVmId = 0xffffffffu;  // a stable VM id: the connection end is no local VM
 
 // One connection, in host byte order, as `flows` shows it.
 struct FlowRecord {
@@ -46,7 +46,7 @@ struct FlowRecord {
   core::Ipv4 src, dst;  // the originator (first packet's source) and the responder
   uint16_t sport = 0, dport = 0;
   std::string_view state;
-  uint32_t vm_id[2] = {kNoVm, kNoVm};  // stable VM ids at the originator's / responder's end
+  uint32_t vm_id[2] = {kNoVmId, kNoVmId};  // stable VM ids at the originator's / responder's end
   double age_s = 0, idle_s = 0;
   uint64_t generation = 0;  // the generation that admitted or last re-checked it
   uint32_t egress_rule = 0, ingress_rule = 0;  // deciding rule id + 1; 0: no such check

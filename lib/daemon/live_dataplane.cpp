@@ -39,8 +39,8 @@ void LiveDataplane::for_each_flow(const std::function<void(const control::FlowRe
     r.sport = rte_be_to_cpu_16(e.orig_port_be());
     r.dport = rte_be_to_cpu_16(e.resp_port_be());
     r.state = flow::to_string(e.state.load(std::memory_order_relaxed));
-    r.vm_id[0] = e.vm_id[0] == flow::kNoVmId ? control::kNoVm : e.vm_id[0];
-    r.vm_id[1] = e.vm_id[1] == flow::kNoVmId ? control::kNoVm : e.vm_id[1];
+    r.vm_id[0] = e.vm_id[0] == flow::kNoVmId ? control::kNoVmId : e.vm_id[0];
+    r.vm_id[1] = e.vm_id[1] == flow::kNoVmId ? control::kNoVmId : e.vm_id[1];
     r.age_s = static_cast<double>(now - e.created) / hz;
     // Another worker may have stamped the connection after `now` was read.
     uint64_t last = e.last_seen.load(std::memory_order_relaxed);
