@@ -28,6 +28,10 @@ void ChangeQueue::submit(ChangeJob job) {
   start_next();
 }
 
+size_t ChangeQueue::waiting_from_members() const {
+  return static_cast<size_t>(std::count_if(waiting_.begin(), waiting_.end(), [](const ChangeJob& j) { return j.peer.uid != 0; }));
+}
+
 void ChangeQueue::start_next() {
   if (in_flight_ || waiting_.empty()) return;
   in_flight_ = std::move(waiting_.front());

@@ -3,8 +3,9 @@
 // a builder thread so that the control thread keeps answering status, stats, flows,
 // explain and flush meanwhile; the commit (publish, persist) stays on the control
 // thread. One change builds at a time; changes from root go ahead of members' waiting
-// ones. The queue is bounded by the control socket: a connection is not read while its
-// change waits, so at most one change per connection is queued.
+// ones. The queue is bounded by the control socket (a connection is not read while its
+// change waits, so at most one change per connection is queued) and by the control
+// plane (at most kMaxWaitingMemberChanges from members: a request holds up to 64 MiB).
 // Control thread only (the builder thread touches nothing of this class but the
 // future it fulfils); the destructor waits for a build in flight.
 #pragma once
@@ -20,6 +21,9 @@
 #include "control/socket_server.hpp"
 
 namespace sgfw::control {
+
+// Members' changes that may wait behind the one building; more are refused (root's never).
+inline constexpr size_t kMaxWaitingMemberChanges = 2;
 
 struct ChangeJob {
   ChangeRequest request;
@@ -53,6 +57,8 @@ class ChangeQueue {
   // watches it to commit at once. -1 if it could not be created (poll with a timeout).
   [[nodiscard]] int wake_fd() const { return wake_fd_; }
   [[nodiscard]] size_t waiting() const { return waiting_.size(); }
+  // Waiting changes from peers other than root.
+  [[nodiscard]] size_t waiting_from_members() const;
 
  private:
   BaseOf base_of_;

@@ -49,6 +49,10 @@ std::optional<std::string> ControlPlane::dispatch(const std::string& line, const
       change.groups = std::move(sg.groups);
     }
     if (!defer_changes) return reply_of(change_now(std::move(change), peer));
+    if (peer.uid != 0 && changes_.building() && changes_.waiting_from_members() >= kMaxWaitingMemberChanges)
+      return protocol::encode_error(std::to_string(changes_.waiting_from_members()) +
+                                    " changes from members are waiting behind the one building: send this one "
+                                    "again once they are done");
     changes_.submit(ChangeJob{std::move(change), peer});
     return std::nullopt;
   } catch (const std::exception& e) {

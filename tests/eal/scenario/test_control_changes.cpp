@@ -121,8 +121,9 @@ BOOST_AUTO_TEST_CASE(a_failed_change_leaves_the_running_generation) {
                   .has_value());
   BOOST_TEST(!c.handle(R"({"cmd":"set-groups","args":{"vm":"b","groups":["web","web"]}})", member(5)).has_value());
   BOOST_TEST(!c.handle(R"({"cmd":"set-groups","args":{"vm":"nope","groups":[]}})", member(6)).has_value());
+  auto done = collect(c, 3);  // members queue at most two behind the building one
   BOOST_TEST(!c.handle(R"({"cmd":"set-groups","args":{"vm":"b","groups":[" "]}})", member(7)).has_value());
-  auto done = collect(c, 4);
+  for (auto& d : collect(c, 1)) done.push_back(std::move(d));
   BOOST_REQUIRE(done.size() == 4u);
   for (const auto& d : done) BOOST_TEST(!d.reply.at("ok").get<bool>());
   BOOST_TEST(done[0].reply.at("error").get<std::string>().find("unknown port 'nowhere'") != std::string::npos);
@@ -195,4 +196,25 @@ BOOST_AUTO_TEST_CASE(explain_takes_at_most_ten_thousand_packets_per_request) {
   auto over = nlohmann::json::parse(rig.control().handle_now(nlohmann::json{{"cmd", "explain"}, {"args", {{"packets", packets}}}}.dump(), member(1)));
   BOOST_TEST(!over.at("ok").get<bool>());
   BOOST_TEST(over.at("error").get<std::string>().find("at most 10000 packets") != std::string::npos);
+}
+
+// A change request may hold 64 MiB: members may queue at most two behind the one
+// building (root is never refused), so twelve member connections cannot hold 12 x 64 MiB.
+BOOST_AUTO_TEST_CASE(members_queue_at_most_two_changes_behind_the_building_one) {
+  Rig rig(policy_with_b("web"));
+  auto& c = rig.control();
+  for (uint64_t conn = 1; conn <= 3; ++conn) BOOST_TEST(!c.handle(reload_line(policy_with_b("ops")), member(conn)).has_value());
+  auto refused = c.handle(reload_line(policy_with_b("web")), member(4));
+  BOOST_REQUIRE(refused.has_value());
+  auto j = nlohmann::json::parse(*refused);
+  BOOST_TEST(!j.at("ok").get<bool>());
+  BOOST_TEST(j.at("error").get<std::string>().find("2 changes from members are waiting") == 0u);
+  BOOST_TEST(!c.handle(R"({"cmd":"set-groups","args":{"vm":"a","groups":["ops"]}})", root(5)).has_value());
+  auto done = collect(c, 4);
+  BOOST_REQUIRE(done.size() == 4u);
+  BOOST_TEST(done[0].connection == 1u);
+  BOOST_TEST(done[1].connection == 5u);  // root's, ahead of the waiting members'
+  // With the queue drained a member's change is accepted again.
+  BOOST_TEST(!c.handle(reload_line(policy_with_b("web")), member(6)).has_value());
+  BOOST_TEST(collect(c, 1).size() == 1u);
 }
