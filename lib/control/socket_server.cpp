@@ -213,15 +213,20 @@ void SocketServer::serve_lines(Conn& c, const Handler& handler) {
     if (reply) c.out += *reply + "\n";
     else c.waiting = true;
   }
+  // A served large request leaves its capacity behind: give it back.
+  if (c.in.empty() && c.in.capacity() > (size_t{1} << 20)) std::string().swap(c.in);
 }
 
 void SocketServer::read_conn(Conn& c, const Handler& handler) {
   char buf[65536];
   // Not read while replies wait beyond the bound: the peer's writes then block in the
   // kernel instead of growing this process.
-  while (!c.closing && !c.waiting && c.out.size() <= kMaxPendingReply) {
+  const bool member = c.peer.uid != 0;
+  while (!c.closing && !c.waiting && c.out.size() <= kMaxPendingReply &&
+         !(member && member_buffered_ >= kMaxMemberBuffered)) {
     ssize_t n = read(c.fd, buf, sizeof(buf));
     if (n > 0) {
+      if (member) member_buffered_ += static_cast<size_t>(n);  // recounted at the next poll
       if (c.in.empty()) c.partial = std::chrono::steady_clock::now();
       // Look for a newline in the new bytes only (rescanning the whole buffer made a
       // 64 MiB request cost seconds of this thread).
@@ -269,8 +274,12 @@ void SocketServer::write_conn(Conn& c) {
 void SocketServer::poll_once(int timeout_ms, const Handler& handler) {
   std::vector<pollfd> fds;
   fds.push_back({listen_fd_, POLLIN, 0});
+  member_buffered_ = 0;
+  for (const auto& c : conns_)
+    if (c.peer.uid != 0) member_buffered_ += c.in.size();
+  const bool members_full = member_buffered_ >= kMaxMemberBuffered;
   for (const auto& c : conns_) {
-    short ev = c.closing || c.waiting || c.out.size() > kMaxPendingReply ? 0 : POLLIN;
+    short ev = c.closing || c.waiting || c.out.size() > kMaxPendingReply || (members_full && c.peer.uid != 0) ? 0 : POLLIN;
     if (!c.out.empty()) ev |= POLLOUT;
     fds.push_back({c.fd, ev, 0});
   }
@@ -279,8 +288,9 @@ void SocketServer::poll_once(int timeout_ms, const Handler& handler) {
   int rc = poll(fds.data(), fds.size(), timeout_ms);
   for (size_t i = 1; i <= nconn; ++i) {
     Conn& c = conns_[i - 1];
-    // A client gone while its reply is deferred: the change still applies, the reply is dropped.
-    if (rc > 0 && c.waiting && (fds[i].revents & (POLLHUP | POLLERR))) c.closing = true;
+    // A client gone while it is not read (its reply deferred: the change still applies,
+    // the reply is dropped; or members' buffers full: its request can never complete).
+    if (rc > 0 && !(fds[i].events & POLLIN) && (fds[i].revents & (POLLHUP | POLLERR))) c.closing = true;
     if (rc > 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) read_conn(c, handler);
     if (!c.out.empty()) write_conn(c);
     // Requests held back while the reply was over the bound or a reply was deferred.

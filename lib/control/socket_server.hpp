@@ -18,7 +18,9 @@
 //    kRequestTimeout after its first byte gets an error and a close; a malformed,
 //    oversized or half-written request gets an error reply or a close and nothing else;
 //  - a connection is not read while more than kMaxPendingReply bytes of replies wait
-//    for it to read them, so pipelining without reading cannot grow the daemon;
+//    for it to read them, so pipelining without reading cannot grow the daemon; members'
+//    connections are not read while kMaxMemberBuffered request bytes are buffered for
+//    them, all together (root's always are);
 //  - a stale socket file from a crash is replaced only if it is a socket nobody
 //    answers on; a live one (another daemon) or a non-socket file is an error.
 #pragma once
@@ -43,6 +45,10 @@ inline constexpr std::chrono::seconds kIdleTimeout{30};
 inline constexpr std::chrono::seconds kRequestTimeout{10};
 inline constexpr size_t kRootReserved = 4;               // of kMaxConnections
 inline constexpr size_t kMaxPendingReply = size_t{1} << 20;
+// Request bytes buffered for peers other than root, all their connections together:
+// past it, no member connection is read until requests complete or time out (twelve
+// member connections each sending 64 MiB without a newline would otherwise hold 1.5 GB).
+inline constexpr size_t kMaxMemberBuffered = size_t{128} << 20;
 
 struct Peer {
   uid_t uid = 0;
@@ -102,6 +108,7 @@ class SocketServer {
   gid_t group_ = static_cast<gid_t>(-1);  // -1: no such group, root only
   std::vector<Conn> conns_;
   uint64_t next_connection_ = 1;
+  size_t member_buffered_ = 0;  // request bytes buffered for non-root peers (kMaxMemberBuffered)
   int watch_fd_ = -1;
 };
 

@@ -401,6 +401,46 @@ def scenario():
                 c.close()
                 other.close()
                 t.assert_alive()
+
+            with t.case("10: twelve member connections each sending 60 MiB without a newline: at most "
+                        "128 MiB is buffered for members; root is served; the requests time out"):
+                conns = [member_connect(acc, sock_path) for _ in range(12)]
+                for c in conns:
+                    c.setblocking(False)
+                chunk = b"x" * (1 << 20)
+                sent = [0] * len(conns)
+                hwm0 = proc_kib(pid, "VmHWM")
+                t0 = time.perf_counter()
+                while time.perf_counter() - t0 < 8 and min(sent) < 60 << 20:
+                    progress = False
+                    for i, c in enumerate(conns):
+                        if sent[i] >= 60 << 20:
+                            continue
+                        try:
+                            sent[i] += c.send(chunk)
+                            progress = True
+                        except (BlockingIOError, InterruptedError):
+                            pass
+                    if not progress:
+                        time.sleep(0.01)
+                t1 = time.perf_counter()
+                status_ok(t)
+                root_took = time.perf_counter() - t1
+                grew = proc_kib(pid, "VmHWM") - hwm0
+                e2e.log(f"  sent {sum(sent) >> 20} MiB over 12 connections in {t1 - t0:.1f} s; VmHWM +{grew >> 10} MiB; "
+                        f"root's status in {root_took:.3f} s")
+                figures.append((f"12 member connections sending {sum(sent) >> 20} MiB of unfinished requests",
+                                root_took, grew))
+                check(root_took < 1.0, f"root waited {root_took:.2f} s")
+                # sgfwd stops reading members at 128 MiB: the rest stays in the senders' queues.
+                check(sum(sent) < 160 << 20, f"sgfwd took {sum(sent) >> 20} MiB of unfinished requests")
+                check(grew < 384 << 10, f"VmHWM grew {grew >> 10} MiB")
+                for c in conns:
+                    c.close()
+                time.sleep(0.3)
+                rep, _ = ask(member_connect(acc, sock_path), {"cmd": "status"})
+                check(rep.get("ok") is True, f"a member after the closes: {rep}")
+                t.assert_alive()
         finally:
             dog.close()
             close_all()
