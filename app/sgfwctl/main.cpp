@@ -1,5 +1,5 @@
 // sgfwctl: the operator's client. Thin: parses the command line (CLI11) and hands off
-// to lib/ctl. Exit codes (docs/interfaces.md): 0 ok/allow, 1 deny or rejected, 2 usage,
+// to lib/ctl. Exit codes (docs/public-interface.md): 0 ok/allow, 1 deny or rejected, 2 usage,
 // 3 daemon not reachable.
 #include <CLI/CLI.hpp>
 

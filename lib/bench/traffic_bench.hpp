@@ -33,7 +33,7 @@ struct TrafficOptions {
   bool hugepages = false;       // use hugepages (needs them reserved and mounted)
 };
 
-// One JSON document as docs/interfaces.md gives it ({"machine": ..., "rows": [...]}).
+// One JSON document as docs/public-interface.md gives it ({"machine": ..., "rows": [...]}).
 [[nodiscard]] core::Expected<nlohmann::ordered_json> run_traffic_bench(const TrafficOptions& options);
 [[nodiscard]] std::string traffic_table(const nlohmann::ordered_json& report);
 

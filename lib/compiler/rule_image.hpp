@@ -65,7 +65,7 @@ struct AddressClass {
 };
 
 struct CompiledPolicy {
-  std::vector<RuleRef> rules;                 // deciding order (docs/semantics.md §3)
+  std::vector<RuleRef> rules;                 // deciding order (docs/enforcement.md §3)
   std::vector<RuleImage> images;              // distinct, non-empty
   std::vector<VmEntry> vms;                   // local VMs, by name
   std::vector<AddressClass> address_classes;  // every VM address, sorted by address

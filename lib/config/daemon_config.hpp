@@ -1,4 +1,4 @@
-// The daemon configuration (docs/interfaces.md, "Daemon configuration"). Loaded with the
+// The daemon configuration (docs/public-interface.md, "Daemon configuration"). Loaded with the
 // same strictness as policies: unknown/duplicate keys and bad values are errors with
 // "file:line:col: message". Control path; never throws.
 #pragma once
@@ -20,7 +20,7 @@ struct PortConfig {
   bool uplink = false;
 };
 
-struct FlowTimeouts {  // seconds (docs/semantics.md §4)
+struct FlowTimeouts {  // seconds (docs/enforcement.md §4)
   uint32_t tcp_syn = 30;
   uint32_t tcp_established = 432000;
   uint32_t tcp_closing = 120;

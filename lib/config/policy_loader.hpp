@@ -1,4 +1,4 @@
-// Loads and validates a policy file (docs/semantics.md §1-2) into a finalized
+// Loads and validates a policy file (docs/enforcement.md §1-2) into a finalized
 // policy::Policy. Every failure is one message "file:line:col: message" pointing at the
 // offending token; nothing is half-loaded (the result is a value or an error).
 // Control-path only; thread-safe (no shared state). Never throws.

@@ -1,6 +1,6 @@
 // The control socket: a Unix stream socket speaking one JSON object per line each way.
 // Runs on the daemon's control thread (poll-based, non-blocking, single-threaded, so
-// requests are serialized). Security (docs/interfaces.md, test-catalogue C01-C06):
+// requests are serialized). Security (docs/public-interface.md, test-catalogue C01-C06):
 //  - the socket's directory is sgfwd's own: created 02750 root:control_group (setgid,
 //    so the socket is created in the control group) or, if it exists, accepted only
 //    when already exactly that; any other existing directory (/tmp, /run) is refused,

@@ -1,4 +1,4 @@
-// Every drop has a reason (docs/semantics.md §6). One list generates the enum and the
+// Every drop has a reason (docs/enforcement.md §6). One list generates the enum and the
 // stable names that counters, stats and docs use. Thread-safety: constants only.
 #pragma once
 

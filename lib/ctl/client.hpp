@@ -1,4 +1,4 @@
-// The control-socket client: one request line, one reply line (docs/interfaces.md).
+// The control-socket client: one request line, one reply line (docs/public-interface.md).
 // Control path; not thread-safe (one connection per call).
 #pragma once
 

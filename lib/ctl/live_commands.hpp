@@ -1,5 +1,5 @@
 // sgfwctl commands that talk to a running sgfwd over the control socket. Each returns
-// the exit code of docs/interfaces.md: 0 success (explain: allow; batch: every line
+// the exit code of docs/public-interface.md: 0 success (explain: allow; batch: every line
 // answered), 1 deny/rejected/line in error, 3 daemon not reachable.
 #pragma once
 

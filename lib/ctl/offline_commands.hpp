@@ -1,5 +1,5 @@
 // sgfwctl commands that run without a daemon: `check FILE [--config DAEMON.yaml]` and
-// `explain --policy FILE ...` (SRC and DST may be VM names of the policy). Each returns the process exit code of docs/interfaces.md
+// `explain --policy FILE ...` (SRC and DST may be VM names of the policy). Each returns the process exit code of docs/public-interface.md
 // (0 ok/allow, 1 deny/rejected/line in error, 2 usage) and writes to the given
 // streams. Control path; not thread-safe (initialises the EAL once per process).
 #pragma once

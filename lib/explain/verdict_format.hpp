@@ -1,4 +1,4 @@
-// Renders a policy::Verdict the way docs/interfaces.md specifies for `explain`: one JSON
+// Renders a policy::Verdict the way docs/public-interface.md specifies for `explain`: one JSON
 // object ({"verdict", ["reason"], "checks"}) or a short human-readable block.
 // Pure; thread-safe.
 #pragma once

@@ -1,4 +1,4 @@
-// Connection protocol state (docs/semantics.md §4): a pure state machine, unit-tested
+// Connection protocol state (docs/enforcement.md §4): a pure state machine, unit-tested
 // without a table. Thread-safety: pure functions.
 #pragma once
 

@@ -1,6 +1,6 @@
 // The offending packet quoted inside an ICMP error (destination unreachable, time
 // exceeded, parameter problem), read so the flow table can find the connection the
-// error is about (docs/semantics.md §4 "related"). Thread-safety: plain value type.
+// error is about (docs/enforcement.md §4 "related"). Thread-safety: plain value type.
 #pragma once
 
 #include <cstdint>

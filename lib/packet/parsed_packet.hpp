@@ -24,7 +24,7 @@ struct ParsedPacket {
   };
 
   Kind kind = Kind::kDrop;
-  // Valid only when kind == kDrop: the one reason this frame is dropped (docs/semantics.md §6).
+  // Valid only when kind == kDrop: the one reason this frame is dropped (docs/enforcement.md §6).
   core::DropReason drop = core::DropReason::kMalformedL2;
 
   // --- Ethernet (set whenever the frame has the 14-byte header, also for drops) ------

@@ -1,4 +1,4 @@
-// The policy value model (docs/semantics.md §1-2): subnets, security groups with rules,
+// The policy value model (docs/enforcement.md §1-2): subnets, security groups with rules,
 // VMs. A Policy is a plain immutable-after-load value: the loader builds it, the
 // compiler and the reference matcher read it. Thread-safety: concurrent readers are
 // safe; no member mutates shared state.
@@ -85,12 +85,12 @@ inline constexpr std::string_view kDefaultAllowEgress = "default-allow-egress";
 inline constexpr std::string_view kDefaultAllowWeb = "default-allow-web-protocols";
 inline constexpr std::string_view kDefaultAllowSsh = "default-allow-ssh";
 
-// The three built-in groups of docs/semantics.md §2.
+// The three built-in groups of docs/enforcement.md §2.
 [[nodiscard]] std::vector<Group> builtin_groups();
 [[nodiscard]] bool is_builtin_group_name(std::string_view name);
 
 // A whole policy. Invariants after finalize(): groups (built-ins included) sorted by
-// name in byte order (the deciding-rule order of docs/semantics.md §3), subnets and VMs
+// name in byte order (the deciding-rule order of docs/enforcement.md §3), subnets and VMs
 // sorted by name, names unique.
 struct Policy {
   std::vector<Subnet> subnets;
@@ -107,7 +107,7 @@ struct Policy {
   [[nodiscard]] Vm* find_vm(std::string_view name);
 };
 
-// A VM's effective groups (docs/semantics.md §2): its groups if non-empty, else
+// A VM's effective groups (docs/enforcement.md §2): its groups if non-empty, else
 // [default-allow-egress]; sorted by name and de-duplicated.
 [[nodiscard]] std::vector<std::string> effective_groups(const Vm& vm);
 

@@ -1,4 +1,4 @@
-// The first-packet tuple judged by docs/semantics.md §3. Thread-safety: plain value.
+// The first-packet tuple judged by docs/enforcement.md §3. Thread-safety: plain value.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Writes a policy::Policy as policy-file YAML (docs/semantics.md §1) that
+// Writes a policy::Policy as policy-file YAML (docs/enforcement.md §1) that
 // config::load_policy_text reads back to an equal policy. Built-in groups are skipped
 // (defining them is an error); rules named "rule-<index>" are written without a name.
 // One flow-style line per rule and per VM keeps large files compact and fast to parse.

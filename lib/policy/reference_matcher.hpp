@@ -1,5 +1,5 @@
 // The slow, obviously-correct reference matcher: a linear scan over the policy model,
-// written straight from docs/semantics.md §3 with no DPDK and no cleverness. It is the
+// written straight from docs/enforcement.md §3 with no DPDK and no cleverness. It is the
 // oracle of the differential tests. Control-path only; thread-safe (pure).
 #pragma once
 

@@ -1,4 +1,4 @@
-// The verdict of docs/semantics.md §3 for one first packet, check by check: the shape
+// The verdict of docs/enforcement.md §3 for one first packet, check by check: the shape
 // `explain` prints, shared by the reference matcher and the compiled path so the two
 // can be compared field for field. Thread-safety: plain values.
 #pragma once

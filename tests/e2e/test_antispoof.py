@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Anti-spoofing and forwarding checks (docs/semantics.md §5): a VM's port accepts only its
+"""Anti-spoofing and forwarding checks (docs/enforcement.md §5): a VM's port accepts only its
 MAC with its addresses (ARP included); the uplink may not claim a local VM's address;
 an IP packet for a local VM must carry that VM's MAC; IPv4 broadcast/multicast and
 uplink traffic for no local VM are dropped. Every crafted frame is dropped with exactly

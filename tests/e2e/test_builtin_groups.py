@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""default-allow-web-protocols and default-allow-ssh (docs/semantics.md §2): TCP 80, 443 and 22
+"""default-allow-web-protocols and default-allow-ssh (docs/enforcement.md §2): TCP 80, 443 and 22
 from anywhere are accepted, other ports and protocols are not; a group listed
 explicitly replaces default-allow-egress."""
 import sgfw_e2e as e2e

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """default-allow-egress: a VM without groups reaches the internet and other VMs;
-nothing reaches it unasked (docs/semantics.md §2).
+nothing reaches it unasked (docs/enforcement.md §2).
 
 The outbound direction is checked where it lands (one-way UDP into sink servers, echo
 requests sniffed at the receiver), each datagram from its own source port: the counts

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Group membership semantics (docs/semantics.md §3): members of one group cannot talk unless
+"""Group membership semantics (docs/enforcement.md §3): members of one group cannot talk unless
 the group references itself; a VM's checks use the union of its groups; the deciding
 rule (hit counters) is the first match in (group name, rule index) order, whatever the
 order the VM lists its groups in."""

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Malformed and unsupported frames (docs/semantics.md §5-6, catalogue M01-M09, M16, M17): each
+"""Malformed and unsupported frames (docs/enforcement.md §5-6, catalogue M01-M09, M16, M17): each
 kind, sent from a VM with its real MAC and addresses towards an allowed destination, is
 dropped with its exact reason counter and seen nowhere; well-formed oddities (Ethernet
 padding, IPv4 options) are still judged correctly; the daemon keeps serving."""

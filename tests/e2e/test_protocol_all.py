@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Protocol All means every IP protocol (docs/semantics.md §3): crafted SCTP (132), IP-in-IP
+"""Protocol All means every IP protocol (docs/enforcement.md §3): crafted SCTP (132), IP-in-IP
 (4) and GRE (47) packets pass an All rule set and are seen at the receiver; a TCP-only
 rule set drops them, on egress and on ingress, with exact no-rule counts.
 

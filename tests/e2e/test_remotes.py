@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The three remote forms (docs/semantics.md §3): address (CIDR), subnetRef and
+"""The three remote forms (docs/enforcement.md §3): address (CIDR), subnetRef and
 securityGroupRef, the last with local members and with members hosted elsewhere, whose
 addresses live behind the uplink (here: extra addresses of the internet namespace)."""
 import sgfw_e2e as e2e

@@ -1,7 +1,7 @@
 // The connection table (lib/flow/flow_table.*, docs/design/flow-table.md) on a real
 // rte_hash: insert/lookup/remove, expiry and reclaim, exact capacity and eviction
 // order, per-VM quotas, flush and position recycling, and concurrent writers, readers
-// and reclaim under rte_rcu_qsbr. docs/semantics.md §4; catalogue L01, L02, L03, L05, L06.
+// and reclaim under rte_rcu_qsbr. docs/enforcement.md §4; catalogue L01, L02, L03, L05, L06.
 #define BOOST_TEST_MODULE flow_table
 #include <boost/test/unit_test.hpp>
 

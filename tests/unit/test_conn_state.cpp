@@ -1,5 +1,5 @@
 // Connection protocol state (lib/flow/conn_state.*) and the canonical connection key
-// (lib/flow/flow_key.hpp): pure, no EAL, no table. docs/semantics.md §4; catalogue S05, S07, S13.
+// (lib/flow/flow_key.hpp): pure, no EAL, no table. docs/enforcement.md §4; catalogue S05, S07, S13.
 #define BOOST_TEST_MODULE conn_state
 #include <boost/test/unit_test.hpp>
 

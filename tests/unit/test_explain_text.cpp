@@ -1,4 +1,4 @@
-// `sgfwctl explain` text handling (docs/interfaces.md): the tuple and --batch line parsers,
+// `sgfwctl explain` text handling (docs/public-interface.md): the tuple and --batch line parsers,
 // every error they report, and the exact JSON and text renderings of a verdict.
 #define BOOST_TEST_MODULE explain_text
 #include <boost/test/unit_test.hpp>
@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(json_allow_matches_the_interfaces_example) {
       R"({"vm":"web-1","direction":"egress","verdict":"allow","rule":"default-allow-egress/egress-all"},)"
       R"({"vm":"app-1","direction":"ingress","verdict":"allow","rule":"app-tier-sg/http-from-web"}]})";
   BOOST_TEST(explain::to_json(v) == expected);
-  // The same object as the (pretty-printed) example of docs/interfaces.md.
+  // The same object as the (pretty-printed) example of docs/public-interface.md.
   auto doc = nlohmann::json::parse(R"({"verdict": "allow",
  "checks": [
    {"vm": "web-1", "direction": "egress",  "verdict": "allow", "rule": "default-allow-egress/egress-all"},
@@ -241,7 +241,7 @@ BOOST_AUTO_TEST_CASE(error_json_escapes) {
 }
 
 BOOST_AUTO_TEST_CASE(batch_line_through_the_reference_matcher_gives_the_example) {
-  // The docs/interfaces.md example, end to end on the docs/semantics.md policy: web-1 keeps
+  // The docs/public-interface.md example, end to end on the docs/enforcement.md policy: web-1 keeps
   // default-allow-egress explicitly, so its egress is decided by it.
   auto p = config::load_policy_text(R"(
 securityGroups:

@@ -1,4 +1,4 @@
-// The policy loader (docs/semantics.md §1-2): every validation rule has a failing example
+// The policy loader (docs/enforcement.md §1-2): every validation rule has a failing example
 // whose full "file:line:col: message" is asserted, so a location that drifts off the
 // offending token fails a test; plus the positive cases (defaults, built-ins, hosted
 // elsewhere) and check_vm_ports.

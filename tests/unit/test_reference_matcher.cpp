@@ -1,4 +1,4 @@
-// The reference matcher (docs/semantics.md §2-3), the oracle of the differential tests: the
+// The reference matcher (docs/enforcement.md §2-3), the oracle of the differential tests: the
 // seed's cases, one test each, on policies loaded through the real loader.
 #define BOOST_TEST_MODULE reference_matcher
 #include <boost/test/unit_test.hpp>

@@ -107,6 +107,19 @@ class Topology(e2e.Topology):
                 self.daemon.cond.wait(min(left, 0.1))
 
 
+def read_line(s, timeout=5.0):
+    """One line from a control-socket connection (bytes, without the newline), or what
+    came before EOF."""
+    s.settimeout(timeout)
+    buf = b""
+    while b"\n" not in buf:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            return buf
+        buf += chunk
+    return buf.split(b"\n", 1)[0]
+
+
 class Ctl:
     """One finished sgfwctl run: rc, stdout, stderr, parsed JSON (or None), start/end."""
 

@@ -99,23 +99,12 @@ def close_all():
         OPEN.pop().close()
 
 
-def read_line(s, timeout=10.0):
-    s.settimeout(timeout)
-    buf = b""
-    while b"\n" not in buf:
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            return buf
-        buf += chunk
-    return buf.split(b"\n", 1)[0]
-
-
 def ask(s, request):
     """Sends one request line (bytes or a JSON-able object); returns (reply, seconds)."""
     line = request if isinstance(request, bytes) else json.dumps(request).encode()
     t0 = time.perf_counter()
     s.sendall(line + b"\n")
-    raw = read_line(s)
+    raw = rc.read_line(s, timeout=10.0)
     took = time.perf_counter() - t0
     check(raw, "no reply (connection closed)")
     return json.loads(raw), took
@@ -384,7 +373,7 @@ def scenario():
                 root_took = time.perf_counter() - t1
                 rep, member_status_took = ask(other, {"cmd": "status"})
                 check(rep.get("ok") is True, f"member's status: {rep}")
-                raw = read_line(c, timeout=120)
+                raw = rc.read_line(c, timeout=120)
                 build_took = time.perf_counter() - t0
                 rep = json.loads(raw)
                 e2e.log(f"  reload of {len(text) >> 20} MiB: {build_took:.2f} s; root's status in "

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Control socket security (docs/interfaces.md, docs/control.md):
+"""Control socket security (docs/public-interface.md, docs/control.md):
 
 - the socket is 0660 (srw-rw----) root:control_group, its directory 02750 (setgid)
   root:control_group;
@@ -56,18 +56,6 @@ def unix_connect(path):
 def close_all():
     while OPEN:
         OPEN.pop().close()
-
-
-def read_line(s, timeout=5.0):
-    """One reply line (bytes, without newline), or b'' on EOF."""
-    s.settimeout(timeout)
-    buf = b""
-    while b"\n" not in buf:
-        chunk = s.recv(65536)
-        if not chunk:
-            return buf
-        buf += chunk
-    return buf.split(b"\n", 1)[0]
 
 
 def status_ok(t):
@@ -149,7 +137,7 @@ def scenario():
                 c = unix_connect(sock_path)
                 junk = bytes(b for b in os.urandom(8192) if b != 10) + b"\n"
                 c.sendall(junk)
-                rep = json.loads(read_line(c))
+                rep = json.loads(rc.read_line(c))
                 check(rep.get("ok") is False and rep.get("error", "").startswith("malformed request"),
                       f"garbage line: {rep}")
                 for line, want in ((b'\xff\xfe{"cmd"\n', "malformed request"),  # quoted back: invalid UTF-8
@@ -159,10 +147,10 @@ def scenario():
                                    (b'{"cmd": "status", "args": 3}\n', '"args" must be an object'),
                                    (b'{"cmd": "frobnicate"}\n', "unknown command 'frobnicate'")):
                     c.sendall(line)
-                    rep = json.loads(read_line(c))
+                    rep = json.loads(rc.read_line(c))
                     check(rep.get("ok") is False and want in rep.get("error", ""), f"{line!r}: {rep}")
                 c.sendall(b'{"cmd": "status"}\n')
-                rep = json.loads(read_line(c))
+                rep = json.loads(rc.read_line(c))
                 check(rep.get("ok") is True and rep["result"]["generation"] == 2, f"status on the same connection: {rep}")
                 c.close()
                 # Garbage without a newline, then close.
@@ -173,7 +161,7 @@ def scenario():
                 c = unix_connect(sock_path)
                 c.sendall(b'{"cmd": "reload", "args": {"policy": "' + b"x" * (10 << 20))
                 c.shutdown(socket.SHUT_WR)
-                check(read_line(c, timeout=10) == b"", "a reply to an unterminated request")
+                check(rc.read_line(c, timeout=10) == b"", "a reply to an unterminated request")
                 c.close()
                 # Half-written request, then close.
                 c = unix_connect(sock_path)
@@ -194,7 +182,7 @@ def scenario():
                         sender_err.append(e)
                 th = threading.Thread(target=push, daemon=True)
                 th.start()
-                rep = read_line(c, timeout=30)
+                rep = rc.read_line(c, timeout=30)
                 th.join(30)
                 check(rep and "request larger than" in json.loads(rep).get("error", ""), f"oversized: {rep[:200]!r}")
                 took = time.perf_counter() - t_big
@@ -256,7 +244,7 @@ def scenario():
                 # The held ones are still served.
                 conns[1].setblocking(True)
                 conns[1].sendall(b'{"cmd": "status"}\n')
-                rep = json.loads(read_line(conns[1]))
+                rep = json.loads(rc.read_line(conns[1]))
                 check(rep.get("ok") is True, f"a held connection: {rep}")
             finally:
                 close_all()

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Connection tracking basics (docs/semantics.md §4; test catalogue S02-S05, S08, S13, S17, S18,
+"""Connection tracking basics (docs/enforcement.md §4; test catalogue S02-S05, S08, S13, S17, S18,
 S29): replies of an allowed connection pass without any rule in their direction (TCP,
 UDP, ICMP echo; VM -> internet, VM -> VM, and a VM without groups); unsolicited TCP
 (SYN-ACK, bare ACK) is `no-connection` and an unsolicited echo reply is judged by the

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Connections across policy changes and at the table's limits (docs/semantics.md §4; test
+"""Connections across policy changes and at the table's limits (docs/enforcement.md §4; test
 catalogue S27/R09, L01, L02, L03 (in part), L05). One topology, four daemon
 configurations (sgfwd restarted in between):
 - default: rules removed by `sgfwctl reload --policy` while TCP connections and a UDP

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Related ICMP errors (docs/semantics.md §4; test catalogue S19-S23, P08): no VM here has any
+"""Related ICMP errors (docs/enforcement.md §4; test catalogue S19-S23, P08): no VM here has any
 ICMP rule.
 - UDP to a closed port: the port-unreachable passes back as related, in both directions
   (internet -> VM and VM -> internet), and the sender's connected socket gets
