@@ -120,6 +120,26 @@ def read_line(s, timeout=5.0):
     return buf.split(b"\n", 1)[0]
 
 
+def held_and_refused(conns):
+    """Which connections the daemon holds (nothing to read yet) and which it refused
+    (index, everything it wrote before closing)."""
+    held, refused = [], []
+    for i, c in enumerate(conns):
+        c.setblocking(False)
+        try:
+            data = c.recv(4096)
+        except BlockingIOError:
+            held.append(i)
+            continue
+        c.settimeout(2)
+        rest = data
+        while data:
+            data = c.recv(4096)
+            rest += data
+        refused.append((i, rest))
+    return held, refused
+
+
 class Ctl:
     """One finished sgfwctl run: rc, stdout, stderr, parsed JSON (or None), start/end."""
 

@@ -263,20 +263,12 @@ def scenario():
                         "request is cut after 10 s"):
                 conns = [member_connect(acc, sock_path) for _ in range(16)]
                 time.sleep(0.3)
-                held, refused = [], []
                 for i, c in enumerate(conns):
                     try:
                         c.sendall(b"{")  # a byte of a request, never completed
                     except OSError:
                         pass  # a refused one may be closed already
-                for i, c in enumerate(conns):
-                    c.setblocking(False)
-                    try:
-                        data = c.recv(4096)
-                    except BlockingIOError:
-                        held.append(i)
-                        continue
-                    refused.append((i, data))
+                held, refused = rc.held_and_refused(conns)
                 check(held == list(range(12)), f"held: {held}")
                 check([i for i, _ in refused] == list(range(12, 16)) and
                       all(b"too many control connections" in d for _, d in refused), f"refused: {refused}")

@@ -216,20 +216,7 @@ def scenario():
                     conns.append(unix_connect(sock_path))
                     time.sleep(0.03)
                 time.sleep(0.3)
-                held, refused = [], []
-                for i, c in enumerate(conns):
-                    c.setblocking(False)
-                    try:
-                        data = c.recv(4096)
-                    except BlockingIOError:
-                        held.append(i)
-                        continue
-                    c.settimeout(2)
-                    rest = data
-                    while data:
-                        data = c.recv(4096)
-                        rest += data
-                    refused.append((i, rest))
+                held, refused = rc.held_and_refused(conns)
                 check(held == list(range(16)), f"held: {held}")
                 check([i for i, _ in refused] == list(range(16, 20)), f"refused: {[i for i, _ in refused]}")
                 for i, data in refused:
