@@ -91,6 +91,8 @@ def scenario():
         with t.case("echo state is directional: the reverse request with the pinged identifier is no-rule"):
             with inet.sniffer() as isnif:
                 check(client.ping(INET, count=1) == 1, "client -> internet ping failed")
+                # The sniffer's thread may not have read the request yet when ping returns.
+                ct.wait_for(lambda: isnif.matching(icmp_to(INET, 8)), timeout=1.0)
                 reqs = isnif.matching(icmp_to(INET, 8))
             check(len(reqs) == 1, f"{len(reqs)} echo requests seen on the internet side")
             f = reqs[0]
