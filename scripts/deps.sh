@@ -11,6 +11,8 @@ SGFW_PACKAGES=(
   libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev libssl-dev
   # tests and demo: namespaces, traffic, crafted packets
   iproute2 iputils-ping ethtool python3 python3-scapy python3-yaml netcat-openbsd procps
+  # link services (e2e): a DHCP server and client, IPv6 router advertisements
+  dnsmasq-base isc-dhcp-client radvd
 )
 
 missing=()

@@ -26,7 +26,8 @@ namespace sgfw::core {
   X(kUnsupportedEthertype, "unsupported-ethertype")   \
   X(kVlanTagged, "vlan-tagged")                       \
   X(kTxFailed, "tx-failed")                           \
-  X(kIpSourceRoute, "ip-source-route")
+  X(kIpSourceRoute, "ip-source-route")               \
+  X(kDhcpServerFromVm, "dhcp-server-from-vm")
 
 enum class DropReason : uint8_t {
 #define SGFW_X(id, name) id,

@@ -3,6 +3,8 @@
 // Data path: plain values on the worker's stack. Thread-safety: one worker.
 #pragma once
 
+#include <rte_byteorder.h>
+
 #include <cstdint>
 
 #include "acl/check_plan.hpp"
@@ -21,6 +23,13 @@ inline uint64_t mac_u64(const uint8_t* b) {
 }
 
 inline bool is_group_mac(const uint8_t* b) { return (b[0] & 1) != 0; }
+
+// UDP source ports of DHCPv4 servers (67) and clients (68), wire order.
+inline constexpr uint16_t kDhcpServerPortBe = RTE_BE16(67);
+inline constexpr uint16_t kDhcpClientPortBe = RTE_BE16(68);
+inline bool is_dhcp_source_port(uint16_t sport_be) {
+  return sport_be == kDhcpServerPortBe || sport_be == kDhcpClientPortBe;
+}
 
 // What happens to a packet that passed the L2/L3 checks.
 enum class Path : uint8_t {

@@ -69,6 +69,8 @@ class Pipeline {
   void admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i, uint64_t now);
   void forward_arp(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf* m, uint32_t src_vm, uint64_t src_mac,
                    const packet::ParsedPacket& p);
+  // Link services (stage_link_services.cpp): DHCP client and server messages.
+  bool admit_dhcp(runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i);
   void classify_icmp(Pending& q, const packet::ParsedPacket& p, bool from_uplink, uint64_t now);
   // Stage 2 (stage_connections.cpp): bulk connection lookups.
   void lookup_connections(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);

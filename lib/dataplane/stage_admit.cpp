@@ -60,7 +60,11 @@ void Pipeline::forward_arp(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf* 
   runtime::PolicyCounters* pc = &snap.counters(worker_);
   const bool from_uplink = in_port == snap.uplink();
   acl::AddressInfo spa = addrs.lookup(p.arp_spa_be);
-  if (from_uplink ? spa.local_vm != kNoVm : (spa.local_vm != src_vm || mac_u64(p.arp_sha) != src_mac)) {
+  // An address probe (RFC 5227: request with sender address 0.0.0.0, what a VM sends
+  // before it uses an address DHCP gave it) claims no address: only the MAC counts.
+  const bool probe = p.arp_spa_be == 0 && p.arp_op == wire::kArpOpRequest;
+  if (from_uplink ? spa.local_vm != kNoVm
+                  : ((spa.local_vm != src_vm && !probe) || mac_u64(p.arp_sha) != src_mac)) {
     drop(m, in_port, DropReason::kSpoofed, pc, src_vm);
     return;
   }
@@ -129,6 +133,9 @@ void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, co
   const uint32_t src_vm = ps.src_vm[i];
   if (!from_uplink && src_vm == kNoVm) return drop(m, in_port, DropReason::kSpoofed, nullptr, kNoVm);
   if (p.kind == ParsedPacket::Kind::kArp) return forward_arp(snap, in_port, m, src_vm, ps.src_mac[i], p);
+  if (p.proto == wire::kProtoUdp && is_dhcp_source_port(p.sport_be) && p.has_l4() &&
+      admit_dhcp(snap, in_port, ps, i))
+    return;
   const acl::AddressInfo& src = ps.addr[2 * i];
   const acl::AddressInfo& dst = ps.addr[2 * i + 1];
   if (from_uplink ? src.local_vm != kNoVm : src.local_vm != src_vm)

@@ -678,6 +678,40 @@ class Host:
     def sniffer(self):
         return Sniffer(self)
 
+    def spawn(self, *argv, log_name=None):
+        """Start a program in this namespace (a real server or client: dnsmasq,
+        dhclient, radvd). The topology stops it by PID when it ends; stop() earlier."""
+        return self.topo.spawn(self.ns, argv, log_name)
+
+
+class Process:
+    """A program started in a namespace; stopped by PID (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, ns, argv, log_path):
+        self.argv = argv
+        self.log_path = log_path
+        self._log = open(log_path, "w")
+        self.proc = subprocess.Popen(("ip", "netns", "exec", ns) + tuple(argv), stdout=self._log,
+                                     stderr=subprocess.STDOUT, preexec_fn=_pdeathsig)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=5.0):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def output(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
 
 # ---------------------------------------------------------------------------- topology
 
@@ -699,6 +733,7 @@ class Topology:
         self.cases = 0
         self._sockets = []
         self._servers = []
+        self._procs = []
         self._namespaces = []
         self._links = []
         self._if_index = 0
@@ -722,6 +757,9 @@ class Topology:
             rc = self.stop_daemon()
             if rc != 0:
                 problems.append(f"sgfwd did not exit cleanly: {rc}")
+        for p in self._procs:
+            with contextlib.suppress(Exception):
+                p.stop()
         for s in self._servers:
             with contextlib.suppress(Exception):
                 s.close()
@@ -803,6 +841,12 @@ class Topology:
             sh("ip", "-n", self.inet.ns, "addr", "add", f"{ip}/32", "dev", "eth0")
             self.inet.ips.append(ip)
         self.remote_vms.append((name, ips, groups))
+
+    def spawn(self, ns, argv, log_name=None):
+        name = log_name or os.path.basename(argv[0])
+        p = Process(ns, argv, os.path.join(self.tmp, f"{name}-{len(self._procs)}.log"))
+        self._procs.append(p)
+        return p
 
     # --- policy and daemon
     def policy(self, security_groups=(), subnets=()):
