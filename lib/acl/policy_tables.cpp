@@ -6,6 +6,8 @@
 #include <atomic>
 #include <map>
 
+#include "policy/link_services.hpp"
+
 namespace sgfw::acl {
 
 namespace {
@@ -75,6 +77,7 @@ CheckPlan PolicyTables::plan(const policy::PacketTuple& p) const {
 
 policy::Verdict PolicyTables::judge(const policy::PacketTuple& p) const {
   CheckPlan plan = this->plan(p);
+  if (policy::dhcp_server_from_vm(p, plan.needed[kEgressCheck])) return policy::link_service_drop(policy::kDhcpServerFromVm);
   std::vector<policy::Check> checks;
   for (uint8_t d : {kEgressCheck, kIngressCheck}) {
     if (!plan.needed[d]) continue;

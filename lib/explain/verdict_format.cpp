@@ -38,7 +38,10 @@ std::string text_of_json(const std::string& verdict_json) {
                                 : "allow, rule: " + c.at("rule").get<std::string>();
     s += '\n';
   }
-  if (v.at("checks").empty()) s += "  neither end is a local VM: nothing enforced here would forward it\n";
+  if (v.at("checks").empty() && v.at("verdict") == "deny" && v.at("reason") == "dhcp-server-from-vm")
+    s += "  a VM may not act as a DHCP server: UDP from port 67 is dropped before any rule\n";
+  else if (v.at("checks").empty())
+    s += "  neither end is a local VM: nothing enforced here would forward it\n";
   return s;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "policy/link_services.hpp"
+
 namespace sgfw::policy {
 
 namespace {
@@ -65,8 +67,9 @@ Check check(const Policy& p, const Vm& vm, Direction dir, const PacketTuple& pkt
 
 Verdict reference_verdict(const Policy& policy, const PacketTuple& packet) {
   std::vector<Check> checks;
-  if (const Vm* s = vm_with_address(policy, packet.src, true))
-    checks.push_back(check(policy, *s, Direction::kEgress, packet));
+  const Vm* s = vm_with_address(policy, packet.src, true);
+  if (dhcp_server_from_vm(packet, s != nullptr)) return link_service_drop(kDhcpServerFromVm);
+  if (s) checks.push_back(check(policy, *s, Direction::kEgress, packet));
   if (const Vm* d = vm_with_address(policy, packet.dst, true))
     checks.push_back(check(policy, *d, Direction::kIngress, packet));
   return combine_checks(std::move(checks));

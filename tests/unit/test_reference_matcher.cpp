@@ -403,3 +403,25 @@ vms:
   BOOST_TEST((v.checks[0] == Check{"s", Direction::kEgress, false, ""}));
   BOOST_TEST((v.checks[1] == Check{"c", Direction::kIngress, false, ""}));
 }
+
+BOOST_AUTO_TEST_CASE(udp_from_port_67_of_a_local_vm_is_a_dhcp_server_before_any_rule) {
+  auto p = load(R"(
+securityGroups:
+  - name: open
+    rules:
+      - {direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}
+vms:
+  - {name: v, port: x, mac: 02:00:00:00:00:01, ips: [10.0.0.1], securityGroups: [open]}
+  - {name: far, ips: [10.0.0.9]}
+)");
+  for (const auto& t : {packet(17, "10.0.0.1", "10.0.0.9", 68, 67), packet(17, "10.0.0.1", kOutside, 67, 67)}) {
+    Verdict v = policy::reference_verdict(p, t);
+    BOOST_TEST(!v.allow);
+    BOOST_TEST(v.reason == "dhcp-server-from-vm");
+    BOOST_TEST(v.checks.empty());
+  }
+  // Port 67 as destination, TCP from 67, or UDP from 67 off this appliance: rules decide.
+  BOOST_TEST(judge(p, packet(17, "10.0.0.1", kOutside, 67, 68)) == "open/rule-0");
+  BOOST_TEST(judge(p, packet(6, "10.0.0.1", kOutside, 80, 67)) == "open/rule-0");
+  BOOST_TEST(policy::reference_verdict(p, packet(17, kOutside, "10.0.0.9", 68, 67)).reason == "not-local");
+}

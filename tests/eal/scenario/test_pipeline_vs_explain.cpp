@@ -131,13 +131,15 @@ BOOST_AUTO_TEST_CASE(pipeline_agrees_with_explain) {
         Mac dmac = dst != local.end() ? dst->second.mac : kRouterMac;
         std::vector<uint64_t> hits_before(rules.size());
         for (size_t i = 0; i < rules.size(); ++i) hits_before[i] = runtime::read(snap.counters(0).rule_hits[i]);
-        uint64_t no_rule = rig.drops(DropReason::kNoRule), not_local = rig.drops(DropReason::kNotLocal);
+        uint64_t no_rule = rig.drops(DropReason::kNoRule), not_local = rig.drops(DropReason::kNotLocal),
+                 dhcp_server = rig.drops(DropReason::kDhcpServerFromVm);
         auto out = rig.send(in, frame_of(t, smac, dmac, icmp_id));
         policy::Verdict want = snap.tables().judge(t);
         // What the pipeline did.
         bool allowed = out.size() == 1;
         std::string reason = rig.drops(DropReason::kNoRule) > no_rule     ? "no-rule"
                              : rig.drops(DropReason::kNotLocal) > not_local ? "not-local"
+                             : rig.drops(DropReason::kDhcpServerFromVm) > dhcp_server ? "dhcp-server-from-vm"
                                                                             : "";
         std::multiset<std::string> got_rules, want_rules;
         for (size_t i = 0; i < rules.size(); ++i)
