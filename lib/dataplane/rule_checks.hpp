@@ -22,11 +22,29 @@ using acl::CheckPlan;
   return acl::plan_checks(snap.tables().compiled(), proto, a_be, a_port_be, a, b_be, b_port_be, b);
 }
 
+// What the current snapshot knows of one end of a live connection: its address, and
+// for an allowed address pair (no VM's own address; a VIP may have several owners) the
+// VM that had it when the connection was made (`vm_id`, stable), while it still has it.
+[[nodiscard]] inline acl::AddressInfo connection_end(const runtime::Snapshot& snap, uint32_t addr_be,
+                                                     uint32_t vm_id) {
+  acl::AddressInfo a = snap.tables().addresses().lookup(addr_be);
+  if (a.local_vm != acl::kNoVm || vm_id == flow::kNoVmId || snap.pairs().empty()) return a;
+  const acl::PairOwner* o = nullptr;
+  const uint32_t n = snap.pairs().owners(addr_be, &o);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (snap.vm_id(o[i].vm) == vm_id) {
+      a.local_vm = o[i].vm;
+      break;
+    }
+  }
+  return a;
+}
+
 // The checks of a live connection, in its original direction.
 [[nodiscard]] inline CheckPlan connection_checks(const runtime::Snapshot& snap, const flow::FlowEntry& e) {
-  const auto& addrs = snap.tables().addresses();
   uint32_t a = e.orig_addr_be(), b = e.resp_addr_be();
-  return rule_checks(snap, e.key.proto, a, e.orig_port_be(), addrs.lookup(a), b, e.resp_port_be(), addrs.lookup(b));
+  return rule_checks(snap, e.key.proto, a, e.orig_port_be(), connection_end(snap, a, e.vm_id[0]), b,
+                     e.resp_port_be(), connection_end(snap, b, e.vm_id[1]));
 }
 
 // Runs the checks one by one. results[d] = deciding rule id + 1 or kNoMatch; returns

@@ -57,14 +57,18 @@ void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_por
 void Pipeline::forward_arp(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf* m, uint32_t src_vm,
                            uint64_t src_mac, const ParsedPacket& p) {
   const acl::AddressTable& addrs = snap.tables().addresses();
+  const acl::PairTable& pairs = snap.pairs();
   runtime::PolicyCounters* pc = &snap.counters(worker_);
   const bool from_uplink = in_port == snap.uplink();
   acl::AddressInfo spa = addrs.lookup(p.arp_spa_be);
   // An address probe (RFC 5227: request with sender address 0.0.0.0, what a VM sends
   // before it uses an address DHCP gave it) claims no address: only the MAC counts.
   const bool probe = p.arp_spa_be == 0 && p.arp_op == wire::kArpOpRequest;
-  if (from_uplink ? spa.local_vm != kNoVm
-                  : ((spa.local_vm != src_vm && !probe) || mac_u64(p.arp_sha) != src_mac)) {
+  // A gratuitous ARP for an allowed address pair (a VIP taken over) is the VM's own.
+  const uint64_t sha = mac_u64(p.arp_sha);
+  const bool own = spa.local_vm == src_vm || probe || (!pairs.empty() && pairs.may_use(p.arp_spa_be, src_vm, sha));
+  if (from_uplink ? (spa.local_vm != kNoVm || (!pairs.empty() && pairs.owned(p.arp_spa_be)))
+                  : (!own || sha != src_mac)) {
     drop(m, in_port, DropReason::kSpoofed, pc, src_vm);
     return;
   }
@@ -81,6 +85,7 @@ void Pipeline::forward_arp(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf* 
     return;
   }
   uint32_t d = addrs.lookup(p.arp_tpa_be).local_vm;
+  if (d == kNoVm && !pairs.empty()) d = pairs.owner_with_mac(p.arp_tpa_be, mac_u64(p.dst_mac));
   if (d == kNoVm) d = snap.vm_with_mac(mac_u64(p.dst_mac));
   uint16_t out = d != kNoVm ? snap.vm_port(d) : snap.uplink();
   if (out == in_port && from_uplink) {
@@ -136,17 +141,38 @@ void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, co
   if (p.proto == wire::kProtoUdp && is_dhcp_source_port(p.sport_be) && p.has_l4() &&
       admit_dhcp(snap, in_port, ps, i))
     return;
-  const acl::AddressInfo& src = ps.addr[2 * i];
-  const acl::AddressInfo& dst = ps.addr[2 * i + 1];
-  if (from_uplink ? src.local_vm != kNoVm : src.local_vm != src_vm)
-    return drop(m, in_port, DropReason::kSpoofed, pc, src_vm);
+  acl::AddressInfo src = ps.addr[2 * i];
+  acl::AddressInfo dst = ps.addr[2 * i + 1];
+  const acl::PairTable& pairs = snap.pairs();
+  if (from_uplink) {
+    if (src.local_vm != kNoVm || (!pairs.empty() && pairs.owned(p.src_be)))
+      return drop(m, in_port, DropReason::kSpoofed, pc, kNoVm);
+  } else if (src.local_vm != src_vm) {
+    // Not one of its own addresses: one of its allowed address pairs, with the pair's MAC?
+    if (pairs.empty() || !pairs.may_use(p.src_be, src_vm, ps.src_mac[i]))
+      return drop(m, in_port, DropReason::kSpoofed, pc, src_vm);
+    src.local_vm = src_vm;
+  }
   if (is_group_mac(p.dst_mac)) return drop(m, in_port, DropReason::kBroadcast, pc, src_vm);
+  // A destination in an allowed address pair (a VIP two VMs may share) goes to the VM
+  // whose pair MAC the frame carries; a pair address with no owner's MAC: dst-mismatch.
+  bool dst_by_pair = false;
+  if (dst.local_vm == kNoVm && !pairs.empty()) {
+    const uint32_t o = pairs.owner_with_mac(p.dst_be, mac_u64(p.dst_mac));
+    if (o != kNoVm) {
+      dst.local_vm = o;
+      dst_by_pair = true;
+    } else if (pairs.owned(p.dst_be)) {
+      return drop(m, in_port, DropReason::kDstMismatch, pc, src_vm);
+    }
+  }
   const uint32_t dst_vm = dst.local_vm;
   if (src_vm == kNoVm && dst_vm == kNoVm) return drop(m, in_port, DropReason::kNotLocal, pc, kNoVm);
   const uint32_t owner = src_vm != kNoVm ? src_vm : dst_vm;
   uint16_t out = snap.uplink();
   if (dst_vm != kNoVm) {
-    if (mac_u64(p.dst_mac) != snap.vm_mac(dst_vm)) return drop(m, in_port, DropReason::kDstMismatch, pc, owner);
+    if (!dst_by_pair && mac_u64(p.dst_mac) != snap.vm_mac(dst_vm))
+      return drop(m, in_port, DropReason::kDstMismatch, pc, owner);
     out = snap.vm_port(dst_vm);
   }
   if (flows_.forward_only) return send(m, out);

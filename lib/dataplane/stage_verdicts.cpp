@@ -43,9 +43,8 @@ bool Pipeline::follow_fragment(Pending& q, runtime::Snapshot& snap, uint16_t in_
   if (flows_.keep_established || train.generation.load(std::memory_order_relaxed) == gen) return true;
   uint32_t results[2];
   if (train.flags.load(std::memory_order_relaxed) & flow::kStatelessTrain) {
-    const auto& addrs = snap.tables().addresses();
-    CheckPlan c = rule_checks(snap, q.proto, q.src_be, train.train_sport_be, addrs.lookup(q.src_be), q.dst_be,
-                               train.train_dport_be, addrs.lookup(q.dst_be));
+    CheckPlan c = rule_checks(snap, q.proto, q.src_be, train.train_sport_be, q.src_info, q.dst_be,
+                               train.train_dport_be, q.dst_info);
     int failed = run_checks(snap, c, results);
     if (failed >= 0) {
       frags.remove(fpos);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "acl/pair_table.hpp"
 #include "acl/policy_tables.hpp"
 #include "core/expected.hpp"
 #include "core/unique_handle.hpp"
@@ -47,6 +48,8 @@ class Snapshot {
   double tables_ms() const { return tables_ms_; }
   double other_ms() const { return other_ms_; }
   const acl::PolicyTables& tables() const { return tables_; }
+  // Data path: the allowed address pairs of the local VMs (IPv4).
+  const acl::PairTable& pairs() const { return pairs_; }
   const policy::Policy& policy() const { return policy_; }
 
   // Data path: the local VM with `mac` (u64, see core::Mac::as_u64) on `port`, or kNoVm.
@@ -101,6 +104,7 @@ class Snapshot {
   double compile_ms_ = 0, tables_ms_ = 0, other_ms_ = 0;
   policy::Policy policy_;
   acl::PolicyTables tables_;
+  acl::PairTable pairs_;
   PortLayout ports_;
   core::UniqueHandle<rte_hash, rte_hash_free> mac_table_;
   std::vector<uint16_t> vm_port_;

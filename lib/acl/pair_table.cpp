@@ -1,0 +1,73 @@
+#include "acl/pair_table.hpp"
+
+#include <rte_byteorder.h>
+#include <rte_errno.h>
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+namespace sgfw::acl {
+
+namespace {
+
+uint32_t prefix_mask(uint8_t prefix) { return prefix == 0 ? 0u : ~uint32_t{0} << (32 - prefix); }
+
+}  // namespace
+
+core::Expected<PairTable> PairTable::build(const std::vector<PairSpec>& pairs, const std::string& name) {
+  PairTable t;
+  if (pairs.empty()) return t;
+  // Distinct prefixes with their own owners, in a stable order.
+  std::map<std::pair<uint32_t, uint8_t>, std::vector<PairOwner>> own;
+  for (const auto& p : pairs) own[{p.addr & prefix_mask(p.prefix), p.prefix}].push_back(p.owner);
+  rte_lpm_config cfg{};
+  cfg.max_rules = static_cast<uint32_t>(std::max<size_t>(16, own.size()));
+  cfg.number_tbl8s = static_cast<uint32_t>(std::min<size_t>(1u << 16, std::max<size_t>(16, own.size())));
+  t.lpm_.reset(rte_lpm_create(name.c_str(), SOCKET_ID_ANY, &cfg));
+  if (t.lpm_ == nullptr) return core::make_error("rte_lpm_create(" + name + "): " + rte_strerror(rte_errno));
+  for (const auto& [key, direct] : own) {
+    auto [addr, prefix] = key;
+    Range r{static_cast<uint32_t>(t.owners_.size()), 0};
+    // Every pair prefix containing this one (its ancestors, itself last) adds its owners.
+    for (int len = 0; len <= prefix; ++len) {
+      auto it = own.find({addr & prefix_mask(static_cast<uint8_t>(len)), static_cast<uint8_t>(len)});
+      if (it == own.end()) continue;
+      for (const auto& o : it->second) t.owners_.push_back(o);
+    }
+    r.count = static_cast<uint32_t>(t.owners_.size()) - r.begin;
+    const uint32_t hop = static_cast<uint32_t>(t.ranges_.size());
+    t.ranges_.push_back(r);
+    // rte_lpm takes depths 1..32: a /0 pair is its two halves.
+    int rc = prefix != 0 ? rte_lpm_add(t.lpm_.get(), addr, prefix, hop) : rte_lpm_add(t.lpm_.get(), 0, 1, hop);
+    if (rc == 0 && prefix == 0) rc = rte_lpm_add(t.lpm_.get(), 0x80000000u, 1, hop);
+    if (rc != 0) return core::make_error("rte_lpm_add(" + name + "): " + rte_strerror(-rc));
+  }
+  return t;
+}
+
+uint32_t PairTable::owners(uint32_t addr_be, const PairOwner** first) const noexcept {
+  uint32_t hop = 0;
+  if (lpm_ == nullptr || rte_lpm_lookup(lpm_.get(), rte_be_to_cpu_32(addr_be), &hop) != 0) return 0;
+  const Range& r = ranges_[hop];
+  *first = owners_.data() + r.begin;
+  return r.count;
+}
+
+uint32_t PairTable::owner_with_mac(uint32_t addr_be, uint64_t mac) const noexcept {
+  const PairOwner* o = nullptr;
+  const uint32_t n = owners(addr_be, &o);
+  for (uint32_t i = 0; i < n; ++i)
+    if (o[i].mac == mac) return o[i].vm;
+  return 0xffffffffu;
+}
+
+bool PairTable::may_use(uint32_t addr_be, uint32_t vm, uint64_t mac) const noexcept {
+  const PairOwner* o = nullptr;
+  const uint32_t n = owners(addr_be, &o);
+  for (uint32_t i = 0; i < n; ++i)
+    if (o[i].vm == vm && o[i].mac == mac) return true;
+  return false;
+}
+
+}  // namespace sgfw::acl

@@ -1,0 +1,70 @@
+// Allowed address pairs of local VMs (docs/enforcement.md §7 "Allowed address pairs"):
+// IPv4 prefix -> the local VMs that may use it and with which MAC, as an rte_lpm whose
+// next hop indexes a list of owners. Overlapping pairs are resolved at build: the
+// owners listed for a prefix include the owners of every pair prefix that contains
+// it, so the longest match answers for all of them. Built on the control path; lookups
+// are data-path safe from any number of lcores (never written after build).
+// Errors: build() fails only on rte_lpm errors (memory, a name already in use).
+#pragma once
+
+#include <rte_lpm.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/expected.hpp"
+#include "core/unique_handle.hpp"
+
+namespace sgfw::acl {
+
+struct PairOwner {
+  uint32_t vm = 0;   // local VM index (snapshot order)
+  uint64_t mac = 0;  // the MAC it may use the pair with (core::Mac::as_u64 order)
+};
+
+// One pair of one local VM, host byte order.
+struct PairSpec {
+  uint32_t addr = 0;
+  uint8_t prefix = 32;
+  PairOwner owner;
+};
+
+class PairTable {
+ public:
+  PairTable() = default;  // movable, not copyable (owns the rte_lpm)
+
+  // `name` must be unique in the process (rte_lpm names are global).
+  [[nodiscard]] static core::Expected<PairTable> build(const std::vector<PairSpec>& pairs, const std::string& name);
+
+  // True when no local VM has a pair: the packet path then skips every pair check.
+  [[nodiscard]] bool empty() const noexcept { return lpm_ == nullptr; }
+
+  // Data path. The owners of the pairs containing addr_be (network order): [*first,
+  // *first + count). count == 0: no local VM has a pair with this address.
+  [[nodiscard]] uint32_t owners(uint32_t addr_be, const PairOwner** first) const noexcept;
+
+  // Data path: the local VM that may use addr_be with `mac` (the pair's MAC), or
+  // 0xffffffff. Where several VMs share the pair with the same MAC, the first listed.
+  [[nodiscard]] uint32_t owner_with_mac(uint32_t addr_be, uint64_t mac) const noexcept;
+
+  // Data path: whether local VM `vm` may use addr_be with `mac`.
+  [[nodiscard]] bool may_use(uint32_t addr_be, uint32_t vm, uint64_t mac) const noexcept;
+
+  // Data path: whether some local VM has a pair containing addr_be.
+  [[nodiscard]] bool owned(uint32_t addr_be) const noexcept {
+    const PairOwner* o = nullptr;
+    return owners(addr_be, &o) != 0;
+  }
+
+ private:
+  struct Range {
+    uint32_t begin = 0;
+    uint32_t count = 0;
+  };
+  core::UniqueHandle<rte_lpm, rte_lpm_free> lpm_;
+  std::vector<Range> ranges_;      // next hop -> owners_ slice
+  std::vector<PairOwner> owners_;
+};
+
+}  // namespace sgfw::acl
