@@ -64,13 +64,6 @@ struct ParsedPacket {
   // fragment, this fragment's share only.
   uint16_t l4_len = 0;
 
-  // --- IPv6 only (kind == kIpv6) --------------------------------------------------------
-  uint8_t src6[16] = {};     // wire order
-  uint8_t dst6[16] = {};     // wire order
-  // The fragment header's identification (also for an atomic fragment): with (src6,
-  // dst6) it keys a fragment train (RFC 8200 §4.5; not proto, see above).
-  uint32_t frag_id6_be = 0;
-
   // --- L4 (kind == kIpv4 or kIpv6, not a non-first fragment) --------------------------
   uint16_t sport_be = 0;     // TCP/UDP source port, else 0
   uint16_t dport_be = 0;     // TCP/UDP destination port, else 0
@@ -81,6 +74,13 @@ struct ParsedPacket {
   uint8_t icmp_code = 0;     // ICMP or ICMPv6 only
   // Identifier of an echo request or reply (ICMP 8/0, ICMPv6 128/129), else 0.
   uint16_t icmp_id_be = 0;
+
+  // --- IPv6 only (kind == kIpv6) --------------------------------------------------------
+  uint8_t src6[16] = {};     // wire order
+  uint8_t dst6[16] = {};     // wire order
+  // The fragment header's identification (also for an atomic fragment): with (src6,
+  // dst6) it keys a fragment train (RFC 8200 §4.5; not proto, see above).
+  uint32_t frag_id6_be = 0;
 
   // --- ICMPv6 neighbour discovery (kind == kIpv6, icmp_type 133..137, validated) -------
   uint8_t nd_target[16] = {};  // NS, NA, redirect: the target address (wire order)
