@@ -26,7 +26,10 @@ namespace sgfw::core {
   X(kUnsupportedEthertype, "unsupported-ethertype")   \
   X(kVlanTagged, "vlan-tagged")                       \
   X(kTxFailed, "tx-failed")                           \
-  X(kIpSourceRoute, "ip-source-route")               \
+  X(kIpSourceRoute, "ip-source-route")                \
+  X(kMalformedIpv6, "malformed-ipv6")                 \
+  X(kIpv6HeaderChain, "ipv6-header-chain")            \
+  X(kIpv6RoutingType0, "ipv6-routing-type0")          \
   X(kDhcpServerFromVm, "dhcp-server-from-vm")
 
 enum class DropReason : uint8_t {

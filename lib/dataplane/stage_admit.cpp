@@ -31,6 +31,10 @@ void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_por
       drop(m, in_port, p.drop, nullptr, kNoVm);
       continue;
     }
+    if (p.kind == ParsedPacket::Kind::kIpv6) {  // no IPv6 path yet: docs/enforcement.md §5.9, §7
+      drop(m, in_port, DropReason::kUnsupportedEthertype, nullptr, kNoVm);
+      continue;
+    }
     out.src_mac[out.n] = mac_u64(p.src_mac);
     out.m[out.n++] = m;
   }

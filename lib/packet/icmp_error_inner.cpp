@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "packet/bytes.hpp"
+#include "packet/ipv6_chain.hpp"
 #include "packet/wire.hpp"
 
 namespace sgfw::packet {
@@ -56,6 +57,45 @@ IcmpErrorInner parse_icmp_error_inner(const uint8_t* frame, uint32_t len,
   } else if (proto == wire::kProtoIcmp) {
     inner.icmp_type = l4[offsetof(wire::IcmpHdr, type)];
     if (inner.icmp_type == wire::kIcmpEchoRequest || inner.icmp_type == wire::kIcmpEchoReply)
+      inner.icmp_id_be = load_be16(l4 + offsetof(wire::IcmpHdr, id));
+  }
+  inner.valid = true;
+  return inner;
+}
+
+IcmpErrorInner parse_icmp6_error_inner(const uint8_t* frame, uint32_t len,
+                                       const ParsedPacket& outer) noexcept {
+  using wire::Ipv6Hdr;
+  IcmpErrorInner inner{};
+  if (outer.kind != ParsedPacket::Kind::kIpv6 || outer.proto != wire::kProtoIcmp6 ||
+      outer.is_fragment || !wire::is_icmp6_error(outer.icmp_type))
+    return inner;
+  // Bounds: outer's own L4 region, and never past the frame.
+  const uint32_t start = uint32_t{outer.l4_offset} + sizeof(wire::IcmpHdr);
+  const uint32_t end = uint32_t{outer.l4_offset} + outer.l4_len;
+  if (outer.l4_len < sizeof(wire::IcmpHdr) || end > len) return inner;
+  const uint8_t* ip = frame + start;
+  const uint32_t avail = end - start;
+  if (avail < sizeof(Ipv6Hdr) || (ip[0] >> 4) != 6) return inner;
+  detail::Ipv6Chain chain;
+  if (detail::walk_ipv6_chain(ip, avail, chain) != detail::ChainError::kNone ||
+      (chain.frag_field >> wire::kIpv6FragOffsetShift) != 0)
+    return inner;
+  const uint8_t proto = chain.proto;
+  const uint8_t* l4 = ip + chain.l4_start;
+  const bool known_l4 =
+      proto == wire::kProtoTcp || proto == wire::kProtoUdp || proto == wire::kProtoIcmp6;
+  if (known_l4 && avail - chain.l4_start < 8) return inner;
+
+  std::memcpy(inner.src6, ip + offsetof(Ipv6Hdr, src), 16);
+  std::memcpy(inner.dst6, ip + offsetof(Ipv6Hdr, dst), 16);
+  inner.proto = proto;
+  if (proto == wire::kProtoTcp || proto == wire::kProtoUdp) {
+    inner.sport_be = load_be16(l4 + offsetof(wire::UdpHdr, sport));
+    inner.dport_be = load_be16(l4 + offsetof(wire::UdpHdr, dport));
+  } else if (proto == wire::kProtoIcmp6) {
+    inner.icmp_type = l4[offsetof(wire::IcmpHdr, type)];
+    if (inner.icmp_type == wire::kIcmp6EchoRequest || inner.icmp_type == wire::kIcmp6EchoReply)
       inner.icmp_id_be = load_be16(l4 + offsetof(wire::IcmpHdr, id));
   }
   inner.valid = true;

@@ -1,4 +1,4 @@
-// The data-plane frame parser. Checks and their order: docs/design/packet-parser.md.
+// The data-plane frame parser (IPv6: ipv6_parse.cpp). Checks and their order: docs/design/packet-parser.md.
 // Every read is preceded by a bounds check against `len`; loads go through memcpy or
 // byte arithmetic (no unaligned or aliasing access).
 #include "packet/parser.hpp"
@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "packet/bytes.hpp"
+#include "packet/ipv6_parse.hpp"
+#include "packet/l4_parse.hpp"
 #include "packet/wire.hpp"
 
 namespace sgfw::packet {
@@ -15,10 +17,7 @@ namespace {
 using core::DropReason;
 using Kind = ParsedPacket::Kind;
 
-inline void drop(ParsedPacket& pkt, DropReason reason) noexcept {
-  pkt.kind = Kind::kDrop;
-  pkt.drop = reason;
-}
+using detail::drop;
 
 // RFC 1071: the one's-complement sum over a header whose checksum is right is 0xffff.
 inline bool ipv4_checksum_ok(const uint8_t* h, uint32_t header_len) noexcept {
@@ -80,33 +79,10 @@ void parse_l4(ParsedPacket& pkt, const uint8_t* l4) noexcept {
   const DropReason short_reason =
       first_fragment ? DropReason::kFragmentInvalid : DropReason::kMalformedL4;
   switch (pkt.proto) {
-    case wire::kProtoTcp: {
-      using wire::TcpHdr;
-      if (n < sizeof(TcpHdr)) return drop(pkt, short_reason);
-      const uint32_t doff = static_cast<uint32_t>(l4[offsetof(TcpHdr, data_offset)] >> 4) * 4;
-      if (doff < sizeof(TcpHdr)) return drop(pkt, DropReason::kMalformedL4);
-      // Options that spill past this packet: malformed when unfragmented; in a first
-      // fragment the TCP header is split across fragments (RFC 1858 tiny fragment).
-      if (doff > n) return drop(pkt, short_reason);
-      pkt.sport_be = load_be16(l4 + offsetof(TcpHdr, sport));
-      pkt.dport_be = load_be16(l4 + offsetof(TcpHdr, dport));
-      pkt.tcp_flags = l4[offsetof(TcpHdr, flags)];
-      pkt.tcp_doff = static_cast<uint8_t>(doff);
-      return;
-    }
-    case wire::kProtoUdp: {
-      using wire::UdpHdr;
-      if (n < sizeof(UdpHdr)) return drop(pkt, short_reason);
-      const uint16_t udp_len = load_u16(l4 + offsetof(UdpHdr, length));
-      // UDP length covers the whole datagram: a first fragment only holds part of it,
-      // so only the lower bound applies there. Shorter than l4_len is trimmed (Linux).
-      if (udp_len < sizeof(UdpHdr) || (!first_fragment && udp_len > n))
-        return drop(pkt, DropReason::kMalformedL4);
-      pkt.sport_be = load_be16(l4 + offsetof(UdpHdr, sport));
-      pkt.dport_be = load_be16(l4 + offsetof(UdpHdr, dport));
-      pkt.udp_len = udp_len;
-      return;
-    }
+    case wire::kProtoTcp:
+      return detail::parse_tcp(pkt, l4, n, short_reason);
+    case wire::kProtoUdp:
+      return detail::parse_udp(pkt, l4, n, first_fragment, short_reason);
     case wire::kProtoIcmp: {
       using wire::IcmpHdr;
       if (n < sizeof(IcmpHdr)) return drop(pkt, short_reason);
@@ -180,6 +156,9 @@ ParsedPacket parse(const uint8_t* frame, uint32_t len) noexcept {
       break;
     case wire::kEthertypeArp:
       parse_arp(pkt, l3, avail);
+      break;
+    case wire::kEthertypeIpv6:
+      detail::parse_ipv6(pkt, l3, avail);
       break;
     case wire::kEthertypeVlan:
     case wire::kEthertypeQinq:

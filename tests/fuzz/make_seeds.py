@@ -120,5 +120,64 @@ for f in frames:
     b = bytes(f)
     put("packet_parser", b)
     put("packet_parser", b[: len(b) // 2])
+
+# IPv6 (docs/design/packet-parser.md, "IPv6"): every extension header kind, fragments,
+# neighbour discovery, ICMPv6 errors quoting TCP/UDP/echo, and the drop cases.
+from scapy.layers.inet6 import (IPv6, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting,  # noqa: E402
+                                IPv6ExtHdrFragment, IPv6ExtHdrSegmentRouting, RouterAlert, Jumbo,
+                                ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6ND_NS, ICMPv6ND_NA,
+                                ICMPv6ND_RS, ICMPv6ND_RA, ICMPv6ND_Redirect, ICMPv6NDOptSrcLLAddr,
+                                ICMPv6NDOptDstLLAddr, ICMPv6NDOptMTU, ICMPv6NDOptPrefixInfo,
+                                ICMPv6PacketTooBig, ICMPv6DestUnreach, ICMPv6TimeExceeded,
+                                ICMPv6ParamProblem, ICMPv6MLReport2, ICMPv6MLQuery)
+from scapy.layers.ipsec import AH  # noqa: E402
+
+E6 = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+A, B, LL, SOL, ALL = "fd00::1", "fd00::2", "fe80::1", "ff02::1:ff00:2", "ff02::1"
+V6 = lambda **kw: E6 / IPv6(src=kw.pop("src", A), dst=kw.pop("dst", B), **kw)  # noqa: E731
+frames6 = [
+    V6() / TCP(sport=1000, dport=443, flags="S"),
+    V6() / UDP(sport=546, dport=547) / b"dhcp",
+    V6() / ICMPv6EchoRequest(id=7, data=b"ping"),
+    V6() / ICMPv6EchoReply(id=7),
+    V6(nh=59),
+    V6() / IPv6ExtHdrHopByHop(options=[RouterAlert()]) / IPv6ExtHdrDestOpt() / TCP(),
+    V6() / IPv6ExtHdrRouting(type=2, addresses=[B]) / UDP(),
+    V6() / IPv6ExtHdrSegmentRouting(addresses=[A, B]) / TCP(),
+    V6() / IPv6ExtHdrRouting(type=0, addresses=[B], segleft=1) / TCP(),
+    V6() / IPv6ExtHdrDestOpt() / IPv6ExtHdrHopByHop() / TCP(),
+    V6() / IPv6ExtHdrFragment(offset=0, m=0, id=5) / TCP(),
+    V6() / IPv6ExtHdrFragment(offset=0, m=1, id=6) / UDP() / (b"x" * 32),
+    V6() / IPv6ExtHdrFragment(nh=6, offset=0, m=1, id=6) / Raw(bytes(TCP())[:16]),
+    V6() / IPv6ExtHdrFragment(offset=4, m=1, id=6) / (b"x" * 40),
+    V6() / IPv6ExtHdrFragment(offset=9, m=0, id=6) / (b"x" * 13),
+    V6() / IPv6ExtHdrFragment(offset=1, m=0, id=6) / (b"x" * 8),
+    V6() / IPv6ExtHdrFragment(nh=44) / IPv6ExtHdrFragment() / TCP(),
+    V6() / AH(nh=6, payloadlen=4, icv=b"\0" * 12) / TCP(),
+    V6(nh=0) / Raw(bytes(IPv6ExtHdrHopByHop(nh=6, options=[Jumbo(jumboplen=100000)]))) / TCP(),
+    V6() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
+        / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
+        / IPv6ExtHdrDestOpt() / TCP(),
+    V6(dst=SOL, hlim=255) / ICMPv6ND_NS(tgt=B) / ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:01"),
+    V6(src="::", dst=SOL, hlim=255) / ICMPv6ND_NS(tgt=B),
+    V6(src="::", dst=SOL, hlim=255) / ICMPv6ND_NS(tgt=B) / ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:01"),
+    V6(hlim=255) / ICMPv6ND_NA(tgt=A, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr="02:00:00:00:00:01"),
+    V6(hlim=254) / ICMPv6ND_NA(tgt=A),
+    V6(src=LL, dst=ALL, hlim=255) / ICMPv6ND_RS() / ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:01"),
+    V6(src=LL, dst=ALL, hlim=255) / ICMPv6ND_RA() / ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:01")
+        / ICMPv6NDOptMTU() / ICMPv6NDOptPrefixInfo(prefix="fd00::"),
+    V6(src=LL, dst=A, hlim=255) / ICMPv6ND_Redirect(tgt=LL, dst=B) / ICMPv6NDOptDstLLAddr(lladdr="02:00:00:00:00:02"),
+    V6(dst=SOL, hlim=255) / ICMPv6ND_NS(tgt=B) / Raw(b"\x01\x00" + b"\0" * 6),
+    V6(hlim=1, dst="ff02::16") / ICMPv6MLReport2(),
+    V6(hlim=1, src=LL, dst=ALL) / ICMPv6MLQuery(),
+    V6(src=LL, dst=A) / ICMPv6PacketTooBig(mtu=1280) / IPv6(src=A, dst=B) / TCP(sport=1000, dport=443),
+    V6(src=LL, dst=A) / ICMPv6DestUnreach() / IPv6(src=A, dst=B) / IPv6ExtHdrDestOpt() / UDP(sport=53, dport=5353),
+    V6(src=LL, dst=A) / ICMPv6TimeExceeded() / IPv6(src=A, dst=B) / ICMPv6EchoRequest(id=9),
+    V6(src=LL, dst=A) / ICMPv6ParamProblem() / IPv6(src=A, dst=B) / IPv6ExtHdrFragment(offset=3) / (b"x" * 8),
+]
+for f in frames6:
+    b = bytes(f)
+    put("packet_parser", b)
+    put("packet_parser", b[: len(b) // 2])
 put("packet_parser", b"")
 put("packet_parser", bytes(E)[:13])

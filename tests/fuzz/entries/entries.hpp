@@ -18,7 +18,8 @@ int policy_loader(const uint8_t* data, size_t size);
 int daemon_config(const uint8_t* data, size_t size);
 // load -> policy::write_policy_yaml -> load: equal, and writing again gives the same text.
 int policy_writer(const uint8_t* data, size_t size);
-// packet::parse and packet::parse_icmp_error_inner on an exactly sized copy of the frame.
+// packet::parse, packet::parse_icmp_error_inner and parse_icmp6_error_inner on an
+// exactly sized copy of the frame.
 int packet_parser(const uint8_t* data, size_t size);
 // control::ControlPlane::handle on the input's first line against a real snapshot and
 // publisher (EAL initialised once by control_init; the policy is persisted to a file

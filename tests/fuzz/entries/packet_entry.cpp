@@ -16,9 +16,14 @@ int packet_parser(const uint8_t* data, size_t size) {
   const auto len = static_cast<uint32_t>(size);
   const packet::ParsedPacket p = packet::parse(frame.get(), len);
   if (!(packet::parse(frame.get(), len) == p)) std::abort();  // pure: same frame, same result
-  if (p.kind == packet::ParsedPacket::Kind::kIpv4 && p.l4_offset > len) std::abort();
+  using Kind = packet::ParsedPacket::Kind;
+  if ((p.kind == Kind::kIpv4 || p.kind == Kind::kIpv6) && uint32_t{p.l4_offset} + p.l4_len > len)
+    std::abort();  // L4 inside the frame
   const packet::IcmpErrorInner inner = packet::parse_icmp_error_inner(frame.get(), len, p);
   if (!inner.valid && !(inner == packet::IcmpErrorInner{})) std::abort();
+  const packet::IcmpErrorInner inner6 = packet::parse_icmp6_error_inner(frame.get(), len, p);
+  if (!inner6.valid && !(inner6 == packet::IcmpErrorInner{})) std::abort();
+  if (inner.valid && inner6.valid) std::abort();  // one family per frame
   return 0;
 }
 
