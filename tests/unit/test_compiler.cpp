@@ -61,9 +61,11 @@ std::vector<std::string> labels(const CompiledPolicy& cp) {
 
 BOOST_AUTO_TEST_CASE(empty_policy_compiles_the_builtins_only) {
   CompiledPolicy cp = compiler::compile(load(""));
-  std::vector<std::string> expected{"default-allow-egress/egress-all", "default-allow-ssh/ssh",
-                                    "default-allow-web-protocols/http",
-                                    "default-allow-web-protocols/https"};
+  std::vector<std::string> expected{"default-allow-egress/egress-all", "default-allow-egress/egress-all-ipv6",
+                                    "default-allow-ssh/ssh", "default-allow-ssh/ssh-ipv6",
+                                    "default-allow-web-protocols/http", "default-allow-web-protocols/https",
+                                    "default-allow-web-protocols/http-ipv6",
+                                    "default-allow-web-protocols/https-ipv6"};
   BOOST_TEST(labels(cp) == expected, boost::test_tools::per_element());
   BOOST_TEST(cp.images.empty());
   BOOST_TEST(cp.vms.empty());
@@ -90,8 +92,10 @@ vms:
 )");
   CompiledPolicy cp = compiler::compile(p);
   std::vector<std::string> expected{
-      "alpha/a0",  "default-allow-egress/egress-all", "default-allow-ssh/ssh",
+      "alpha/a0",  "default-allow-egress/egress-all", "default-allow-egress/egress-all-ipv6",
+      "default-allow-ssh/ssh", "default-allow-ssh/ssh-ipv6",
       "default-allow-web-protocols/http", "default-allow-web-protocols/https",
+      "default-allow-web-protocols/http-ipv6", "default-allow-web-protocols/https-ipv6",
       "zeta/z0",   "zeta/z1", "zeta/z2"};
   BOOST_TEST(labels(cp) == expected, boost::test_tools::per_element());
   // The ingress image holds alpha/a0, zeta/z0, zeta/z2 with their global ids, in order.
@@ -99,13 +103,13 @@ vms:
   const auto& in = image(cp, v.ingress_context).rules;
   BOOST_REQUIRE_EQUAL(in.size(), 3u);
   BOOST_TEST(in[0].rule_id == 0u);
-  BOOST_TEST(in[1].rule_id == 5u);
-  BOOST_TEST(in[2].rule_id == 7u);
+  BOOST_TEST(in[1].rule_id == 9u);
+  BOOST_TEST(in[2].rule_id == 11u);
   BOOST_TEST(in[0].port_lo == 4u);
   BOOST_TEST(in[2].port_lo == 3u);
   const auto& out = image(cp, v.egress_context).rules;
   BOOST_REQUIRE_EQUAL(out.size(), 1u);
-  BOOST_TEST(out[0].rule_id == 6u);
+  BOOST_TEST(out[0].rule_id == 10u);
 }
 
 BOOST_AUTO_TEST_CASE(identical_group_sets_share_images) {

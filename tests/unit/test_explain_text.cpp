@@ -54,8 +54,8 @@ BOOST_AUTO_TEST_CASE(parse_tuple_tcp_udp) {
   auto t = explain::parse_tuple("tcp", "10.0.0.1:1234", "10.0.0.2:80", nullopt, nullopt);
   BOOST_REQUIRE(t.has_value());
   BOOST_TEST(t->proto == 6);
-  BOOST_TEST(t->src.value == ip("10.0.0.1"));
-  BOOST_TEST(t->dst.value == ip("10.0.0.2"));
+  BOOST_TEST(t->src.v4.value == ip("10.0.0.1"));
+  BOOST_TEST(t->dst.v4.value == ip("10.0.0.2"));
   BOOST_TEST(t->sport == 1234);
   BOOST_TEST(t->dport == 80);
 
@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(parse_tuple_icmp_and_other_protocols) {
 }
 
 BOOST_AUTO_TEST_CASE(parse_tuple_errors) {
-  const std::string unknown = "': expected tcp, udp, icmp or 0-255";
+  const std::string unknown = "': expected tcp, udp, icmp, icmpv6 or 0-255";
   for (std::string p : {"sctp", "256", "-1", "", "6a", "1000000"})
     BOOST_TEST(tuple_error(p, "10.0.0.1", "10.0.0.2:80") == "unknown protocol '" + p + unknown, p);
 
@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(batch_lines) {
   BOOST_TEST(t.proto == 6);
   BOOST_TEST(t.sport == 1234);
   BOOST_TEST(t.dport == 80);
-  BOOST_TEST(t.dst.value == ip("10.0.0.2"));
+  BOOST_TEST(t.dst.v4.value == ip("10.0.0.2"));
 
   // Spaces, tabs and a trailing CR (a file from Windows) separate tokens.
   t = parsed("  icmp\t10.0.0.1   10.0.0.2 3/1 \r");
@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(batch_line_errors) {
   // Errors of the tuple itself come through unchanged.
   BOOST_TEST(line_error("tcp 10.0.0.1 10.0.0.2:80 3/1") == "ICMP type/code given for a non-ICMP protocol");
   BOOST_TEST(line_error("sctp 10.0.0.1 10.0.0.2") ==
-             "unknown protocol 'sctp': expected tcp, udp, icmp or 0-255");
+             "unknown protocol 'sctp': expected tcp, udp, icmp, icmpv6 or 0-255");
   BOOST_TEST(line_error("tcp 10.0.0.1 10.0.0.2") == "protocol tcp needs a destination port (DST:PORT)");
   BOOST_TEST(line_error("udp 10.0.0.x 10.0.0.2:53") == "invalid source address '10.0.0.x'");
 }
@@ -293,9 +293,9 @@ vms:
   auto names = explain::vm_name_resolver(*p);
   auto t = explain::parse_tuple("tcp", "web-1:40000", "db-1:5432", nullopt, nullopt, names);
   BOOST_REQUIRE(t.has_value());
-  BOOST_TEST(t->src.value == ip("10.0.0.10"));
+  BOOST_TEST(t->src.v4.value == ip("10.0.0.10"));
   BOOST_TEST(t->sport == 40000);
-  BOOST_TEST(t->dst.value == ip("10.0.2.10"));
+  BOOST_TEST(t->dst.v4.value == ip("10.0.2.10"));
   auto b = explain::parse_batch_line("icmp web-1 db-1 3/4", names);
   BOOST_REQUIRE(b.has_value());
   BOOST_TEST(b->icmp_type == 3);
@@ -303,7 +303,7 @@ vms:
   auto unknown = explain::parse_tuple("tcp", "nope-1", "db-1:80", nullopt, nullopt, names);
   BOOST_REQUIRE(!unknown.has_value());
   BOOST_TEST(unknown.error().message ==
-             "unknown VM 'nope-1' as source: give a VM name of the policy or an IPv4 address");
+             "unknown VM 'nope-1' as source: give a VM name of the policy or an IP address");
   // Without a resolver a name is an invalid address, as before.
   BOOST_TEST(tuple_error("tcp", "web-1", "10.0.0.2:80") == "invalid source address 'web-1'");
 }
