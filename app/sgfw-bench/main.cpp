@@ -36,8 +36,16 @@ Command add_gen_policy(CLI::App& root) {
   sub->add_option("--seed", o->seed, "random seed")->capture_default_str();
   sub->add_option("--ports", o->ports, "appliance port names shared by local VMs")->capture_default_str();
   sub->add_option("--subnets", o->subnets, "subnets the VM addresses are spread over")->capture_default_str();
+  auto family = std::make_shared<std::string>("4");
+  sub->add_option("--family", *family, "VM address families: 4, 6 or dual")->capture_default_str();
   sub->add_option("--out", *out, "write to FILE instead of standard output");
-  return {sub, [o, out]() {
+  return {sub, [o, out, family]() {
+            auto fam = sgfw::bench::parse_families(*family);
+            if (!fam) {
+              std::cerr << "sgfw-bench gen-policy: --family must be 4, 6 or dual\n";
+              return 2;
+            }
+            o->family = *fam;
             auto yaml = sgfw::bench::generate_policy_yaml(*o);
             if (!yaml) {
               std::cerr << "sgfw-bench " << yaml.error().message << '\n';

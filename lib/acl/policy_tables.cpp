@@ -70,12 +70,13 @@ uint32_t PolicyTables::classify_one(uint32_t context_index, const AclKey& key) c
 }
 
 CheckPlan PolicyTables::plan(const policy::PacketTuple& p) const {
-  uint32_t src_be = rte_cpu_to_be_32(p.src.value), dst_be = rte_cpu_to_be_32(p.dst.value);
+  uint32_t src_be = rte_cpu_to_be_32(p.src.v4.value), dst_be = rte_cpu_to_be_32(p.dst.v4.value);
   return plan_checks(compiled_, p.proto, src_be, rte_cpu_to_be_16(p.sport), addresses_.lookup(src_be), dst_be,
                      rte_cpu_to_be_16(p.dport), addresses_.lookup(dst_be));
 }
 
-policy::Verdict PolicyTables::judge(const policy::PacketTuple& p) const {
+core::Expected<policy::Verdict> PolicyTables::judge(const policy::PacketTuple& p) const {
+  if (!p.src.is_v4() || !p.dst.is_v4()) return core::make_error(std::string(kIpv6NotEnforced));
   CheckPlan plan = this->plan(p);
   if (policy::dhcp_server_from_vm(p, plan.needed[kEgressCheck])) return policy::link_service_drop(policy::kDhcpServerFromVm);
   std::vector<policy::Check> checks;

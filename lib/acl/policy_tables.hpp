@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "acl/acl_context.hpp"
@@ -17,6 +18,9 @@
 #include "policy/verdict.hpp"
 
 namespace sgfw::acl {
+
+inline constexpr std::string_view kIpv6NotEnforced =
+    "IPv6 is not enforced yet: the data plane drops every IPv6 frame as unsupported-ethertype";
 
 class PolicyTables {
  public:
@@ -39,11 +43,14 @@ class PolicyTables {
   [[nodiscard]] uint32_t classify_one(uint32_t context_index, const AclKey& key) const;
 
   // The checks a first packet needs, with their keys (the packet path's own planner).
+  // Precondition: an IPv4 packet (packet.family() == kIpv4).
   [[nodiscard]] CheckPlan plan(const policy::PacketTuple& packet) const;
 
   // Control path: the first-packet verdict, check by check (what `explain` prints),
-  // computed through the real contexts with the packet path's check plan.
-  [[nodiscard]] policy::Verdict judge(const policy::PacketTuple& packet) const;
+  // computed through the real contexts with the packet path's check plan. An IPv6
+  // packet is an error, kIpv6NotEnforced: the data plane has no IPv6 tables
+  // (docs/enforcement.md §7), so no verdict here would be true.
+  [[nodiscard]] core::Expected<policy::Verdict> judge(const policy::PacketTuple& packet) const;
 
   // Switches every context's classify method (-ENOTSUP if unsupported here).
   [[nodiscard]] int set_algorithm(ClassifyAlg alg);

@@ -48,6 +48,18 @@ uint64_t choose(uint64_t n, uint64_t k) {
   return r > 0x1p62L ? uint64_t{1} << 62 : static_cast<uint64_t>(std::llround(r));
 }
 
+// The IPv6 twin of an IPv4 block of the generator: VM addresses and blocks of 10/8 go
+// to fd00::/96 + the 32 bits, other blocks to 2001:db8::/96 + the 32 bits, 0/0 to ::/0.
+core::IpCidr ipv6_twin(const core::Cidr& c) {
+  if (c.prefix == 0) return {core::Ipv6{}, 0};
+  core::Ipv6 a;
+  bool vm_net = (c.base.value & 0xff000000u) == kVmBase;
+  if (vm_net) a.bytes[0] = 0xfd;
+  else a.bytes = {0x20, 0x01, 0x0d, 0xb8};
+  for (int i = 0; i < 4; ++i) a.bytes[12 + i] = static_cast<uint8_t>(c.base.value >> (24 - 8 * i));
+  return {a, static_cast<uint8_t>(96 + c.prefix)};
+}
+
 core::Cidr masked(uint32_t addr, uint8_t prefix) {
   core::Cidr c;
   c.prefix = prefix;
@@ -74,15 +86,17 @@ class Generator {
     subnet_bits_ = host_bits(per);
     for (uint32_t s = 0; s < o_.subnets; ++s) {
       uint32_t base = kVmBase + (s << subnet_bits_);
+      core::Cidr block = masked(base, static_cast<uint8_t>(32 - subnet_bits_));
+      subnet_blocks_.push_back(block);
       p_.subnets.push_back({indexed_name("subnet", s, o_.subnets),
-                            masked(base, static_cast<uint8_t>(32 - subnet_bits_))});
+                            o_.family == Families::kIpv6 ? ipv6_twin(block) : core::to_ip_cidr(block)});
     }
   }
 
   core::Ipv4 vm_address(uint32_t i) const {
     if (o_.subnets == 0) return {kVmBase + i + 1};
     uint32_t s = i % o_.subnets;
-    return {p_.subnets[s].cidr.base.value + i / o_.subnets + 1};
+    return {subnet_blocks_[s].base.value + i / o_.subnets + 1};
   }
 
   uint32_t draw_from_deck() {
@@ -131,7 +145,13 @@ class Generator {
     return r;
   }
 
-  Remote other_remote() {
+  // An address remote of the family the options ask for (dual: every other rule IPv6).
+  core::IpCidr block(const core::Cidr& c, bool odd_rule) const {
+    if (o_.family == Families::kIpv6 || (o_.family == Families::kDual && odd_rule)) return ipv6_twin(c);
+    return core::to_ip_cidr(c);
+  }
+
+  Remote other_remote(bool odd_rule) {
     Remote r;
     if (o_.subnets > 0 && rng_.chance(0.3)) {
       r.kind = Remote::Kind::kSubnet;
@@ -141,19 +161,20 @@ class Generator {
     r.kind = Remote::Kind::kAddress;
     uint64_t k = rng_.below(100);
     if (k < 5) {
-      r.cidr = masked(0, 0);
+      r.cidr = block(masked(0, 0), odd_rule);
     } else if (k < 35) {  // a block of the VM network
-      r.cidr = masked(kVmBase | static_cast<uint32_t>(rng_.below(1u << 24)),
-                      static_cast<uint8_t>(rng_.between(16, 32)));
+      r.cidr = block(masked(kVmBase | static_cast<uint32_t>(rng_.below(1u << 24)),
+                            static_cast<uint8_t>(rng_.between(16, 32))),
+                     odd_rule);
     } else if (k < 45) {  // one VM's address
-      r.cidr = {vm_address(static_cast<uint32_t>(rng_.below(o_.vms))), 32};
+      r.cidr = block({vm_address(static_cast<uint32_t>(rng_.below(o_.vms))), 32}, odd_rule);
     } else {  // somewhere outside
       static constexpr std::array<uint8_t, 8> kPrefixes = {8, 12, 16, 20, 24, 24, 28, 32};
       uint32_t top;
       do top = static_cast<uint32_t>(rng_.between(1, 223));
       while (top == 10 || top == 127);
       uint32_t addr = (top << 24) | static_cast<uint32_t>(rng_.below(1u << 24));
-      r.cidr = masked(addr, kPrefixes[rng_.below(kPrefixes.size())]);
+      r.cidr = block(masked(addr, kPrefixes[rng_.below(kPrefixes.size())]), odd_rule);
     }
     return r;
   }
@@ -177,7 +198,7 @@ class Generator {
         r.ports = policy::PortRange{lo, hi};
       }
     }
-    r.remote = ref ? group_ref(group) : other_remote();
+    r.remote = ref ? group_ref(group) : other_remote(((group + index) & 1) != 0);
     return r;
   }
 
@@ -210,7 +231,9 @@ class Generator {
                      static_cast<uint8_t>(id)};
         vm.mac = mac;
       }
-      vm.ips.push_back(vm_address(i));
+      const core::Cidr own{vm_address(i), 32};
+      if (o_.family != Families::kIpv6) vm.ips.emplace_back(own.base);
+      if (o_.family != Families::kIpv4) vm.ips.push_back(ipv6_twin(own).base);
       for (uint32_t g : roles_[i % o_.roles]) vm.groups.push_back(group_name(g));
       p_.vms.push_back(std::move(vm));
     }
@@ -220,6 +243,7 @@ class Generator {
   Rng rng_;
   policy::Policy p_;
   uint32_t subnet_bits_ = 0;
+  std::vector<core::Cidr> subnet_blocks_;  // the IPv4 plan of the subnets, whatever the family
   std::vector<std::vector<uint32_t>> roles_;
   std::vector<uint32_t> used_groups_;
   std::vector<uint32_t> deck_;
@@ -268,7 +292,23 @@ std::string describe(const GeneratorOptions& o) {
          std::to_string(o.rules_per_group) + " --groups-per-vm " + std::to_string(o.groups_per_vm) +
          " --roles " + std::to_string(o.roles) + " --group-ref-share " + share + " --ports " +
          std::to_string(o.ports) + " --subnets " + std::to_string(o.subnets) + " --seed " +
-         std::to_string(o.seed);
+         std::to_string(o.seed) + (o.family == Families::kIpv4 ? "" : std::string(" --family ") + to_string(o.family));
+}
+
+const char* to_string(Families f) {
+  switch (f) {
+    case Families::kIpv4: return "4";
+    case Families::kIpv6: return "6";
+    case Families::kDual: return "dual";
+  }
+  return "4";
+}
+
+std::optional<Families> parse_families(std::string_view text) {
+  if (text == "4") return Families::kIpv4;
+  if (text == "6") return Families::kIpv6;
+  if (text == "dual") return Families::kDual;
+  return std::nullopt;
 }
 
 }  // namespace sgfw::bench

@@ -3,7 +3,10 @@
 // accepts. Control path; pure and thread-safe. Never throws except std::bad_alloc.
 //
 // Shape (docs/performance.md):
-//  - VMs get one address each from 10.0.0.0/8, spread over `subnets` subnets; the first
+//  - VMs get one address each from 10.0.0.0/8, spread over `subnets` subnets (with
+//    `family`: 6, its IPv6 twin instead, fd00::/96 + the 32 bits, subnets and address
+//    remotes likewise, outside blocks in 2001:db8::/96; dual: both addresses, IPv4
+//    subnets, and the address remotes of every other rule IPv6); the first
 //    `local_vms` VMs are local, on ports `port-NN` (round robin over `ports`), each with
 //    a MAC unique in the whole policy.
 //  - A role is one set of `groups_per_vm` groups (a tier); VM i has role i % roles, so
@@ -15,12 +18,19 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/expected.hpp"
 #include "policy/model.hpp"
 
 namespace sgfw::bench {
+
+// Address families of the VMs (`--family 4|6|dual`).
+enum class Families : uint8_t { kIpv4, kIpv6, kDual };
+[[nodiscard]] const char* to_string(Families f);
+[[nodiscard]] std::optional<Families> parse_families(std::string_view text);
 
 struct GeneratorOptions {
   uint32_t vms = 10000;
@@ -33,6 +43,7 @@ struct GeneratorOptions {
   uint64_t seed = 1;
   uint32_t ports = 32;
   uint32_t subnets = 16;
+  Families family = Families::kIpv4;  // the default keeps every IPv4-only policy unchanged
 };
 
 // Checks the options can be satisfied (e.g. roles <= vms, enough distinct group sets,

@@ -53,14 +53,14 @@ policy::Policy make_policy(const TrafficOptions& o) {
       rule.protocol = r % 3 == 0 ? policy::Protocol::kUdp : policy::Protocol::kTcp;
       rule.ports = policy::PortRange{static_cast<uint16_t>(1000 + r % 50000), static_cast<uint16_t>(1000 + r % 50000)};
       uint32_t net = 0xac100000u + ((r * 7 + g) % 4096) * 256;  // 172.16.0.0/12 in /24s
-      rule.remote.cidr = core::Cidr{core::Ipv4{net}, 24};
+      rule.remote.cidr = core::IpCidr{core::Ipv4{net}, 24};
       grp.rules.push_back(rule);
     }
     policy::Rule allow;
     allow.name = "allow";
     allow.direction = policy::Direction::kEgress;
     allow.protocol = policy::Protocol::kUdp;
-    allow.remote.cidr = core::Cidr{core::Ipv4{kAllowNet}, 15};
+    allow.remote.cidr = core::IpCidr{core::Ipv4{kAllowNet}, 15};
     grp.rules.push_back(allow);
     p.groups.push_back(std::move(grp));
   }

@@ -1,6 +1,7 @@
 #include "compiler/compiler.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <unordered_map>
 
@@ -64,8 +65,10 @@ struct Compiler {
     for (size_t i = 0; i < p.vms.size(); ++i) {
       ClassId c = set_of_vm[i]->second;
       vm_class.push_back(c);
-      for (auto ip : p.vms[i].ips) out.address_classes.push_back({ip, c});
+      for (const auto& ip : p.vms[i].ips)
+        if (ip.is_v4()) out.address_classes.push_back({ip.v4, c});
     }
+    add_pair_classes();
     std::sort(out.address_classes.begin(), out.address_classes.end());
     // For each group: the classes that contain it, merged into inclusive ranges.
     for (ClassId c = 1; c < out.class_groups.size(); ++c) {
@@ -74,6 +77,34 @@ struct Compiler {
         if (!ranges.empty() && ranges.back().second + 1 == c) ranges.back().second = c;
         else ranges.emplace_back(c, c);
       }
+    }
+  }
+
+  // IPv4 allowed address pairs that are single addresses held by no other VM count as
+  // members of their VM's class; shared and CIDR pairs, and IPv6 ones, are left out
+  // (docs/design/rule-compilation.md, "Addresses the data plane leaves out").
+  void add_pair_classes() {
+    std::map<core::IpCidr, size_t> owner;  // IPv4 pair block -> VM index; SIZE_MAX: several VMs
+    std::vector<uint8_t> prefixes;          // distinct IPv4 pair prefix lengths
+    for (size_t i = 0; i < p.vms.size(); ++i) {
+      for (const auto& pair : p.vms[i].allowed_address_pairs) {
+        if (pair.ip.family() != core::Family::kIpv4) continue;
+        auto [it, fresh] = owner.emplace(pair.ip, i);
+        if (!fresh && it->second != i) it->second = SIZE_MAX;
+        if (std::find(prefixes.begin(), prefixes.end(), pair.ip.prefix) == prefixes.end())
+          prefixes.push_back(pair.ip.prefix);
+      }
+    }
+    for (const auto& [block, vm] : owner) {
+      if (!block.is_host() || vm == SIZE_MAX) continue;
+      bool shared = false;
+      for (uint8_t len : prefixes) {
+        core::Cidr outer{block.base.v4, len};
+        outer.base.value &= outer.mask();
+        auto it = owner.find(core::to_ip_cidr(outer));
+        shared = shared || (it != owner.end() && it->second != vm);
+      }
+      if (!shared) out.address_classes.push_back({block.base.v4, vm_class[vm]});
     }
   }
 
@@ -91,14 +122,17 @@ struct Compiler {
       s.port_hi = r.ports->hi;
     }
     switch (r.remote.kind) {
+      // The images are IPv4 (docs/enforcement.md §7): an IPv6 block adds no rule.
       case Remote::Kind::kAddress:
-        s.remote_addr = r.remote.cidr.base.value;
+        if (r.remote.cidr.family() != core::Family::kIpv4) break;
+        s.remote_addr = r.remote.cidr.base.v4.value;
         s.remote_prefix = r.remote.cidr.prefix;
         img.rules.push_back(s);
         break;
       case Remote::Kind::kSubnet: {
         const auto* sn = p.find_subnet(r.remote.name);
-        s.remote_addr = sn->cidr.base.value;
+        if (sn->cidr.family() != core::Family::kIpv4) break;
+        s.remote_addr = sn->cidr.base.v4.value;
         s.remote_prefix = sn->cidr.prefix;
         img.rules.push_back(s);
         break;
@@ -148,7 +182,8 @@ struct Compiler {
       e.name = vm.name;
       e.port = *vm.port;
       e.mac = vm.mac.value_or(core::Mac{});
-      e.ips = vm.ips;
+      for (const auto& ip : vm.ips)
+        if (ip.is_v4()) e.ips.push_back(ip.v4);
       e.ingress_context = image_for(set, Direction::kIngress);
       e.egress_context = image_for(set, Direction::kEgress);
       out.vms.push_back(std::move(e));

@@ -39,6 +39,7 @@ class Loader {
 
   policy::Policy load(const YAML::Node& root) {
     policy::Policy p;
+    p.source = file_;  // located messages of policy::check_address_pairs
     if (root.IsNull()) {
       p.finalize();
       return p;
@@ -62,9 +63,10 @@ class Loader {
     return s;
   }
 
-  core::Cidr cidr(const YAML::Node& n, std::string_view what) {
+  // Either family (docs/policy-format.md, "Addresses").
+  core::IpCidr cidr(const YAML::Node& n, std::string_view what) {
     std::string s = scalar(file_, n, what);
-    auto r = core::parse_cidr(s);
+    auto r = core::parse_ip_cidr(s);
     if (r.cidr) return *r.cidr;
     if (r.error == core::CidrError::kHostBits)
       fail(file_, n.Mark(), "CIDR '" + s + "' has host bits set");
@@ -220,10 +222,10 @@ class Loader {
     expect_sequence(file_, list, "vms");
     if (!list.IsSequence()) return;
     std::set<std::string> vm_names;
-    std::map<core::Ipv4, std::string> owner_of_ip;
+    std::map<core::IpAddress, std::string> owner_of_ip;  // canonical values: 2001:db8::1 == 2001:0db8::0001
     std::map<std::pair<std::string, core::Mac>, std::string> owner_of_mac;
     for (const auto& item : list) {
-      MapReader m(file_, item, "vm", {"name", "port", "mac", "ips", "securityGroups"});
+      MapReader m(file_, item, "vm", {"name", "port", "mac", "ips", "allowedAddressPairs", "securityGroups"});
       policy::Vm vm;
       YAML::Node n = m.require("name");
       vm.name = name(n, "VM name");
@@ -237,13 +239,10 @@ class Loader {
       if (m.has("mac")) {
         YAML::Node mn = m.require("mac");
         std::string s = scalar(file_, mn, "mac");
-        auto mac = core::parse_mac(s);
-        if (!mac) fail(file_, mn.Mark(), "invalid MAC '" + s + "': expected xx:xx:xx:xx:xx:xx");
-        if (mac->is_multicast() || mac->is_zero())
-          fail(file_, mn.Mark(), "MAC '" + s + "' is not a unicast address");
-        vm.mac = *mac;
+        auto mac = unicast_mac(mn);
+        vm.mac = mac;
         if (vm.port) {
-          auto [it, fresh] = owner_of_mac.emplace(std::make_pair(*vm.port, *mac), vm.name);
+          auto [it, fresh] = owner_of_mac.emplace(std::make_pair(*vm.port, mac), vm.name);
           if (!fresh)
             fail(file_, mn.Mark(), "duplicate MAC '" + s + "' on port '" + *vm.port +
                                        "' (also VM '" + it->second + "')");
@@ -259,14 +258,17 @@ class Loader {
                                     " addresses");
       for (const auto& ipn : ips) {
         std::string s = scalar(file_, ipn, "ip");
-        auto ip = core::parse_ipv4(s);
-        if (!ip) fail(file_, ipn.Mark(), "invalid IPv4 address '" + s + "'");
+        auto ip = core::parse_ip(s);
+        if (!ip)
+          fail(file_, ipn.Mark(), std::string("invalid ") + (s.find(':') == std::string::npos ? "IPv4" : "IPv6") +
+                                      " address '" + s + "'");
         auto [it, fresh] = owner_of_ip.emplace(*ip, vm.name);
         if (!fresh)
           fail(file_, ipn.Mark(), "duplicate VM address " + s +
                                       (it->second == vm.name ? " (listed twice)" : " (also VM '" + it->second + "')"));
         vm.ips.push_back(*ip);
       }
+      read_pairs(m.get("allowedAddressPairs"), vm);
       YAML::Node groups = m.get("securityGroups");
       expect_sequence(file_, groups, "securityGroups");
       if (groups.IsSequence()) {
@@ -282,6 +284,36 @@ class Loader {
         }
       }
       p.vms.push_back(std::move(vm));
+    }
+    // Pairs against every VM's addresses, in file order (p is not sorted yet).
+    if (auto st = policy::check_address_pairs(p); !st) throw LoadError(st.error().message);
+  }
+
+  // A unicast MAC (not multicast, not all-zero).
+  core::Mac unicast_mac(const YAML::Node& n) {
+    std::string s = scalar(file_, n, "mac");
+    auto mac = core::parse_mac(s);
+    if (!mac) fail(file_, n.Mark(), "invalid MAC '" + s + "': expected xx:xx:xx:xx:xx:xx");
+    if (mac->is_multicast() || mac->is_zero()) fail(file_, n.Mark(), "MAC '" + s + "' is not a unicast address");
+    return *mac;
+  }
+
+  // allowedAddressPairs: [{ip: ADDRESS-OR-CIDR, mac: optional}]; the checks against the
+  // VMs' addresses run once every VM is read (policy::check_address_pairs).
+  void read_pairs(const YAML::Node& list, policy::Vm& vm) {
+    expect_sequence(file_, list, "allowedAddressPairs");
+    if (!list.IsSequence()) return;
+    if (list.size() > policy::kMaxAddressPairsPerVm)
+      fail(file_, list.Mark(), "VM '" + vm.name + "' has more than " +
+                                   std::to_string(policy::kMaxAddressPairsPerVm) + " allowed address pairs");
+    for (const auto& item : list) {
+      MapReader m(file_, item, "allowed address pair", {"ip", "mac"});
+      YAML::Node ipn = m.require("ip");
+      policy::AddressPair pair;
+      pair.ip = cidr(ipn, "allowed address pair ip");
+      pair.at = {static_cast<uint32_t>(ipn.Mark().line + 1), static_cast<uint32_t>(ipn.Mark().column + 1)};
+      if (m.has("mac")) pair.mac = unicast_mac(m.require("mac"));
+      vm.allowed_address_pairs.push_back(std::move(pair));
     }
   }
 

@@ -166,7 +166,12 @@ Json ControlPlane::explain(const std::vector<std::string>& packets) const {
       out.push_back(Json{{"error", t.error().message}});
       continue;
     }
-    out.push_back(explain::to_json_value(s->tables().judge(*t)));
+    auto v = s->tables().judge(*t);
+    if (!v) {
+      out.push_back(Json{{"error", v.error().message}});
+      continue;
+    }
+    out.push_back(explain::to_json_value(*v));
   }
   return Json{{"generation", s->generation()}, {"results", out}};
 }

@@ -16,6 +16,7 @@ inline constexpr uint8_t kIcmpDestUnreachable = 3;
 inline constexpr uint8_t kIcmpEchoRequest = 8;
 inline constexpr uint8_t kIcmpTimeExceeded = 11;
 inline constexpr uint8_t kIcmpParameterProblem = 12;
+inline constexpr uint8_t kIcmpV6EchoRequest = 128;
 
 // ICMPv6 types (RFC 4443, RFC 4861, RFC 2710/3810).
 inline constexpr uint8_t kIcmp6DestUnreachable = 1;

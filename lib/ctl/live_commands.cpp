@@ -95,7 +95,9 @@ int run_explain_live(const LiveOptions& o, const ExplainRequest& req, std::istre
     for (const auto& l : lines) packets.packets.push_back(l.text);
   } else {
     // Syntax only: VM names are resolved by the daemon against its running policy.
-    explain::NameResolver any_name = [](std::string_view) { return std::optional<core::Ipv4>(core::Ipv4{}); };
+    explain::NameResolver any_name = [](std::string_view) {
+      return std::optional<std::vector<core::IpAddress>>({core::Ipv4{}, core::Ipv6{}});
+    };
     auto t = explain::parse_tuple(req.proto, req.src, req.dst, req.icmp_type, req.icmp_code, any_name);
     if (!t) {
       err << "sgfwctl explain: " << t.error().message << "\n";

@@ -96,9 +96,13 @@ int run_explain_offline(const ExplainRequest& req, std::istream& in, std::ostrea
     return 1;
   }
   if (single) {
-    policy::Verdict v = tables->judge(*single);
-    out << (req.json ? explain::to_json(v) + "\n" : explain::to_text(v));
-    return v.allow ? 0 : 1;
+    auto v = tables->judge(*single);
+    if (!v) {
+      err << "sgfwctl explain: " << v.error().message << '\n';
+      return 1;
+    }
+    out << (req.json ? explain::to_json(*v) + "\n" : explain::to_text(*v));
+    return v->allow ? 0 : 1;
   }
   int rc = 0;
   for (const auto& line : explain::read_batch(in)) {
@@ -108,7 +112,13 @@ int run_explain_offline(const ExplainRequest& req, std::istream& in, std::ostrea
       rc = 1;
       continue;
     }
-    out << explain::to_json(tables->judge(*t)) << '\n';
+    auto v = tables->judge(*t);
+    if (!v) {
+      out << explain::batch_error_json(line, v.error().message) << '\n';
+      rc = 1;
+      continue;
+    }
+    out << explain::to_json(*v) << '\n';
   }
   out.flush();
   return rc;

@@ -25,10 +25,10 @@ std::string batch_error_json(const BatchLine& line, const std::string& message) 
 }
 
 NameResolver vm_name_resolver(const policy::Policy& policy) {
-  return [&policy](std::string_view name) -> std::optional<core::Ipv4> {
+  return [&policy](std::string_view name) -> std::optional<std::vector<core::IpAddress>> {
     const policy::Vm* vm = policy.find_vm(name);
-    if (vm == nullptr || vm->ips.empty()) return std::nullopt;
-    return vm->ips.front();
+    if (vm == nullptr) return std::nullopt;
+    return vm->ips;
   };
 }
 

@@ -23,7 +23,7 @@ struct BatchLine {
 // {"error": "line N: MESSAGE (input: 'TEXT')", "line": N, "input": "TEXT"}
 [[nodiscard]] std::string batch_error_json(const BatchLine& line, const std::string& message);
 
-// VM name -> first address, for explain's SRC and DST (the resolver borrows `policy`,
+// VM name -> its addresses (tuple_text.hpp picks one), for explain's SRC and DST (the resolver borrows `policy`,
 // which must outlive it).
 [[nodiscard]] NameResolver vm_name_resolver(const policy::Policy& policy);
 

@@ -8,6 +8,7 @@ nlohmann::ordered_json to_json_value(const policy::Verdict& v) {
   nlohmann::ordered_json j;
   j["verdict"] = v.allow ? "allow" : "deny";
   if (!v.allow) j["reason"] = v.reason;
+  if (!v.ambiguous_vms.empty()) j["ambiguous_vms"] = v.ambiguous_vms;
   j["checks"] = nlohmann::ordered_json::array();
   for (const auto& c : v.checks) {
     nlohmann::ordered_json cj;
@@ -38,10 +39,16 @@ std::string text_of_json(const std::string& verdict_json) {
                                 : "allow, rule: " + c.at("rule").get<std::string>();
     s += '\n';
   }
-  if (v.at("checks").empty() && v.at("verdict") == "deny" && v.at("reason") == "dhcp-server-from-vm")
+  if (v.contains("ambiguous_vms")) {
+    std::string vms;
+    for (const auto& n : v.at("ambiguous_vms")) vms += (vms.empty() ? "" : ", ") + n.get<std::string>();
+    s += "  an address of the packet belongs to several local VMs (" + vms +
+         "): give the MAC that tells them apart\n";
+  } else if (v.at("checks").empty() && v.at("verdict") == "deny" && v.at("reason") == "dhcp-server-from-vm") {
     s += "  a VM may not act as a DHCP server: UDP from port 67 is dropped before any rule\n";
-  else if (v.at("checks").empty())
+  } else if (v.at("checks").empty()) {
     s += "  neither end is a local VM: nothing enforced here would forward it\n";
+  }
   return s;
 }
 

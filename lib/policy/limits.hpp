@@ -24,6 +24,7 @@ inline constexpr uint32_t kMaxRulesPerGroup = 4096;
 inline constexpr uint32_t kMaxSubnets = 65536;
 inline constexpr uint32_t kMaxGroupsPerVm = 256;     // a VM's securityGroups list
 inline constexpr uint32_t kMaxIpsPerVm = 256;
+inline constexpr uint32_t kMaxAddressPairsPerVm = 16;  // a VM's allowedAddressPairs list
 
 // Ok, or an error such as "policy has 5000 local VMs; limits.local_vms is 4096".
 [[nodiscard]] core::Status check_limits(const Policy& policy, const Limits& limits);

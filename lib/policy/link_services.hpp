@@ -11,9 +11,9 @@ namespace sgfw::policy {
 
 inline constexpr const char* kDhcpServerFromVm = "dhcp-server-from-vm";
 
-// A UDP packet from port 67 (a DHCPv4 server) sent by a local VM.
+// An IPv4 UDP packet from port 67 (a DHCPv4 server) sent by a local VM.
 [[nodiscard]] inline bool dhcp_server_from_vm(const PacketTuple& p, bool sender_is_local_vm) {
-  return sender_is_local_vm && p.proto == kIpProtoUdp && p.sport == 67;
+  return sender_is_local_vm && p.family() == core::Family::kIpv4 && p.proto == kIpProtoUdp && p.sport == 67;
 }
 
 // The verdict of such a packet: denied before any check.

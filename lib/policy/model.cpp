@@ -21,14 +21,15 @@ std::string_view to_string(Protocol p) {
 
 namespace {
 
-Rule any_rule(std::string name, Direction dir, Protocol proto, std::optional<PortRange> ports) {
+Rule any_rule(std::string name, Direction dir, Protocol proto, std::optional<PortRange> ports,
+             core::Family family = core::Family::kIpv4) {
   Rule r;
   r.name = std::move(name);
   r.direction = dir;
   r.protocol = proto;
   r.ports = ports;
   r.remote.kind = Remote::Kind::kAddress;
-  r.remote.cidr = core::Cidr{core::Ipv4{0}, 0};
+  r.remote.cidr = family == core::Family::kIpv4 ? core::IpCidr{core::Ipv4{0}, 0} : core::IpCidr{core::Ipv6{}, 0};
   return r;
 }
 
@@ -49,15 +50,20 @@ void sort_by_name(std::vector<T>& v) {
 std::vector<Group> builtin_groups() {
   std::vector<Group> g(3);
   g[0].name = std::string(kDefaultAllowEgress);
-  g[0].description = "Allows all outbound traffic; blocks all inbound traffic";
+  g[0].description = "Allows all outbound traffic (IPv4 and IPv6); blocks all inbound traffic";
+  constexpr auto v6 = core::Family::kIpv6;
   g[0].rules.push_back(any_rule("egress-all", Direction::kEgress, Protocol::kAll, std::nullopt));
+  g[0].rules.push_back(any_rule("egress-all-ipv6", Direction::kEgress, Protocol::kAll, std::nullopt, v6));
   g[1].name = std::string(kDefaultAllowWeb);
-  g[1].description = "Allows HTTP (TCP 80) and HTTPS (TCP 443) from any address";
+  g[1].description = "Allows HTTP (TCP 80) and HTTPS (TCP 443) from any address (IPv4 and IPv6)";
   g[1].rules.push_back(any_rule("http", Direction::kIngress, Protocol::kTcp, PortRange{80, 80}));
   g[1].rules.push_back(any_rule("https", Direction::kIngress, Protocol::kTcp, PortRange{443, 443}));
+  g[1].rules.push_back(any_rule("http-ipv6", Direction::kIngress, Protocol::kTcp, PortRange{80, 80}, v6));
+  g[1].rules.push_back(any_rule("https-ipv6", Direction::kIngress, Protocol::kTcp, PortRange{443, 443}, v6));
   g[2].name = std::string(kDefaultAllowSsh);
-  g[2].description = "Allows SSH (TCP 22) from any address";
+  g[2].description = "Allows SSH (TCP 22) from any address (IPv4 and IPv6)";
   g[2].rules.push_back(any_rule("ssh", Direction::kIngress, Protocol::kTcp, PortRange{22, 22}));
+  g[2].rules.push_back(any_rule("ssh-ipv6", Direction::kIngress, Protocol::kTcp, PortRange{22, 22}, v6));
   for (auto& grp : g) grp.builtin = true;
   return g;
 }
@@ -75,6 +81,18 @@ void Policy::finalize() {
   sort_by_name(groups);
   sort_by_name(subnets);
   sort_by_name(vms);
+}
+
+bool Vm::has_address(const core::IpAddress& a) const noexcept {
+  if (std::find(ips.begin(), ips.end(), a) != ips.end()) return true;
+  return std::any_of(allowed_address_pairs.begin(), allowed_address_pairs.end(),
+                     [&](const AddressPair& p) { return p.ip.contains(a); });
+}
+
+bool Vm::has_mac(const core::Mac& m) const noexcept {
+  if (mac == m) return true;
+  return std::any_of(allowed_address_pairs.begin(), allowed_address_pairs.end(),
+                     [&](const AddressPair& p) { return p.mac == m; });
 }
 
 const Group* Policy::find_group(std::string_view name) const { return find_by_name(groups, name); }

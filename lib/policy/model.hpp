@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/ipv4.hpp"
+#include "core/ip_address.hpp"
 #include "core/protocols.hpp"
 #include "core/mac.hpp"
 
@@ -22,6 +22,13 @@ enum class Protocol : uint8_t { kTcp, kUdp, kIcmp, kAll };
 inline constexpr uint8_t kIpProtoIcmp = core::kProtoIcmp;
 inline constexpr uint8_t kIpProtoTcp = core::kProtoTcp;
 inline constexpr uint8_t kIpProtoUdp = core::kProtoUdp;
+inline constexpr uint8_t kIpProtoIcmpV6 = core::kProtoIcmp6;
+
+// The protocol number a rule's `ICMP` means for packets of `family`: ICMP (1) for IPv4,
+// ICMPv6 (58) for IPv6 (docs/enforcement.md §3.2).
+[[nodiscard]] constexpr uint8_t icmp_protocol(core::Family family) noexcept {
+  return family == core::Family::kIpv4 ? kIpProtoIcmp : kIpProtoIcmpV6;
+}
 
 [[nodiscard]] std::string_view to_string(Direction d);
 [[nodiscard]] std::string_view to_string(Protocol p);
@@ -36,7 +43,7 @@ struct PortRange {
 struct Remote {
   enum class Kind : uint8_t { kAddress, kSubnet, kGroup };
   Kind kind = Kind::kAddress;
-  core::Cidr cidr;    // kAddress
+  core::IpCidr cidr;  // kAddress: either family; matches only addresses of its family
   std::string name;   // kSubnet: subnet name; kGroup: security group name
   bool operator==(const Remote&) const = default;
 };
@@ -59,7 +66,7 @@ struct Group {
 
 struct Subnet {
   std::string name;
-  core::Cidr cidr;
+  core::IpCidr cidr;  // either family
 };
 
 // Where a token was in the file a policy was loaded from: 1-based; 0 = unknown (built in
@@ -70,22 +77,40 @@ struct SourceLocation {
   [[nodiscard]] bool known() const noexcept { return line != 0; }
 };
 
+// One entry of a VM's allowedAddressPairs (docs/enforcement.md §1.1): a further address
+// block the VM may use, e.g. a keepalived VIP, and the MAC it uses it with.
+struct AddressPair {
+  core::IpCidr ip;                // a bare address in the file is /32 or /128
+  std::optional<core::Mac> mac;   // unset: the VM's own MAC
+  SourceLocation at;              // of the `ip` token; unknown when built in code
+  // Location is not part of the value.
+  bool operator==(const AddressPair& o) const { return ip == o.ip && mac == o.mac; }
+};
+
 struct Vm {
   std::string name;
   std::optional<std::string> port;  // set: local VM (enforced here); unset: hosted elsewhere
   SourceLocation port_at;           // of the `port` token (policy::check_vm_ports' messages)
   std::optional<core::Mac> mac;     // required for local VMs
-  std::vector<core::Ipv4> ips;
+  std::vector<core::IpAddress> ips;  // its own addresses, either family, unique policy-wide
+  std::vector<AddressPair> allowed_address_pairs;  // at most kMaxAddressPairsPerVm
   std::vector<std::string> groups;  // as listed; empty => default-allow-egress
 
   [[nodiscard]] bool is_local() const noexcept { return port.has_value(); }
+  // `a` is one of `ips` or inside one of the pairs (docs/enforcement.md §3.2: what
+  // "an address of the VM" means for group membership and for the checks).
+  [[nodiscard]] bool has_address(const core::IpAddress& a) const noexcept;
+  // `m` is the VM's MAC or the MAC of one of its pairs.
+  [[nodiscard]] bool has_mac(const core::Mac& m) const noexcept;
 };
 
 inline constexpr std::string_view kDefaultAllowEgress = "default-allow-egress";
 inline constexpr std::string_view kDefaultAllowWeb = "default-allow-web-protocols";
 inline constexpr std::string_view kDefaultAllowSsh = "default-allow-ssh";
 
-// The three built-in groups of docs/enforcement.md §2.
+// The three built-in groups of docs/enforcement.md §2, dual stack: each IPv4 rule is
+// followed by its IPv6 twin (`egress-all`, `egress-all-ipv6`; `http`, `https`,
+// `http-ipv6`, `https-ipv6`; `ssh`, `ssh-ipv6`), so an IPv4 decision keeps its rule.
 [[nodiscard]] std::vector<Group> builtin_groups();
 [[nodiscard]] bool is_builtin_group_name(std::string_view name);
 

@@ -29,6 +29,16 @@ std::string quoted(std::string_view s) {
   return out + "\"";
 }
 
+// IPv6 text is double-quoted: in a flow collection a plain scalar such as 2001:db8::
+// (a ':' before ']' or ',') or ::/0 would not read back as one string.
+std::string address_text(const core::IpAddress& a) {
+  return a.is_v4() ? core::to_string(a) : "\"" + core::to_string(a) + "\"";
+}
+
+std::string cidr_text(const core::IpCidr& c) {
+  return c.base.is_v4() ? core::to_string(c) : "\"" + core::to_string(c) + "\"";
+}
+
 std::string_view keyword(policy::Direction d) {
   return d == policy::Direction::kIngress ? "Ingress" : "Egress";
 }
@@ -47,7 +57,7 @@ void write_remote(const Remote& r, std::string& out) {
   switch (r.kind) {
     case Remote::Kind::kAddress:
       out += "{address: {IPAddressOrCIDR: ";
-      out += core::to_string(r.cidr);
+      out += cidr_text(r.cidr);
       out += "}}";
       break;
     case Remote::Kind::kSubnet:
@@ -85,9 +95,21 @@ void write_vm(const policy::Vm& vm, std::string& out) {
   out += ", ips: [";
   for (size_t i = 0; i < vm.ips.size(); ++i) {
     if (i) out += ", ";
-    out += core::to_string(vm.ips[i]);
+    out += address_text(vm.ips[i]);
   }
-  out += "], securityGroups: [";
+  out += "]";
+  if (!vm.allowed_address_pairs.empty()) {
+    out += ", allowedAddressPairs: [";
+    for (size_t i = 0; i < vm.allowed_address_pairs.size(); ++i) {
+      const auto& pair = vm.allowed_address_pairs[i];
+      if (i) out += ", ";
+      out += "{ip: " + (pair.ip.is_host() ? address_text(pair.ip.base) : cidr_text(pair.ip));
+      if (pair.mac) out += ", mac: " + quoted(core::to_string(*pair.mac));
+      out += "}";
+    }
+    out += "]";
+  }
+  out += ", securityGroups: [";
   for (size_t i = 0; i < vm.groups.size(); ++i) {
     if (i) out += ", ";
     out += quoted(vm.groups[i]);
@@ -115,7 +137,7 @@ std::string write_policy_yaml(const policy::Policy& policy, std::string_view hea
   out += "subnets:";
   out += policy.subnets.empty() ? " []\n" : "\n";
   for (const auto& s : policy.subnets)
-    out += "  - {name: " + quoted(s.name) + ", cidr: " + core::to_string(s.cidr) + "}\n";
+    out += "  - {name: " + quoted(s.name) + ", cidr: " + cidr_text(s.cidr) + "}\n";
 
   out += "\nsecurityGroups:\n";
   bool any_group = false;

@@ -8,25 +8,40 @@ namespace sgfw::policy {
 
 namespace {
 
-const Vm* vm_with_address(const Policy& p, core::Ipv4 a, bool local_only) {
-  for (const auto& vm : p.vms) {
-    if (local_only && !vm.is_local()) continue;
-    if (std::find(vm.ips.begin(), vm.ips.end(), a) != vm.ips.end()) return &vm;
+// Which local VM an end of the packet is: none, exactly one, or "cannot tell".
+struct EndVm {
+  const Vm* vm = nullptr;
+  std::vector<std::string> ambiguous;  // non-empty: the local VMs sharing the address
+};
+
+EndVm local_vm_at(const Policy& p, const core::IpAddress& a, const std::optional<core::Mac>& mac) {
+  std::vector<const Vm*> owners;
+  for (const auto& vm : p.vms)
+    if (vm.is_local() && vm.has_address(a)) owners.push_back(&vm);
+  if (owners.size() <= 1) return {owners.empty() ? nullptr : owners.front(), {}};
+  if (mac) {
+    const Vm* picked = nullptr;
+    size_t n = 0;
+    for (const Vm* vm : owners)
+      if (vm->has_mac(*mac)) picked = vm, ++n;
+    if (n == 1) return {picked, {}};
   }
-  return nullptr;
+  EndVm e;
+  for (const Vm* vm : owners) e.ambiguous.push_back(vm->name);  // p.vms is sorted by name
+  return e;
 }
 
-bool protocol_matches(Protocol rule, uint8_t proto) {
+bool protocol_matches(Protocol rule, uint8_t proto, core::Family family) {
   switch (rule) {
     case Protocol::kTcp: return proto == kIpProtoTcp;
     case Protocol::kUdp: return proto == kIpProtoUdp;
-    case Protocol::kIcmp: return proto == kIpProtoIcmp;
+    case Protocol::kIcmp: return proto == icmp_protocol(family);
     case Protocol::kAll: return true;
   }
   return false;
 }
 
-bool remote_matches(const Policy& p, const Remote& remote, core::Ipv4 other) {
+bool remote_matches(const Policy& p, const Remote& remote, const core::IpAddress& other) {
   switch (remote.kind) {
     case Remote::Kind::kAddress:
       return remote.cidr.contains(other);
@@ -34,7 +49,7 @@ bool remote_matches(const Policy& p, const Remote& remote, core::Ipv4 other) {
       return p.find_subnet(remote.name)->cidr.contains(other);
     case Remote::Kind::kGroup:
       for (const auto& vm : p.vms) {
-        if (std::find(vm.ips.begin(), vm.ips.end(), other) == vm.ips.end()) continue;
+        if (!vm.has_address(other)) continue;
         auto eff = effective_groups(vm);
         if (std::find(eff.begin(), eff.end(), remote.name) != eff.end()) return true;
       }
@@ -45,14 +60,14 @@ bool remote_matches(const Policy& p, const Remote& remote, core::Ipv4 other) {
 
 Check check(const Policy& p, const Vm& vm, Direction dir, const PacketTuple& pkt) {
   Check c{vm.name, dir, false, {}};
-  core::Ipv4 other = dir == Direction::kEgress ? pkt.dst : pkt.src;
+  const core::IpAddress& other = dir == Direction::kEgress ? pkt.dst : pkt.src;
   // Groups are sorted by name (byte order) in a finalized policy; effective_groups is
   // sorted the same way, so the first match below is the deciding rule.
   for (const auto& gname : effective_groups(vm)) {
     const Group* g = p.find_group(gname);
     for (const auto& r : g->rules) {
       if (r.direction != dir) continue;
-      if (!protocol_matches(r.protocol, pkt.proto)) continue;
+      if (!protocol_matches(r.protocol, pkt.proto, pkt.family())) continue;
       if (r.ports && (pkt.dport < r.ports->lo || pkt.dport > r.ports->hi)) continue;
       if (!remote_matches(p, r.remote, other)) continue;
       c.allow = true;
@@ -66,12 +81,24 @@ Check check(const Policy& p, const Vm& vm, Direction dir, const PacketTuple& pkt
 }  // namespace
 
 Verdict reference_verdict(const Policy& policy, const PacketTuple& packet) {
+  if (packet.src.family != packet.dst.family) return combine_checks({});
+  EndVm s = local_vm_at(policy, packet.src, packet.src_mac);
+  EndVm d = local_vm_at(policy, packet.dst, packet.dst_mac);
+  if (!s.ambiguous.empty() || !d.ambiguous.empty()) {
+    Verdict v;
+    v.reason = std::string(kReasonAmbiguous);
+    v.ambiguous_vms = !s.ambiguous.empty() ? s.ambiguous : d.ambiguous;
+    if (!s.ambiguous.empty() && !d.ambiguous.empty()) {
+      v.ambiguous_vms.insert(v.ambiguous_vms.end(), d.ambiguous.begin(), d.ambiguous.end());
+      std::sort(v.ambiguous_vms.begin(), v.ambiguous_vms.end());
+      v.ambiguous_vms.erase(std::unique(v.ambiguous_vms.begin(), v.ambiguous_vms.end()), v.ambiguous_vms.end());
+    }
+    return v;
+  }
   std::vector<Check> checks;
-  const Vm* s = vm_with_address(policy, packet.src, true);
-  if (dhcp_server_from_vm(packet, s != nullptr)) return link_service_drop(kDhcpServerFromVm);
-  if (s) checks.push_back(check(policy, *s, Direction::kEgress, packet));
-  if (const Vm* d = vm_with_address(policy, packet.dst, true))
-    checks.push_back(check(policy, *d, Direction::kIngress, packet));
+  if (dhcp_server_from_vm(packet, s.vm != nullptr)) return link_service_drop(kDhcpServerFromVm);
+  if (s.vm) checks.push_back(check(policy, *s.vm, Direction::kEgress, packet));
+  if (d.vm) checks.push_back(check(policy, *d.vm, Direction::kIngress, packet));
   return combine_checks(std::move(checks));
 }
 

@@ -1,7 +1,9 @@
 #include "policy/validate.hpp"
 
 #include <algorithm>
+#include <set>
 #include <unordered_set>
+#include <utility>
 
 #include "core/escape.hpp"
 
@@ -10,12 +12,14 @@ namespace sgfw::policy {
 namespace {
 
 // "source:line:col: ", "source: " or "".
-std::string location(const Policy& p, const Vm& vm) {
+std::string location(const Policy& p, const SourceLocation& at) {
   if (p.source.empty()) return {};
   std::string s = core::escape_for_log(p.source, 256);
-  if (vm.port_at.known()) s += ':' + std::to_string(vm.port_at.line) + ':' + std::to_string(vm.port_at.column);
+  if (at.known()) s += ':' + std::to_string(at.line) + ':' + std::to_string(at.column);
   return s + ": ";
 }
+
+std::string location(const Policy& p, const Vm& vm) { return location(p, vm.port_at); }
 
 std::string port_list(const std::vector<std::string>& ports) {
   std::string list;
@@ -49,6 +53,37 @@ core::Status check_vm_ports(const Policy& policy, const PortNames& names) {
     if (!names.uplink.empty() && port == names.uplink) return port_error(policy, vm, names, true);
     if (std::find(names.vm_ports.begin(), names.vm_ports.end(), port) == names.vm_ports.end())
       return port_error(policy, vm, names, false);
+  }
+  return {};
+}
+
+core::Status check_address_pairs(const Policy& policy) {
+  // Every VM's own address with its owner, sorted: a CIDR's addresses are one run.
+  std::vector<std::pair<core::IpAddress, const Vm*>> owners;
+  for (const auto& vm : policy.vms)
+    for (const auto& a : vm.ips) owners.emplace_back(a, &vm);
+  auto by_address = [](const auto& x, const auto& y) { return x.first < y.first; };
+  std::stable_sort(owners.begin(), owners.end(), by_address);
+  for (const auto& vm : policy.vms) {
+    std::set<core::IpCidr> seen;
+    for (const auto& pair : vm.allowed_address_pairs) {
+      auto fail = [&](const std::string& what) {
+        return core::make_error(location(policy, pair.at) + "VM '" + core::escape_for_log(vm.name) +
+                                "': allowed address pair " + core::to_string(pair.ip.base) +
+                                (pair.ip.is_host() ? "" : "/" + std::to_string(pair.ip.prefix)) + " " + what);
+      };
+      if (!seen.insert(pair.ip).second) return fail("listed twice");
+      auto it = std::lower_bound(owners.begin(), owners.end(), std::make_pair(pair.ip.base, &vm), by_address);
+      for (; it != owners.end() && pair.ip.contains(it->first); ++it) {
+        if (it->second == &vm) {
+          if (pair.ip.is_host()) return fail("is its own address (redundant)");
+          continue;  // a block around its own address is legal
+        }
+        const std::string other = "VM '" + core::escape_for_log(it->second->name) + "'";
+        if (pair.ip.is_host()) return fail("is an address of " + other);
+        return fail("contains " + core::to_string(it->first) + ", an address of " + other);
+      }
+    }
   }
   return {};
 }

@@ -32,6 +32,19 @@ struct PortNames {
 // "VM 'api-1': port 'uplink' is the uplink".
 [[nodiscard]] core::Status check_vm_ports(const Policy& policy, const PortNames& names);
 
+// The allowed address pairs of every VM (docs/policy-format.md, "Validation"): a pair
+// may not equal or contain an address in another VM's `ips` (pairs of different VMs
+// may overlap: a shared VIP), may not be the VM's own address (redundant), and a VM may
+// not list the same pair block twice. Linear-logarithmic in the number of addresses.
+// The first offending pair (VMs and pairs in policy order) is reported, prefixed
+// "source:line:col: " with Policy::source and AddressPair::at (as check_vm_ports), e.g.
+//   policy.yaml:12:14: VM 'web-1': allowed address pair 10.0.0.0/24 contains 10.0.0.7, an address of VM 'db-1'
+//   policy.yaml:12:14: VM 'web-1': allowed address pair 10.0.0.7 is an address of VM 'db-1'
+//   policy.yaml:12:14: VM 'web-1': allowed address pair 10.0.0.5 is its own address (redundant)
+//   policy.yaml:13:14: VM 'web-1': allowed address pair 10.0.0.100 listed twice
+// (addresses in canonical text).
+[[nodiscard]] core::Status check_address_pairs(const Policy& policy);
+
 // Sets `vm`'s security groups to `groups` (each name trimmed of spaces and tabs; an
 // empty list: none, i.e. default-allow-egress). Errors, and `p` unchanged: unknown VM,
 // an empty name, an unknown security group, a group listed twice. Linear in the list.

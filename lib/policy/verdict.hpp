@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/model.hpp"
@@ -18,10 +19,19 @@ struct Check {
   bool operator==(const Check&) const = default;
 };
 
+// The reference matcher cannot tell which VM an end of the packet is when its address
+// belongs to several local VMs (a shared allowed address pair, docs/enforcement.md
+// §3.1) and the tuple carries no MAC for that end that is the MAC (own or pair) of
+// exactly one of them. Its verdict then is: allow = false, reason = kReasonAmbiguous,
+// no checks, `ambiguous_vms` = the local VMs that share the address (sorted by name).
+// This is not a drop reason of the data plane: the tuple says too little to judge.
+inline constexpr std::string_view kReasonAmbiguous = "ambiguous-address";
+
 struct Verdict {
   bool allow = false;
-  std::string reason;         // empty when allowed; "no-rule" or "not-local"
+  std::string reason;         // empty when allowed; "no-rule", "not-local" or kReasonAmbiguous
   std::vector<Check> checks;  // egress check of the sender first, then ingress
+  std::vector<std::string> ambiguous_vms;  // kReasonAmbiguous only
   bool operator==(const Verdict&) const = default;
 };
 

@@ -25,12 +25,47 @@ core::Ipv4 pool_address(std::mt19937_64& rng) {
   }
 }
 
-core::Cidr random_cidr(std::mt19937_64& rng) {
-  static const uint8_t kPrefixes[] = {0, 8, 16, 22, 23, 24, 26, 28, 30, 31, 32, 32, 32};
-  uint8_t prefix = kPrefixes[pick(rng, std::size(kPrefixes))];
-  core::Cidr c{pool_address(rng), prefix};
-  c.base.value &= c.mask();
+// 2001:db8::/118 (the last 10 bits drawn) plus a few far-away addresses.
+core::Ipv6 pool_address6(std::mt19937_64& rng) {
+  core::Ipv6 a;
+  if (pick(rng, 8) == 1) {
+    for (auto& b : a.bytes) b = static_cast<uint8_t>(rng());
+    return a;
+  }
+  a.bytes = {0x20, 0x01, 0x0d, 0xb8};
+  uint32_t low = pick(rng, 1024);
+  a.bytes[14] = static_cast<uint8_t>(low >> 8);
+  a.bytes[15] = static_cast<uint8_t>(low);
+  return a;
+}
+
+core::IpCidr masked(core::IpAddress a, uint8_t prefix) {
+  auto r = core::parse_ip_cidr(core::to_string(a));  // a host block: always valid
+  core::IpCidr c = *r.cidr;
+  c.prefix = prefix;
+  if (a.is_v4()) {
+    c.base.v4.value &= c.v4().mask();
+  } else {
+    for (size_t i = 0; i < 16; ++i) {
+      size_t bits = prefix > 8 * i ? prefix - 8 * i : 0;
+      c.base.v6.bytes[i] &= bits >= 8 ? 0xff : static_cast<uint8_t>(0xff00u >> bits);
+    }
+  }
   return c;
+}
+
+core::IpCidr random_cidr(std::mt19937_64& rng) {
+  static const uint8_t kPrefixes[] = {0, 8, 16, 22, 23, 24, 26, 28, 30, 31, 32, 32, 32};
+  return masked(pool_address(rng), kPrefixes[pick(rng, std::size(kPrefixes))]);
+}
+
+core::IpCidr random_cidr6(std::mt19937_64& rng) {
+  static const uint8_t kPrefixes[] = {0, 16, 32, 64, 118, 120, 124, 126, 127, 128, 128, 128};
+  return masked(pool_address6(rng), kPrefixes[pick(rng, std::size(kPrefixes))]);
+}
+
+core::IpCidr any_cidr(std::mt19937_64& rng, bool ipv6) {
+  return ipv6 && chance(rng, 0.3) ? random_cidr6(rng) : random_cidr(rng);
 }
 
 const uint16_t kPorts[] = {0, 1, 22, 53, 80, 443, 1000, 1050, 1100, 5432, 8080, 65535};
@@ -44,12 +79,49 @@ policy::PortRange random_ports(std::mt19937_64& rng) {
   return {a, b};
 }
 
+// Allowed address pairs: blocks around the pools (single addresses mostly), some shared
+// with another VM's pair; never equal to or containing another VM's own address, never
+// the VM's own address (policy::check_address_pairs).
+void add_pairs(std::mt19937_64& rng, policy::Policy& p, const RandomPolicyOptions& o) {
+  static const uint8_t kPrefixes4[] = {32, 32, 32, 30, 28};
+  static const uint8_t kPrefixes6[] = {128, 128, 128, 126, 124};
+  std::vector<core::IpCidr> taken;  // pairs so far, for sharing
+  for (size_t i = 0; i < p.vms.size(); ++i) {
+    auto& vm = p.vms[i];
+    uint32_t n = chance(rng, 0.5) ? pick(rng, 4) : 0;
+    for (uint32_t k = 0; k < n; ++k) {
+      core::IpCidr c;
+      bool v6 = o.ipv6 && (!o.ipv4_pairs || chance(rng, 0.5));
+      if (!o.ipv4_pairs && !v6) break;
+      if (!taken.empty() && chance(rng, 0.3)) {
+        c = taken[pick(rng, static_cast<uint32_t>(taken.size()))];
+      } else if (v6) {
+        c = masked(pool_address6(rng), kPrefixes6[pick(rng, std::size(kPrefixes6))]);
+      } else {
+        c = masked(pool_address(rng), kPrefixes4[pick(rng, std::size(kPrefixes4))]);
+      }
+      if (!o.ipv4_pairs && c.family() == core::Family::kIpv4) continue;
+      bool bad = false;
+      for (const auto& other : p.vms)
+        for (const auto& a : other.ips)
+          bad = bad || (c.contains(a) && (&other != &vm || c.is_host()));
+      for (const auto& q : vm.allowed_address_pairs) bad = bad || q.ip == c;
+      if (bad) continue;
+      policy::AddressPair pair;
+      pair.ip = c;
+      if (chance(rng, 0.3)) pair.mac = core::Mac{{0x02, 0, 0, 0, 1, static_cast<uint8_t>(pick(rng, 256))}};
+      vm.allowed_address_pairs.push_back(pair);
+      taken.push_back(c);
+    }
+  }
+}
+
 }  // namespace
 
-policy::Policy random_policy(std::mt19937_64& rng) {
+policy::Policy random_policy(std::mt19937_64& rng, const RandomPolicyOptions& o) {
   policy::Policy p;
   uint32_t nsub = pick(rng, 4);
-  for (uint32_t i = 0; i < nsub; ++i) p.subnets.push_back({"net-" + std::to_string(i), random_cidr(rng)});
+  for (uint32_t i = 0; i < nsub; ++i) p.subnets.push_back({"net-" + std::to_string(i), any_cidr(rng, o.ipv6)});
 
   // Group names in random order so the listing order and byte order differ.
   std::vector<std::string> gnames;
@@ -74,7 +146,7 @@ policy::Policy random_policy(std::mt19937_64& rng) {
       if (kind == 1 && nsub == 0) kind = 0;
       if (kind == 0) {
         rule.remote.kind = Remote::Kind::kAddress;
-        rule.remote.cidr = random_cidr(rng);
+        rule.remote.cidr = any_cidr(rng, o.ipv6);
       } else if (kind == 1) {
         rule.remote.kind = Remote::Kind::kSubnet;
         rule.remote.name = p.subnets[pick(rng, nsub)].name;
@@ -87,7 +159,7 @@ policy::Policy random_policy(std::mt19937_64& rng) {
     p.groups.push_back(std::move(g));
   }
 
-  std::set<uint32_t> used;
+  std::set<core::IpAddress> used;
   uint32_t nvms = 2 + pick(rng, 7);
   for (uint32_t i = 0; i < nvms; ++i) {
     policy::Vm vm;
@@ -98,8 +170,8 @@ policy::Policy random_policy(std::mt19937_64& rng) {
     }
     uint32_t nips = 1 + pick(rng, 3);
     for (uint32_t k = 0; k < nips; ++k) {
-      core::Ipv4 a = pool_address(rng);
-      if (used.insert(a.value).second) vm.ips.push_back(a);
+      core::IpAddress a = o.ipv6 && chance(rng, 0.35) ? core::IpAddress(pool_address6(rng)) : core::IpAddress(pool_address(rng));
+      if (used.insert(a).second) vm.ips.push_back(a);
     }
     if (vm.ips.empty()) continue;
     for (const auto& g : all_groups)
@@ -107,28 +179,36 @@ policy::Policy random_policy(std::mt19937_64& rng) {
     std::shuffle(vm.groups.begin(), vm.groups.end(), rng);
     p.vms.push_back(std::move(vm));
   }
+  if (o.ipv6 || o.ipv4_pairs) add_pairs(rng, p, o);
   p.finalize();
   return p;
 }
 
-policy::PacketTuple random_packet(std::mt19937_64& rng, const policy::Policy& p) {
+policy::PacketTuple random_packet(std::mt19937_64& rng, const policy::Policy& p, core::Family family) {
   static const uint8_t kProtos[] = {6, 6, 6, 17, 17, 17, 1, 1, 4, 47, 132, 0, 255};
+  const bool v6 = family == core::Family::kIpv6;
   policy::PacketTuple t;
   t.proto = kProtos[pick(rng, std::size(kProtos))];
-  auto addr = [&]() {
-    if (!p.vms.empty() && chance(rng, 0.7)) {
-      const auto& vm = p.vms[pick(rng, static_cast<uint32_t>(p.vms.size()))];
-      return vm.ips[pick(rng, static_cast<uint32_t>(vm.ips.size()))];
-    }
-    return pool_address(rng);
+  if (v6 && t.proto == 1) t.proto = policy::kIpProtoIcmpV6;
+  // The policy's addresses of the family: own ones, and the base of pair blocks.
+  std::vector<core::IpAddress> addrs;
+  for (const auto& vm : p.vms) {
+    for (const auto& a : vm.ips)
+      if (a.family == family) addrs.push_back(a);
+    for (const auto& pair : vm.allowed_address_pairs)
+      if (pair.ip.family() == family) addrs.push_back(pair.ip.base);
+  }
+  auto addr = [&]() -> core::IpAddress {
+    if (!addrs.empty() && chance(rng, 0.7)) return addrs[pick(rng, static_cast<uint32_t>(addrs.size()))];
+    return v6 ? core::IpAddress(pool_address6(rng)) : core::IpAddress(pool_address(rng));
   };
   t.src = addr();
   t.dst = addr();
   if (policy::has_ports(t.proto)) {
     t.sport = chance(rng, 0.5) ? kPorts[pick(rng, std::size(kPorts))] : static_cast<uint16_t>(rng());
     t.dport = chance(rng, 0.7) ? kPorts[pick(rng, std::size(kPorts))] : static_cast<uint16_t>(rng());
-  } else if (t.proto == 1) {
-    t.icmp_type = static_cast<uint8_t>(pick(rng, 20));
+  } else if (t.proto == policy::icmp_protocol(family)) {
+    t.icmp_type = static_cast<uint8_t>(v6 ? 128 + pick(rng, 8) : pick(rng, 20));
     t.icmp_code = static_cast<uint8_t>(pick(rng, 4));
   }
   return t;

@@ -13,6 +13,7 @@
 #include "acl/policy_tables.hpp"
 #include "compiler/compiler.hpp"
 #include "eal_fixture.hpp"
+#include "policy/link_services.hpp"
 #include "policy/reference_matcher.hpp"
 #include "random_policy.hpp"
 
@@ -24,6 +25,10 @@ namespace {
 
 constexpr int kPolicies = 200;
 constexpr int kPacketsPerPolicy = 2500;
+// IPv6 addresses, remotes and pairs are in the policies (the compiler must leave them
+// out of the IPv4 images); IPv4 pairs are not, as the data plane does not enforce pairs
+// yet (docs/design/rule-compilation.md). The packets are IPv4.
+const testing::RandomPolicyOptions kIpv4Comparable{.ipv6 = true, .ipv4_pairs = false};
 
 std::string describe(const policy::PacketTuple& t) {
   std::ostringstream s;
@@ -93,7 +98,7 @@ BOOST_AUTO_TEST_CASE(incremental_builds_agree_with_reference_matcher) {
   std::mt19937_64 rng(7);
   size_t mismatches = 0, packets = 0, shared = 0, total = 0;
   for (int n = 0; n < 60; ++n) {
-    policy::Policy pol = testing::random_policy(rng);
+    policy::Policy pol = testing::random_policy(rng, kIpv4Comparable);
     auto prev = acl::PolicyTables::build(compiler::compile(pol), {});
     BOOST_REQUIRE(prev);
     for (int step = 0; step < 5; ++step) {
@@ -110,7 +115,9 @@ BOOST_AUTO_TEST_CASE(incremental_builds_agree_with_reference_matcher) {
       for (int k = 0; k < 500; ++k) {
         auto pkt = testing::random_packet(rng, pol);
         auto want = policy::reference_verdict(pol, pkt);
-        auto got = next->judge(pkt);
+        auto judged = next->judge(pkt);
+        BOOST_REQUIRE(judged);
+        const policy::Verdict& got = *judged;
         ++packets;
         if (got != want && ++mismatches <= 10)
           BOOST_ERROR("incremental policy " << n << " step " << step << " packet " << describe(pkt) << ": got "
@@ -132,7 +139,7 @@ BOOST_AUTO_TEST_CASE(compiled_acl_agrees_with_reference_matcher) {
   bool methods_known = false;
 
   for (int n = 0; n < kPolicies; ++n) {
-    policy::Policy pol = testing::random_policy(rng);
+    policy::Policy pol = testing::random_policy(rng, kIpv4Comparable);
     auto tables = acl::PolicyTables::build(compiler::compile(pol), {});
     BOOST_REQUIRE_MESSAGE(tables, (tables ? "" : tables.error().message));
     if (!methods_known) {
@@ -158,7 +165,7 @@ BOOST_AUTO_TEST_CASE(compiled_acl_agrees_with_reference_matcher) {
     for (auto [alg, name] : methods) {
       BOOST_REQUIRE_EQUAL(tables->set_algorithm(alg), 0);
       for (size_t k = 0; k < pkts.size(); ++k) {
-        policy::Verdict got = tables->judge(pkts[k]);
+        policy::Verdict got = *tables->judge(pkts[k]);  // IPv4: always a verdict
         if (got != expected[k] && ++mismatches <= 10)
           BOOST_ERROR(name << " policy " << n << " packet " << describe(pkts[k]) << ": got "
                            << describe(got) << ", reference " << describe(expected[k]));
@@ -167,6 +174,8 @@ BOOST_AUTO_TEST_CASE(compiled_acl_agrees_with_reference_matcher) {
       auto jobs = burst_results(*tables, pkts, rng);
       std::vector<size_t> next(pkts.size(), 0);
       for (const auto& j : jobs) {
+        // Dropped before any rule (a VM's DHCP server traffic): no check to compare.
+        if (expected[j.packet].reason == policy::kDhcpServerFromVm) continue;
         const auto& c = expected[j.packet].checks.at(next[j.packet]++);
         std::string got = j.result == acl::kNoMatch ? "" : tables->compiled().rules[j.result - 1].label();
         if (got != c.rule && ++mismatches <= 10)

@@ -40,26 +40,30 @@ BOOST_AUTO_TEST_CASE(judge_runs_the_compiled_contexts) {
   BOOST_TEST(t->compiled().vms[0].ingress_context == t->compiled().vms[1].ingress_context);
   BOOST_TEST(t->compiled().vms[0].egress_context == compiler::kNoContext);
 
-  auto v = t->judge(tuple("tcp 203.0.113.7:40000 10.0.0.1:443"));
+  policy::Verdict v = *t->judge(tuple("tcp 203.0.113.7:40000 10.0.0.1:443"));
   BOOST_TEST(v.allow);
   BOOST_TEST(v.checks.at(0).rule == "web/https");
   // Member hosted elsewhere reaches a over the group reference, any protocol.
-  v = t->judge(tuple("132 10.9.0.1 10.0.0.1"));
+  v = *t->judge(tuple("132 10.9.0.1 10.0.0.1"));
   BOOST_TEST(v.allow);
   BOOST_TEST(v.checks.at(0).rule == "web/peers");
   // a -> b: a has no egress rule, so the egress check denies even though b admits it.
-  v = t->judge(tuple("tcp 10.0.0.1:1 10.0.0.2:443"));
+  v = *t->judge(tuple("tcp 10.0.0.1:1 10.0.0.2:443"));
   BOOST_TEST(!v.allow);
   BOOST_TEST(v.reason == "no-rule");
   BOOST_TEST(v.checks.size() == 2u);
   BOOST_TEST(!v.checks[0].allow);
   BOOST_TEST(v.checks[1].allow);
   // c (no groups) may send anywhere, but is not a member of web.
-  v = t->judge(tuple("udp 10.0.0.3:5 10.0.0.1:53"));
+  v = *t->judge(tuple("udp 10.0.0.3:5 10.0.0.1:53"));
   BOOST_TEST(!v.allow);
   BOOST_TEST(v.checks[0].rule == "default-allow-egress/egress-all");
-  v = t->judge(tuple("udp 1.1.1.1:5 2.2.2.2:53"));
+  v = *t->judge(tuple("udp 1.1.1.1:5 2.2.2.2:53"));
   BOOST_TEST(v.reason == "not-local");
+  // IPv6 has no tables yet: an error, not a verdict.
+  auto v6 = t->judge(tuple("tcp [2001:db8::7]:40000 [2001:db8::1]:443"));
+  BOOST_REQUIRE(!v6);
+  BOOST_TEST(v6.error().message == std::string(acl::kIpv6NotEnforced));
 }
 
 BOOST_AUTO_TEST_CASE(memory_cap_fails_the_build_cleanly) {

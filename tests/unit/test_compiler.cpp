@@ -61,9 +61,11 @@ std::vector<std::string> labels(const CompiledPolicy& cp) {
 
 BOOST_AUTO_TEST_CASE(empty_policy_compiles_the_builtins_only) {
   CompiledPolicy cp = compiler::compile(load(""));
-  std::vector<std::string> expected{"default-allow-egress/egress-all", "default-allow-ssh/ssh",
-                                    "default-allow-web-protocols/http",
-                                    "default-allow-web-protocols/https"};
+  std::vector<std::string> expected{"default-allow-egress/egress-all", "default-allow-egress/egress-all-ipv6",
+                                    "default-allow-ssh/ssh", "default-allow-ssh/ssh-ipv6",
+                                    "default-allow-web-protocols/http", "default-allow-web-protocols/https",
+                                    "default-allow-web-protocols/http-ipv6",
+                                    "default-allow-web-protocols/https-ipv6"};
   BOOST_TEST(labels(cp) == expected, boost::test_tools::per_element());
   BOOST_TEST(cp.images.empty());
   BOOST_TEST(cp.vms.empty());
@@ -90,8 +92,10 @@ vms:
 )");
   CompiledPolicy cp = compiler::compile(p);
   std::vector<std::string> expected{
-      "alpha/a0",  "default-allow-egress/egress-all", "default-allow-ssh/ssh",
+      "alpha/a0",  "default-allow-egress/egress-all", "default-allow-egress/egress-all-ipv6",
+      "default-allow-ssh/ssh", "default-allow-ssh/ssh-ipv6",
       "default-allow-web-protocols/http", "default-allow-web-protocols/https",
+      "default-allow-web-protocols/http-ipv6", "default-allow-web-protocols/https-ipv6",
       "zeta/z0",   "zeta/z1", "zeta/z2"};
   BOOST_TEST(labels(cp) == expected, boost::test_tools::per_element());
   // The ingress image holds alpha/a0, zeta/z0, zeta/z2 with their global ids, in order.
@@ -99,13 +103,13 @@ vms:
   const auto& in = image(cp, v.ingress_context).rules;
   BOOST_REQUIRE_EQUAL(in.size(), 3u);
   BOOST_TEST(in[0].rule_id == 0u);
-  BOOST_TEST(in[1].rule_id == 5u);
-  BOOST_TEST(in[2].rule_id == 7u);
+  BOOST_TEST(in[1].rule_id == 9u);
+  BOOST_TEST(in[2].rule_id == 11u);
   BOOST_TEST(in[0].port_lo == 4u);
   BOOST_TEST(in[2].port_lo == 3u);
   const auto& out = image(cp, v.egress_context).rules;
   BOOST_REQUIRE_EQUAL(out.size(), 1u);
-  BOOST_TEST(out[0].rule_id == 6u);
+  BOOST_TEST(out[0].rule_id == 10u);
 }
 
 BOOST_AUTO_TEST_CASE(identical_group_sets_share_images) {
@@ -328,4 +332,78 @@ vms:
   BOOST_TEST(cp.address_classes.back().addr.value == ip("10.9.0.1"));
   BOOST_TEST(cp.address_classes.back().klass == cp.address_classes[1].klass);  // 10.0.0.2, zz
   BOOST_TEST(cp.address_classes[0].klass != cp.address_classes[1].klass);      // aa: other set
+}
+
+// Addresses of both families and allowed address pairs (docs/design/rule-compilation.md,
+// "Addresses the data plane leaves out"): the IPv4 images and address table are what
+// they were, IPv6 contributes nothing, unshared IPv4 /32 pairs join their VM's class.
+BOOST_AUTO_TEST_CASE(ipv4_images_ignore_ipv6_remotes_addresses_and_shared_or_block_pairs) {
+  auto p = load(R"(
+subnets:
+  - {name: s6, cidr: "2001:db8:1::/64"}
+  - {name: s4, cidr: 10.1.0.0/16}
+securityGroups:
+  - name: g
+    rules:
+      - {name: v6-addr, direction: Ingress, protocol: TCP, port: 22, remote: {address: {IPAddressOrCIDR: "::/0"}}}
+      - {name: v6-subnet, direction: Ingress, protocol: All, remote: {subnetRef: {name: s6}}}
+      - {name: v4-subnet, direction: Ingress, protocol: UDP, port: 53, remote: {subnetRef: {name: s4}}}
+      - {name: peers, direction: Ingress, protocol: ICMP, remote: {securityGroupRef: {name: g}}}
+      - {name: v6-out, direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: "2001:db8::/32"}}}
+vms:
+  - name: a
+    port: p1
+    mac: 02:00:00:00:00:01
+    ips: ["2001:db8::1", 10.0.0.1]
+    allowedAddressPairs: [{ip: 10.0.0.100}, {ip: 10.0.0.200}, {ip: 10.0.7.0/24}, {ip: "2001:db8::100"}]
+    securityGroups: [g]
+  - {name: b, port: p1, mac: 02:00:00:00:00:02, ips: [10.0.0.2], allowedAddressPairs: [{ip: 10.0.0.200}]}
+  - {name: c, ips: ["2001:db8::3"], allowedAddressPairs: [{ip: 10.0.0.50}, {ip: 10.0.8.7}], securityGroups: [g]}
+  - {name: d, ips: [10.0.0.4], allowedAddressPairs: [{ip: 10.0.8.0/24}]}
+)");
+  CompiledPolicy cp = compiler::compile(p);
+  const auto& a = vm(cp, "a");
+  BOOST_TEST(a.ips.size() == 1u);
+  BOOST_TEST(a.ips[0].value == ip("10.0.0.1"));
+  // Ingress: only the IPv4 subnet rule and the group reference; no egress rule at all.
+  const auto& in = image(cp, a.ingress_context).rules;
+  BOOST_REQUIRE_EQUAL(in.size(), 2u);
+  BOOST_TEST(in[0].rule_id == id_of(cp, "g/v4-subnet"));
+  BOOST_TEST(in[0].remote_addr == ip("10.1.0.0"));
+  BOOST_TEST(in[1].rule_id == id_of(cp, "g/peers"));
+  BOOST_TEST(in[1].proto == 1u);
+  BOOST_TEST(a.egress_context == kNoContext);
+  // The address table: own IPv4 addresses, and the IPv4 /32 pairs no other VM holds
+  // (10.0.0.100 of a, 10.0.0.50 of c); not 10.0.0.200 (a and b), not 10.0.8.7 (inside
+  // d's block), not blocks, nothing IPv6.
+  std::vector<std::string> table;
+  for (const auto& ac : cp.address_classes) table.push_back(core::to_string(ac.addr));
+  std::vector<std::string> expected{"10.0.0.1", "10.0.0.2", "10.0.0.4", "10.0.0.50", "10.0.0.100"};
+  BOOST_TEST(table == expected, boost::test_tools::per_element());
+  auto class_of = [&](const char* addr) {
+    for (const auto& ac : cp.address_classes)
+      if (ac.addr.value == ip(addr)) return ac.klass;
+    return compiler::kNoClass;
+  };
+  BOOST_TEST(class_of("10.0.0.100") == class_of("10.0.0.1"));  // a's class
+  BOOST_TEST(class_of("10.0.0.50") == class_of("10.0.0.1"));   // c is in g too: same set
+  BOOST_TEST(class_of("10.0.0.4") != class_of("10.0.0.1"));    // d: default-allow-egress
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_only_policy_compiles_to_the_ipv4_images_of_its_ipv4_parts) {
+  auto p = load(R"(
+vms:
+  - {name: a, port: p1, mac: 02:00:00:00:00:01, ips: ["2001:db8::1"], securityGroups: [default-allow-ssh, default-allow-egress]}
+)");
+  CompiledPolicy cp = compiler::compile(p);
+  const auto& a = vm(cp, "a");
+  BOOST_TEST(a.ips.empty());
+  BOOST_TEST(cp.address_classes.empty());
+  // The built-ins' IPv4 rules stay (0.0.0.0/0); their IPv6 twins add nothing.
+  const auto& in = image(cp, a.ingress_context).rules;
+  BOOST_REQUIRE_EQUAL(in.size(), 1u);
+  BOOST_TEST(in[0].rule_id == id_of(cp, "default-allow-ssh/ssh"));
+  const auto& out = image(cp, a.egress_context).rules;
+  BOOST_REQUIRE_EQUAL(out.size(), 1u);
+  BOOST_TEST(out[0].rule_id == id_of(cp, "default-allow-egress/egress-all"));
 }

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/escape.hpp"
+#include "core/ip_address.hpp"
 #include "core/ipv4.hpp"
 #include "core/mac.hpp"
 
@@ -29,6 +30,98 @@ BOOST_AUTO_TEST_CASE(cidr_rejects_host_bits_and_defaults_to_32) {
   BOOST_TEST((parse_cidr("10.0.0.0/33").error == CidrError::kSyntax));
   BOOST_TEST(parse_cidr("0.0.0.0/0").cidr->contains(*parse_ipv4("1.2.3.4")));
   BOOST_TEST(to_string(*parse_cidr("192.168.0.0/16").cidr) == "192.168.0.0/16");
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_parses_every_rfc4291_text_form_and_prints_rfc5952) {
+  struct Case {
+    const char* text;
+    const char* canonical;
+  };
+  for (auto [text, canonical] : std::initializer_list<Case>{
+           {"::", "::"},
+           {"::1", "::1"},
+           {"2001:db8::10", "2001:db8::10"},
+           {"2001:0db8:0:0::10", "2001:db8::10"},
+           {"2001:0DB8:0000:0000:0000:0000:0000:0010", "2001:db8::10"},
+           {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},       // first of equal runs
+           {"2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1"},         // the longest run
+           {"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"},    // one zero group stays
+           {"fe80::", "fe80::"},
+           {"1::", "1::"},
+           {"::ffff:192.0.2.1", "::ffff:192.0.2.1"},            // IPv4-mapped: dotted
+           {"::ffff:c000:201", "::ffff:192.0.2.1"},
+           {"64:ff9b::192.0.2.33", "64:ff9b::c000:221"},        // embedded quad elsewhere: hex
+           {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6"},
+       }) {
+    auto a = parse_ipv6(text);
+    BOOST_REQUIRE_MESSAGE(a.has_value(), text);
+    BOOST_TEST(to_string(*a) == canonical, text);
+    auto any = parse_ip(text);
+    BOOST_REQUIRE(any.has_value());
+    BOOST_TEST(any->is_v6());
+    BOOST_TEST(to_string(*any) == canonical, text);
+  }
+  BOOST_TEST((*parse_ipv6("2001:db8::1") == *parse_ipv6("2001:0db8::0001")));
+  BOOST_TEST(parse_ipv6("::1")->bytes[15] == 1);
+  BOOST_TEST(parse_ipv6("2001:db8::")->bytes[0] == 0x20);
+  for (const char* bad : {"", ":", ":::", "1:2:3:4:5:6:7:8:9", "2001:db8::1%eth0", "[2001:db8::1]", " ::1", "::1 ",
+                          "2001:db8::g", "12345::", "1::2::3", "::ffff:1.2.3", "::ffff:01.2.3.4", "::1/64"})
+    BOOST_TEST(!parse_ipv6(bad).has_value(), bad);
+  std::string with_nul("::1\0", 4);
+  BOOST_TEST(!parse_ipv6(with_nul).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(ip_address_orders_ipv4_first_and_converts_from_ipv4) {
+  IpAddress v4 = Ipv4{0x0a000001};
+  BOOST_TEST(v4.is_v4());
+  BOOST_TEST(to_string(v4) == "10.0.0.1");
+  BOOST_TEST((*parse_ip("10.0.0.1") == v4));
+  BOOST_TEST((v4 < *parse_ip("::")));
+  BOOST_TEST((*parse_ip("::1") < *parse_ip("::2")));
+  BOOST_TEST(!parse_ip("10.0.0.01").has_value());  // IPv4 stays strict
+  BOOST_TEST(!parse_ip("10.0.0.1:80").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(ip_cidr_parses_both_families_and_reports_host_bits) {
+  auto c = parse_ip_cidr("2001:db8:1::/64");
+  BOOST_REQUIRE(c.cidr);
+  BOOST_TEST(c.cidr->prefix == 64);
+  BOOST_TEST((c.cidr->family() == Family::kIpv6));
+  BOOST_TEST(c.cidr->contains(*parse_ip("2001:db8:1::5")));
+  BOOST_TEST(c.cidr->contains(*parse_ip("2001:db8:1:0:ffff:ffff:ffff:ffff")));
+  BOOST_TEST(!c.cidr->contains(*parse_ip("2001:db8:2::5")));
+  BOOST_TEST(!c.cidr->contains(*parse_ip("10.0.0.1")));             // across families: false
+  BOOST_TEST(to_string(*c.cidr) == "2001:db8:1::/64");
+  BOOST_TEST(to_string(*parse_ip_cidr("2001:0db8:0001:0000::/64").cidr) == "2001:db8:1::/64");
+  auto any6 = parse_ip_cidr("::/0");
+  BOOST_REQUIRE(any6.cidr);
+  BOOST_TEST(any6.cidr->contains(*parse_ip("2001:db8::1")));
+  BOOST_TEST(!any6.cidr->contains(*parse_ip("0.0.0.0")));
+  BOOST_TEST(!parse_ip_cidr("0.0.0.0/0").cidr->contains(*parse_ip("::")));
+  auto host = parse_ip_cidr("2001:db8::1");
+  BOOST_REQUIRE(host.cidr);
+  BOOST_TEST(host.cidr->prefix == 128);
+  BOOST_TEST(host.cidr->is_host());
+  BOOST_TEST(parse_ip_cidr("10.0.0.1").cidr->prefix == 32);
+  BOOST_TEST(parse_ip_cidr("2001:db8::/127").cidr.has_value());
+  BOOST_TEST(parse_ip_cidr("2001:db8::1/128").cidr.has_value());
+  for (const char* host_bits : {"2001:db8::1/64", "2001:db8::1/127", "::1/0", "2001:db8:1::/32", "10.0.0.1/24"}) {
+    auto r = parse_ip_cidr(host_bits);
+    BOOST_TEST(!r.cidr.has_value(), host_bits);
+    BOOST_TEST((r.error == CidrError::kHostBits), host_bits);
+  }
+  for (const char* bad : {"2001:db8::/129", "2001:db8::/", "2001:db8::/064", "2001:db8::/-1", "10.0.0.0/33",
+                          "[2001:db8::]/64", "2001:db8::/64 ", "fe80::%1/64"}) {
+    auto r = parse_ip_cidr(bad);
+    BOOST_TEST(!r.cidr.has_value(), bad);
+    BOOST_TEST((r.error == CidrError::kSyntax), bad);
+  }
+  // Block containment, used for allowed address pairs.
+  auto outer = *parse_ip_cidr("2001:db8::/64").cidr;
+  BOOST_TEST(outer.contains(*parse_ip_cidr("2001:db8::100/120").cidr));
+  BOOST_TEST(!parse_ip_cidr("2001:db8::100/120").cidr->contains(outer));
+  BOOST_TEST(!parse_ip_cidr("0.0.0.0/0").cidr->contains(outer));
+  BOOST_TEST(to_string(IpCidr::host(*parse_ip("::1"))) == "::1/128");
 }
 
 BOOST_AUTO_TEST_CASE(mac_parse_and_format) {

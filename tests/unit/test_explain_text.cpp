@@ -54,8 +54,8 @@ BOOST_AUTO_TEST_CASE(parse_tuple_tcp_udp) {
   auto t = explain::parse_tuple("tcp", "10.0.0.1:1234", "10.0.0.2:80", nullopt, nullopt);
   BOOST_REQUIRE(t.has_value());
   BOOST_TEST(t->proto == 6);
-  BOOST_TEST(t->src.value == ip("10.0.0.1"));
-  BOOST_TEST(t->dst.value == ip("10.0.0.2"));
+  BOOST_TEST(t->src.v4.value == ip("10.0.0.1"));
+  BOOST_TEST(t->dst.v4.value == ip("10.0.0.2"));
   BOOST_TEST(t->sport == 1234);
   BOOST_TEST(t->dport == 80);
 
@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(parse_tuple_icmp_and_other_protocols) {
 }
 
 BOOST_AUTO_TEST_CASE(parse_tuple_errors) {
-  const std::string unknown = "': expected tcp, udp, icmp or 0-255";
+  const std::string unknown = "': expected tcp, udp, icmp, icmpv6 or 0-255";
   for (std::string p : {"sctp", "256", "-1", "", "6a", "1000000"})
     BOOST_TEST(tuple_error(p, "10.0.0.1", "10.0.0.2:80") == "unknown protocol '" + p + unknown, p);
 
@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(batch_lines) {
   BOOST_TEST(t.proto == 6);
   BOOST_TEST(t.sport == 1234);
   BOOST_TEST(t.dport == 80);
-  BOOST_TEST(t.dst.value == ip("10.0.0.2"));
+  BOOST_TEST(t.dst.v4.value == ip("10.0.0.2"));
 
   // Spaces, tabs and a trailing CR (a file from Windows) separate tokens.
   t = parsed("  icmp\t10.0.0.1   10.0.0.2 3/1 \r");
@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(batch_line_errors) {
   // Errors of the tuple itself come through unchanged.
   BOOST_TEST(line_error("tcp 10.0.0.1 10.0.0.2:80 3/1") == "ICMP type/code given for a non-ICMP protocol");
   BOOST_TEST(line_error("sctp 10.0.0.1 10.0.0.2") ==
-             "unknown protocol 'sctp': expected tcp, udp, icmp or 0-255");
+             "unknown protocol 'sctp': expected tcp, udp, icmp, icmpv6 or 0-255");
   BOOST_TEST(line_error("tcp 10.0.0.1 10.0.0.2") == "protocol tcp needs a destination port (DST:PORT)");
   BOOST_TEST(line_error("udp 10.0.0.x 10.0.0.2:53") == "invalid source address '10.0.0.x'");
 }
@@ -293,9 +293,9 @@ vms:
   auto names = explain::vm_name_resolver(*p);
   auto t = explain::parse_tuple("tcp", "web-1:40000", "db-1:5432", nullopt, nullopt, names);
   BOOST_REQUIRE(t.has_value());
-  BOOST_TEST(t->src.value == ip("10.0.0.10"));
+  BOOST_TEST(t->src.v4.value == ip("10.0.0.10"));
   BOOST_TEST(t->sport == 40000);
-  BOOST_TEST(t->dst.value == ip("10.0.2.10"));
+  BOOST_TEST(t->dst.v4.value == ip("10.0.2.10"));
   auto b = explain::parse_batch_line("icmp web-1 db-1 3/4", names);
   BOOST_REQUIRE(b.has_value());
   BOOST_TEST(b->icmp_type == 3);
@@ -303,7 +303,7 @@ vms:
   auto unknown = explain::parse_tuple("tcp", "nope-1", "db-1:80", nullopt, nullopt, names);
   BOOST_REQUIRE(!unknown.has_value());
   BOOST_TEST(unknown.error().message ==
-             "unknown VM 'nope-1' as source: give a VM name of the policy or an IPv4 address");
+             "unknown VM 'nope-1' as source: give a VM name of the policy or an IP address");
   // Without a resolver a name is an invalid address, as before.
   BOOST_TEST(tuple_error("tcp", "web-1", "10.0.0.2:80") == "invalid source address 'web-1'");
 }
@@ -317,4 +317,91 @@ BOOST_AUTO_TEST_CASE(type_code_text) {
   BOOST_TEST(!explain::parse_type_code("3/x").has_value());
   BOOST_TEST(explain::is_blank_or_comment(" \t# x"));
   BOOST_TEST(!explain::is_blank_or_comment("tcp # x"));
+}
+
+// ------------------------------------------------------------------------- IPv6
+
+BOOST_AUTO_TEST_CASE(ipv6_tuples_in_brackets_with_ports_bare_without) {
+  auto t = parsed("tcp [2001:db8::10]:40000 [2001:db8:1::5]:443");
+  BOOST_TEST(t.src.is_v6());
+  BOOST_TEST(core::to_string(t.src) == "2001:db8::10");
+  BOOST_TEST(core::to_string(t.dst) == "2001:db8:1::5");
+  BOOST_TEST(t.sport == 40000);
+  BOOST_TEST(t.dport == 443);
+  // Non-canonical text is the same address.
+  t = parsed("udp 2001:0db8:0:0::10 [2001:0DB8:1:0::5]:53");
+  BOOST_TEST(core::to_string(t.src) == "2001:db8::10");
+  BOOST_TEST(core::to_string(t.dst) == "2001:db8:1::5");
+  BOOST_TEST(t.sport == 0);
+  // icmp means ICMPv6 (58) for IPv6; the default is an echo request (128/0).
+  t = parsed("icmp 2001:db8::10 2001:db8:1::5");
+  BOOST_TEST(t.proto == 58);
+  BOOST_TEST(t.icmp_type == 128);
+  BOOST_TEST(t.icmp_code == 0);
+  t = parsed("ICMPv6 [2001:db8::10] [::1] 1/4");
+  BOOST_TEST(t.proto == 58);
+  BOOST_TEST(t.icmp_type == 1);
+  BOOST_TEST(t.icmp_code == 4);
+  t = parsed("58 :: ::1 135/0");
+  BOOST_TEST(t.icmp_type == 135);
+  // IPv4 keeps ICMP 1 and 8/0.
+  t = parsed("icmp 10.0.0.1 10.0.0.2");
+  BOOST_TEST(t.proto == 1);
+  BOOST_TEST(t.icmp_type == 8);
+  t = parsed("4 ::ffff:10.0.0.1 2001:db8::1");
+  BOOST_TEST(t.src.is_v6());
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_tuple_errors) {
+  BOOST_TEST(line_error("tcp [2001:db8::10]:40000 10.0.0.2:443") ==
+             "source [2001:db8::10]:40000 is IPv6 and destination 10.0.0.2:443 is IPv4: give two addresses of one family");
+  BOOST_TEST(line_error("icmp 10.0.0.1 2001:db8::1") ==
+             "source 10.0.0.1 is IPv4 and destination 2001:db8::1 is IPv6: give two addresses of one family");
+  BOOST_TEST(line_error("icmpv6 10.0.0.1 10.0.0.2") == "protocol icmpv6 needs IPv6 addresses");
+  BOOST_TEST(line_error("tcp 2001:db8::10 2001:db8::1") == "protocol tcp needs a destination port (DST:PORT)");
+  BOOST_TEST(line_error("icmp [2001:db8::10]:5 2001:db8::1") == "protocol icmp has no ports");
+  BOOST_TEST(line_error("1 2001:db8::10 2001:db8::1 3/0") == "ICMP type/code given for a non-ICMP protocol");
+  BOOST_TEST(line_error("tcp [2001:db8::10 [::1]:80") == "invalid source address '[2001:db8::10'");
+  BOOST_TEST(line_error("tcp [2001:db8::10]x [::1]:80") == "invalid source address '[2001:db8::10]x'");
+  BOOST_TEST(line_error("tcp [10.0.0.1]:5 [::1]:80") == "invalid source address '[10.0.0.1]:5'");
+  BOOST_TEST(line_error("tcp [::1]:5 [::1]:65536") == "invalid destination port in '[::1]:65536'");
+  BOOST_TEST(line_error("tcp [::1]:5 [fe80::1%eth0]:80") == "invalid destination address '[fe80::1%eth0]:80'");
+  BOOST_TEST(line_error("tcp [::1]:5 2001:db8::g") == "invalid destination address '2001:db8::g'");
+}
+
+BOOST_AUTO_TEST_CASE(vm_names_resolve_to_an_address_of_the_tuple_family) {
+  auto p = config::load_policy_text(R"(
+vms:
+  - {name: dual, ips: ["2001:db8::1", 10.0.0.1]}
+  - {name: v6, ips: ["2001:db8::2"]}
+  - {name: v4, ips: [10.0.0.4]}
+)", "t.yaml");
+  BOOST_REQUIRE(p.has_value());
+  auto names = explain::vm_name_resolver(*p);
+  auto t = explain::parse_batch_line("tcp dual [2001:db8::9]:80", names);
+  BOOST_REQUIRE(t.has_value());
+  BOOST_TEST(core::to_string(t->src) == "2001:db8::1");
+  t = explain::parse_batch_line("tcp dual v4:80", names);  // names only: IPv4 first
+  BOOST_REQUIRE(t.has_value());
+  BOOST_TEST(core::to_string(t->src) == "10.0.0.1");
+  t = explain::parse_batch_line("tcp v6 dual:80", names);  // the first name's family
+  BOOST_REQUIRE(t.has_value());
+  BOOST_TEST(core::to_string(t->dst) == "2001:db8::1");
+  auto bad = explain::parse_batch_line("tcp v6 v4:80", names);
+  BOOST_REQUIRE(!bad.has_value());
+  BOOST_TEST(bad.error().message == "VM 'v4' (destination) has no IPv6 address");
+  bad = explain::parse_batch_line("tcp v4 [2001:db8::9]:80", names);
+  BOOST_REQUIRE(!bad.has_value());
+  BOOST_TEST(bad.error().message == "VM 'v4' (source) has no IPv6 address");
+}
+
+BOOST_AUTO_TEST_CASE(ambiguous_verdict_renders_its_vms) {
+  policy::Verdict v;
+  v.reason = std::string(policy::kReasonAmbiguous);
+  v.ambiguous_vms = {"lb-a", "lb-b"};
+  BOOST_TEST(explain::to_json(v) ==
+             R"({"verdict":"deny","reason":"ambiguous-address","ambiguous_vms":["lb-a","lb-b"],"checks":[]})");
+  BOOST_TEST(explain::to_text(v) ==
+             "verdict: deny (ambiguous-address)\n"
+             "  an address of the packet belongs to several local VMs (lb-a, lb-b): give the MAC that tells them apart\n");
 }

@@ -177,3 +177,35 @@ BOOST_AUTO_TEST_CASE(impossible_options_are_errors) {
   BOOST_TEST(fails([](GeneratorOptions& o) { o.subnets = 1u << 23; }));
   BOOST_TEST(bench::validate(mid_size()).has_value());
 }
+
+BOOST_AUTO_TEST_CASE(families_6_and_dual_load_and_keep_the_ipv4_shape) {
+  GeneratorOptions o = mid_size();
+  o.vms = 300;
+  o.local_vms = 40;
+  o.roles = 20;
+  const policy::Policy v4 = load(o);
+  for (bench::Families f : {bench::Families::kIpv6, bench::Families::kDual}) {
+    o.family = f;
+    BOOST_TEST(bench::describe(o).find(std::string(" --family ") + bench::to_string(f)) != std::string::npos);
+    const policy::Policy p = load(o);
+    // Same names, groups, roles and rule kinds as the IPv4 policy of the same seed.
+    Counts a = count(v4), b = count(p);
+    BOOST_TEST(a.rules == b.rules);
+    BOOST_TEST(a.group_refs == b.group_refs);
+    BOOST_TEST(a.subnet_refs == b.subnet_refs);
+    BOOST_TEST((a.group_sets == b.group_sets));
+    size_t v4_addrs = 0, v6_addrs = 0, v6_remotes = 0, v6_subnets = 0;
+    for (const auto& vm : p.vms)
+      for (const auto& ip : vm.ips) (ip.is_v4() ? v4_addrs : v6_addrs)++;
+    for (const auto& g : p.groups)
+      for (const auto& r : g.rules)
+        v6_remotes += r.remote.kind == policy::Remote::Kind::kAddress && r.remote.cidr.family() == core::Family::kIpv6;
+    for (const auto& s : p.subnets) v6_subnets += s.cidr.family() == core::Family::kIpv6;
+    BOOST_TEST(v6_addrs == p.vms.size());
+    BOOST_TEST(v4_addrs == (f == bench::Families::kDual ? p.vms.size() : 0u));
+    BOOST_TEST(v6_remotes > 0u);
+    BOOST_TEST(v6_subnets == (f == bench::Families::kIpv6 ? p.subnets.size() : 0u));
+  }
+  BOOST_TEST(!bench::parse_families("5").has_value());
+  BOOST_TEST((bench::parse_families("dual") == bench::Families::kDual));
+}

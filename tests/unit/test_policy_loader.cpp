@@ -161,11 +161,22 @@ BOOST_AUTO_TEST_CASE(empty_file_is_an_empty_policy_with_the_three_builtins) {
                                       "default-allow-web-protocols"};
     BOOST_TEST(names_of(p.groups) == expected, boost::test_tools::per_element());
     for (const auto& g : p.groups) BOOST_TEST(g.builtin);
-    BOOST_TEST(p.groups[0].rules.size() == 1u);
-    BOOST_TEST(p.groups[0].rules[0].name == "egress-all");
-    BOOST_TEST(p.groups[1].rules.size() == 1u);
+    // Dual stack: each IPv4 rule, then its IPv6 twin (docs/enforcement.md §2).
+    auto rule_names = [](const policy::Group& g) {
+      std::vector<std::string> v;
+      for (const auto& r : g.rules) v.push_back(r.name + " " + core::to_string(r.remote.cidr));
+      return v;
+    };
+    std::vector<std::string> egress{"egress-all 0.0.0.0/0", "egress-all-ipv6 ::/0"};
+    std::vector<std::string> ssh{"ssh 0.0.0.0/0", "ssh-ipv6 ::/0"};
+    std::vector<std::string> web{"http 0.0.0.0/0", "https 0.0.0.0/0", "http-ipv6 ::/0", "https-ipv6 ::/0"};
+    BOOST_TEST(rule_names(p.groups[0]) == egress, boost::test_tools::per_element());
+    BOOST_TEST(rule_names(p.groups[1]) == ssh, boost::test_tools::per_element());
+    BOOST_TEST(rule_names(p.groups[2]) == web, boost::test_tools::per_element());
     BOOST_TEST((p.groups[1].rules[0].ports == PortRange{22, 22}));
-    BOOST_TEST(p.groups[2].rules.size() == 2u);
+    BOOST_TEST((p.groups[1].rules[1].ports == PortRange{22, 22}));
+    BOOST_TEST((p.groups[2].rules[2].ports == PortRange{80, 80}));
+    BOOST_TEST((p.groups[2].rules[3].ports == PortRange{443, 443}));
   }
   // Empty lists are as good as absent ones.
   auto p = load_ok("subnets: []\nsecurityGroups: []\nvms: []\n");
