@@ -34,6 +34,10 @@ class AclContext {
   [[nodiscard]] static core::Expected<AclContext> build(const compiler::RuleImage& image,
                                                        const std::string& name,
                                                        const BuildOptions& options);
+  // The same for an IPv6 image (AclKey6 keys).
+  [[nodiscard]] static core::Expected<AclContext> build(const compiler::RuleImage6& image,
+                                                       const std::string& name,
+                                                       const BuildOptions& options);
 
   // Classifies n keys; results[i] = deciding rule_id + 1, or kNoMatch.
   // Data path: no allocation, thread-safe. Returns 0 or a negative errno.
@@ -46,6 +50,9 @@ class AclContext {
   [[nodiscard]] int set_algorithm(ClassifyAlg alg) { return rte_acl_set_ctx_classify(ctx_.get(), alg); }
 
   [[nodiscard]] const rte_acl_ctx* raw() const { return ctx_.get(); }
+
+  // Takes ownership of a created context (the builders' helper).
+  [[nodiscard]] static AclContext adopt(rte_acl_ctx* ctx) { return AclContext(ctx); }
 
  private:
   explicit AclContext(rte_acl_ctx* ctx) : ctx_(ctx) {}

@@ -11,7 +11,9 @@
 
 #include "acl/acl_context.hpp"
 #include "acl/address_table.hpp"
+#include "acl/address_table6.hpp"
 #include "acl/check_plan.hpp"
+#include "acl/check_plan6.hpp"
 #include "compiler/rule_image.hpp"
 #include "core/expected.hpp"
 #include "policy/packet_tuple.hpp"
@@ -19,8 +21,8 @@
 
 namespace sgfw::acl {
 
-inline constexpr std::string_view kIpv6NotEnforced =
-    "IPv6 is not enforced yet: the data plane drops every IPv6 frame as unsupported-ethertype";
+// judge()'s error for a tuple whose ends are of two families.
+inline constexpr std::string_view kMixedFamilies = "the source and destination are of different address families";
 
 class PolicyTables {
  public:
@@ -46,10 +48,17 @@ class PolicyTables {
   // Precondition: an IPv4 packet (packet.family() == kIpv4).
   [[nodiscard]] CheckPlan plan(const policy::PacketTuple& packet) const;
 
+  // The IPv6 checks of a first packet. Precondition: an IPv6 packet.
+  [[nodiscard]] CheckPlan6 plan6(const policy::PacketTuple& packet) const;
+  [[nodiscard]] const AclContext* context6(uint32_t image) const {
+    return image < contexts6_.size() ? contexts6_[image].get() : nullptr;
+  }
+  [[nodiscard]] uint32_t classify6_one(uint32_t context_index, const AclKey6& key) const;
+
   // Control path: the first-packet verdict, check by check (what `explain` prints),
-  // computed through the real contexts with the packet path's check plan. An IPv6
-  // packet is an error, kIpv6NotEnforced: the data plane has no IPv6 tables
-  // (docs/enforcement.md §7), so no verdict here would be true.
+  // computed through the real contexts: IPv4 with the packet path's check plan, IPv6
+  // with its twin (the IPv6 tables; the data plane does not use them yet:
+  // docs/enforcement.md §7). Error: kMixedFamilies.
   [[nodiscard]] core::Expected<policy::Verdict> judge(const policy::PacketTuple& packet) const;
 
   // Switches every context's classify method (-ENOTSUP if unsupported here).
@@ -57,16 +66,22 @@ class PolicyTables {
 
   // Heap bytes the DPDK tables took when built (rte_malloc statistics delta).
   [[nodiscard]] size_t dpdk_bytes() const { return dpdk_bytes_; }
-  // Contexts built by this build (the others were shared with `previous`).
+  // IPv4 contexts (the data plane's) built by this build (the others were shared with
+  // `previous`), and their number; the IPv6 ones (explain only, for now) apart.
   [[nodiscard]] size_t contexts_built() const { return contexts_built_; }
   [[nodiscard]] size_t context_count() const { return contexts_.size(); }
+  [[nodiscard]] size_t contexts6_built() const { return contexts6_built_; }
+  [[nodiscard]] size_t context6_count() const { return contexts6_.size(); }
 
  private:
   compiler::CompiledPolicy compiled_;
   std::vector<std::shared_ptr<AclContext>> contexts_;  // parallel to compiled_.images
   AddressTable addresses_;
+  std::vector<std::shared_ptr<AclContext>> contexts6_;  // parallel to compiled_.images6
+  AddressTable6 addresses6_;
   size_t dpdk_bytes_ = 0;
   size_t contexts_built_ = 0;
+  size_t contexts6_built_ = 0;
 };
 
 

@@ -28,6 +28,8 @@ struct Compiler {
   std::unordered_map<std::string, std::vector<std::pair<ClassId, ClassId>>> class_ranges;
   std::map<RuleImage, uint32_t> image_index;
   std::map<std::pair<ClassId, Direction>, uint32_t> image_of_set;
+  std::map<RuleImage6, uint32_t> image6_index;
+  std::map<std::pair<ClassId, Direction>, uint32_t> image6_of_set;
 
   void number_rules() {
     for (const auto& g : p.groups) {  // sorted by name: the deciding order
@@ -65,10 +67,14 @@ struct Compiler {
     for (size_t i = 0; i < p.vms.size(); ++i) {
       ClassId c = set_of_vm[i]->second;
       vm_class.push_back(c);
-      for (const auto& ip : p.vms[i].ips)
+      for (const auto& ip : p.vms[i].ips) {
         if (ip.is_v4()) out.address_classes.push_back({ip.v4, c});
+        else out.address_classes6.push_back({ip.v6, c});
+      }
     }
-    add_pair_classes();
+    add_pair_classes(core::Family::kIpv4);
+    add_pair_classes(core::Family::kIpv6);
+    std::sort(out.address_classes6.begin(), out.address_classes6.end());
     std::sort(out.address_classes.begin(), out.address_classes.end());
     // For each group: the classes that contain it, merged into inclusive ranges.
     for (ClassId c = 1; c < out.class_groups.size(); ++c) {
@@ -80,15 +86,15 @@ struct Compiler {
     }
   }
 
-  // IPv4 allowed address pairs that are single addresses held by no other VM count as
-  // members of their VM's class; shared and CIDR pairs, and IPv6 ones, are left out
+  // Allowed address pairs of `family` that are single addresses held by no other VM
+  // count as members of their VM's class; shared and CIDR pairs are left out
   // (docs/design/rule-compilation.md, "Addresses the data plane leaves out").
-  void add_pair_classes() {
-    std::map<core::IpCidr, size_t> owner;  // IPv4 pair block -> VM index; SIZE_MAX: several VMs
-    std::vector<uint8_t> prefixes;          // distinct IPv4 pair prefix lengths
+  void add_pair_classes(core::Family family) {
+    std::map<core::IpCidr, size_t> owner;  // pair block -> VM index; SIZE_MAX: several VMs
+    std::vector<uint8_t> prefixes;          // distinct pair prefix lengths
     for (size_t i = 0; i < p.vms.size(); ++i) {
       for (const auto& pair : p.vms[i].allowed_address_pairs) {
-        if (pair.ip.family() != core::Family::kIpv4) continue;
+        if (pair.ip.family() != family) continue;
         auto [it, fresh] = owner.emplace(pair.ip, i);
         if (!fresh && it->second != i) it->second = SIZE_MAX;
         if (std::find(prefixes.begin(), prefixes.end(), pair.ip.prefix) == prefixes.end())
@@ -99,13 +105,83 @@ struct Compiler {
       if (!block.is_host() || vm == SIZE_MAX) continue;
       bool shared = false;
       for (uint8_t len : prefixes) {
-        core::Cidr outer{block.base.v4, len};
-        outer.base.value &= outer.mask();
-        auto it = owner.find(core::to_ip_cidr(outer));
+        auto it = owner.find(masked(block.base, len));
         shared = shared || (it != owner.end() && it->second != vm);
       }
-      if (!shared) out.address_classes.push_back({block.base.v4, vm_class[vm]});
+      if (shared) continue;
+      if (family == core::Family::kIpv4) out.address_classes.push_back({block.base.v4, vm_class[vm]});
+      else out.address_classes6.push_back({block.base.v6, vm_class[vm]});
     }
+  }
+
+  static core::IpCidr masked(const core::IpAddress& a, uint8_t len) {
+    core::IpCidr c{a, len};
+    if (a.is_v4()) {
+      c.base.v4.value &= c.v4().mask();
+    } else {
+      for (size_t i = 0; i < 16; ++i) {
+        size_t bits = len > 8 * i ? len - 8 * i : 0;
+        c.base.v6.bytes[i] &= bits >= 8 ? 0xff : static_cast<uint8_t>(0xff00u >> bits);
+      }
+    }
+    return c;
+  }
+
+  // The IPv6 twin of add_rule: IPv6 remotes only, ICMP is ICMPv6.
+  void add_rule6(const policy::Rule& r, uint32_t id, RuleImage6& img) {
+    AclRuleSpec6 s;
+    s.rule_id = id;
+    switch (r.protocol) {
+      case Protocol::kTcp: s.proto = policy::kIpProtoTcp; s.proto_mask = 0xff; break;
+      case Protocol::kUdp: s.proto = policy::kIpProtoUdp; s.proto_mask = 0xff; break;
+      case Protocol::kIcmp: s.proto = policy::kIpProtoIcmpV6; s.proto_mask = 0xff; break;
+      case Protocol::kAll: break;
+    }
+    if (r.ports) {
+      s.port_lo = r.ports->lo;
+      s.port_hi = r.ports->hi;
+    }
+    const core::IpCidr* block = nullptr;
+    switch (r.remote.kind) {
+      case Remote::Kind::kAddress: block = &r.remote.cidr; break;
+      case Remote::Kind::kSubnet: block = &p.find_subnet(r.remote.name)->cidr; break;
+      case Remote::Kind::kGroup: {
+        auto it = class_ranges.find(r.remote.name);
+        if (it == class_ranges.end()) return;
+        for (auto [lo, hi] : it->second) {
+          s.class_lo = lo;
+          s.class_hi = hi;
+          img.rules.push_back(s);
+        }
+        return;
+      }
+    }
+    if (block->family() != core::Family::kIpv6) return;
+    s.remote_addr = block->base.v6;
+    s.remote_prefix = block->prefix;
+    img.rules.push_back(s);
+  }
+
+  uint32_t image6_for(ClassId klass, Direction dir) {
+    auto key = std::make_pair(klass, dir);
+    if (auto it = image6_of_set.find(key); it != image6_of_set.end()) return it->second;
+    RuleImage6 img;
+    for (const auto& gname : out.class_groups[klass]) {
+      const auto* g = p.find_group(gname);
+      uint32_t id = first_rule_id.at(gname);
+      for (const auto& r : g->rules) {
+        if (r.direction == dir) add_rule6(r, id, img);
+        ++id;
+      }
+    }
+    uint32_t idx = kNoContext;
+    if (!img.rules.empty()) {
+      auto [it, fresh] = image6_index.emplace(std::move(img), static_cast<uint32_t>(out.images6.size()));
+      if (fresh) out.images6.push_back(it->first);
+      idx = it->second;
+    }
+    image6_of_set.emplace(key, idx);
+    return idx;
   }
 
   void add_rule(const policy::Rule& r, uint32_t id, RuleImage& img) {
@@ -182,8 +258,16 @@ struct Compiler {
       e.name = vm.name;
       e.port = *vm.port;
       e.mac = vm.mac.value_or(core::Mac{});
-      for (const auto& ip : vm.ips)
+      for (const auto& ip : vm.ips) {
         if (ip.is_v4()) e.ips.push_back(ip.v4);
+        else e.ips6.push_back(ip.v6);
+      }
+      // IPv6 images only for a VM with an IPv6 address: no IPv6 check can apply to
+      // another (pairs are not enforced), and an IPv4-only policy pays nothing.
+      if (!e.ips6.empty()) {
+        e.ingress6_context = image6_for(set, Direction::kIngress);
+        e.egress6_context = image6_for(set, Direction::kEgress);
+      }
       e.ingress_context = image_for(set, Direction::kIngress);
       e.egress_context = image_for(set, Direction::kEgress);
       out.vms.push_back(std::move(e));
@@ -194,7 +278,7 @@ struct Compiler {
 }  // namespace
 
 CompiledPolicy compile(const policy::Policy& policy, const CompiledPolicy* previous) {
-  Compiler c{policy, {}, {}, {}, {}, {}, {}};
+  Compiler c{policy, {}, {}, {}, {}, {}, {}, {}, {}};
   c.number_rules();
   c.assign_classes(previous);
   c.compile_vms();

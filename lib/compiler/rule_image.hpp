@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ip_address.hpp"
 #include "core/ipv4.hpp"
 #include "policy/model.hpp"
 
@@ -47,6 +48,25 @@ struct RuleImage {
   auto operator<=>(const RuleImage&) const = default;
 };
 
+// The IPv6 twin of AclRuleSpec: the same fields with a 128-bit remote block.
+struct AclRuleSpec6 {
+  uint32_t rule_id = 0;
+  uint8_t proto = 0;         // ICMP rules: 58; with proto_mask 0: any
+  uint8_t proto_mask = 0;
+  core::Ipv6 remote_addr;    // with remote_prefix (0..128), network byte order
+  uint8_t remote_prefix = 0;
+  ClassId class_lo = 0;
+  ClassId class_hi = 0xffffffffu;
+  uint16_t port_lo = 0;
+  uint16_t port_hi = 0xffff;
+  auto operator<=>(const AclRuleSpec6&) const = default;
+};
+
+struct RuleImage6 {
+  std::vector<AclRuleSpec6> rules;
+  auto operator<=>(const RuleImage6&) const = default;
+};
+
 inline constexpr uint32_t kNoContext = 0xffffffffu;
 
 struct VmEntry {
@@ -56,6 +76,9 @@ struct VmEntry {
   std::vector<core::Ipv4> ips;
   uint32_t ingress_context = kNoContext;  // index into CompiledPolicy::images
   uint32_t egress_context = kNoContext;
+  std::vector<core::Ipv6> ips6;             // its own IPv6 addresses
+  uint32_t ingress6_context = kNoContext;   // index into CompiledPolicy::images6
+  uint32_t egress6_context = kNoContext;
 };
 
 struct AddressClass {
@@ -64,11 +87,19 @@ struct AddressClass {
   auto operator<=>(const AddressClass&) const = default;
 };
 
+struct AddressClass6 {
+  core::Ipv6 addr;
+  ClassId klass = kNoClass;
+  auto operator<=>(const AddressClass6&) const = default;
+};
+
 struct CompiledPolicy {
   std::vector<RuleRef> rules;                 // deciding order (docs/enforcement.md §3)
   std::vector<RuleImage> images;              // distinct, non-empty
   std::vector<VmEntry> vms;                   // local VMs, by name
   std::vector<AddressClass> address_classes;  // every VM address, sorted by address
+  std::vector<RuleImage6> images6;               // IPv6: distinct, non-empty
+  std::vector<AddressClass6> address_classes6;   // IPv6 VM addresses, sorted
   std::vector<std::vector<std::string>> class_groups;  // class id -> group set ([0] and unused ids empty)
   std::map<std::vector<std::string>, ClassId> class_ids;  // group set -> class id
   size_t acl_rule_count() const;

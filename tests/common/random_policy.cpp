@@ -91,7 +91,8 @@ void add_pairs(std::mt19937_64& rng, policy::Policy& p, const RandomPolicyOption
     uint32_t n = chance(rng, 0.5) ? pick(rng, 4) : 0;
     for (uint32_t k = 0; k < n; ++k) {
       core::IpCidr c;
-      bool v6 = o.ipv6 && (!o.ipv4_pairs || chance(rng, 0.5));
+      const bool v6_pairs = o.ipv6 && o.ipv6_pairs;
+      bool v6 = v6_pairs && (!o.ipv4_pairs || chance(rng, 0.5));
       if (!o.ipv4_pairs && !v6) break;
       if (!taken.empty() && chance(rng, 0.3)) {
         c = taken[pick(rng, static_cast<uint32_t>(taken.size()))];
@@ -101,6 +102,7 @@ void add_pairs(std::mt19937_64& rng, policy::Policy& p, const RandomPolicyOption
         c = masked(pool_address(rng), kPrefixes4[pick(rng, std::size(kPrefixes4))]);
       }
       if (!o.ipv4_pairs && c.family() == core::Family::kIpv4) continue;
+      if (!v6_pairs && c.family() == core::Family::kIpv6) continue;
       bool bad = false;
       for (const auto& other : p.vms)
         for (const auto& a : other.ips)
@@ -179,7 +181,7 @@ policy::Policy random_policy(std::mt19937_64& rng, const RandomPolicyOptions& o)
     std::shuffle(vm.groups.begin(), vm.groups.end(), rng);
     p.vms.push_back(std::move(vm));
   }
-  if (o.ipv6 || o.ipv4_pairs) add_pairs(rng, p, o);
+  if ((o.ipv6 && o.ipv6_pairs) || o.ipv4_pairs) add_pairs(rng, p, o);
   p.finalize();
   return p;
 }

@@ -60,10 +60,47 @@ BOOST_AUTO_TEST_CASE(judge_runs_the_compiled_contexts) {
   BOOST_TEST(v.checks[0].rule == "default-allow-egress/egress-all");
   v = *t->judge(tuple("udp 1.1.1.1:5 2.2.2.2:53"));
   BOOST_TEST(v.reason == "not-local");
-  // IPv6 has no tables yet: an error, not a verdict.
-  auto v6 = t->judge(tuple("tcp [2001:db8::7]:40000 [2001:db8::1]:443"));
-  BOOST_REQUIRE(!v6);
-  BOOST_TEST(v6.error().message == std::string(acl::kIpv6NotEnforced));
+}
+
+// The IPv6 tables (docs/design/rule-compilation.md, "IPv6 tables"): judged through
+// their own contexts and address table, with ICMP as ICMPv6 and family-bound remotes.
+BOOST_AUTO_TEST_CASE(judge_runs_the_ipv6_contexts) {
+  auto p = config::load_policy_text(R"(
+securityGroups:
+  - name: web
+    rules:
+      - {name: https, direction: Ingress, protocol: TCP, port: 443, remote: {address: {IPAddressOrCIDR: "2001:db8:f::/48"}}}
+      - {name: ping, direction: Ingress, protocol: ICMP, remote: {address: {IPAddressOrCIDR: "::/0"}}}
+      - {name: v4-only, direction: Ingress, protocol: UDP, port: 53, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}
+      - {name: peers, direction: Ingress, protocol: All, remote: {securityGroupRef: {name: web}}}
+vms:
+  - {name: a, port: p1, mac: "02:00:00:00:00:01", ips: [10.0.0.1, "2001:db8::1"], securityGroups: [web]}
+  - {name: b, port: p1, mac: "02:00:00:00:00:02", ips: ["2001:db8::2"]}
+  - {name: far, ips: ["2001:db8:9::9"], securityGroups: [web]}
+)", "t.yaml");
+  BOOST_REQUIRE(p);
+  auto t = acl::PolicyTables::build(compiler::compile(*p), {});
+  BOOST_REQUIRE(t);
+  BOOST_TEST(t->compiled().images6.size() >= 1u);
+  auto judge = [&](const char* line) {
+    auto v = t->judge(tuple(line));
+    BOOST_REQUIRE_MESSAGE(v, line);
+    std::string s = v->allow ? "allow" : "deny " + v->reason;
+    for (const auto& c : v->checks) s += " [" + c.vm + " " + (c.allow ? c.rule : "deny") + "]";
+    return s;
+  };
+  BOOST_TEST(judge("tcp [2001:db8:f::7]:40000 [2001:db8::1]:443") == "allow [a web/https]");
+  BOOST_TEST(judge("tcp [2001:db8:e::7]:40000 [2001:db8::1]:443") == "deny no-rule [a deny]");
+  BOOST_TEST(judge("icmp 2001:db8:e::7 2001:db8::1") == "allow [a web/ping]");
+  BOOST_TEST(judge("1 2001:db8:e::7 2001:db8::1") == "deny no-rule [a deny]");
+  BOOST_TEST(judge("udp [2001:db8:e::7]:1 [2001:db8::1]:53") == "deny no-rule [a deny]");
+  BOOST_TEST(judge("udp 10.9.9.9:1 10.0.0.1:53") == "allow [a web/v4-only]");
+  BOOST_TEST(judge("132 2001:db8:9::9 2001:db8::1") == "allow [a web/peers]");  // group member, IPv6
+  // b (no groups) sends anywhere over the IPv6 twin of egress-all; a admits it only by rule.
+  BOOST_TEST(judge("tcp [2001:db8::2]:1 [2001:db8:f::1]:443") == "allow [b default-allow-egress/egress-all-ipv6]");
+  BOOST_TEST(judge("tcp [2001:db8::2]:1 [2001:db8::1]:80") ==
+             "deny no-rule [b default-allow-egress/egress-all-ipv6] [a deny]");
+  BOOST_TEST(judge("tcp [2001:db8:1::1]:1 [2001:db8:1::2]:80") == "deny not-local");
 }
 
 BOOST_AUTO_TEST_CASE(memory_cap_fails_the_build_cleanly) {

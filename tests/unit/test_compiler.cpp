@@ -407,3 +407,40 @@ vms:
   BOOST_REQUIRE_EQUAL(out.size(), 1u);
   BOOST_TEST(out[0].rule_id == id_of(cp, "default-allow-egress/egress-all"));
 }
+
+BOOST_AUTO_TEST_CASE(ipv6_images_mirror_the_ipv4_ones_with_ipv6_remotes) {
+  auto p = load(R"(
+securityGroups:
+  - name: g
+    rules:
+      - {name: v4, direction: Ingress, protocol: TCP, port: 22, remote: {address: {IPAddressOrCIDR: 10.0.0.0/8}}}
+      - {name: v6, direction: Ingress, protocol: ICMP, remote: {address: {IPAddressOrCIDR: "2001:db8:ff00::/40"}}}
+      - {name: peers, direction: Ingress, protocol: UDP, port: 53, remote: {securityGroupRef: {name: g}}}
+vms:
+  - {name: a, port: p1, mac: 02:00:00:00:00:01, ips: [10.0.0.1, "2001:db8::1"], allowedAddressPairs: [{ip: "2001:db8::100"}, {ip: "2001:db8:1::/64"}], securityGroups: [g]}
+  - {name: b, ips: ["2001:db8::2"], securityGroups: [g]}
+)");
+  CompiledPolicy cp = compiler::compile(p);
+  const auto& a = vm(cp, "a");
+  BOOST_REQUIRE_EQUAL(a.ips6.size(), 1u);
+  BOOST_TEST(core::to_string(a.ips6[0]) == "2001:db8::1");
+  BOOST_REQUIRE(a.ingress6_context < cp.images6.size());
+  BOOST_TEST(a.egress6_context == kNoContext);
+  const auto& in6 = cp.images6[a.ingress6_context].rules;
+  BOOST_REQUIRE_EQUAL(in6.size(), 2u);
+  BOOST_TEST(in6[0].rule_id == id_of(cp, "g/v6"));
+  BOOST_TEST(in6[0].proto == 58u);
+  BOOST_TEST(in6[0].remote_prefix == 40u);
+  BOOST_TEST(core::to_string(in6[0].remote_addr) == "2001:db8:ff00::");
+  BOOST_TEST(in6[1].rule_id == id_of(cp, "g/peers"));
+  BOOST_TEST(in6[1].class_lo == in6[1].class_hi);
+  // The IPv4 image is unchanged by the IPv6 rule.
+  const auto& in4 = image(cp, a.ingress_context).rules;
+  BOOST_REQUIRE_EQUAL(in4.size(), 2u);
+  BOOST_TEST(in4[0].rule_id == id_of(cp, "g/v4"));
+  // IPv6 address classes: own addresses of every VM and the unshared /128 pair.
+  std::vector<std::string> table;
+  for (const auto& ac : cp.address_classes6) table.push_back(core::to_string(ac.addr));
+  std::vector<std::string> expected{"2001:db8::1", "2001:db8::2", "2001:db8::100"};
+  BOOST_TEST(table == expected, boost::test_tools::per_element());
+}

@@ -1,0 +1,54 @@
+#include "acl/address_table6.hpp"
+
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+
+#include <algorithm>
+
+namespace sgfw::acl {
+
+namespace {
+
+uintptr_t pack(uint32_t vm, compiler::ClassId klass) {
+  return static_cast<uintptr_t>((static_cast<uint64_t>(vm) << 32) | klass);
+}
+
+}  // namespace
+
+core::Expected<AddressTable6> AddressTable6::build(const compiler::CompiledPolicy& policy, const std::string& name) {
+  AddressTable6 t;
+  if (policy.address_classes6.empty()) return t;
+  rte_hash_parameters params{};
+  params.name = name.c_str();
+  params.entries = std::max<uint32_t>(64, static_cast<uint32_t>(policy.address_classes6.size() * 2));
+  params.key_len = sizeof(core::Ipv6);
+  params.hash_func = rte_hash_crc;
+  params.socket_id = SOCKET_ID_ANY;
+  t.hash_.reset(rte_hash_create(&params));
+  if (t.hash_ == nullptr) return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
+  auto add = [&](const core::Ipv6& a, uintptr_t data) -> core::Status {
+    int rc = rte_hash_add_key_data(t.hash_.get(), a.bytes.data(), reinterpret_cast<void*>(data));
+    if (rc != 0) return core::make_error("rte_hash_add_key_data(" + name + "): " + rte_strerror(-rc));
+    return {};
+  };
+  for (const auto& ac : policy.address_classes6)
+    if (auto st = add(ac.addr, pack(kNoVm, ac.klass)); !st) return core::make_error(st.error().message);
+  for (size_t i = 0; i < policy.vms.size(); ++i) {  // local VMs: with their index
+    for (const auto& ip : policy.vms[i].ips6) {
+      auto it = std::lower_bound(policy.address_classes6.begin(), policy.address_classes6.end(),
+                                 compiler::AddressClass6{ip, 0});
+      compiler::ClassId klass = (it != policy.address_classes6.end() && it->addr == ip) ? it->klass : 0;
+      if (auto st = add(ip, pack(static_cast<uint32_t>(i), klass)); !st) return core::make_error(st.error().message);
+    }
+  }
+  return t;
+}
+
+AddressInfo AddressTable6::lookup(const core::Ipv6& addr) const {
+  void* data = nullptr;
+  if (hash_ == nullptr || rte_hash_lookup_data(hash_.get(), addr.bytes.data(), &data) < 0) return {};
+  auto v = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(data));
+  return {static_cast<compiler::ClassId>(v & 0xffffffffu), static_cast<uint32_t>(v >> 32)};
+}
+
+}  // namespace sgfw::acl
