@@ -91,10 +91,13 @@ struct Timeouts {  // in TSC ticks, per state
   uint64_t by_state[32] = {};
 };
 
+// One table's options. The IPv4 and the IPv6 table each have their own capacity and
+// inbound half-open budget; with a shared VmQuota, per_vm_limit is the quota's (checked
+// by create()) and counts both tables' connections.
 struct FlowTableOptions {
-  uint32_t capacity = 1u << 20;   // connections, counted exactly
+  uint32_t capacity = 1u << 20;   // this table's connections, counted exactly
   uint32_t per_vm_limit = 1u << 16;
-  uint32_t per_vm_inbound_half_open = 1u << 14;  // inside per_vm_limit
+  uint32_t per_vm_inbound_half_open = 1u << 14;  // inside per_vm_limit; per table (per family)
   uint32_t max_vm_ids = 1u << 13;  // VM ids are 0 .. max_vm_ids-1
   Timeouts timeouts;
 };
