@@ -85,10 +85,13 @@ Command add_compile(CLI::App& root) {
 }
 
 Command add_flow_table(CLI::App& root) {
-  auto* sub = root.add_subcommand("flow-table", "connection-table insert rate with one and two writer threads");
+  auto* sub = root.add_subcommand("flow-table", "connection-table insert rate with one and two writer threads, and lookup rate");
   auto o = std::make_shared<sgfw::bench::FlowTableBenchOptions>();
   sub->add_option("--connections", o->connections, "connections inserted per run")->capture_default_str();
   sub->add_option("--repeats", o->repeats, "repeats (median, min, max)")->capture_default_str();
+  sub->add_option("--family", o->family, "address family: 4 (FlowTable) or 6 (FlowTable6)")
+      ->check(CLI::IsMember({4u, 6u}))
+      ->capture_default_str();
   return {sub, [o]() {
             auto r = sgfw::bench::run_flow_table_bench(*o);
             if (!r) {

@@ -1,5 +1,6 @@
-// sgfw-bench flow-table: insert and lookup rates of the connection table with one and
-// with two writer threads (docs/design/flow-table.md: rte_hash's multi-writer add takes
+// sgfw-bench flow-table: insert rates of the connection table with one and with two
+// writer threads, and the bulk lookup rate, of the IPv4 (--family 4) or the IPv6
+// (--family 6) table (docs/design/flow-table.md: rte_hash's multi-writer add takes
 // a writer lock; this measures what that costs). Initialises the EAL (two lcores).
 #pragma once
 
@@ -12,6 +13,7 @@ namespace sgfw::bench {
 struct FlowTableBenchOptions {
   unsigned connections = 1000000;
   unsigned repeats = 3;
+  unsigned family = 4;  // 4: FlowTable, 6: FlowTable6
 };
 
 [[nodiscard]] core::Expected<nlohmann::ordered_json> run_flow_table_bench(const FlowTableBenchOptions& o);

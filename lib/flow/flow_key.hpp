@@ -1,8 +1,10 @@
-// The connection key: both directions of a connection map to the same key
-// (endpoints in canonical order). Addresses and ports in network byte order, as read
-// from the packet. Thread-safety: plain value. Data path: inline, no allocation.
+// The connection keys (IPv4: FlowKey, IPv6: FlowKey6; docs/design/flow-table.md):
+// both directions of a connection map to the same key (endpoints in canonical order).
+// Addresses and ports in network byte order, as read from the packet. Thread-safety:
+// plain values. Data path: inline, no allocation, no errors.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -10,6 +12,7 @@ namespace sgfw::flow {
 
 // 8-byte aligned: rte_hash_crc reads keys 8 bytes at a time.
 struct alignas(8) FlowKey {
+  using Addr = uint32_t;  // what BasicFlowEntry's orig_addr_be()/resp_addr_be() return
   uint32_t addr_lo;  // the endpoint that sorts first (by address, then port)
   uint32_t addr_hi;
   uint16_t port_lo;  // TCP/UDP port; ICMP echo: the identifier on the requester's side, 0 on the other
@@ -29,6 +32,41 @@ inline FlowKey make_flow_key(uint8_t proto, uint32_t src_be, uint16_t sport_be, 
   bool keep = src_be < dst_be || (src_be == dst_be && sport_be <= dport_be);
   k.addr_lo = keep ? src_be : dst_be;
   k.addr_hi = keep ? dst_be : src_be;
+  k.port_lo = keep ? sport_be : dport_be;
+  k.port_hi = keep ? dport_be : sport_be;
+  if (src_is_lo) *src_is_lo = keep;
+  return k;
+}
+
+// An IPv6 address as on the wire (network byte order).
+using Addr6 = std::array<uint8_t, 16>;
+
+// The IPv6 connection key: 40 bytes (a multiple of 8, for rte_hash_crc).
+struct alignas(8) FlowKey6 {
+  using Addr = Addr6;
+  Addr6 addr_lo;     // the endpoint that sorts first (by address bytes, then port)
+  Addr6 addr_hi;
+  uint16_t port_lo;  // as FlowKey::port_lo
+  uint16_t port_hi;
+  uint8_t proto;     // the upper-layer protocol (after extension headers)
+  uint8_t pad[3];
+};
+static_assert(sizeof(FlowKey6) == 40);
+static_assert(alignof(FlowKey6) == 8);
+
+// As make_flow_key, for IPv6: `src16`/`dst16` point to 16 address bytes each (network
+// order; need not be aligned). Addresses compare as byte strings (memcmp), which is
+// the numeric order of the 128-bit addresses; equal addresses: by port (network order,
+// as make_flow_key compares them).
+inline FlowKey6 make_flow_key6(uint8_t proto, const uint8_t* src16, uint16_t sport_be, const uint8_t* dst16,
+                               uint16_t dport_be, bool* src_is_lo = nullptr) {
+  FlowKey6 k;
+  std::memset(&k, 0, sizeof(k));
+  k.proto = proto;
+  int c = std::memcmp(src16, dst16, 16);
+  bool keep = c < 0 || (c == 0 && sport_be <= dport_be);
+  std::memcpy(k.addr_lo.data(), keep ? src16 : dst16, 16);
+  std::memcpy(k.addr_hi.data(), keep ? dst16 : src16, 16);
   k.port_lo = keep ? sport_be : dport_be;
   k.port_hi = keep ? dport_be : sport_be;
   if (src_is_lo) *src_is_lo = keep;

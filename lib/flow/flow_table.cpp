@@ -30,18 +30,40 @@ Timeouts make_timeouts(uint64_t hz, uint32_t tcp_syn, uint32_t tcp_est, uint32_t
   return t;
 }
 
-core::Expected<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableOptions& o, const std::string& name,
-                                                              rte_rcu_qsbr* qs) {
-  std::unique_ptr<FlowTable> t(new FlowTable());
+std::shared_ptr<VmQuota> VmQuota::create(uint32_t max_vm_ids, uint32_t per_vm_limit) {
+  std::shared_ptr<VmQuota> q(new VmQuota());
+  q->max_vm_ids_ = std::max<uint32_t>(1, max_vm_ids);
+  q->per_vm_limit_ = per_vm_limit;
+  q->counts_.reset(new std::atomic<uint32_t>[q->max_vm_ids_]);
+  for (uint32_t i = 0; i < q->max_vm_ids_; ++i) q->counts_[i].store(0, std::memory_order_relaxed);
+  return q;
+}
+
+template <class Key>
+core::Expected<std::unique_ptr<BasicFlowTable<Key>>> BasicFlowTable<Key>::create(const FlowTableOptions& o,
+                                                                                const std::string& name,
+                                                                                rte_rcu_qsbr* qs,
+                                                                                std::shared_ptr<VmQuota> quota) {
+  std::unique_ptr<BasicFlowTable> t(new BasicFlowTable());
   t->opts_ = o;
   t->opts_.max_vm_ids = std::max<uint32_t>(1, o.max_vm_ids);
   t->qs_ = qs;
+  if (!quota) {
+    quota = VmQuota::create(t->opts_.max_vm_ids, o.per_vm_limit);
+  } else if (quota->max_vm_ids() < t->opts_.max_vm_ids || quota->per_vm_limit() != o.per_vm_limit) {
+    return core::make_error("flow table " + name + ": the shared VM quota has " +
+                            std::to_string(quota->max_vm_ids()) + " VM ids and a limit of " +
+                            std::to_string(quota->per_vm_limit()) + ", the table " +
+                            std::to_string(t->opts_.max_vm_ids) + " and " + std::to_string(o.per_vm_limit));
+  }
+  t->quota_ = std::move(quota);
+  t->vm_counts_ = t->quota_->counts_.get();
   rte_hash_parameters p{};
   p.name = name.c_str();
   // Room for the capacity plus positions removed but not yet recycled; the extendable
   // bucket table keeps inserts from failing on a crowded bucket.
   p.entries = std::max<uint32_t>(64, o.capacity + o.capacity / 4 + 1024);
-  p.key_len = sizeof(FlowKey);
+  p.key_len = sizeof(Key);
   p.hash_func = rte_hash_crc;
   p.socket_id = SOCKET_ID_ANY;
   p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD |
@@ -56,10 +78,7 @@ core::Expected<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableOpti
   }
   t->half_open_links_.reset(new Link[t->slots_]);
   t->inbound_links_.reset(new Link[t->slots_]);
-  uint32_t ids = t->opts_.max_vm_ids;
-  t->vm_counts_.reset(new std::atomic<uint32_t>[ids]);
-  for (uint32_t i = 0; i < ids; ++i) t->vm_counts_[i].store(0, std::memory_order_relaxed);
-  t->vm_lists_.reset(new List[ids]);
+  t->vm_lists_.reset(new List[t->opts_.max_vm_ids]);
   std::string rname = name + "-free";
   // Producers are the workers (and the control thread): relaxed tail sync (RTS), so a
   // producer preempted mid-enqueue never leaves the others spinning on the ring's tail
@@ -70,19 +89,22 @@ core::Expected<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableOpti
   return t;
 }
 
-void FlowTable::lookup_bulk(const FlowKey** keys, uint32_t n, int32_t* positions) const {
+template <class Key>
+void BasicFlowTable<Key>::lookup_bulk(const Key** keys, uint32_t n, int32_t* positions) const {
   if (n == 0) return;
   rte_hash_lookup_bulk(hash_.get(), reinterpret_cast<const void**>(keys), n, positions);
 }
 
-int32_t FlowTable::lookup(const FlowKey& key) const {
+template <class Key>
+int32_t BasicFlowTable<Key>::lookup(const Key& key) const {
   int32_t r = rte_hash_lookup(hash_.get(), &key);
   return r < 0 ? -1 : r;
 }
 
 // --- half-open lists --------------------------------------------------------------
 
-void FlowTable::push(List& l, Link* links, uint32_t pos) {
+template <class Key>
+void BasicFlowTable<Key>::push(List& l, Link* links, uint32_t pos) {
   FlowEntry& e = at(static_cast<int32_t>(pos));
   uint8_t bit = links == half_open_links_.get() ? kInHalfOpen : kInInbound;
   rte_spinlock_lock(&l.lock);
@@ -101,7 +123,8 @@ void FlowTable::push(List& l, Link* links, uint32_t pos) {
 }
 
 // Caller holds l.lock and has checked the entry's bit for this list.
-void FlowTable::unlink(List& l, Link* links, uint32_t pos) {
+template <class Key>
+void BasicFlowTable<Key>::unlink(List& l, Link* links, uint32_t pos) {
   Link& k = links[pos];
   if (k.prev != kNil) links[k.prev].next = k.next;
   else l.head = k.next;
@@ -113,7 +136,8 @@ void FlowTable::unlink(List& l, Link* links, uint32_t pos) {
   l.count.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void FlowTable::leave_lists(int32_t pos) {
+template <class Key>
+void BasicFlowTable<Key>::leave_lists(int32_t pos) {
   FlowEntry& e = at(pos);
   uint32_t p = static_cast<uint32_t>(pos);
   if (e.flags.load(std::memory_order_relaxed) & kInHalfOpen) {
@@ -130,13 +154,16 @@ void FlowTable::leave_lists(int32_t pos) {
   }
 }
 
-void FlowTable::mark_answered(int32_t pos) { leave_lists(pos); }
+template <class Key>
+void BasicFlowTable<Key>::mark_answered(int32_t pos) { leave_lists(pos); }
 
-void FlowTable::mark_closed(int32_t pos) { push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos)); }
+template <class Key>
+void BasicFlowTable<Key>::mark_closed(int32_t pos) { push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos)); }
 
 // Takes the oldest connection off list `l` and removes it if it is still half-open
 // (a connection answered at the same moment stays). True if one was removed.
-bool FlowTable::reclaim_oldest(List& l, bool inbound, const uint64_t* expired_at) {
+template <class Key>
+bool BasicFlowTable<Key>::reclaim_oldest(List& l, bool inbound, const uint64_t* expired_at) {
   Link* links = inbound ? inbound_links_.get() : half_open_links_.get();
   for (int tries = 0; tries < 4; ++tries) {
     rte_spinlock_lock(&l.lock);
@@ -168,7 +195,8 @@ bool FlowTable::reclaim_oldest(List& l, bool inbound, const uint64_t* expired_at
 
 // --- insert / remove ----------------------------------------------------------------
 
-bool FlowTable::remove(int32_t pos) {
+template <class Key>
+bool BasicFlowTable<Key>::remove(int32_t pos) {
   FlowEntry& e = at(pos);
   ConnState s = e.state.load(std::memory_order_relaxed);
   do {
@@ -186,7 +214,8 @@ bool FlowTable::remove(int32_t pos) {
 
 // Fallback when no half-open connection exists: an expired one among a few candidates
 // near the key (expired established connections are otherwise removed by reclaim()).
-bool FlowTable::evict_expired_near(const FlowKey& near, uint64_t now) {
+template <class Key>
+bool BasicFlowTable<Key>::evict_expired_near(const Key& near, uint64_t now) {
   constexpr uint32_t kCandidates = 64;
   uint32_t start = rte_hash_crc(&near, sizeof(near), 0) % slots_;
   uint32_t seen = 0;
@@ -204,7 +233,8 @@ bool FlowTable::evict_expired_near(const FlowKey& near, uint64_t now) {
 // At a limit, the connection may already exist (its other packet in the same burst, or
 // on another worker): that is kExists, not a refusal, and no reason to evict anything.
 // Checked only on these slow paths.
-bool FlowTable::existing(const FlowKey& key, int32_t* pos) const {
+template <class Key>
+bool BasicFlowTable<Key>::existing(const Key& key, int32_t* pos) const {
   int32_t p = lookup(key);
   if (p >= 0) *pos = p;
   return p >= 0;
@@ -213,7 +243,8 @@ bool FlowTable::existing(const FlowKey& key, int32_t* pos) const {
 // Step 1: a connection opened to a local VM at its inbound half-open budget recycles
 // that VM's oldest one: a flood from outside only ever replaces itself. False: the
 // connection exists already (*pos set).
-bool FlowTable::make_inbound_room(const NewConnection& c, int32_t* pos) {
+template <class Key>
+bool BasicFlowTable<Key>::make_inbound_room(const NewConnection& c, int32_t* pos) {
   const uint32_t resp = c.resp_vm;
   if (resp == kNoVmId || vm_lists_[resp].count.load(std::memory_order_relaxed) < opts_.per_vm_inbound_half_open)
     return true;
@@ -223,7 +254,8 @@ bool FlowTable::make_inbound_room(const NewConnection& c, int32_t* pos) {
 }
 
 // Step 2: charges every local VM at either end, or none if one is at its quota.
-bool FlowTable::take_quota(const VmPair& vms) {
+template <class Key>
+bool BasicFlowTable<Key>::take_quota(const VmPair& vms) {
   for (int i = 0; i < 2; ++i) {
     uint32_t vm = vms[i];
     if (vm == kNoVmId) continue;
@@ -238,7 +270,8 @@ bool FlowTable::take_quota(const VmPair& vms) {
 // Step 3: counts the connection in count_ (kInserted), reclaiming room at capacity:
 // expired first (the oldest half-open one, else one near the key), then the oldest
 // half-open one; established connections never.
-InsertResult FlowTable::reserve_capacity(const FlowKey& key, uint64_t now, int32_t* pos) {
+template <class Key>
+InsertResult BasicFlowTable<Key>::reserve_capacity(const Key& key, uint64_t now, int32_t* pos) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (count_.fetch_add(1, std::memory_order_relaxed) < opts_.capacity) return InsertResult::kInserted;
     count_.fetch_sub(1, std::memory_order_relaxed);
@@ -253,7 +286,8 @@ InsertResult FlowTable::reserve_capacity(const FlowKey& key, uint64_t now, int32
 // After step 3: the key's position in the hash, held (kFree -> kDead) for this insert
 // (kInserted, *pos set); else count_'s reservation is given back: kTableFull, or
 // kExists (*pos set) when another worker created the same connection first.
-InsertResult FlowTable::claim_position(const FlowKey& key, int32_t* pos) {
+template <class Key>
+InsertResult BasicFlowTable<Key>::claim_position(const Key& key, int32_t* pos) {
   int32_t p = rte_hash_add_key(hash_.get(), &key);
   if (p < 0) {
     count_.fetch_sub(1, std::memory_order_relaxed);
@@ -271,7 +305,8 @@ InsertResult FlowTable::claim_position(const FlowKey& key, int32_t* pos) {
 
 // Last: fills the held entry, publishes its state, and links it into the half-open
 // lists.
-void FlowTable::initialise(int32_t pos, const NewConnection& c, uint64_t now) {
+template <class Key>
+void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64_t now) {
   FlowEntry& e = at(pos);
   e.key = c.key;
   e.flags.store(static_cast<uint8_t>((c.orig_is_lo ? kOrigIsLo : 0) | (c.stateless_train ? kStatelessTrain : 0)),
@@ -290,7 +325,8 @@ void FlowTable::initialise(int32_t pos, const NewConnection& c, uint64_t now) {
   if (c.resp_vm != kNoVmId) push(vm_lists_[c.resp_vm], inbound_links_.get(), static_cast<uint32_t>(pos));
 }
 
-InsertResult FlowTable::insert(const NewConnection& c, uint64_t now, int32_t* pos) {
+template <class Key>
+InsertResult BasicFlowTable<Key>::insert(const NewConnection& c, uint64_t now, int32_t* pos) {
   if (!make_inbound_room(c, pos)) return InsertResult::kExists;
   const VmPair charged = {c.orig_vm, c.resp_vm != c.orig_vm ? c.resp_vm : kNoVmId};
   if (!take_quota(charged)) return existing(c.key, pos) ? InsertResult::kExists : InsertResult::kQuotaExceeded;
@@ -307,7 +343,8 @@ InsertResult FlowTable::insert(const NewConnection& c, uint64_t now, int32_t* po
 
 // --- control thread -------------------------------------------------------------------
 
-void FlowTable::recycle() {
+template <class Key>
+void BasicFlowTable<Key>::recycle() {
   std::vector<uint32_t> positions;
   void* obj = nullptr;
   while (rte_ring_sc_dequeue(freed_.get(), &obj) == 0)
@@ -322,7 +359,8 @@ void FlowTable::recycle() {
   }
 }
 
-size_t FlowTable::reclaim(uint64_t now) {
+template <class Key>
+size_t BasicFlowTable<Key>::reclaim(uint64_t now) {
   size_t expired = 0;
   for (uint32_t i = 0; i < slots_; ++i) {
     FlowEntry& e = entries_[i];
@@ -334,7 +372,8 @@ size_t FlowTable::reclaim(uint64_t now) {
   return expired;
 }
 
-size_t FlowTable::flush(const std::vector<bool>* vm_ids) {
+template <class Key>
+size_t BasicFlowTable<Key>::flush(const std::vector<bool>* vm_ids) {
   auto listed = [&](uint32_t id) { return id != kNoVmId && id < vm_ids->size() && (*vm_ids)[id]; };
   size_t removed = 0;
   for (uint32_t i = 0; i < slots_; ++i) {
@@ -348,11 +387,15 @@ size_t FlowTable::flush(const std::vector<bool>* vm_ids) {
   return removed;
 }
 
-void FlowTable::for_each(const std::function<void(int32_t, const FlowEntry&)>& fn) const {
+template <class Key>
+void BasicFlowTable<Key>::for_each(const std::function<void(int32_t, const FlowEntry&)>& fn) const {
   for (uint32_t i = 0; i < slots_; ++i) {
     ConnState s = entries_[i].state.load(std::memory_order_acquire);
     if (s != ConnState::kFree && s != ConnState::kDead) fn(static_cast<int32_t>(i), entries_[i]);
   }
 }
+
+template class BasicFlowTable<FlowKey>;
+template class BasicFlowTable<FlowKey6>;
 
 }  // namespace sgfw::flow

@@ -1,6 +1,9 @@
-// The connection table (docs/design/flow-table.md). An rte_hash in lock-free
-// read/write-concurrency mode maps a canonical FlowKey to a position; each position
-// indexes one cache-line FlowEntry. Lookups take no lock (bulk, per burst). Inserts
+// The connection table (docs/design/flow-table.md), generic over its key:
+// FlowTable (IPv4, FlowKey, 64-byte entries) and FlowTable6 (IPv6, FlowKey6, 128-byte
+// entries) are BasicFlowTable<FlowKey> and BasicFlowTable<FlowKey6>, both instantiated
+// in flow_table.cpp (no other key type links). An rte_hash in lock-free
+// read/write-concurrency mode maps a canonical key to a position; each position
+// indexes one FlowEntry (one cache line for IPv4, two for IPv6). Lookups take no lock (bulk, per burst). Inserts
 // from several workers go through rte_hash's multi-writer path. Removed positions are
 // recycled only after an RCU grace period (the workers' rte_rcu_qsbr), so a worker
 // holding a position from a lookup never sees it reused under its feet.
@@ -11,6 +14,11 @@
 // (its inbound half-open budget).
 // A list is changed only when a connection is created, answered or removed, under a
 // short spinlock of that list; never on the established path.
+//
+// Per-VM connection counts (quotas) live in a VmQuota, which the IPv4 and the IPv6
+// table share so that a VM's quota counts its connections of both families together;
+// a table created without one owns its own. Capacity, the half-open lists and the
+// inbound half-open budget are per table (so per family).
 //
 // Thread-safety: lookup/insert/remove/mark_answered from any worker; reclaim/flush/
 // for_each from the single control thread. insert() and reclaim()/flush() must run on
@@ -49,10 +57,12 @@ inline constexpr uint8_t kInHalfOpen = 2;      // on the table's half-open list
 inline constexpr uint8_t kInInbound = 4;       // on the responder VM's inbound half-open list
 inline constexpr uint8_t kStatelessTrain = 8;  // fragment trains: the first fragment created no connection
 
-// One connection, one cache line. Fields written after insertion are atomics (both
-// directions of a connection may be handled by different workers).
-struct alignas(64) FlowEntry {
-  FlowKey key;                          // 16
+// One connection: one cache line (IPv4), two (IPv6). Fields written after insertion
+// are atomics (both directions of a connection may be handled by different workers).
+template <class Key>
+struct alignas(64) BasicFlowEntry {
+  using Addr = typename Key::Addr;      // uint32_t (IPv4), Addr6 (IPv6), network order
+  Key key;                              // 16 (IPv4), 40 (IPv6)
   std::atomic<ConnState> state;         // 1
   std::atomic<uint8_t> flags;           // 1: kOrigIsLo, kInHalfOpen, kInInbound, kStatelessTrain
   uint16_t reserved;                    // 2
@@ -67,30 +77,64 @@ struct alignas(64) FlowEntry {
 
   [[nodiscard]] bool orig_is_lo() const { return (flags.load(std::memory_order_relaxed) & kOrigIsLo) != 0; }
   // The originator's address and port (first packet's source), in wire order.
-  [[nodiscard]] uint32_t orig_addr_be() const { return orig_is_lo() ? key.addr_lo : key.addr_hi; }
+  [[nodiscard]] Addr orig_addr_be() const { return orig_is_lo() ? key.addr_lo : key.addr_hi; }
   [[nodiscard]] uint16_t orig_port_be() const { return orig_is_lo() ? key.port_lo : key.port_hi; }
-  [[nodiscard]] uint32_t resp_addr_be() const { return orig_is_lo() ? key.addr_hi : key.addr_lo; }
+  [[nodiscard]] Addr resp_addr_be() const { return orig_is_lo() ? key.addr_hi : key.addr_lo; }
   [[nodiscard]] uint16_t resp_port_be() const { return orig_is_lo() ? key.port_hi : key.port_lo; }
 };
+using FlowEntry = BasicFlowEntry<FlowKey>;
+using FlowEntry6 = BasicFlowEntry<FlowKey6>;
 static_assert(sizeof(FlowEntry) == 64);
+static_assert(sizeof(FlowEntry6) == 128);
 
 struct Timeouts {  // in TSC ticks, per state
   uint64_t by_state[32] = {};
 };
 
+// One table's options. The IPv4 and the IPv6 table each have their own capacity and
+// inbound half-open budget; with a shared VmQuota, per_vm_limit is the quota's (checked
+// by create()) and counts both tables' connections.
 struct FlowTableOptions {
-  uint32_t capacity = 1u << 20;   // connections, counted exactly
+  uint32_t capacity = 1u << 20;   // this table's connections, counted exactly
   uint32_t per_vm_limit = 1u << 16;
-  uint32_t per_vm_inbound_half_open = 1u << 14;  // inside per_vm_limit
+  uint32_t per_vm_inbound_half_open = 1u << 14;  // inside per_vm_limit; per table (per family)
   uint32_t max_vm_ids = 1u << 13;  // VM ids are 0 .. max_vm_ids-1
   Timeouts timeouts;
 };
 
 enum class InsertResult : uint8_t { kInserted, kExists, kTableFull, kQuotaExceeded };
 
+// The per-VM connection counts and their limit: what a table checks and charges in
+// insert() step 2. One VmQuota may be shared by several tables (the IPv4 and the IPv6
+// one) so that a VM's limit counts its connections of every family together
+// (docs/enforcement.md §4.6). Created on the control thread; count() from any thread
+// (relaxed). Counts change only through the tables that share it.
+class VmQuota {
+ public:
+  VmQuota(const VmQuota&) = delete;
+  VmQuota& operator=(const VmQuota&) = delete;
+  ~VmQuota() = default;
+
+  // VM ids 0 .. max_vm_ids-1 (at least 1), each limited to `per_vm_limit` connections.
+  [[nodiscard]] static std::shared_ptr<VmQuota> create(uint32_t max_vm_ids, uint32_t per_vm_limit);
+
+  [[nodiscard]] uint32_t count(uint32_t vm_id) const { return counts_[vm_id].load(std::memory_order_relaxed); }
+  [[nodiscard]] uint32_t max_vm_ids() const { return max_vm_ids_; }
+  [[nodiscard]] uint32_t per_vm_limit() const { return per_vm_limit_; }
+
+ private:
+  template <class Key>
+  friend class BasicFlowTable;
+  VmQuota() = default;
+  std::unique_ptr<std::atomic<uint32_t>[]> counts_;
+  uint32_t max_vm_ids_ = 0;
+  uint32_t per_vm_limit_ = 0;
+};
+
 // What insert() creates.
-struct NewConnection {
-  FlowKey key;
+template <class Key>
+struct BasicNewConnection {
+  Key key;
   bool orig_is_lo = true;             // the first packet's source is key's lo endpoint
   ConnState state = ConnState::kFree;
   uint32_t orig_vm = kNoVmId;         // local VM that sent the first packet
@@ -102,23 +146,34 @@ struct NewConnection {
   uint16_t train_dport_be = 0;
   bool stateless_train = false;       // fragment trains only
 };
+using NewConnection = BasicNewConnection<FlowKey>;
+using NewConnection6 = BasicNewConnection<FlowKey6>;
 
-class FlowTable {
+template <class Key>
+class BasicFlowTable {
  public:
-  FlowTable(const FlowTable&) = delete;
-  FlowTable& operator=(const FlowTable&) = delete;
-  ~FlowTable() = default;
+  using key_type = Key;
+  using FlowEntry = BasicFlowEntry<Key>;
+  using NewConnection = BasicNewConnection<Key>;
 
-  // `qs`: the workers' RCU variable (grace periods before a position is reused).
-  [[nodiscard]] static core::Expected<std::unique_ptr<FlowTable>> create(const FlowTableOptions& o,
-                                                                        const std::string& name,
-                                                                        rte_rcu_qsbr* qs);
+  BasicFlowTable(const BasicFlowTable&) = delete;
+  BasicFlowTable& operator=(const BasicFlowTable&) = delete;
+  ~BasicFlowTable() = default;
+
+  // Control thread. `qs`: the workers' RCU variable (grace periods before a position
+  // is reused). `quota`: per-VM counts shared with other tables (the other address
+  // family's); null: the table makes its own from o.max_vm_ids and o.per_vm_limit.
+  // Errors: rte_hash/rte_ring creation failed (a name in use, no memory); a shared
+  // quota with fewer VM ids than o.max_vm_ids or another per_vm_limit.
+  [[nodiscard]] static core::Expected<std::unique_ptr<BasicFlowTable>> create(
+      const FlowTableOptions& o, const std::string& name, rte_rcu_qsbr* qs,
+      std::shared_ptr<VmQuota> quota = nullptr);
 
   // --- data path ---
   // positions[i] = position of keys[i], or negative (-ENOENT) if absent;
   // n <= RTE_HASH_LOOKUP_BULK_MAX.
-  void lookup_bulk(const FlowKey** keys, uint32_t n, int32_t* positions) const;
-  [[nodiscard]] int32_t lookup(const FlowKey& key) const;
+  void lookup_bulk(const Key** keys, uint32_t n, int32_t* positions) const;
+  [[nodiscard]] int32_t lookup(const Key& key) const;
   [[nodiscard]] FlowEntry& at(int32_t pos) { return entries_[static_cast<size_t>(pos)]; }
   [[nodiscard]] const FlowEntry& at(int32_t pos) const { return entries_[static_cast<size_t>(pos)]; }
   // A last_seen after `now` (another worker stored a later TSC since `now` was read)
@@ -156,7 +211,9 @@ class FlowTable {
   void for_each(const std::function<void(int32_t, const FlowEntry&)>& fn) const;
 
   [[nodiscard]] uint32_t size() const { return count_.load(std::memory_order_relaxed); }
+  // The VM's connections counted by this table's quota: of every table sharing it.
   [[nodiscard]] uint32_t vm_count(uint32_t vm_id) const { return vm_counts_[vm_id].load(std::memory_order_relaxed); }
+  [[nodiscard]] const std::shared_ptr<VmQuota>& quota() const { return quota_; }
   [[nodiscard]] uint32_t inbound_half_open(uint32_t vm_id) const {
     return vm_lists_[vm_id].count.load(std::memory_order_relaxed);
   }
@@ -177,20 +234,20 @@ class FlowTable {
     std::atomic<uint32_t> count{0};
   };
 
-  FlowTable() = default;
+  BasicFlowTable() = default;
   void push(List& l, Link* links, uint32_t pos);
   void unlink(List& l, Link* links, uint32_t pos);
   void leave_lists(int32_t pos);
   // With `expired_at`, only if the oldest one has expired by then.
   bool reclaim_oldest(List& l, bool inbound, const uint64_t* expired_at = nullptr);
-  bool evict_expired_near(const FlowKey& near, uint64_t now);
+  bool evict_expired_near(const Key& near, uint64_t now);
   // insert()'s steps (flow_table.cpp says what each does).
   using VmPair = std::array<uint32_t, 2>;  // the local VMs charged: orig, resp (kNoVmId: none)
-  [[nodiscard]] bool existing(const FlowKey& key, int32_t* pos) const;
+  [[nodiscard]] bool existing(const Key& key, int32_t* pos) const;
   [[nodiscard]] bool make_inbound_room(const NewConnection& c, int32_t* pos);
   [[nodiscard]] bool take_quota(const VmPair& vms);
-  [[nodiscard]] InsertResult reserve_capacity(const FlowKey& key, uint64_t now, int32_t* pos);
-  [[nodiscard]] InsertResult claim_position(const FlowKey& key, int32_t* pos);
+  [[nodiscard]] InsertResult reserve_capacity(const Key& key, uint64_t now, int32_t* pos);
+  [[nodiscard]] InsertResult claim_position(const Key& key, int32_t* pos);
   void initialise(int32_t pos, const NewConnection& c, uint64_t now);
   void charge(uint32_t vm, int delta) {
     if (vm != kNoVmId) vm_counts_[vm].fetch_add(static_cast<uint32_t>(delta), std::memory_order_relaxed);
@@ -204,7 +261,8 @@ class FlowTable {
   std::unique_ptr<FlowEntry[]> entries_;
   uint32_t slots_ = 0;
   std::atomic<uint32_t> count_{0};
-  std::unique_ptr<std::atomic<uint32_t>[]> vm_counts_;
+  std::shared_ptr<VmQuota> quota_;
+  std::atomic<uint32_t>* vm_counts_ = nullptr;  // quota_->counts_ (no indirection on insert)
   std::unique_ptr<Link[]> half_open_links_;  // [slot]: the table's half-open FIFO
   std::unique_ptr<Link[]> inbound_links_;    // [slot]: per-VM inbound half-open FIFOs
   List half_open_;
@@ -212,6 +270,12 @@ class FlowTable {
   std::atomic<uint64_t> inbound_recycled_{0};
   std::atomic<uint64_t> half_open_reclaimed_{0};
 };
+
+// The two instantiations (flow_table.cpp); no other is compiled.
+extern template class BasicFlowTable<FlowKey>;
+extern template class BasicFlowTable<FlowKey6>;
+using FlowTable = BasicFlowTable<FlowKey>;
+using FlowTable6 = BasicFlowTable<FlowKey6>;
 
 // How long a first fragment's verdict is remembered (docs/design/packet-path.md).
 inline constexpr uint32_t kFragmentSeconds = 15;
@@ -224,6 +288,19 @@ inline FlowKey make_fragment_key(uint8_t proto, uint32_t src_be, uint32_t dst_be
   k.addr_lo = src_be;
   k.addr_hi = dst_be;
   k.port_lo = ip_id_be;
+  return k;
+}
+
+// The IPv6 fragment table's key: one datagram's fragment train, by (source,
+// destination, upper-layer protocol, the Fragment header's 32-bit identification).
+// Direction matters. `src16`/`dst16`: 16 bytes each, network order.
+inline FlowKey6 make_fragment_key6(uint8_t proto, const uint8_t* src16, const uint8_t* dst16, uint32_t frag_id_be) {
+  FlowKey6 k;
+  std::memset(&k, 0, sizeof(k));
+  k.proto = proto;
+  std::memcpy(k.addr_lo.data(), src16, 16);
+  std::memcpy(k.addr_hi.data(), dst16, 16);
+  std::memcpy(&k.port_lo, &frag_id_be, sizeof(frag_id_be));  // port_lo, port_hi: the id's bytes in wire order
   return k;
 }
 
