@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 namespace sgfw::compiler {
@@ -39,6 +40,10 @@ struct Compiler {
   }
 
   std::vector<ClassId> vm_class;  // per VM of p.vms
+  // Pair blocks that are not in the class tables (shared by several VMs, or wider than
+  // one address), per group of their VMs: a securityGroupRef to the group matches them
+  // as address rules (docs/design/rule-compilation.md).
+  std::map<std::string, std::set<core::IpCidr>, std::less<>> group_pair_blocks;
 
   void assign_classes(const CompiledPolicy* previous) {
     // Effective group sets once per VM; VMs share few distinct sets.
@@ -102,13 +107,19 @@ struct Compiler {
       }
     }
     for (const auto& [block, vm] : owner) {
-      if (!block.is_host() || vm == SIZE_MAX) continue;
-      bool shared = false;
+      bool shared = vm == SIZE_MAX || !block.is_host();
       for (uint8_t len : prefixes) {
+        if (shared) break;
         auto it = owner.find(masked(block.base, len));
-        shared = shared || (it != owner.end() && it->second != vm);
+        shared = it != owner.end() && it->second != vm;
       }
-      if (shared) continue;
+      if (shared) {
+        for (size_t i = 0; i < p.vms.size(); ++i)
+          for (const auto& pair : p.vms[i].allowed_address_pairs)
+            if (pair.ip == block)
+              for (const auto& g : out.class_groups[vm_class[i]]) group_pair_blocks[g].insert(block);
+        continue;
+      }
       if (family == core::Family::kIpv4) out.address_classes.push_back({block.base.v4, vm_class[vm]});
       else out.address_classes6.push_back({block.base.v6, vm_class[vm]});
     }
@@ -146,6 +157,15 @@ struct Compiler {
       case Remote::Kind::kAddress: block = &r.remote.cidr; break;
       case Remote::Kind::kSubnet: block = &p.find_subnet(r.remote.name)->cidr; break;
       case Remote::Kind::kGroup: {
+        if (auto pb = group_pair_blocks.find(r.remote.name); pb != group_pair_blocks.end()) {
+          for (const auto& block : pb->second) {
+            if (!block.base.is_v6()) continue;
+            AclRuleSpec6 a = s;
+            a.remote_addr = block.base.v6;
+            a.remote_prefix = block.prefix;
+            img.rules.push_back(a);
+          }
+        }
         auto it = class_ranges.find(r.remote.name);
         if (it == class_ranges.end()) return;
         for (auto [lo, hi] : it->second) {
@@ -214,6 +234,15 @@ struct Compiler {
         break;
       }
       case Remote::Kind::kGroup: {
+        if (auto pb = group_pair_blocks.find(r.remote.name); pb != group_pair_blocks.end()) {
+          for (const auto& block : pb->second) {
+            if (!block.base.is_v4()) continue;
+            AclRuleSpec a = s;
+            a.remote_addr = block.base.v4.value;
+            a.remote_prefix = block.prefix;
+            img.rules.push_back(a);
+          }
+        }
         auto it = class_ranges.find(r.remote.name);
         if (it == class_ranges.end()) break;  // no member anywhere: matches nothing
         for (auto [lo, hi] : it->second) {

@@ -15,6 +15,7 @@ namespace sgfw::runtime {
 namespace {
 
 std::atomic<uint64_t> g_mac_tables{0};
+std::atomic<uint64_t> g_pair_tables{0};
 
 policy::PortNames port_names(const PortLayout& ports) {
   policy::PortNames names;
@@ -55,7 +56,9 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
   std::string name = "sgmac" + std::to_string(g_mac_tables.fetch_add(1));
   rte_hash_parameters params{};
   params.name = name.c_str();
-  params.entries = std::max<uint32_t>(64, static_cast<uint32_t>(vms.size() * 4));
+  size_t pair_count = 0;
+  for (const auto& vm : s->policy_.vms) pair_count += vm.is_local() ? vm.allowed_address_pairs.size() : 0;
+  params.entries = std::max<uint32_t>(64, static_cast<uint32_t>((vms.size() + pair_count) * 4));
   params.key_len = sizeof(uint64_t);
   params.hash_func = rte_hash_crc;
   params.socket_id = SOCKET_ID_ANY;
@@ -79,12 +82,46 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
       if (rc != 0) return core::make_error(std::string("rte_hash_add_key_data: ") + rte_strerror(-rc));
     }
   }
+  if (auto st = s->add_pairs(); !st) return core::make_error(st.error().message);
   for (unsigned w = 0; w < workers; ++w)
     s->counters_.push_back(std::make_unique<PolicyCounters>(vms.size(), s->tables_.compiled().rules.size()));
   s->compile_ms_ = ms(t0, t1);
   s->tables_ms_ = ms(t1, t2);
   s->other_ms_ = ms(t2, Clock::now());
   return s;
+}
+
+// The local VMs' allowed address pairs (docs/enforcement.md §7 "Allowed address pairs"):
+// IPv4 blocks into the pair table; a pair's own MAC becomes one of its VM's MACs on its
+// port (and for replies by MAC). A pair MAC that is another VM's MAC on that port is
+// refused: the port could not tell the two VMs apart.
+core::Status Snapshot::add_pairs() {
+  const auto& vms = tables_.compiled().vms;
+  std::vector<acl::PairSpec> specs;
+  for (uint32_t i = 0; i < vms.size(); ++i) {
+    const policy::Vm* vm = policy_.find_vm(vms[i].name);
+    if (vm == nullptr) continue;
+    for (const auto& pair : vm->allowed_address_pairs) {
+      const uint64_t mac = pair.mac ? pair.mac->as_u64() : vm_mac_[i];
+      if (pair.ip.base.is_v4()) specs.push_back({pair.ip.base.v4.value, pair.ip.prefix, {i, mac}});
+      if (mac == vm_mac_[i]) continue;
+      void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(i));
+      uint64_t k = key(vm_port_[i], mac);
+      uint32_t holder = lookup(k);
+      if (holder != acl::kNoVm && holder != i)
+        return core::make_error("VM '" + vms[i].name + "': allowed address pair MAC " + core::to_string(*pair.mac) +
+                                " is the MAC of VM '" + vms[holder].name + "' on port '" + vms[i].port +
+                                "': a port must tell its VMs apart by MAC");
+      int rc = holder == i ? 0 : rte_hash_add_key_data(mac_table_.get(), &k, data);
+      uint64_t any = key(kNoPort, mac);
+      if (rc == 0 && rte_hash_lookup(mac_table_.get(), &any) < 0) rc = rte_hash_add_key_data(mac_table_.get(), &any, data);
+      if (rc != 0) return core::make_error(std::string("rte_hash_add_key_data: ") + rte_strerror(-rc));
+    }
+  }
+  auto table = acl::PairTable::build(specs, "sgpair" + std::to_string(g_pair_tables.fetch_add(1)));
+  if (!table) return core::make_error(table.error().message);
+  pairs_ = std::move(*table);
+  return {};
 }
 
 }  // namespace sgfw::runtime

@@ -93,6 +93,7 @@ class Snapshot {
 
  private:
   Snapshot() = default;
+  [[nodiscard]] core::Status add_pairs();
   static uint64_t key(uint16_t port, uint64_t mac) { return (static_cast<uint64_t>(port) << 48) | mac; }
   uint32_t lookup(uint64_t k) const {
     void* data = nullptr;

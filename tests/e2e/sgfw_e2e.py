@@ -814,7 +814,7 @@ class Topology:
             sh("ip", "-n", ns, "route", "add", r, "dev", "eth0")
         return Host(self, role, ns, host_if, mac, ips, port, groups, driver)
 
-    def vm(self, name, ips, groups=None, driver=None, silent=False):
+    def vm(self, name, ips, groups=None, driver=None, silent=False, pairs=None):
         """A local VM: its own namespace and port `vm-<name>`; its first address is
         ip/16 on eth0, further ones /32. groups=None: the policy omits securityGroups
         (=> default-allow-egress). silent: the addresses are in the policy only, not on
@@ -829,6 +829,7 @@ class Topology:
         mac = f"02:e2:e0:00:{n // 256:02x}:{n % 256:02x}"
         h = self._make_host(name, ips, mac, f"vm-{name}", routes=[f"{INET_IP.rsplit('.', 1)[0]}.0/24"],
                             groups=groups, driver=driver, silent=silent)
+        h.pairs = pairs  # allowedAddressPairs: [{"ip": ..., "mac": ...}] or None
         self.vms.append(h)
         return h
 
@@ -860,6 +861,8 @@ class Topology:
             v = {"name": h.name, "port": h.port, "mac": h.mac, "ips": h.ips}
             if h.groups is not None:
                 v["securityGroups"] = h.groups
+            if getattr(h, "pairs", None):
+                v["allowedAddressPairs"] = h.pairs
             vms.append(v)
         for name, ips, groups in self.remote_vms:
             v = {"name": name, "ips": ips}

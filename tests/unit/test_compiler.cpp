@@ -337,7 +337,7 @@ vms:
 // Addresses of both families and allowed address pairs (docs/design/rule-compilation.md,
 // "Addresses the data plane leaves out"): the IPv4 images and address table are what
 // they were, IPv6 contributes nothing, unshared IPv4 /32 pairs join their VM's class.
-BOOST_AUTO_TEST_CASE(ipv4_images_ignore_ipv6_remotes_addresses_and_shared_or_block_pairs) {
+BOOST_AUTO_TEST_CASE(ipv4_images_ignore_ipv6_remotes_and_match_shared_or_block_pairs_by_address) {
   auto p = load(R"(
 subnets:
   - {name: s6, cidr: "2001:db8:1::/64"}
@@ -366,12 +366,26 @@ vms:
   BOOST_TEST(a.ips.size() == 1u);
   BOOST_TEST(a.ips[0].value == ip("10.0.0.1"));
   // Ingress: only the IPv4 subnet rule and the group reference; no egress rule at all.
+  // The reference matches g's members' pairs that have no class (shared: 10.0.0.200 of
+  // a and b, 10.0.8.7 of c inside d's block; a block: 10.0.7.0/24) as address rules,
+  // then the members' classes. Not d's block (d is not in g).
   const auto& in = image(cp, a.ingress_context).rules;
-  BOOST_REQUIRE_EQUAL(in.size(), 2u);
+  BOOST_REQUIRE_EQUAL(in.size(), 5u);
   BOOST_TEST(in[0].rule_id == id_of(cp, "g/v4-subnet"));
   BOOST_TEST(in[0].remote_addr == ip("10.1.0.0"));
-  BOOST_TEST(in[1].rule_id == id_of(cp, "g/peers"));
-  BOOST_TEST(in[1].proto == 1u);
+  const std::pair<const char*, uint8_t> blocks[] = {{"10.0.0.200", 32}, {"10.0.7.0", 24}, {"10.0.8.7", 32}};
+  for (size_t i = 0; i < 3; ++i) {
+    BOOST_TEST(in[1 + i].rule_id == id_of(cp, "g/peers"));
+    BOOST_TEST(in[1 + i].proto == 1u);
+    BOOST_TEST(in[1 + i].remote_addr == ip(blocks[i].first));
+    BOOST_TEST(in[1 + i].remote_prefix == blocks[i].second);
+    BOOST_TEST(in[1 + i].class_lo == 0u);
+    BOOST_TEST(in[1 + i].class_hi == 0xffffffffu);
+  }
+  BOOST_TEST(in[4].rule_id == id_of(cp, "g/peers"));
+  BOOST_TEST(in[4].proto == 1u);
+  BOOST_TEST(in[4].remote_prefix == 0u);
+  BOOST_TEST(in[4].class_lo == in[4].class_hi);
   BOOST_TEST(a.egress_context == kNoContext);
   // The address table: own IPv4 addresses, and the IPv4 /32 pairs no other VM holds
   // (10.0.0.100 of a, 10.0.0.50 of c); not 10.0.0.200 (a and b), not 10.0.8.7 (inside
@@ -427,13 +441,17 @@ vms:
   BOOST_REQUIRE(a.ingress6_context < cp.images6.size());
   BOOST_TEST(a.egress6_context == kNoContext);
   const auto& in6 = cp.images6[a.ingress6_context].rules;
-  BOOST_REQUIRE_EQUAL(in6.size(), 2u);
+  BOOST_REQUIRE_EQUAL(in6.size(), 3u);
   BOOST_TEST(in6[0].rule_id == id_of(cp, "g/v6"));
   BOOST_TEST(in6[0].proto == 58u);
   BOOST_TEST(in6[0].remote_prefix == 40u);
   BOOST_TEST(core::to_string(in6[0].remote_addr) == "2001:db8:ff00::");
+  // a's pair block: an address rule of the group reference; its /128 pair: a's class.
   BOOST_TEST(in6[1].rule_id == id_of(cp, "g/peers"));
-  BOOST_TEST(in6[1].class_lo == in6[1].class_hi);
+  BOOST_TEST(core::to_string(in6[1].remote_addr) == "2001:db8:1::");
+  BOOST_TEST(in6[1].remote_prefix == 64u);
+  BOOST_TEST(in6[2].rule_id == id_of(cp, "g/peers"));
+  BOOST_TEST(in6[2].class_lo == in6[2].class_hi);
   // The IPv4 image is unchanged by the IPv6 rule.
   const auto& in4 = image(cp, a.ingress_context).rules;
   BOOST_REQUIRE_EQUAL(in4.size(), 2u);

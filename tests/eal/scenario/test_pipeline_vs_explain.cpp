@@ -99,7 +99,10 @@ BOOST_AUTO_TEST_CASE(pipeline_agrees_with_explain) {
     std::mt19937_64 rng(0x5eed + a);
     bool supported = true;
     for (int pi = 0; pi < policies && supported; ++pi) {
-      policy::Policy p = on_rig_ports(testing::random_policy(rng));
+      // No IPv4 pairs: the packet path finds a pair's owner by the frame's MAC, which
+      // explain does not take (docs/design/rule-compilation.md); e2e address_pairs
+      // covers pairs. IPv6 parts stay: they must not change any IPv4 verdict.
+      policy::Policy p = on_rig_ports(testing::random_policy(rng, {.ipv6 = true, .ipv4_pairs = false, .ipv6_pairs = true}));
       std::string text = policy::write_policy_yaml(p, "pipeline-vs-explain");
       auto r = rig.control().reload(&text, "random.yaml", {});
       BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.error().message));
