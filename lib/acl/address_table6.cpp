@@ -4,10 +4,18 @@
 #include <rte_hash_crc.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace sgfw::acl {
 
 namespace {
+
+// rte_hash_crc reads keys 8 bytes at a time: hand it an 8-byte aligned copy (an Ipv6
+// inside another struct may sit at any 4-byte offset).
+struct alignas(8) Key6 {
+  uint8_t bytes[16];
+  explicit Key6(const core::Ipv6& a) { std::memcpy(bytes, a.bytes.data(), sizeof bytes); }
+};
 
 uintptr_t pack(uint32_t vm, compiler::ClassId klass) {
   return static_cast<uintptr_t>((static_cast<uint64_t>(vm) << 32) | klass);
@@ -27,7 +35,8 @@ core::Expected<AddressTable6> AddressTable6::build(const compiler::CompiledPolic
   t.hash_.reset(rte_hash_create(&params));
   if (t.hash_ == nullptr) return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
   auto add = [&](const core::Ipv6& a, uintptr_t data) -> core::Status {
-    int rc = rte_hash_add_key_data(t.hash_.get(), a.bytes.data(), reinterpret_cast<void*>(data));
+    const Key6 key(a);
+    int rc = rte_hash_add_key_data(t.hash_.get(), key.bytes, reinterpret_cast<void*>(data));
     if (rc != 0) return core::make_error("rte_hash_add_key_data(" + name + "): " + rte_strerror(-rc));
     return {};
   };
@@ -46,7 +55,9 @@ core::Expected<AddressTable6> AddressTable6::build(const compiler::CompiledPolic
 
 AddressInfo AddressTable6::lookup(const core::Ipv6& addr) const {
   void* data = nullptr;
-  if (hash_ == nullptr || rte_hash_lookup_data(hash_.get(), addr.bytes.data(), &data) < 0) return {};
+  if (hash_ == nullptr) return {};
+  const Key6 key(addr);
+  if (rte_hash_lookup_data(hash_.get(), key.bytes, &data) < 0) return {};
   auto v = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(data));
   return {static_cast<compiler::ClassId>(v & 0xffffffffu), static_cast<uint32_t>(v >> 32)};
 }
