@@ -362,3 +362,29 @@ BOOST_AUTO_TEST_CASE(vm_churn_under_traffic) {
                                << " KiB at the end");
   BOOST_TEST(rss_end - rss_warm < 16 * 1024, "RSS grew by " << rss_end - rss_warm << " KiB");
 }
+
+// Issue 12, allowed address pairs: a pair's own MAC becomes one of its VM's MACs on its
+// port (traffic from the pair with it passes); a pair MAC that is another VM's MAC on
+// that port is refused with a message naming both VMs, and nothing is applied.
+BOOST_AUTO_TEST_CASE(pair_mac_is_the_vms_and_may_not_be_another_vms_on_its_port) {
+  Rig rig(policy());
+  const Mac kPairMac = mac("02:00:00:00:0d:01");
+  std::string ok = policy() +
+                   "  - {name: d, port: vm-c, mac: '02:00:00:00:00:0d', ips: [10.0.0.13], securityGroups: [client],"
+                   " allowedAddressPairs: [{ip: 10.0.0.100, mac: '02:00:00:00:0d:01'}]}\n";
+  BOOST_REQUIRE(rig.control().reload(&ok, "p", {}).has_value());
+  BOOST_TEST(rig.passes("vm-c", udp(kPairMac, kInetMac, "10.0.0.100", 7000, kInet, 53), "uplink"));
+  uint64_t spoofed = rig.drops(DropReason::kSpoofed);
+  BOOST_TEST(rig.send("vm-c", udp(mac("02:00:00:00:00:0d"), kInetMac, "10.0.0.100", 7001, kInet, 53)).empty());
+  BOOST_TEST(rig.drops(DropReason::kSpoofed) == spoofed + 1);  // the pair with d's own MAC
+  std::string clash = policy() +
+                      "  - {name: d, port: vm-c, mac: '02:00:00:00:00:0d', ips: [10.0.0.13],"
+                      " allowedAddressPairs: [{ip: 10.0.0.100, mac: '02:00:00:00:00:0c'}]}\n";
+  auto r = rig.control().reload(&clash, "p", {});
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().message.find("VM 'd'") != std::string::npos);
+  BOOST_TEST(r.error().message.find("MAC of VM 'c'") != std::string::npos);
+  // Still the previous policy: d's pair MAC works, c's MAC is c's.
+  BOOST_TEST(rig.passes("vm-c", udp(kPairMac, kInetMac, "10.0.0.100", 7002, kInet, 53), "uplink"));
+  BOOST_TEST(rig.passes("vm-c", udp(kMacC, kInetMac, kC, 7003, kInet, 53), "uplink"));
+}
