@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "entries.hpp"
+#include "packet/bootp.hpp"
 #include "packet/icmp_error_inner.hpp"
 #include "packet/parser.hpp"
 
@@ -24,6 +25,8 @@ int packet_parser(const uint8_t* data, size_t size) {
   const packet::IcmpErrorInner inner6 = packet::parse_icmp6_error_inner(frame.get(), len, p);
   if (!inner6.valid && !(inner6 == packet::IcmpErrorInner{})) std::abort();
   if (inner.valid && inner6.valid) std::abort();  // one family per frame
+  const packet::BootpMessage bootp = packet::read_bootp(frame.get(), len, p);  // DHCPv4 link service
+  if (bootp.valid && (p.kind != Kind::kIpv4 || p.proto != 17 || p.is_fragment)) std::abort();
   return 0;
 }
 
