@@ -39,6 +39,10 @@ struct TxTarget {
 struct FlowContext {
   flow::FlowTable* table = nullptr;      // required: connections
   flow::FlowTable* fragments = nullptr;  // required: allowed first fragments (15 s)
+  // The IPv6 twins (docs/design/flow-table.md). Both or neither: without them every
+  // IPv6 frame is dropped as unsupported-ethertype (the daemon always sets them).
+  flow::FlowTable6* table6 = nullptr;
+  flow::FlowTable6* fragments6 = nullptr;
   bool keep_established = false;
   bool tcp_loose = false;
   // Benchmark floor only (sgfw-bench `null`): parse, anti-spoofing and forwarding, but
