@@ -1,0 +1,72 @@
+// Allowed address pairs of local VMs, IPv6 (docs/enforcement.md §7.2): the twin of
+// PairTable. IPv6 prefix -> the local VMs that may use it and with which MAC, as an
+// rte_lpm6 whose next hop indexes a list of owners. Overlapping pairs are resolved at
+// build: the owners listed for a prefix include the owners of every pair prefix that
+// contains it, so the longest match answers for all of them. Built on the control path;
+// lookups are data-path safe from any number of lcores (never written after build).
+// Errors: build() fails on rte_lpm6 errors (memory, a name already in use), on more
+// than 2^21 distinct pair prefixes (rte_lpm6 next hops are 21 bits) and on a prefix
+// above 128 (validated policies have none); nothing is built then.
+#pragma once
+
+#include <rte_lpm6.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "acl/pair_table.hpp"
+#include "core/expected.hpp"
+#include "core/ip_address.hpp"
+#include "core/unique_handle.hpp"
+
+namespace sgfw::acl {
+
+// One IPv6 pair of one local VM. addr: network byte order (core::Ipv6); host bits
+// beyond `prefix` are ignored.
+struct PairSpec6 {
+  core::Ipv6 addr;
+  uint8_t prefix = 128;
+  PairOwner owner;
+};
+
+class PairTable6 {
+ public:
+  PairTable6() = default;  // movable, not copyable (owns the rte_lpm6)
+
+  // `name` must be unique in the process (rte_lpm6 names are global) and shorter than
+  // RTE_LPM6_NAMESIZE - 4 (rte_lpm6 names its rule hash "LRH_" + name).
+  [[nodiscard]] static core::Expected<PairTable6> build(const std::vector<PairSpec6>& pairs, const std::string& name);
+
+  // True when no local VM has an IPv6 pair: the packet path then skips every pair check.
+  [[nodiscard]] bool empty() const noexcept { return lpm_ == nullptr; }
+
+  // Data path. addr16: 16 bytes, network byte order, any alignment. The owners of the
+  // pairs containing it: [*first, *first + count). count == 0: no local VM has a pair
+  // with this address (*first untouched).
+  [[nodiscard]] uint32_t owners(const uint8_t* addr16, const PairOwner** first) const noexcept;
+
+  // Data path: the local VM that may use addr16 with `mac` (the pair's MAC), or
+  // 0xffffffff. Where several VMs share the pair with the same MAC, the first listed.
+  [[nodiscard]] uint32_t owner_with_mac(const uint8_t* addr16, uint64_t mac) const noexcept;
+
+  // Data path: whether local VM `vm` may use addr16 with `mac`.
+  [[nodiscard]] bool may_use(const uint8_t* addr16, uint32_t vm, uint64_t mac) const noexcept;
+
+  // Data path: whether some local VM has a pair containing addr16.
+  [[nodiscard]] bool owned(const uint8_t* addr16) const noexcept {
+    const PairOwner* o = nullptr;
+    return owners(addr16, &o) != 0;
+  }
+
+ private:
+  struct Range {
+    uint32_t begin = 0;
+    uint32_t count = 0;
+  };
+  core::UniqueHandle<rte_lpm6, rte_lpm6_free> lpm_;
+  std::vector<Range> ranges_;      // next hop -> owners_ slice
+  std::vector<PairOwner> owners_;
+};
+
+}  // namespace sgfw::acl
