@@ -92,18 +92,21 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
 }
 
 // The local VMs' allowed address pairs (docs/enforcement.md §7 "Allowed address pairs"):
-// IPv4 blocks into the pair table; a pair's own MAC becomes one of its VM's MACs on its
-// port (and for replies by MAC). A pair MAC that is another VM's MAC on that port is
-// refused: the port could not tell the two VMs apart.
+// IPv4 blocks into the pair table, IPv6 blocks into its twin; a pair's own MAC (either
+// family) becomes one of its VM's MACs on its port (and for replies by MAC). A pair MAC
+// that is another VM's MAC on that port is refused: the port could not tell the two VMs
+// apart.
 core::Status Snapshot::add_pairs() {
   const auto& vms = tables_.compiled().vms;
   std::vector<acl::PairSpec> specs;
+  std::vector<acl::PairSpec6> specs6;
   for (uint32_t i = 0; i < vms.size(); ++i) {
     const policy::Vm* vm = policy_.find_vm(vms[i].name);
     if (vm == nullptr) continue;
     for (const auto& pair : vm->allowed_address_pairs) {
       const uint64_t mac = pair.mac ? pair.mac->as_u64() : vm_mac_[i];
       if (pair.ip.base.is_v4()) specs.push_back({pair.ip.base.v4.value, pair.ip.prefix, {i, mac}});
+      else specs6.push_back({pair.ip.base.v6, pair.ip.prefix, {i, mac}});
       if (mac == vm_mac_[i]) continue;
       void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(i));
       uint64_t k = key(vm_port_[i], mac);
@@ -120,7 +123,10 @@ core::Status Snapshot::add_pairs() {
   }
   auto table = acl::PairTable::build(specs, "sgpair" + std::to_string(g_pair_tables.fetch_add(1)));
   if (!table) return core::make_error(table.error().message);
+  auto table6 = acl::PairTable6::build(specs6, "sgpair6_" + std::to_string(g_pair_tables.fetch_add(1)));
+  if (!table6) return core::make_error(table6.error().message);
   pairs_ = std::move(*table);
+  pairs6_ = std::move(*table6);
   return {};
 }
 

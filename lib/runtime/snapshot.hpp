@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "acl/pair_table.hpp"
+#include "acl/pair_table6.hpp"
 #include "acl/policy_tables.hpp"
 #include "core/expected.hpp"
 #include "core/unique_handle.hpp"
@@ -48,8 +49,9 @@ class Snapshot {
   double tables_ms() const { return tables_ms_; }
   double other_ms() const { return other_ms_; }
   const acl::PolicyTables& tables() const { return tables_; }
-  // Data path: the allowed address pairs of the local VMs (IPv4).
+  // Data path: the allowed address pairs of the local VMs, IPv4 and IPv6.
   const acl::PairTable& pairs() const { return pairs_; }
+  const acl::PairTable6& pairs6() const { return pairs6_; }
   const policy::Policy& policy() const { return policy_; }
 
   // Data path: the local VM with `mac` (u64, see core::Mac::as_u64) on `port`, or kNoVm.
@@ -106,6 +108,7 @@ class Snapshot {
   policy::Policy policy_;
   acl::PolicyTables tables_;
   acl::PairTable pairs_;
+  acl::PairTable6 pairs6_;
   PortLayout ports_;
   core::UniqueHandle<rte_hash, rte_hash_free> mac_table_;
   std::vector<uint16_t> vm_port_;
