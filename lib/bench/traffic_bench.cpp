@@ -251,17 +251,24 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     fo.per_vm_inbound_half_open = fo.capacity;
     fo.max_vm_ids = 2 * 4096;
     fo.timeouts = flow::make_timeouts(hz, 100000, 100000, 100000, 100000, 100000, 100000, 100000);
+    // Both families' tables, as the daemon has them (the connection tables sharing one
+    // VM quota); the frames are IPv4, so the IPv6 ones stay empty.
     static unsigned table_no = 0;
-    auto table = flow::FlowTable::create(fo, "bench-flows-" + std::to_string(table_no++), qs);
+    const std::string no = std::to_string(table_no++);
+    auto quota = flow::VmQuota::create(fo.max_vm_ids, fo.per_vm_limit);
+    auto table = flow::FlowTable::create(fo, "bench-flows-" + no, qs, quota);
     if (!table) return core::make_error(table.error().message);
+    auto table6 = flow::FlowTable6::create(fo, "bench-flows6-" + no, qs, quota);
+    if (!table6) return core::make_error(table6.error().message);
     flow::FlowTableOptions frag_opts;
     frag_opts.capacity = 1024;
     frag_opts.per_vm_limit = 1024;
     frag_opts.max_vm_ids = 1;
     frag_opts.timeouts = fo.timeouts;
-    auto frag = flow::FlowTable::create(frag_opts,
-                                        "bench-frags-" + std::to_string(table_no), qs);
+    auto frag = flow::FlowTable::create(frag_opts, "bench-frags-" + no, qs);
     if (!frag) return core::make_error(frag.error().message);
+    auto frag6 = flow::FlowTable6::create(frag_opts, "bench-frags6-" + no, qs);
+    if (!frag6) return core::make_error(frag6.error().message);
 
     Bench b{o};
     b.snap = snap->get();
@@ -271,7 +278,12 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     b.tx.dpdk_port[0] = (*ports)[0].dpdk_port;
     b.tx.dpdk_port[1] = (*ports)[1].dpdk_port;
     b.port_counters.resize(2);
-    dataplane::FlowContext fc{table->get(), frag->get(), false, false, sc == "null"};
+    dataplane::FlowContext fc;
+    fc.table = table->get();
+    fc.fragments = frag->get();
+    fc.table6 = table6->get();
+    fc.fragments6 = frag6->get();
+    fc.forward_only = sc == "null";
     dataplane::Pipeline pl(0, b.tx, b.port_counters.data(), fc);
 
     std::vector<Kind> kinds(conns, Kind::kEstablished);

@@ -1,6 +1,6 @@
 // What the control plane reads of and asks from the running data plane, as an
 // interface: `control` does not include the data plane (docs/design/architecture.md).
-// The daemon implements it over its ports, workers and connection table
+// The daemon implements it over its ports, workers and connection tables (IPv4, IPv6)
 // (daemon/live_dataplane.hpp); tests and fuzz targets implement it with fakes.
 // Control thread only: every call is made from the one control thread; counters are
 // read with relaxed loads while the workers write them.
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "control/counter_totals.hpp"
-#include "core/ipv4.hpp"
+#include "core/ip_address.hpp"
 
 namespace sgfw::control {
 
@@ -32,18 +32,22 @@ struct WorkerInfo {
 };
 
 struct FlowTableInfo {
-  bool present = false;  // false: the daemon runs without a connection table (fakes)
-  uint64_t used = 0;
+  bool present = false;    // false: the daemon runs without a connection table (fakes)
+  uint64_t used = 0;       // connections of both families: used_ipv4 + used_ipv6
+  uint64_t used_ipv4 = 0;  // in the IPv4 connection table
+  uint64_t used_ipv6 = 0;  // in the IPv6 connection table
+  // Summed over both tables:
   uint64_t half_open_reclaimed = 0;
   uint64_t inbound_half_open_recycled = 0;
 };
 
 inline constexpr uint32_t kNoVmId = 0xffffffffu;  // a stable VM id: the connection end is no local VM
 
-// One connection, in host byte order, as `flows` shows it.
+// One connection of either family, as `flows` shows it (ports in host byte order;
+// core::IpAddress: IPv4 in host order, IPv6 as its 16 wire bytes).
 struct FlowRecord {
   uint8_t proto = 0;
-  core::Ipv4 src, dst;  // the originator (first packet's source) and the responder
+  core::IpAddress src, dst;  // the originator (first packet's source) and the responder; one family
   uint16_t sport = 0, dport = 0;
   std::string_view state;
   uint32_t vm_id[2] = {kNoVmId, kNoVmId};  // stable VM ids at the originator's / responder's end
@@ -61,9 +65,10 @@ class DataplaneAccess {
   [[nodiscard]] virtual std::vector<WorkerInfo> workers() const = 0;
   [[nodiscard]] virtual double tsc_hz() const = 0;
   [[nodiscard]] virtual FlowTableInfo flow_table() const = 0;
+  // Every connection, of both families (IPv4 first).
   virtual void for_each_flow(const std::function<void(const FlowRecord&)>& fn) const = 0;
-  // Removes the connections with a VM of `vm_ids` (indexed by stable id) at either
-  // end; nullptr: every connection. Returns how many.
+  // Removes the connections (of both families) with a VM of `vm_ids` (indexed by
+  // stable id) at either end; nullptr: every connection. Returns how many.
   virtual size_t flush_flows(const std::vector<bool>* vm_ids) = 0;
   // Expires idle connections and recycles positions; returns how many were reclaimed.
   virtual size_t reclaim_flows() = 0;

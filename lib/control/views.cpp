@@ -105,8 +105,11 @@ Json ControlPlane::status() const {
                                 {"loops", ws.loops}});
   }
   const FlowTableInfo flows = dataplane_->flow_table();
+  // capacity: of each family's table (docs/configuration.md, flows.capacity).
   j["flows"] = Json{{"capacity", cfg_.flows.capacity},
                     {"used", flows.used},
+                    {"used_ipv4", flows.used_ipv4},
+                    {"used_ipv6", flows.used_ipv6},
                     {"half_open_reclaimed", flows.half_open_reclaimed},
                     {"inbound_half_open_recycled", flows.inbound_half_open_recycled}};
   j["limits"] = Json{{"local_vms", cfg_.limits.local_vms},

@@ -1,5 +1,4 @@
 #include "daemon/daemon.hpp"
-#include "daemon/flow_options.hpp"
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -18,6 +17,7 @@
 
 #include "config/daemon_config.hpp"
 #include "daemon/device_lock.hpp"
+#include "daemon/flow_tables.hpp"
 #include "daemon/preflight.hpp"
 #include "report/plural.hpp"
 #include "control/control_plane.hpp"
@@ -158,7 +158,7 @@ int check_only(const Preflight& pf, const std::string& served) {
 
 // The control thread's loop until SIGTERM/SIGINT: requests, committed changes, SIGUSR1
 // counter dumps and housekeeping every 500 ms.
-void serve(control::ControlPlane& control, control::SocketServer& server, flow::FlowTable& frags) {
+void serve(control::ControlPlane& control, control::SocketServer& server, FlowTables& tables) {
   // Nothing a client sends may unwind run() while the workers use its state.
   auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::optional<std::string> {
     try {
@@ -176,7 +176,7 @@ void serve(control::ControlPlane& control, control::SocketServer& server, flow::
     if (g_dump.exchange(false)) dump_stats(control);
     if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
       control.reclaim();
-      frags.reclaim(rte_rdtsc());
+      tables.reclaim_fragments(rte_rdtsc());  // the connections: control.reclaim()
       last_reclaim = std::chrono::steady_clock::now();
     }
   }
@@ -240,17 +240,11 @@ int run(const Options& opt) {
     return 1;
   }
 
-  flow::FlowTableOptions fopts = connection_table_options(*cfg, rte_get_tsc_hz());
-  auto flows = flow::FlowTable::create(fopts, "sgfw-flows", (*publisher)->rcu());
-  if (!flows) {
-    std::cerr << "sgfwd: connection table: " << flows.error().message << "\n";
-    return 1;
-  }
-
-  flow::FlowTableOptions fragopts = fragment_table_options(*cfg, rte_get_tsc_hz());
-  auto frags = flow::FlowTable::create(fragopts, "sgfw-frags", (*publisher)->rcu());
-  if (!frags) {
-    std::cerr << "sgfwd: fragment table: " << frags.error().message << "\n";
+  // The connection and fragment tables of both families; the two connection tables
+  // share one per-VM quota (flow_tables.hpp).
+  auto tables = FlowTables::create(*cfg, rte_get_tsc_hz(), (*publisher)->rcu(), "sgfw");
+  if (!tables) {
+    std::cerr << "sgfwd: " << tables.error().message << "\n";
     return 1;
   }
 
@@ -269,10 +263,10 @@ int run(const Options& opt) {
   std::vector<std::vector<runtime::PortCounters>> port_counters(nw, std::vector<runtime::PortCounters>(ports->size()));
   std::vector<dataplane::WorkerStats> wstats(nw);
   std::vector<dataplane::WorkerSetup> setups =
-      plan_workers(*ports, port_counters, wstats, publisher->get(),
-                   {flows->get(), frags->get(), cfg->flows.keep_established, cfg->flows.tcp_loose});
+      plan_workers(*ports, port_counters, wstats, publisher->get(), tables->context(*cfg));
 
-  LiveDataplane dataplane_access({&*ports, &port_counters, &wstats, flows->get()});
+  LiveDataplane dataplane_access(
+      {&*ports, &port_counters, &wstats, tables->connections.get(), tables->connections6.get()});
   control::ControlPlane control(*cfg, publisher->get(), &dataplane_access, policy_text);
   if (auto st = control.assign_vm_ids(*(*publisher)->current()); !st) {
     std::cerr << "sgfwd: " << st.error().message << "\n";
@@ -303,7 +297,7 @@ int run(const Options& opt) {
             << report::count_of(ports->size(), "port") << ", " << report::count_of(nw, "worker") << ", control socket " << cfg->control_socket << ", policy persisted to "
             << cfg->policy << std::endl;
 
-  serve(control, **server, **frags);
+  serve(control, **server, *tables);
   rte_eal_mp_wait_lcore();
   ports::stop_ports(*ports);
   dump_stats(control);

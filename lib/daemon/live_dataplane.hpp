@@ -1,6 +1,7 @@
 // The control plane's view of sgfwd's running data plane (control/dataplane_access.hpp)
-// over its ports, the workers' counter blocks and the connection table. Control
-// thread only; counters are read while the workers write them (relaxed loads).
+// over its ports, the workers' counter blocks and the connection tables of both
+// address families (flows lists, flushes and reclaims both). Control thread only;
+// counters are read while the workers write them (relaxed loads).
 #pragma once
 
 #include <vector>
@@ -17,7 +18,8 @@ struct LiveDataplaneParts {
   const std::vector<ports::PortRuntime>* ports = nullptr;
   const std::vector<std::vector<runtime::PortCounters>>* port_counters = nullptr;  // [worker][port]
   const std::vector<dataplane::WorkerStats>* workers = nullptr;
-  flow::FlowTable* flows = nullptr;  // may be null (no connection table)
+  flow::FlowTable* flows = nullptr;    // may be null (no IPv4 connection table)
+  flow::FlowTable6* flows6 = nullptr;  // may be null (no IPv6 connection table)
 };
 
 class LiveDataplane final : public control::DataplaneAccess {

@@ -36,17 +36,21 @@ std::string duration(double s) {
 std::string proto_name(int p) {
   switch (p) {
     case 1: return "icmp";
+    case 58: return "icmpv6";
     case 6: return "tcp";
     case 17: return "udp";
     default: return std::to_string(p);
   }
 }
 
+// "10.0.0.1:80", "[2001:db8::1]:443" (an IPv6 address in brackets before a port, as
+// explain takes it), "10.0.0.1" / "2001:db8::1" for a protocol without ports.
 std::string endpoint(const Json& c, const char* addr, const char* port) {
   int p = c.at("proto").get<int>();
   std::string s = c.at(addr).get<std::string>();
-  if (p == 6 || p == 17) s += ":" + std::to_string(c.at(port).get<int>());
-  return s;
+  if (p != 6 && p != 17) return s;
+  if (s.find(':') != std::string::npos) s = "[" + s + "]";
+  return s + ":" + std::to_string(c.at(port).get<int>());
 }
 
 std::string name_or_dash(const Json& v) { return v.is_null() ? "-" : v.get<std::string>(); }
@@ -121,7 +125,13 @@ std::string status_text(const Json& s) {
       << (w.contains("busy_percent") ? " (" + fixed(w.at("busy_percent").get<double>(), 1) + "% of the time)" : "")
       << "\n";
   const auto& f = s.at("flows");
-  o << "connections: " << f.at("used") << " / " << f.at("capacity") << "\n";
+  o << "connections: " << f.at("used");
+  if (f.contains("used_ipv6"))  // capacity is per family (docs/configuration.md)
+    o << " (IPv4 " << f.at("used_ipv4") << " / " << f.at("capacity") << ", IPv6 " << f.at("used_ipv6") << " / "
+      << f.at("capacity") << ")";
+  else
+    o << " / " << f.at("capacity");
+  o << "\n";
   if (s.contains("limits")) {
     const auto& l = s.at("limits");
     o << "limits: local VMs " << l.at("local_vms_used") << " / " << l.at("local_vms") << ", VMs " << l.at("vms_used")

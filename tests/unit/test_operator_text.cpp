@@ -156,6 +156,41 @@ BOOST_AUTO_TEST_CASE(flows_table_for_people) {
   BOOST_TEST(t.find("SRC VM") != std::string::npos, t);
 }
 
+// IPv6 endpoints with a port in brackets, as explain takes them; IPv4 and portless
+// endpoints unchanged (the JSON of `flows` carries bare addresses).
+BOOST_AUTO_TEST_CASE(flows_table_ipv6_endpoints) {
+  auto f = report::Json::parse(R"({"total": 3, "flows": [
+    {"proto": 6, "src": "10.0.0.10", "sport": 40000, "dst": "10.0.1.10", "dport": 8080, "state": "established",
+     "vm": "web-1", "src_vm": "web-1", "dst_vm": null, "age_s": 2.5, "idle_s": 0.5,
+     "generation": 3, "egress_rule": "web/out", "ingress_rule": null},
+    {"proto": 6, "src": "2001:db8::10", "sport": 40000, "dst": "2001:db8:1::443", "dport": 443, "state": "syn-sent",
+     "vm": "web-1", "src_vm": "web-1", "dst_vm": null, "age_s": 0.25, "idle_s": 0.25,
+     "generation": 3, "egress_rule": "web/out-v6", "ingress_rule": null},
+    {"proto": 58, "src": "2001:db8::10", "sport": 7, "dst": "2001:db8::1", "dport": 0, "state": "icmp-echo",
+     "vm": "web-1", "src_vm": "web-1", "dst_vm": null, "age_s": 1.0, "idle_s": 1.0,
+     "generation": 3, "egress_rule": "web/out-v6", "ingress_rule": null}]})");
+  BOOST_TEST(report::flows_text(f) ==
+             "3 connections\n"
+             "PROTO   SOURCE                DESTINATION            STATE        SRC VM  DST VM  AGE    IDLE   "
+             "EGRESS RULE  INGRESS RULE\n"
+             "tcp     10.0.0.10:40000       10.0.1.10:8080         established  web-1   -       2.5s   500ms  "
+             "web/out      -\n"
+             "tcp     [2001:db8::10]:40000  [2001:db8:1::443]:443  syn-sent     web-1   -       250ms  250ms  "
+             "web/out-v6   -\n"
+             "icmpv6  2001:db8::10          2001:db8::1            icmp-echo    web-1   -       1.0s   1.0s   "
+             "web/out-v6   -\n");
+}
+
+BOOST_AUTO_TEST_CASE(status_connections_per_family) {
+  auto s = report::Json::parse(R"({"generation": 2,
+    "policy": {"path": "p.yaml", "sha256": "ab", "loaded_at": "2024-01-01T00:00:00Z"},
+    "compiled": {"vms": 1, "contexts": 1, "acl_rules": 1}, "ports": [], "workers": [],
+    "flows": {"capacity": 1000, "used": 5, "used_ipv4": 3, "used_ipv6": 2, "half_open_reclaimed": 0,
+              "inbound_half_open_recycled": 0}})");
+  std::string t = report::status_text(s);
+  BOOST_TEST(t.find("\nconnections: 5 (IPv4 3 / 1000, IPv6 2 / 1000)\n") != std::string::npos, t);
+}
+
 BOOST_AUTO_TEST_CASE(change_result_times_have_fixed_precision) {
   auto r = report::Json::parse(R"({"generation": 4, "contexts": 1, "contexts_rebuilt": 1, "total_ms": 12.345678,
                                    "enforced_ms": 3.14159})");

@@ -13,7 +13,7 @@
 #include <stdexcept>
 
 #include "config/policy_loader.hpp"
-#include "daemon/flow_options.hpp"
+#include "daemon/flow_tables.hpp"
 #include "ports/ports.hpp"
 #include "eal/eal_session.hpp"
 #include "runtime/snapshot.hpp"
@@ -99,24 +99,19 @@ Rig::Rig(const std::string& policy_yaml, RigOptions options) : cfg_(base_config(
   publisher_ = std::move(*pub);
 
   now_ = rte_rdtsc();
-  flow::FlowTableOptions fo = daemon::connection_table_options(cfg_, rte_get_tsc_hz());
-  auto ft = flow::FlowTable::create(fo, "scn-flows" + std::to_string(id), publisher_->rcu());
-  if (!ft) die(ft.error().message);
-  flows_ = std::move(*ft);
-  flow::FlowTableOptions fr = daemon::fragment_table_options(cfg_, rte_get_tsc_hz());
-  auto frt = flow::FlowTable::create(fr, "scn-frags" + std::to_string(id), publisher_->rcu());
-  if (!frt) die(frt.error().message);
-  frags_ = std::move(*frt);
+  // The daemon's tables: both families, the connection tables sharing one VM quota.
+  auto tables = daemon::FlowTables::create(cfg_, rte_get_tsc_hz(), publisher_->rcu(), "scn", std::to_string(id));
+  if (!tables) die(tables.error().message);
+  tables_ = std::move(*tables);
 
   view_counters_.assign(1, std::vector<runtime::PortCounters>(g_ports.size()));
   worker_stats_.resize(1);
   dataplane::TxTarget tx;
   tx.nports = static_cast<uint16_t>(g_ports.size());
   for (size_t p = 0; p < g_ports.size(); ++p) tx.dpdk_port[p] = g_ports[p].dpdk_port;
-  dataplane::FlowContext fc{flows_.get(), frags_.get(), cfg_.flows.keep_established, cfg_.flows.tcp_loose};
-  pipeline_ = std::make_unique<dataplane::Pipeline>(0, tx, view_counters_[0].data(), fc);
-  dataplane_access_ = std::make_unique<daemon::LiveDataplane>(
-      daemon::LiveDataplaneParts{&g_ports, &view_counters_, &worker_stats_, flows_.get()});
+  pipeline_ = std::make_unique<dataplane::Pipeline>(0, tx, view_counters_[0].data(), tables_.context(cfg_));
+  dataplane_access_ = std::make_unique<daemon::LiveDataplane>(daemon::LiveDataplaneParts{
+      &g_ports, &view_counters_, &worker_stats_, tables_.connections.get(), tables_.connections6.get()});
   control_ = std::make_unique<control::ControlPlane>(cfg_, publisher_.get(), dataplane_access_.get(), policy_yaml);
   if (!control_->assign_vm_ids(*publisher_->current())) die("assign_vm_ids");
   for (const auto& p : g_ports) drain(p.dpdk_port, nullptr, p.name);

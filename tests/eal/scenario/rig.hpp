@@ -1,5 +1,5 @@
-// A pipeline scenario rig: the real dataplane::Pipeline, connection and fragment
-// tables, RCU publisher and control plane, with loopback ring ports (net_ring) instead
+// A pipeline scenario rig: the real dataplane::Pipeline, the daemon's connection and
+// fragment tables of both families (daemon/flow_tables.hpp), RCU publisher and control plane, with loopback ring ports (net_ring) instead
 // of NICs, so a test sends crafted frames into a named port and reads back exactly what
 // left on every port, with control over time and policy generations. Test code only;
 // one rig at a time per process (the ports are shared).
@@ -12,6 +12,7 @@
 
 #include "config/daemon_config.hpp"
 #include "control/control_plane.hpp"
+#include "daemon/flow_tables.hpp"
 #include "daemon/live_dataplane.hpp"
 #include "core/drop_reason.hpp"
 #include "dataplane/pipeline.hpp"
@@ -57,8 +58,10 @@ class Rig {
   uint64_t port_drops(const std::string& port, core::DropReason r) const;
 
   control::ControlPlane& control() { return *control_; }
-  flow::FlowTable& flows() { return *flows_; }
-  flow::FlowTable& fragments() { return *frags_; }
+  flow::FlowTable& flows() { return *tables_.connections; }
+  flow::FlowTable& fragments() { return *tables_.fragments; }
+  flow::FlowTable6& flows6() { return *tables_.connections6; }
+  flow::FlowTable6& fragments6() { return *tables_.fragments6; }
   runtime::Publisher& publisher() { return *publisher_; }
   const std::string& policy_path() const { return policy_path_; }
   const config::DaemonConfig& config() const { return cfg_; }
@@ -70,7 +73,7 @@ class Rig {
   std::string dir_, policy_path_;
   uint64_t now_ = 0;
   std::unique_ptr<runtime::Publisher> publisher_;
-  std::unique_ptr<flow::FlowTable> flows_, frags_;
+  daemon::FlowTables tables_;
   std::vector<runtime::PortCounters> port_counters_;
   std::vector<std::vector<runtime::PortCounters>> view_counters_;
   std::vector<dataplane::WorkerStats> worker_stats_;
