@@ -14,7 +14,8 @@ namespace {
 // inside another struct may sit at any 4-byte offset).
 struct alignas(8) Key6 {
   uint8_t bytes[16];
-  explicit Key6(const core::Ipv6& a) { std::memcpy(bytes, a.bytes.data(), sizeof bytes); }
+  explicit Key6(const uint8_t* a16) { std::memcpy(bytes, a16, sizeof bytes); }
+  explicit Key6(const core::Ipv6& a) : Key6(a.bytes.data()) {}
 };
 
 uintptr_t pack(uint32_t vm, compiler::ClassId klass) {
@@ -53,10 +54,10 @@ core::Expected<AddressTable6> AddressTable6::build(const compiler::CompiledPolic
   return t;
 }
 
-AddressInfo AddressTable6::lookup(const core::Ipv6& addr) const {
+AddressInfo AddressTable6::lookup(const uint8_t* addr16) const {
   void* data = nullptr;
   if (hash_ == nullptr) return {};
-  const Key6 key(addr);
+  const Key6 key(addr16);
   if (rte_hash_lookup_data(hash_.get(), key.bytes, &data) < 0) return {};
   auto v = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(data));
   return {static_cast<compiler::ClassId>(v & 0xffffffffu), static_cast<uint32_t>(v >> 32)};

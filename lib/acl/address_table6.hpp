@@ -27,7 +27,9 @@ class AddressTable6 {
                                                           const std::string& name);
 
   // `addr`: 16 bytes, network byte order.
-  [[nodiscard]] AddressInfo lookup(const core::Ipv6& addr) const;
+  [[nodiscard]] AddressInfo lookup(const core::Ipv6& addr) const { return lookup(addr.bytes.data()); }
+  // Data path: `addr16` points to 16 address bytes (network order, any alignment).
+  [[nodiscard]] AddressInfo lookup(const uint8_t* addr16) const;
 
  private:
   core::UniqueHandle<rte_hash, rte_hash_free> hash_;

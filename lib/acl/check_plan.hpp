@@ -23,12 +23,15 @@ namespace sgfw::acl {
 // Index of a check in a CheckPlan.
 enum CheckDirection : uint8_t { kEgressCheck = 0, kIngressCheck = 1 };
 
-struct CheckPlan {
+// The checks of one packet; Key is AclKey (IPv4) or AclKey6 (IPv6, check_plan6.hpp).
+template <class Key>
+struct BasicCheckPlan {
   bool needed[2] = {false, false};                          // [CheckDirection]
   uint32_t vm[2] = {kNoVm, kNoVm};                          // local VM index of each check
   uint32_t context[2] = {compiler::kNoContext, compiler::kNoContext};  // rte_acl context (image) index
-  AclKey key[2];
+  Key key[2];
 };
+using CheckPlan = BasicCheckPlan<AclKey>;
 
 [[nodiscard]] inline AclKey make_check_key(uint8_t proto, uint16_t sport_be, uint16_t dport_be, uint32_t remote_be,
                                            compiler::ClassId klass) {

@@ -113,8 +113,8 @@ core::Expected<policy::Verdict> PolicyTables::judge(const policy::PacketTuple& p
   const bool v6 = p.src.is_v6();
   CheckPlan plan = v6 ? CheckPlan{} : this->plan(p);
   CheckPlan6 plan6 = v6 ? this->plan6(p) : CheckPlan6{};
-  if (!v6 && policy::dhcp_server_from_vm(p, plan.needed[kEgressCheck]))
-    return policy::link_service_drop(policy::kDhcpServerFromVm);
+  if (const char* r = policy::link_service_drop_reason(p, v6 ? plan6.needed[kEgressCheck] : plan.needed[kEgressCheck]))
+    return policy::link_service_drop(r);
   std::vector<policy::Check> checks;
   for (uint8_t d : {kEgressCheck, kIngressCheck}) {
     if (!(v6 ? plan6.needed[d] : plan.needed[d])) continue;

@@ -36,6 +36,7 @@ class PolicyTables {
 
   [[nodiscard]] const compiler::CompiledPolicy& compiled() const { return compiled_; }
   [[nodiscard]] const AddressTable& addresses() const { return addresses_; }
+  [[nodiscard]] const AddressTable6& addresses6() const { return addresses6_; }
   // The context of an image, or nullptr for kNoContext (a direction that denies all).
   [[nodiscard]] const AclContext* context(uint32_t image) const {
     return image < contexts_.size() ? contexts_[image].get() : nullptr;
@@ -57,8 +58,8 @@ class PolicyTables {
 
   // Control path: the first-packet verdict, check by check (what `explain` prints),
   // computed through the real contexts: IPv4 with the packet path's check plan, IPv6
-  // with its twin (the IPv6 tables; the data plane does not use them yet:
-  // docs/enforcement.md §7). Error: kMixedFamilies.
+  // with its twin (the IPv6 tables, the same ones the packet path uses).
+  // Error: kMixedFamilies.
   [[nodiscard]] core::Expected<policy::Verdict> judge(const policy::PacketTuple& packet) const;
 
   // Switches every context's classify method (-ENOTSUP if unsupported here).
@@ -66,8 +67,8 @@ class PolicyTables {
 
   // Heap bytes the DPDK tables took when built (rte_malloc statistics delta).
   [[nodiscard]] size_t dpdk_bytes() const { return dpdk_bytes_; }
-  // IPv4 contexts (the data plane's) built by this build (the others were shared with
-  // `previous`), and their number; the IPv6 ones (explain only, for now) apart.
+  // IPv4 contexts built by this build (the others were shared with `previous`), and
+  // their number; the IPv6 ones apart.
   [[nodiscard]] size_t contexts_built() const { return contexts_built_; }
   [[nodiscard]] size_t context_count() const { return contexts_.size(); }
   [[nodiscard]] size_t contexts6_built() const { return contexts6_built_; }

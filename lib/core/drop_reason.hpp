@@ -30,7 +30,9 @@ namespace sgfw::core {
   X(kMalformedIpv6, "malformed-ipv6")                 \
   X(kIpv6HeaderChain, "ipv6-header-chain")            \
   X(kIpv6RoutingType0, "ipv6-routing-type0")          \
-  X(kDhcpServerFromVm, "dhcp-server-from-vm")
+  X(kDhcpServerFromVm, "dhcp-server-from-vm")         \
+  X(kRaFromVm, "ra-from-vm")                          \
+  X(kLinkLocal, "link-local")
 
 enum class DropReason : uint8_t {
 #define SGFW_X(id, name) id,

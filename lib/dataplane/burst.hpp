@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "acl/check_plan.hpp"
+#include "dataplane/family.hpp"
 #include "dataplane/pipeline.hpp"
 #include "flow/flow_key.hpp"
 #include "packet/parsed_packet.hpp"
@@ -30,6 +31,9 @@ inline constexpr uint16_t kDhcpClientPortBe = RTE_BE16(68);
 inline bool is_dhcp_source_port(uint16_t sport_be) {
   return sport_be == kDhcpServerPortBe || sport_be == kDhcpClientPortBe;
 }
+// ... and of DHCPv6 servers (547) and clients (546).
+inline constexpr uint16_t kDhcp6ServerPortBe = RTE_BE16(547);
+inline constexpr uint16_t kDhcp6ClientPortBe = RTE_BE16(546);
 
 // What happens to a packet that passed the L2/L3 checks.
 enum class Path : uint8_t {
@@ -41,8 +45,9 @@ enum class Path : uint8_t {
   kFragment,    // non-first fragment: follows its first fragment's remembered verdict
 };
 
-// One admitted packet between the stages.
-struct Pending {
+// One admitted packet between the stages; F is Ipv4Family or Ipv6Family (family.hpp).
+template <class F>
+struct PendingOf {
   rte_mbuf* m;
   uint32_t src_vm;  // sending local VM (snapshot index), or kNoVm
   uint32_t dst_vm;  // receiving local VM, or kNoVm
@@ -51,31 +56,35 @@ struct Pending {
   bool src_is_lo;       // the packet's source is the key's lo endpoint
   bool first_fragment;
   int32_t flow_pos;     // live connection (kFast, kRevalidate, kRelated), else -1
-  flow::FlowKey key;    // connection key (kNew, kStateless, kRevalidate, kFast)
-  uint32_t src_be, dst_be;
+  typename F::Key key;  // connection key (kNew, kStateless, kRevalidate, kFast)
+  typename F::Addr src_be, dst_be;
   uint16_t sport_be, dport_be;  // as in the key (ICMP echo: identifier on the requester's side, 0 on the other)
-  uint16_t ip_id_be;
+  uint32_t frag_id_be;          // IPv4 identification (16 bits) or the IPv6 fragment header's
   uint8_t proto, tcp_flags, icmp_type;
-  acl::AddressInfo src_info, dst_info;  // from the burst's bulk address lookup
-  acl::CheckPlan checks;
+  acl::AddressInfo src_info, dst_info;  // from the address table
+  typename F::Plan checks;
   uint32_t result[2];  // deciding rule id + 1 per check, or kNoMatch
 
   [[nodiscard]] uint32_t owner() const { return src_vm != kNoVm ? src_vm : dst_vm; }
 };
+using Pending = PendingOf<Ipv4Family>;
+using Pending6 = PendingOf<Ipv6Family>;
 
-struct Pipeline::Burst {
-  Pending pend[kBurst];
+template <class F>
+struct BurstOf {
+  PendingOf<F> pend[kBurst];
   uint16_t np = 0;
 };
 
-// Stage 1's bulk results for the frames that parsed.
-struct Pipeline::Parsed {
+// Stage 1's bulk results for the frames that parsed (both families, in arrival order).
+struct Parsed {
   packet::ParsedPacket pkt[kBurst];
   rte_mbuf* m[kBurst];
   uint64_t src_mac[kBurst];
   uint32_t src_vm[kBurst];
-  acl::AddressInfo addr[2 * kBurst];  // [2i] source, [2i+1] destination
+  acl::AddressInfo addr[2 * kBurst];  // IPv4 frames: [2i] source, [2i+1] destination
   uint16_t n = 0;
+  uint16_t n6 = 0;  // how many of the n are IPv6
 };
 
 }  // namespace sgfw::dataplane

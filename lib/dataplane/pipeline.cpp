@@ -14,10 +14,16 @@ void Pipeline::drop(rte_mbuf* m, uint16_t in_port, DropReason r, runtime::Policy
   rte_pktmbuf_free(m);
 }
 
-void Pipeline::pass(const Pending& q, runtime::PolicyCounters* pc) {
-  if (q.src_vm != kNoVm) runtime::bump(pc->vm_allowed[q.src_vm]);
-  if (q.dst_vm != kNoVm && q.dst_vm != q.src_vm) runtime::bump(pc->vm_allowed[q.dst_vm]);
-  send(q.m, q.out_port);
+void Pipeline::flood(rte_mbuf* m, uint16_t in_port, bool vm_ports_only, uint16_t uplink) {
+  uint16_t copies = 0;
+  for (uint16_t o = 0; o < tx_.nports; ++o) copies += (o != in_port && !(vm_ports_only && o == uplink));
+  if (copies == 0) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  rte_mbuf_refcnt_update(m, static_cast<int16_t>(copies - 1));
+  for (uint16_t o = 0; o < tx_.nports; ++o)
+    if (o != in_port && !(vm_ports_only && o == uplink)) send(m, o);
 }
 
 void Pipeline::send(rte_mbuf* m, uint16_t out_port) {
@@ -43,11 +49,12 @@ void Pipeline::flush() {
 
 void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   runtime::bump(port_counters_[in_port].rx, n);
+  Parsed ps;
+  parse_burst(ps, snap, in_port, pkts, n);
   Burst b;
-  admit(b, snap, in_port, pkts, n, now);
-  if (b.np == 0) return;
-  lookup_connections(b, snap, in_port, now);
-  classify(b, snap);
-  verdicts(b, snap, in_port, now);
+  for (uint16_t i = 0; i < ps.n; ++i)
+    if (ps.pkt[i].kind != packet::ParsedPacket::Kind::kIpv6) admit_one(b, snap, in_port, ps, i, now);
+  if (b.np != 0) run_stages(b, snap, in_port, now);
+  if (ps.n6 != 0) process6(snap, in_port, ps, now);
 }
 }  // namespace sgfw::dataplane

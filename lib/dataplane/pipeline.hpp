@@ -5,6 +5,8 @@
 //  3. rule checks: new, stateless and revalidated packets, grouped per rte_acl context;
 //  4. verdicts in packet order: connections created, advanced or revoked, fragment
 //     trains followed, packets buffered for tx.
+// IPv6 frames take the same stages 2-4 (family.hpp) after their own stage 1 (neighbour
+// discovery, RA guard, DHCPv6, link-local), in a second pass over the burst.
 // Data path: no allocation, no locks but the connection table's (connection creation
 // and answer only), no exceptions, no logging; every drop increments exactly one
 // reason counter.
@@ -16,6 +18,7 @@
 
 #include <cstdint>
 
+#include "acl/address_table.hpp"
 #include "core/drop_reason.hpp"
 #include "flow/flow_table.hpp"
 #include "packet/parsed_packet.hpp"
@@ -39,18 +42,25 @@ struct TxTarget {
 struct FlowContext {
   flow::FlowTable* table = nullptr;      // required: connections
   flow::FlowTable* fragments = nullptr;  // required: allowed first fragments (15 s)
-  // The IPv6 twins (docs/design/flow-table.md). Both or neither: without them every
-  // IPv6 frame is dropped as unsupported-ethertype (the daemon always sets them).
-  flow::FlowTable6* table6 = nullptr;
-  flow::FlowTable6* fragments6 = nullptr;
   bool keep_established = false;
   bool tcp_loose = false;
   // Benchmark floor only (sgfw-bench `null`): parse, anti-spoofing and forwarding, but
   // no connection tracking and no rule checks. Never set by the daemon.
   bool forward_only = false;
+  // The IPv6 twins (docs/design/flow-table.md). Both or neither: without them every
+  // IPv6 frame is dropped as unsupported-ethertype (the daemon always sets them).
+  flow::FlowTable6* table6 = nullptr;
+  flow::FlowTable6* fragments6 = nullptr;
 };
 
-struct Pending;  // one packet between the stages (burst.hpp)
+// burst.hpp and family.hpp: the burst context, per address family.
+struct Ipv4Family;
+struct Ipv6Family;
+template <class F>
+struct PendingOf;  // one packet between the stages
+template <class F>
+struct BurstOf;    // the packets of one family of one burst
+struct Parsed;     // stage 1's parse results
 
 class Pipeline {
  public:
@@ -65,31 +75,57 @@ class Pipeline {
   void flush();
 
  private:
-  struct Burst;   // burst.hpp
-  struct Parsed;  // burst.hpp
+  using Burst = BurstOf<Ipv4Family>;
+  using Burst6 = BurstOf<Ipv6Family>;
   // Stage 1 (stage_admit.cpp): parse, anti-spoofing, ARP, forwarding target.
-  void admit(Burst& b, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now);
   void parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n);
   void admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i, uint64_t now);
   void forward_arp(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf* m, uint32_t src_vm, uint64_t src_mac,
                    const packet::ParsedPacket& p);
+  void classify_icmp(PendingOf<Ipv4Family>& q, const packet::ParsedPacket& p, bool from_uplink, uint64_t now);
   // Link services (stage_link_services.cpp): DHCP client and server messages.
   bool admit_dhcp(runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i);
-  void classify_icmp(Pending& q, const packet::ParsedPacket& p, bool from_uplink, uint64_t now);
-  // Stage 2 (stage_connections.cpp): bulk connection lookups.
-  void lookup_connections(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
-  // Stage 3 (stage_classify.cpp): rule checks grouped per rte_acl context.
-  void classify(Burst& b, runtime::Snapshot& snap);
-  // Stage 4 (stage_verdicts.cpp): verdicts in packet order.
-  void verdicts(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
-  bool follow_fragment(Pending& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
-  bool related_still_valid(Pending& q, runtime::Snapshot& snap, uint16_t in_port);
-  bool create_connection(Pending& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
-  void advance_connection(Pending& q, uint64_t now);
-  void remember_train(const Pending& q, runtime::Snapshot& snap, uint64_t now);
+  // The IPv6 frames of a burst, all stages (stage_admit6.cpp); stage 1 for one frame.
+  void process6(runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint64_t now);
+  void admit6_one(Burst6& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i, uint64_t now);
+  void classify_icmp6(PendingOf<Ipv6Family>& q, const packet::ParsedPacket& p, bool from_uplink, uint64_t now);
+  // IPv6 link services (stage_link_services6.cpp): neighbour discovery, RA guard, MLD,
+  // DHCPv6. Each returns true when it passed or dropped the frame.
+  bool admit_nd(runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i);
+  bool admit_dhcp6(runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i);
+  // A multicast frame to every port but `in_port` (ARP requests, multicast ND).
+  void flood(rte_mbuf* m, uint16_t in_port, bool vm_ports_only, uint16_t uplink);
+  // Stages 2-4, one code for both families (family.hpp), instantiated for both.
+  template <class F>
+  void lookup_connections(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
+  template <class F>
+  void classify(BurstOf<F>& b, runtime::Snapshot& snap);
+  template <class F>
+  void verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
+  template <class F>
+  bool follow_fragment(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
+  template <class F>
+  bool related_still_valid(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port);
+  template <class F>
+  bool create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
+  template <class F>
+  void advance_connection(PendingOf<F>& q, uint64_t now);
+  template <class F>
+  void remember_train(const PendingOf<F>& q, runtime::Snapshot& snap, uint64_t now);
+  template <class F>
+  void run_stages(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
+    lookup_connections(b, snap, in_port, now);
+    classify(b, snap);
+    verdicts(b, snap, in_port, now);
+  }
   // Transmit and counting (pipeline.cpp).
   void drop(rte_mbuf* m, uint16_t in_port, core::DropReason r, runtime::PolicyCounters* pc, uint32_t vm);
-  void pass(const Pending& q, runtime::PolicyCounters* pc);
+  template <class F>
+  void pass(const PendingOf<F>& q, runtime::PolicyCounters* pc) {
+    if (q.src_vm != acl::kNoVm) runtime::bump(pc->vm_allowed[q.src_vm]);
+    if (q.dst_vm != acl::kNoVm && q.dst_vm != q.src_vm) runtime::bump(pc->vm_allowed[q.dst_vm]);
+    send(q.m, q.out_port);
+  }
   void send(rte_mbuf* m, uint16_t out_port);
   void flush_port(uint16_t port);
 

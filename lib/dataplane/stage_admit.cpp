@@ -1,5 +1,6 @@
 // Stage 1 of the packet pipeline (docs/design/packet-path.md, steps 1-7): parse,
 // anti-spoofing, ARP, forwarding target; survivors become Pending for the next stages.
+// IPv4 here; IPv6 in stage_admit6.cpp (parse_burst parses both).
 #include <rte_prefetch.h>
 
 #include <algorithm>
@@ -21,7 +22,7 @@ using packet::ParsedPacket;
 void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
   const bool from_uplink = in_port == snap.uplink();
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], const void*));
-  out.n = 0;
+  out.n = out.n6 = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     // A chained mbuf is judged on its first segment, which the parser bounds.
@@ -31,9 +32,12 @@ void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_por
       drop(m, in_port, p.drop, nullptr, kNoVm);
       continue;
     }
-    if (p.kind == ParsedPacket::Kind::kIpv6) {  // no IPv6 path yet: docs/enforcement.md §5.9, §7
-      drop(m, in_port, DropReason::kUnsupportedEthertype, nullptr, kNoVm);
-      continue;
+    if (p.kind == ParsedPacket::Kind::kIpv6) {
+      if (flows_.table6 == nullptr) {  // a pipeline without IPv6 tables (pipeline.hpp)
+        drop(m, in_port, DropReason::kUnsupportedEthertype, nullptr, kNoVm);
+        continue;
+      }
+      ++out.n6;
     }
     out.src_mac[out.n] = mac_u64(p.src_mac);
     out.m[out.n++] = m;
@@ -76,18 +80,7 @@ void Pipeline::forward_arp(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf* 
     drop(m, in_port, DropReason::kSpoofed, pc, src_vm);
     return;
   }
-  if (is_group_mac(p.dst_mac)) {
-    uint16_t copies = 0;
-    for (uint16_t o = 0; o < tx_.nports; ++o) copies += (o != in_port);
-    if (copies == 0) {
-      rte_pktmbuf_free(m);
-      return;
-    }
-    rte_mbuf_refcnt_update(m, static_cast<int16_t>(copies - 1));
-    for (uint16_t o = 0; o < tx_.nports; ++o)
-      if (o != in_port) send(m, o);
-    return;
-  }
+  if (is_group_mac(p.dst_mac)) return flood(m, in_port, false, snap.uplink());
   uint32_t d = addrs.lookup(p.arp_tpa_be).local_vm;
   if (d == kNoVm && !pairs.empty()) d = pairs.owner_with_mac(p.arp_tpa_be, mac_u64(p.dst_mac));
   if (d == kNoVm) d = snap.vm_with_mac(mac_u64(p.dst_mac));
@@ -196,7 +189,7 @@ void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, co
   q.flow_pos = -1;
   q.src_be = p.src_be;
   q.dst_be = p.dst_be;
-  q.ip_id_be = p.ip_id_be;
+  q.frag_id_be = p.ip_id_be;
   q.proto = p.proto;
   q.tcp_flags = p.tcp_flags;
   q.icmp_type = p.icmp_type;
@@ -207,12 +200,6 @@ void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, co
   if (later_fragment) return;  // followed in packet order (stage 4)
   if (p.proto == wire::kProtoIcmp) classify_icmp(q, p, from_uplink, now);
   q.key = flow::make_flow_key(p.proto, p.src_be, q.sport_be, p.dst_be, q.dport_be, &q.src_is_lo);
-}
-
-void Pipeline::admit(Burst& b, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now) {
-  Parsed ps;
-  parse_burst(ps, snap, in_port, pkts, n);
-  for (uint16_t i = 0; i < ps.n; ++i) admit_one(b, snap, in_port, ps, i, now);
 }
 
 }  // namespace sgfw::dataplane

@@ -1,22 +1,17 @@
 // Stage 3 of the packet pipeline (docs/design/packet-path.md, step 9): the rule checks
-// of new, stateless and re-checked packets, grouped per rte_acl context.
-#include <rte_prefetch.h>
-
+// of new, stateless and re-checked packets, grouped per rte_acl context. One code for
+// both families (family.hpp).
 #include "dataplane/burst.hpp"
 #include "dataplane/rule_checks.hpp"
-#include "packet/wire.hpp"
 
 namespace sgfw::dataplane {
 
-namespace wire = packet::wire;
-using core::DropReason;
-using flow::ConnState;
-
 // Stage 3: rule checks for new, stateless and revalidated packets, grouped per context
 // (rte_acl classifies many keys of one context per call), results in packet order.
-void Pipeline::classify(Burst& b, runtime::Snapshot& snap) {
+template <class F>
+void Pipeline::classify(BurstOf<F>& b, runtime::Snapshot& snap) {
   const acl::PolicyTables& tables = snap.tables();
-  flow::FlowTable& ft = *flows_.table;
+  typename F::Table& ft = F::table(flows_);
   struct Check {
     uint32_t context;
     uint16_t packet;
@@ -25,13 +20,13 @@ void Pipeline::classify(Burst& b, runtime::Snapshot& snap) {
   Check checks[2 * kBurst];
   uint16_t nc = 0;
   for (uint16_t i = 0; i < b.np; ++i) {
-    Pending& q = b.pend[i];
+    PendingOf<F>& q = b.pend[i];
     if (q.m == nullptr) continue;
     if (q.path == Path::kRevalidate) {
-      q.checks = connection_checks(snap, ft.at(q.flow_pos));  // the connection's original direction
+      q.checks = connection_checks<F>(snap, ft.at(q.flow_pos));  // the connection's original direction
     } else if (q.path == Path::kNew || q.path == Path::kStateless) {
-      acl::plan_checks(snap.tables().compiled(), q.proto, q.src_be, q.sport_be, q.src_info, q.dst_be, q.dport_be,
-                       q.dst_info, q.checks);
+      F::plan(tables.compiled(), q.proto, q.src_be, q.sport_be, q.src_info, q.dst_be, q.dport_be, q.dst_info,
+              q.checks);
     } else {
       continue;
     }
@@ -53,11 +48,15 @@ void Pipeline::classify(Burst& b, runtime::Snapshot& snap) {
       const Check& ch = checks[j];
       acl_keys[k++] = reinterpret_cast<const uint8_t*>(&b.pend[ch.packet].checks.key[ch.direction]);
     }
-    const acl::AclContext* ctx = tables.context(context);
+    const acl::AclContext* ctx = F::context(tables, context);
     if (ctx == nullptr || ctx->classify(acl_keys, results, k) != 0) {
       for (uint16_t j = 0; j < k; ++j) results[j] = acl::kNoMatch;  // fail closed
     }
     for (uint16_t j = 0; j < k; ++j) b.pend[checks[cidx[j]].packet].result[checks[cidx[j]].direction] = results[j];
   }
 }
+
+template void Pipeline::classify(BurstOf<Ipv4Family>&, runtime::Snapshot&);
+template void Pipeline::classify(BurstOf<Ipv6Family>&, runtime::Snapshot&);
+
 }  // namespace sgfw::dataplane

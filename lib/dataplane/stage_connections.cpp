@@ -1,5 +1,6 @@
 // Stage 2 of the packet pipeline (docs/design/packet-path.md, step 8): bulk connection
-// lookups; packets of live connections take the fast path or are re-checked.
+// lookups; packets of live connections take the fast path or are re-checked. One code
+// for both families (family.hpp).
 #include <rte_prefetch.h>
 
 #include "dataplane/burst.hpp"
@@ -13,10 +14,11 @@ using core::DropReason;
 using flow::ConnState;
 
 // Stage 2: connection lookups for the burst.
-void Pipeline::lookup_connections(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
+template <class F>
+void Pipeline::lookup_connections(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
   runtime::PolicyCounters* pc = &snap.counters(worker_);
-  flow::FlowTable& ft = *flows_.table;
-  const flow::FlowKey* keys[kBurst];
+  typename F::Table& ft = F::table(flows_);
+  const typename F::Key* keys[kBurst];
   int32_t positions[kBurst];
   uint16_t idx[kBurst];
   uint16_t nk = 0;
@@ -30,10 +32,10 @@ void Pipeline::lookup_connections(Burst& b, runtime::Snapshot& snap, uint16_t in
     if (positions[k] >= 0) rte_prefetch0(&ft.at(positions[k]));
   const uint64_t gen = snap.generation();
   for (uint16_t k = 0; k < nk; ++k) {
-    Pending& q = b.pend[idx[k]];
+    PendingOf<F>& q = b.pend[idx[k]];
     int32_t pos = positions[k];
     if (pos >= 0) {
-      flow::FlowEntry& e = ft.at(pos);
+      typename F::Entry& e = ft.at(pos);
       ConnState s = e.state.load(std::memory_order_relaxed);
       bool live = ft.live(e, now);
       bool reopen = q.proto == wire::kProtoTcp && flow::tcp::is_syn_only(q.tcp_flags) && flow::is_tcp_reusable(s);
@@ -46,13 +48,17 @@ void Pipeline::lookup_connections(Burst& b, runtime::Snapshot& snap, uint16_t in
       if (s != ConnState::kFree && s != ConnState::kDead) ft.remove(pos);  // expired or being replaced
     }
     // No live connection.
-    if (q.proto == wire::kProtoIcmp && q.icmp_type == wire::kIcmpEchoReply) {
+    if (q.proto == F::kIcmp && q.icmp_type == F::kEchoReply) {
       q.path = Path::kStateless;  // a reply without its request creates no state
     } else if (q.proto == wire::kProtoTcp && !flow::tcp::is_syn_only(q.tcp_flags) &&
                (!flows_.tcp_loose || flow::tcp::loose_pickup(q.tcp_flags) == ConnState::kFree)) {
-      drop(q.m, in_port, DropReason::kNoConnection, pc, q.src_vm != kNoVm ? q.src_vm : q.dst_vm);
+      drop(q.m, in_port, DropReason::kNoConnection, pc, q.owner());
       q.m = nullptr;
     }
   }
 }
+
+template void Pipeline::lookup_connections(BurstOf<Ipv4Family>&, runtime::Snapshot&, uint16_t, uint64_t);
+template void Pipeline::lookup_connections(BurstOf<Ipv6Family>&, runtime::Snapshot&, uint16_t, uint64_t);
+
 }  // namespace sgfw::dataplane

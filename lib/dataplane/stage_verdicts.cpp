@@ -1,5 +1,6 @@
 // Stage 4 of the packet pipeline (docs/design/packet-path.md, step 10): verdicts in
 // packet order; connections created, advanced or revoked; fragment trains followed.
+// One code for both families (family.hpp).
 #include <rte_prefetch.h>
 
 #include "dataplane/burst.hpp"
@@ -14,14 +15,13 @@ using flow::ConnState;
 
 namespace {
 
+template <class F>
 ConnState initial_state(uint8_t proto, uint8_t tcp_flags) {
-  switch (proto) {
-    case wire::kProtoTcp:
-      return flow::tcp::is_syn_only(tcp_flags) ? ConnState::kTcpSynSent : flow::tcp::loose_pickup(tcp_flags);
-    case wire::kProtoUdp: return ConnState::kUdpOneWay;
-    case wire::kProtoIcmp: return ConnState::kIcmpEcho;
-    default: return ConnState::kOtherOneWay;
-  }
+  if (proto == wire::kProtoTcp)
+    return flow::tcp::is_syn_only(tcp_flags) ? ConnState::kTcpSynSent : flow::tcp::loose_pickup(tcp_flags);
+  if (proto == wire::kProtoUdp) return ConnState::kUdpOneWay;
+  if (proto == F::kIcmp) return ConnState::kIcmpEcho;
+  return ConnState::kOtherOneWay;
 }
 
 }  // namespace
@@ -29,40 +29,42 @@ ConnState initial_state(uint8_t proto, uint8_t tcp_flags) {
 // A later fragment follows its first fragment's remembered verdict while that
 // verdict still holds under the current policy: the train's connection (or, for
 // stateless ICMP, its own checks) is re-checked when the generation changed.
-bool Pipeline::follow_fragment(Pending& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
+template <class F>
+bool Pipeline::follow_fragment(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
   runtime::PolicyCounters* pc = &snap.counters(worker_);
-  uint32_t owner = q.src_vm != kNoVm ? q.src_vm : q.dst_vm;
-  flow::FlowTable& frags = *flows_.fragments;
-  int32_t fpos = frags.lookup(flow::make_fragment_key(q.proto, q.src_be, q.dst_be, q.ip_id_be));
+  uint32_t owner = q.owner();
+  typename F::Table& frags = F::fragments(flows_);
+  int32_t fpos = frags.lookup(F::fragment_key(q.proto, q.src_be, q.dst_be, q.frag_id_be));
   if (fpos < 0 || !frags.live(frags.at(fpos), now)) {
     drop(q.m, in_port, DropReason::kFragmentOrphan, pc, owner);
     return false;
   }
-  flow::FlowEntry& train = frags.at(fpos);
+  typename F::Entry& train = frags.at(fpos);
+  const uint8_t proto = train.train_proto;  // the first fragment's (IPv6: q.proto may be an extension header)
   const uint64_t gen = snap.generation();
   if (flows_.keep_established || train.generation.load(std::memory_order_relaxed) == gen) return true;
   uint32_t results[2];
   if (train.flags.load(std::memory_order_relaxed) & flow::kStatelessTrain) {
-    CheckPlan c = rule_checks(snap, q.proto, q.src_be, train.train_sport_be, q.src_info, q.dst_be,
-                               train.train_dport_be, q.dst_info);
-    int failed = run_checks(snap, c, results);
+    typename F::Plan c = rule_checks<F>(snap, proto, q.src_be, train.train_sport_be, q.src_info, q.dst_be,
+                                        train.train_dport_be, q.dst_info);
+    int failed = run_checks<F>(snap, c, results);
     if (failed >= 0) {
       frags.remove(fpos);
       drop(q.m, in_port, DropReason::kNoRule, pc, c.vm[failed]);
       return false;
     }
   } else {
-    flow::FlowTable& ft = *flows_.table;
-    int32_t cpos = ft.lookup(flow::make_flow_key(q.proto, q.src_be, train.train_sport_be, q.dst_be, train.train_dport_be));
+    typename F::Table& ft = F::table(flows_);
+    int32_t cpos = ft.lookup(F::flow_key(proto, q.src_be, train.train_sport_be, q.dst_be, train.train_dport_be));
     if (cpos < 0 || !ft.live(ft.at(cpos), now)) {
       frags.remove(fpos);
       drop(q.m, in_port, DropReason::kFragmentOrphan, pc, owner);
       return false;
     }
-    flow::FlowEntry& conn = ft.at(cpos);
+    typename F::Entry& conn = ft.at(cpos);
     if (!flows_.keep_established && conn.generation.load(std::memory_order_relaxed) != gen) {
-      CheckPlan c = connection_checks(snap, conn);
-      int failed = run_checks(snap, c, results);
+      typename F::Plan c = connection_checks<F>(snap, conn);
+      int failed = run_checks<F>(snap, c, results);
       if (failed >= 0) {
         ft.remove(cpos);
         frags.remove(fpos);
@@ -79,14 +81,15 @@ bool Pipeline::follow_fragment(Pending& q, runtime::Snapshot& snap, uint16_t in_
 }
 
 // A related error passes only while its connection is valid under the current policy.
-bool Pipeline::related_still_valid(Pending& q, runtime::Snapshot& snap, uint16_t in_port) {
-  flow::FlowTable& ft = *flows_.table;
-  flow::FlowEntry& conn = ft.at(q.flow_pos);
+template <class F>
+bool Pipeline::related_still_valid(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port) {
+  typename F::Table& ft = F::table(flows_);
+  typename F::Entry& conn = ft.at(q.flow_pos);
   const uint64_t gen = snap.generation();
   if (flows_.keep_established || conn.generation.load(std::memory_order_relaxed) == gen) return true;
-  CheckPlan c = connection_checks(snap, conn);
+  typename F::Plan c = connection_checks<F>(snap, conn);
   uint32_t results[2];
-  int failed = run_checks(snap, c, results);
+  int failed = run_checks<F>(snap, c, results);
   if (failed >= 0) {
     DropReason r = ft.remove(q.flow_pos) ? DropReason::kRevoked : DropReason::kNoRule;
     drop(q.m, in_port, r, &snap.counters(worker_), c.vm[failed]);
@@ -98,23 +101,23 @@ bool Pipeline::related_still_valid(Pending& q, runtime::Snapshot& snap, uint16_t
   return true;
 }
 
-bool Pipeline::create_connection(Pending& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
+template <class F>
+bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
   runtime::PolicyCounters* pc = &snap.counters(worker_);
-  flow::NewConnection c;
+  typename F::NewConnection c;
   c.key = q.key;
   c.orig_is_lo = q.src_is_lo;
-  c.state = initial_state(q.proto, q.tcp_flags);
+  c.state = initial_state<F>(q.proto, q.tcp_flags);
   c.orig_vm = q.src_vm != kNoVm ? snap.vm_id(q.src_vm) : flow::kNoVmId;
   c.resp_vm = q.dst_vm != kNoVm ? snap.vm_id(q.dst_vm) : flow::kNoVmId;
   c.generation = snap.generation();
   c.egress_rule = q.result[0];
   c.ingress_rule = q.result[1];
   int32_t pos = -1;
-  flow::InsertResult r = flows_.table->insert(c, now, &pos);
+  flow::InsertResult r = F::table(flows_).insert(c, now, &pos);
   if (r == flow::InsertResult::kTableFull || r == flow::InsertResult::kQuotaExceeded) {
-    uint32_t owner = q.src_vm != kNoVm ? q.src_vm : q.dst_vm;
     drop(q.m, in_port, r == flow::InsertResult::kTableFull ? DropReason::kTableFull : DropReason::kQuotaExceeded, pc,
-         owner);
+         q.owner());
     return false;
   }
   if (r == flow::InsertResult::kExists) {
@@ -129,32 +132,39 @@ bool Pipeline::create_connection(Pending& q, runtime::Snapshot& snap, uint16_t i
 
 // The state after a packet of a live connection; leaving half-open takes it off the
 // half-open lists.
-void Pipeline::advance_connection(Pending& q, uint64_t now) {
-  flow::FlowEntry& e = flows_.table->at(q.flow_pos);
+template <class F>
+void Pipeline::advance_connection(PendingOf<F>& q, uint64_t now) {
+  typename F::Table& ft = F::table(flows_);
+  typename F::Entry& e = ft.at(q.flow_pos);
   bool from_orig = q.src_is_lo == e.orig_is_lo();
   ConnState s = e.state.load(std::memory_order_relaxed);
   ConnState ns = s;
-  switch (q.proto) {
-    case wire::kProtoTcp: ns = flow::tcp::next(s, q.tcp_flags, from_orig); break;
-    case wire::kProtoUdp: ns = (!from_orig && s == ConnState::kUdpOneWay) ? ConnState::kUdpTwoWay : s; break;
-    case wire::kProtoIcmp: ns = (!from_orig && s == ConnState::kIcmpEcho) ? ConnState::kIcmpEchoReplied : s; break;
-    default: ns = (!from_orig && s == ConnState::kOtherOneWay) ? ConnState::kOtherTwoWay : s; break;
+  if (q.proto == wire::kProtoTcp) {
+    ns = flow::tcp::next(s, q.tcp_flags, from_orig);
+  } else if (q.proto == wire::kProtoUdp) {
+    ns = (!from_orig && s == ConnState::kUdpOneWay) ? ConnState::kUdpTwoWay : s;
+  } else if (q.proto == F::kIcmp) {
+    ns = (!from_orig && s == ConnState::kIcmpEcho) ? ConnState::kIcmpEchoReplied : s;
+  } else {
+    ns = (!from_orig && s == ConnState::kOtherOneWay) ? ConnState::kOtherTwoWay : s;
   }
   if (ns != s && e.state.compare_exchange_strong(s, ns, std::memory_order_relaxed)) {
-    if (!flow::is_established(s) && flow::is_established(ns)) flows_.table->mark_answered(q.flow_pos);
-    else if (flow::is_established(s) && !flow::is_established(ns)) flows_.table->mark_closed(q.flow_pos);
+    if (!flow::is_established(s) && flow::is_established(ns)) ft.mark_answered(q.flow_pos);
+    else if (flow::is_established(s) && !flow::is_established(ns)) ft.mark_closed(q.flow_pos);
   }
   e.last_seen.store(now, std::memory_order_relaxed);
 }
 
 // Remembers a first fragment's verdict for its datagram's later fragments (15 s). If
 // the fragment table is full they are dropped as orphans (fail closed).
-void Pipeline::remember_train(const Pending& q, runtime::Snapshot& snap, uint64_t now) {
-  flow::FlowTable& frags = *flows_.fragments;
-  flow::NewConnection t;
-  t.key = flow::make_fragment_key(q.proto, q.src_be, q.dst_be, q.ip_id_be);
+template <class F>
+void Pipeline::remember_train(const PendingOf<F>& q, runtime::Snapshot& snap, uint64_t now) {
+  typename F::Table& frags = F::fragments(flows_);
+  typename F::NewConnection t;
+  t.key = F::fragment_key(q.proto, q.src_be, q.dst_be, q.frag_id_be);
   t.state = ConnState::kFragmentTrain;
   t.generation = snap.generation();
+  t.train_proto = q.proto;
   t.train_sport_be = q.sport_be;
   t.train_dport_be = q.dport_be;
   t.stateless_train = q.path == Path::kStateless || q.path == Path::kRelated;
@@ -164,11 +174,12 @@ void Pipeline::remember_train(const Pending& q, runtime::Snapshot& snap, uint64_
 }
 
 // Stage 4: verdicts in packet order; connections created, advanced, revoked.
-void Pipeline::verdicts(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
+template <class F>
+void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
   runtime::PolicyCounters* pc = &snap.counters(worker_);
-  flow::FlowTable& ft = *flows_.table;
+  typename F::Table& ft = F::table(flows_);
   for (uint16_t i = 0; i < b.np; ++i) {
-    Pending& q = b.pend[i];
+    PendingOf<F>& q = b.pend[i];
     if (q.m == nullptr) continue;
     if (q.path == Path::kFragment) {
       if (follow_fragment(q, snap, in_port, now)) pass(q, pc);
@@ -194,7 +205,7 @@ void Pipeline::verdicts(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uin
         continue;
       }
       if (q.path == Path::kRevalidate) {
-        flow::FlowEntry& e = ft.at(q.flow_pos);
+        typename F::Entry& e = ft.at(q.flow_pos);
         e.generation.store(snap.generation(), std::memory_order_relaxed);
         e.egress_rule.store(q.result[0], std::memory_order_relaxed);
         e.ingress_rule.store(q.result[1], std::memory_order_relaxed);
@@ -211,4 +222,7 @@ void Pipeline::verdicts(Burst& b, runtime::Snapshot& snap, uint16_t in_port, uin
     pass(q, pc);
   }
 }
+template void Pipeline::verdicts(BurstOf<Ipv4Family>&, runtime::Snapshot&, uint16_t, uint64_t);
+template void Pipeline::verdicts(BurstOf<Ipv6Family>&, runtime::Snapshot&, uint16_t, uint64_t);
+
 }  // namespace sgfw::dataplane

@@ -313,6 +313,7 @@ void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64
                 std::memory_order_relaxed);
   e.vm_id[0] = c.orig_vm;
   e.vm_id[1] = c.resp_vm;
+  e.train_proto = c.train_proto;
   e.train_sport_be = c.train_sport_be;
   e.train_dport_be = c.train_dport_be;
   e.created = now;

@@ -65,7 +65,8 @@ struct alignas(64) BasicFlowEntry {
   Key key;                              // 16 (IPv4), 40 (IPv6)
   std::atomic<ConnState> state;         // 1
   std::atomic<uint8_t> flags;           // 1: kOrigIsLo, kInHalfOpen, kInInbound, kStatelessTrain
-  uint16_t reserved;                    // 2
+  uint8_t train_proto;                  // 1: fragment trains: the first fragment's upper-layer protocol
+  uint8_t reserved;                     // 1
   uint32_t vm_id[2];                    // 8: local VM at the originator's / responder's end, or kNoVmId
   uint16_t train_sport_be;              // 2: fragment trains: the first fragment's L4 source port (ICMP echo: key port)
   uint16_t train_dport_be;              // 2: ... and destination port
@@ -142,6 +143,7 @@ struct BasicNewConnection {
   uint64_t generation = 0;
   uint32_t egress_rule = 0;           // deciding rule id + 1, 0: no such check
   uint32_t ingress_rule = 0;
+  uint8_t train_proto = 0;            // fragment trains only
   uint16_t train_sport_be = 0;        // fragment trains only
   uint16_t train_dport_be = 0;
   bool stateless_train = false;       // fragment trains only

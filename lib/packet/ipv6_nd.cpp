@@ -3,6 +3,7 @@
 // docs/design/packet-parser.md, "Neighbour discovery". Reads m[0, n) only.
 #include <cstring>
 
+#include "core/ipv6_scope.hpp"
 #include "packet/ipv6_parse.hpp"
 #include "packet/l4_parse.hpp"
 #include "packet/wire.hpp"
@@ -10,13 +11,9 @@
 namespace sgfw::packet::detail {
 namespace {
 
-bool is_multicast(const uint8_t* a) noexcept { return a[0] == 0xff; }
-bool is_link_local(const uint8_t* a) noexcept { return a[0] == 0xfe && (a[1] & 0xc0) == 0x80; }
-bool is_unspecified(const uint8_t* a) noexcept {
-  for (int i = 0; i < 16; ++i)
-    if (a[i] != 0) return false;
-  return true;
-}
+using core::is_link_local6;
+using core::is_multicast6;
+using core::is_unspecified6;
 // ff02::1:ffXX:XXXX (RFC 4291 §2.7.1).
 bool is_solicited_node(const uint8_t* a) noexcept {
   static constexpr uint8_t kPrefix[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
@@ -44,15 +41,15 @@ bool fixed_part_ok(const ParsedPacket& pkt, const uint8_t* m) noexcept {
   const uint8_t* target = m + wire::kNdTargetOffset;
   switch (pkt.icmp_type) {
     case wire::kIcmp6NeighborSolicit:  // §7.1.1; DAD goes to a solicited-node group
-      return !is_multicast(target) && (!is_unspecified(pkt.src6) || is_solicited_node(pkt.dst6));
+      return !is_multicast6(target) && (!is_unspecified6(pkt.src6) || is_solicited_node(pkt.dst6));
     case wire::kIcmp6NeighborAdvert:  // §7.1.2
-      return !is_multicast(target) &&
-             !(is_multicast(pkt.dst6) && (m[wire::kNdNaFlagsOffset] & wire::kNdNaFlagSolicited));
+      return !is_multicast6(target) &&
+             !(is_multicast6(pkt.dst6) && (m[wire::kNdNaFlagsOffset] & wire::kNdNaFlagSolicited));
     case wire::kIcmp6RouterAdvert:  // §6.1.2
-      return is_link_local(pkt.src6);
+      return is_link_local6(pkt.src6);
     case wire::kIcmp6Redirect:  // §8.1
-      return is_link_local(pkt.src6) && !is_multicast(target) &&
-             !is_multicast(m + wire::kNdRedirectDstOffset);
+      return is_link_local6(pkt.src6) && !is_multicast6(target) &&
+             !is_multicast6(m + wire::kNdRedirectDstOffset);
     default:  // RS: §6.1.1 has no address rule on the fixed part
       return true;
   }
@@ -94,7 +91,7 @@ void parse_nd(ParsedPacket& pkt, const uint8_t* m, uint32_t n) noexcept {
   if (!options_ok(pkt, m, fixed, n, has_source_lla))
     return drop(pkt, core::DropReason::kMalformedL4);
   // §6.1.1, §7.1.1: from the unspecified address (DAD), no source link-layer option.
-  if (has_source_lla && is_unspecified(pkt.src6) &&
+  if (has_source_lla && is_unspecified6(pkt.src6) &&
       (type == wire::kIcmp6NeighborSolicit || type == wire::kIcmp6RouterSolicit))
     return drop(pkt, core::DropReason::kMalformedL4);
   if (type != wire::kIcmp6RouterSolicit && type != wire::kIcmp6RouterAdvert)

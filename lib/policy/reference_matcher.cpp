@@ -96,7 +96,7 @@ Verdict reference_verdict(const Policy& policy, const PacketTuple& packet) {
     return v;
   }
   std::vector<Check> checks;
-  if (dhcp_server_from_vm(packet, s.vm != nullptr)) return link_service_drop(kDhcpServerFromVm);
+  if (const char* r = link_service_drop_reason(packet, s.vm != nullptr)) return link_service_drop(r);
   if (s.vm) checks.push_back(check(policy, *s.vm, Direction::kEgress, packet));
   if (d.vm) checks.push_back(check(policy, *d.vm, Direction::kIngress, packet));
   return combine_checks(std::move(checks));

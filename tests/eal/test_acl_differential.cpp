@@ -225,6 +225,9 @@ BOOST_AUTO_TEST_CASE(compiled_ipv6_acl_agrees_with_reference_matcher) {
           BOOST_ERROR(name << " IPv6 policy " << n << " packet " << describe(pkts[k]) << ": got " << describe(*got)
                            << ", reference " << describe(expected[k]));
         acl::CheckPlan6 plan = tables->plan6(pkts[k]);
+        // A link-service drop (a DHCPv6 server in a VM, a link-local address) is
+        // decided before any check: the reference has no checks to compare.
+        if (policy::link_service_drop_reason(pkts[k], plan.needed[acl::kEgressCheck]) != nullptr) continue;
         for (uint8_t d : {acl::kEgressCheck, acl::kIngressCheck})
           if (plan.needed[d]) {
             jobs.emplace_back(k, plan.context[d]);
