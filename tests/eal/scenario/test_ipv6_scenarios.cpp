@@ -219,3 +219,40 @@ BOOST_AUTO_TEST_CASE(dhcpv6_client_traffic_passes_without_rules) {
   BOOST_TEST(rig.send("vm-a", dhcp6(kMacA, multicast_mac(servers), link_local(kMacC), 546, servers, 547, 1)).empty());
   BOOST_TEST(rig.drops(DropReason::kSpoofed) == 1u);
 }
+
+// Allowed address pairs over IPv6 (docs/enforcement.md §7.2): a keepalived-style VIP
+// that a and c share; unsolicited neighbour advertisements announce it, traffic to it
+// goes to the holder whose MAC the frame carries.
+BOOST_AUTO_TEST_CASE(a_shared_vip_follows_the_mac) {
+  const std::string vip_policy =
+      "securityGroups:\n"
+      "  - name: vip\n"
+      "    rules:\n"
+      "      - {name: web, direction: Ingress, protocol: TCP, port: 80, remote: {address: {IPAddressOrCIDR: '::/0'}}}\n"
+      "      - {name: out6, direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: '::/0'}}}\n"
+      "vms:\n"
+      "  - {name: a, port: vm-a, mac: '02:00:00:00:00:0a', ips: ['2001:db8::a'], securityGroups: [vip],\n"
+      "     allowedAddressPairs: [{ip: '2001:db8::100'}]}\n"
+      "  - {name: b, port: vm-b, mac: '02:00:00:00:00:0b', ips: ['2001:db8::b'], securityGroups: [vip]}\n"
+      "  - {name: c, port: vm-c, mac: '02:00:00:00:00:0c', ips: ['2001:db8::c'], securityGroups: [vip],\n"
+      "     allowedAddressPairs: [{ip: '2001:db8::100'}]}\n";
+  Rig rig(vip_policy);
+  const std::string kVip = "2001:db8::100";
+  // The holder announces the VIP; a VM without the pair may not.
+  BOOST_TEST(ports_of(rig.send("vm-a", nd_advert(kMacA, multicast_mac(kAllNodes), ip6(kVip), kAllNodes, ip6(kVip),
+                                                 kNaOverride, kMacA))) == kAllButA);
+  BOOST_TEST(rig.send("vm-b", nd_advert(kMacB, multicast_mac(kAllNodes), ip6(kB), kAllNodes, ip6(kVip), kNaOverride,
+                                        kMacB)).empty());
+  BOOST_TEST(rig.drops(DropReason::kSpoofed) == 1u);
+  // Traffic to the VIP goes by destination MAC: to a, to c, and to nobody else.
+  BOOST_TEST(rig.passes("uplink", tcp6(kInetMac, kMacA, kInet, 40000, kVip, 80, kSyn), "vm-a"));
+  BOOST_TEST(rig.passes("uplink", tcp6(kInetMac, kMacC, kInet, 40001, kVip, 80, kSyn), "vm-c"));
+  BOOST_TEST(rig.send("uplink", tcp6(kInetMac, kMacB, kInet, 40002, kVip, 80, kSyn)).empty());
+  BOOST_TEST(rig.drops(DropReason::kDstMismatch) == 1u);
+  // The holders may send from it; b may not; nor may the uplink.
+  BOOST_TEST(rig.passes("vm-c", tcp6(kMacC, kInetMac, kVip, 80, kInet, 40001, kSyn | kAck), "uplink"));
+  BOOST_TEST(rig.passes("vm-a", udp6(kMacA, kInetMac, kVip, 5000, kInet, 53), "uplink"));
+  BOOST_TEST(rig.send("vm-b", udp6(kMacB, kInetMac, kVip, 5000, kInet, 53)).empty());
+  BOOST_TEST(rig.send("uplink", udp6(kInetMac, kMacA, kVip, 53, kA, 5000)).empty());
+  BOOST_TEST(rig.drops(DropReason::kSpoofed) == 3u);
+}
