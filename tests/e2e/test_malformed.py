@@ -6,7 +6,7 @@ padding, IPv4 options) are still judged correctly; the daemon keeps serving."""
 import sgfw_e2e as e2e
 from sgfw_e2e import check, rule, group, eth_ip, marker
 from scapy.layers.inet import IP, TCP, UDP, ICMP, IPOption
-from scapy.layers.inet6 import IPv6
+from scapy.layers.inet6 import IPv6, IPv6ExtHdrRouting
 from scapy.layers.l2 import ARP, Dot1Q, Dot1AD, Ether
 from scapy.packet import Padding, Raw
 
@@ -70,8 +70,9 @@ def malformed_cases(a, inet):
         ("ARP with hardware length 8", "malformed-l2",
          lambda m: set_byte(bytes(Ether(src=a.mac, dst="ff:ff:ff:ff:ff:ff") /
                                   ARP(hwsrc=a.mac, psrc=a.ip, pdst=inet.ip) / Padding(load=m)), 14 + 4, 8)),
-        ("IPv6 (unsupported in v1)", "unsupported-ethertype",
-         lambda m: bytes(Ether(src=a.mac, dst=inet.mac) / IPv6(src="fd00::1", dst="fd00::2") / udp(m))),
+        ("IPv6 with a type 0 routing header (RFC 5095)", "ipv6-routing-type0",
+         lambda m: bytes(Ether(src=a.mac, dst=inet.mac) / IPv6(src="fd00::1", dst="fd00::2") /
+                         IPv6ExtHdrRouting(type=0, addresses=["fd00::3"], segleft=1) / udp(m))),
         ("ethertype 0x88b5 (local experimental)", "unsupported-ethertype",
          lambda m: bytes(Ether(src=a.mac, dst=inet.mac, type=0x88b5) / Raw(m))),
         ("802.1Q VLAN-tagged IPv4", "vlan-tagged",
