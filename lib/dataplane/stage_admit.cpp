@@ -4,6 +4,7 @@
 #include <rte_prefetch.h>
 
 #include <algorithm>
+#include <new>
 
 #include "dataplane/burst.hpp"
 #include "packet/icmp_error_inner.hpp"
@@ -26,8 +27,8 @@ void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_por
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     // A chained mbuf is judged on its first segment, which the parser bounds.
-    ParsedPacket& p = out.pkt[out.n];
-    p = packet::parse(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
+    ParsedPacket& p =
+        *::new (&out.pkt[out.n]) ParsedPacket(packet::parse(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)));
     if (p.kind == ParsedPacket::Kind::kDrop) {
       drop(m, in_port, p.drop, nullptr, kNoVm);
       continue;
