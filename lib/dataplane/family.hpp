@@ -14,6 +14,7 @@
 #include "dataplane/pipeline.hpp"
 #include "flow/flow_key.hpp"
 #include "flow/flow_table.hpp"
+#include "packet/parsed_packet.hpp"
 #include "runtime/snapshot.hpp"
 
 namespace sgfw::dataplane {
@@ -47,10 +48,11 @@ struct Ipv4Family {
     return t.classify_one(image, k);
   }
   static acl::AddressInfo lookup(const runtime::Snapshot& s, Addr a) { return s.tables().addresses().lookup(a); }
-  // The local VMs with an allowed address pair containing `a`: [*first, *first + n).
-  static uint32_t pair_owners(const runtime::Snapshot& s, Addr a, const acl::PairOwner** first) {
-    return s.pairs().empty() ? 0 : s.pairs().owners(a, first);
-  }
+  // The allowed address pairs of the family, and an address as their lookups take it.
+  static const acl::PairTable& pairs(const runtime::Snapshot& s) { return s.pairs(); }
+  static Addr pair_key(Addr a) { return a; }
+  // The fragment train id of a parsed packet.
+  static uint32_t frag_id(const packet::ParsedPacket& p) { return p.ip_id_be; }
 };
 
 struct Ipv6Family {
@@ -87,9 +89,9 @@ struct Ipv6Family {
   static acl::AddressInfo lookup(const runtime::Snapshot& s, const Addr& a) {
     return s.tables().addresses6().lookup(a.data());
   }
-  static uint32_t pair_owners(const runtime::Snapshot& s, const Addr& a, const acl::PairOwner** first) {
-    return s.pairs6().empty() ? 0 : s.pairs6().owners(a.data(), first);
-  }
+  static const acl::PairTable6& pairs(const runtime::Snapshot& s) { return s.pairs6(); }
+  static const uint8_t* pair_key(const Addr& a) { return a.data(); }
+  static uint32_t frag_id(const packet::ParsedPacket& p) { return p.frag_id6_be; }
 };
 
 }  // namespace sgfw::dataplane

@@ -88,7 +88,12 @@ class Pipeline {
   // The IPv6 frames of a burst, all stages (stage_admit6.cpp); stage 1 for one frame.
   void process6(runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint64_t now);
   void admit6_one(Burst6& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i, uint64_t now);
-  void classify_icmp6(PendingOf<Ipv6Family>& q, const packet::ParsedPacket& p, bool from_uplink, uint64_t now);
+  void classify_icmp(PendingOf<Ipv6Family>& q, const packet::ParsedPacket& p, bool from_uplink, uint64_t now);
+  // Steps 4-7 for either family, then the packet is queued (admit_ip.hpp).
+  template <class F>
+  void admit_ip(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i,
+                const typename F::Addr& src_addr, const typename F::Addr& dst_addr, acl::AddressInfo src,
+                acl::AddressInfo dst, uint64_t now);
   // IPv6 link services (stage_link_services6.cpp): neighbour discovery, RA guard, MLD,
   // DHCPv6. Each returns true when it passed or dropped the frame.
   bool admit_nd(runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i);

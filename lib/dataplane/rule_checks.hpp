@@ -30,8 +30,10 @@ template <class F>
                                                      uint32_t vm_id) {
   acl::AddressInfo a = F::lookup(snap, addr);
   if (a.local_vm != acl::kNoVm || vm_id == flow::kNoVmId) return a;
+  const auto& pairs = F::pairs(snap);
+  if (pairs.empty()) return a;
   const acl::PairOwner* o = nullptr;
-  const uint32_t n = F::pair_owners(snap, addr, &o);
+  const uint32_t n = pairs.owners(F::pair_key(addr), &o);
   for (uint32_t i = 0; i < n; ++i) {
     if (snap.vm_id(o[i].vm) == vm_id) {
       a.local_vm = o[i].vm;

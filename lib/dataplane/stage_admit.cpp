@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <new>
 
+#include "dataplane/admit_ip.hpp"
 #include "dataplane/burst.hpp"
 #include "packet/icmp_error_inner.hpp"
 #include "packet/parser.hpp"
@@ -129,7 +130,6 @@ void Pipeline::classify_icmp(Pending& q, const ParsedPacket& p, bool from_uplink
 // L2/L3 checks of one parsed frame; a survivor is queued as Pending.
 void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i,
                          uint64_t now) {
-  runtime::PolicyCounters* pc = &snap.counters(worker_);
   const bool from_uplink = in_port == snap.uplink();
   rte_mbuf* m = ps.m[i];
   const ParsedPacket& p = ps.pkt[i];
@@ -139,68 +139,7 @@ void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, co
   if (p.proto == wire::kProtoUdp && is_dhcp_source_port(p.sport_be) && p.has_l4() &&
       admit_dhcp(snap, in_port, ps, i))
     return;
-  acl::AddressInfo src = ps.addr[2 * i];
-  acl::AddressInfo dst = ps.addr[2 * i + 1];
-  const acl::PairTable& pairs = snap.pairs();
-  if (from_uplink) {
-    if (src.local_vm != kNoVm || (!pairs.empty() && pairs.owned(p.src_be)))
-      return drop(m, in_port, DropReason::kSpoofed, pc, kNoVm);
-  } else if (src.local_vm != src_vm) {
-    // Not one of its own addresses: one of its allowed address pairs, with the pair's MAC?
-    if (pairs.empty() || !pairs.may_use(p.src_be, src_vm, ps.src_mac[i]))
-      return drop(m, in_port, DropReason::kSpoofed, pc, src_vm);
-    src.local_vm = src_vm;
-  }
-  if (is_group_mac(p.dst_mac)) return drop(m, in_port, DropReason::kBroadcast, pc, src_vm);
-  // A destination in an allowed address pair (a VIP two VMs may share) goes to the VM
-  // whose pair MAC the frame carries; a pair address with no owner's MAC: dst-mismatch.
-  bool dst_by_pair = false;
-  if (dst.local_vm == kNoVm && !pairs.empty()) {
-    const uint32_t o = pairs.owner_with_mac(p.dst_be, mac_u64(p.dst_mac));
-    if (o != kNoVm) {
-      dst.local_vm = o;
-      dst_by_pair = true;
-    } else if (pairs.owned(p.dst_be)) {
-      return drop(m, in_port, DropReason::kDstMismatch, pc, src_vm);
-    }
-  }
-  const uint32_t dst_vm = dst.local_vm;
-  if (src_vm == kNoVm && dst_vm == kNoVm) return drop(m, in_port, DropReason::kNotLocal, pc, kNoVm);
-  const uint32_t owner = src_vm != kNoVm ? src_vm : dst_vm;
-  uint16_t out = snap.uplink();
-  if (dst_vm != kNoVm) {
-    if (!dst_by_pair && mac_u64(p.dst_mac) != snap.vm_mac(dst_vm))
-      return drop(m, in_port, DropReason::kDstMismatch, pc, owner);
-    out = snap.vm_port(dst_vm);
-  }
-  if (flows_.forward_only) return send(m, out);
-  const bool later_fragment = p.is_fragment && !p.first_fragment;
-  if (!later_fragment && p.proto == wire::kProtoTcp && flow::tcp::flags_invalid(p.tcp_flags))
-    return drop(m, in_port, DropReason::kInvalidTcpFlags, pc, owner);
-  Pending& q = b.pend[b.np++];
-  q.m = m;
-  q.checks.needed[0] = q.checks.needed[1] = false;
-  q.result[0] = q.result[1] = acl::kNoMatch;
-  q.src_is_lo = true;
-  q.src_vm = src_vm;
-  q.dst_vm = dst_vm;
-  q.out_port = out;
-  q.path = later_fragment ? Path::kFragment : Path::kNew;
-  q.first_fragment = p.first_fragment;
-  q.flow_pos = -1;
-  q.src_be = p.src_be;
-  q.dst_be = p.dst_be;
-  q.frag_id_be = p.ip_id_be;
-  q.proto = p.proto;
-  q.tcp_flags = p.tcp_flags;
-  q.icmp_type = p.icmp_type;
-  q.src_info = src;
-  q.dst_info = dst;
-  q.sport_be = p.sport_be;
-  q.dport_be = p.dport_be;
-  if (later_fragment) return;  // followed in packet order (stage 4)
-  if (p.proto == wire::kProtoIcmp) classify_icmp(q, p, from_uplink, now);
-  q.key = flow::make_flow_key(p.proto, p.src_be, q.sport_be, p.dst_be, q.dport_be, &q.src_is_lo);
+  admit_ip(b, snap, in_port, ps, i, p.src_be, p.dst_be, ps.addr[2 * i], ps.addr[2 * i + 1], now);
 }
 
 }  // namespace sgfw::dataplane

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/ipv6_scope.hpp"
+#include "dataplane/admit_ip.hpp"
 #include "dataplane/burst.hpp"
 #include "packet/icmp_error_inner.hpp"
 #include "packet/wire.hpp"
@@ -28,7 +29,7 @@ void Pipeline::process6(runtime::Snapshot& snap, uint16_t in_port, const Parsed&
 // requester's side; an error is related to a live connection iff it quotes that
 // connection's packet, goes back to the quoted packet's sender, and comes from the
 // quoted destination or from off this appliance.
-void Pipeline::classify_icmp6(Pending6& q, const ParsedPacket& p, bool from_uplink, uint64_t now) {
+void Pipeline::classify_icmp(Pending6& q, const ParsedPacket& p, bool from_uplink, uint64_t now) {
   if (p.icmp_type == wire::kIcmp6EchoRequest) {
     q.sport_be = p.icmp_id_be;
     q.dport_be = 0;
@@ -78,65 +79,7 @@ void Pipeline::admit6_one(Burst6& b, runtime::Snapshot& snap, uint16_t in_port, 
   F6::Addr src_addr, dst_addr;
   std::memcpy(src_addr.data(), p.src6, 16);
   std::memcpy(dst_addr.data(), p.dst6, 16);
-  acl::AddressInfo src = F6::lookup(snap, src_addr);
-  acl::AddressInfo dst = F6::lookup(snap, dst_addr);
-  const acl::PairTable6& pairs = snap.pairs6();
-  if (from_uplink) {
-    if (src.local_vm != kNoVm || (!pairs.empty() && pairs.owned(p.src6)))
-      return drop(m, in_port, DropReason::kSpoofed, pc, kNoVm);
-  } else if (src.local_vm != src_vm) {
-    if (pairs.empty() || !pairs.may_use(p.src6, src_vm, ps.src_mac[i]))
-      return drop(m, in_port, DropReason::kSpoofed, pc, src_vm);
-    src.local_vm = src_vm;
-  }
-  if (is_group_mac(p.dst_mac)) return drop(m, in_port, DropReason::kBroadcast, pc, src_vm);
-  bool dst_by_pair = false;
-  if (dst.local_vm == kNoVm && !pairs.empty()) {
-    const uint32_t o = pairs.owner_with_mac(p.dst6, mac_u64(p.dst_mac));
-    if (o != kNoVm) {
-      dst.local_vm = o;
-      dst_by_pair = true;
-    } else if (pairs.owned(p.dst6)) {
-      return drop(m, in_port, DropReason::kDstMismatch, pc, src_vm);
-    }
-  }
-  const uint32_t dst_vm = dst.local_vm;
-  if (src_vm == kNoVm && dst_vm == kNoVm) return drop(m, in_port, DropReason::kNotLocal, pc, kNoVm);
-  const uint32_t owner = src_vm != kNoVm ? src_vm : dst_vm;
-  uint16_t out = snap.uplink();
-  if (dst_vm != kNoVm) {
-    if (!dst_by_pair && mac_u64(p.dst_mac) != snap.vm_mac(dst_vm))
-      return drop(m, in_port, DropReason::kDstMismatch, pc, owner);
-    out = snap.vm_port(dst_vm);
-  }
-  if (flows_.forward_only) return send(m, out);
-  const bool later_fragment = p.is_fragment && !p.first_fragment;
-  if (!later_fragment && p.proto == wire::kProtoTcp && flow::tcp::flags_invalid(p.tcp_flags))
-    return drop(m, in_port, DropReason::kInvalidTcpFlags, pc, owner);
-  Pending6& q = b.pend[b.np++];
-  q.m = m;
-  q.checks.needed[0] = q.checks.needed[1] = false;
-  q.result[0] = q.result[1] = acl::kNoMatch;
-  q.src_is_lo = true;
-  q.src_vm = src_vm;
-  q.dst_vm = dst_vm;
-  q.out_port = out;
-  q.path = later_fragment ? Path::kFragment : Path::kNew;
-  q.first_fragment = p.first_fragment;
-  q.flow_pos = -1;
-  q.src_be = src_addr;
-  q.dst_be = dst_addr;
-  q.frag_id_be = p.frag_id6_be;
-  q.proto = p.proto;
-  q.tcp_flags = p.tcp_flags;
-  q.icmp_type = p.icmp_type;
-  q.src_info = src;
-  q.dst_info = dst;
-  q.sport_be = p.sport_be;
-  q.dport_be = p.dport_be;
-  if (later_fragment) return;  // followed in packet order (stage 4)
-  if (p.proto == wire::kProtoIcmp6) classify_icmp6(q, p, from_uplink, now);
-  q.key = F6::flow_key(p.proto, src_addr, q.sport_be, dst_addr, q.dport_be, &q.src_is_lo);
+  admit_ip(b, snap, in_port, ps, i, src_addr, dst_addr, F6::lookup(snap, src_addr), F6::lookup(snap, dst_addr), now);
 }
 
 }  // namespace sgfw::dataplane
