@@ -114,6 +114,9 @@ Command add_traffic(CLI::App& root) {
   sub->add_option("--connections", o->connections, "live connections (e.g. 1000, 100000, 1000000)")
       ->capture_default_str();
   sub->add_option("--packet-size", o->packet_size, "frame bytes without FCS")->capture_default_str();
+  sub->add_option("--family", o->family, "address family of the VMs and frames: 4 or 6")
+      ->check(CLI::IsMember({4u, 6u}))
+      ->capture_default_str();
   sub->add_option("--classify", o->classify, "rte_acl method: default, scalar, sse, avx2, avx512x16, avx512x32")
       ->capture_default_str();
   sub->add_option("--repeats", o->repeats, "repeats (median, min, max reported)")->capture_default_str();

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "acl/policy_tables.hpp"
@@ -53,7 +54,11 @@ core::Expected<CompileReport> run_compile_bench(const CompileBenchOptions& optio
     r.compile_s = seconds_since(t);
 
     r.vms = policy->vms.size();
-    for (const auto& vm : policy->vms) r.local_vms += vm.is_local();
+    for (const auto& vm : policy->vms) {
+      r.local_vms += vm.is_local();
+      r.vms_ipv4 += std::any_of(vm.ips.begin(), vm.ips.end(), [](const core::IpAddress& a) { return a.is_v4(); });
+      r.vms_ipv6 += std::any_of(vm.ips.begin(), vm.ips.end(), [](const core::IpAddress& a) { return a.is_v6(); });
+    }
     r.groups = policy->groups.size();
     for (const auto& g : policy->groups) {
       r.policy_rules += g.rules.size();
@@ -65,7 +70,9 @@ core::Expected<CompileReport> run_compile_bench(const CompileBenchOptions& optio
   r.peak_rss_before_eal_bytes = peak_rss_bytes();
   r.classes = compiled.class_groups.empty() ? 0 : compiled.class_groups.size() - 1;
   r.contexts = compiled.images.size();
-  r.acl_rules = compiled.acl_rule_count();
+  r.acl_rules = compiled.acl_rule_count();  // the IPv4 images
+  r.contexts6 = compiled.images6.size();
+  for (const auto& img : compiled.images6) r.acl_rules6 += img.rules.size();
 
   auto t = Clock::now();
   auto eal = eal::EalSession::init(eal::offline_args("sgfw-bench", options.memory_mb));

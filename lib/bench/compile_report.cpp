@@ -37,8 +37,11 @@ std::string to_table(const CompileReport& r) {
   t += row("policy rules", std::to_string(r.policy_rules) + " (" + fmt("%.1f", share) +
                                "% group references)");
   t += row("classes", std::to_string(r.classes) + " (distinct group sets)");
-  t += row("contexts", std::to_string(r.contexts) + " (distinct rule images)");
-  t += row("ACL rules", std::to_string(r.acl_rules) + " (over all contexts)");
+  t += row("VM families", std::to_string(r.vms_ipv4) + " with IPv4, " + std::to_string(r.vms_ipv6) + " with IPv6");
+  t += row("contexts", std::to_string(r.contexts) + " IPv4 + " + std::to_string(r.contexts6) +
+                           " IPv6 (distinct rule images)");
+  t += row("ACL rules", std::to_string(r.acl_rules) + " IPv4 + " + std::to_string(r.acl_rules6) +
+                            " IPv6 (over all contexts)");
   t += row("parse", fmt("%.3f s", r.parse_s));
   t += row("compile", fmt("%.3f s", r.compile_s));
   t += row("rte_acl build", fmt("%.3f s", r.acl_build_s));
@@ -64,6 +67,10 @@ std::string to_json(const CompileReport& r) {
   j["classes"] = r.classes;
   j["contexts"] = r.contexts;
   j["acl_rules"] = r.acl_rules;
+  j["contexts6"] = r.contexts6;
+  j["acl_rules6"] = r.acl_rules6;
+  j["vms_ipv4"] = r.vms_ipv4;
+  j["vms_ipv6"] = r.vms_ipv6;
   j["parse_s"] = r.parse_s;
   j["compile_s"] = r.compile_s;
   j["acl_build_s"] = r.acl_build_s;

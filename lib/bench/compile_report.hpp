@@ -22,8 +22,12 @@ struct CompileReport {
   size_t policy_rules = 0;     // rules in all groups
   size_t group_ref_rules = 0;  // of which with a securityGroupRef remote
   size_t classes = 0;          // distinct effective-group sets (class 0, "no VM", excluded)
-  size_t contexts = 0;         // distinct rule images = rte_acl contexts
-  size_t acl_rules = 0;        // rte_acl rules over all contexts
+  size_t contexts = 0;         // distinct IPv4 rule images = IPv4 rte_acl contexts
+  size_t acl_rules = 0;        // rte_acl rules over the IPv4 contexts
+  size_t contexts6 = 0;        // the same for IPv6 (0 for an IPv4-only policy)
+  size_t acl_rules6 = 0;
+  size_t vms_ipv4 = 0;         // VMs with at least one IPv4 address
+  size_t vms_ipv6 = 0;         // VMs with at least one IPv6 address (both: dual stack)
 
   // Wall-clock seconds per phase, in the order run.
   double parse_s = 0;      // config::load_policy_file

@@ -48,18 +48,6 @@ uint64_t choose(uint64_t n, uint64_t k) {
   return r > 0x1p62L ? uint64_t{1} << 62 : static_cast<uint64_t>(std::llround(r));
 }
 
-// The IPv6 twin of an IPv4 block of the generator: VM addresses and blocks of 10/8 go
-// to fd00::/96 + the 32 bits, other blocks to 2001:db8::/96 + the 32 bits, 0/0 to ::/0.
-core::IpCidr ipv6_twin(const core::Cidr& c) {
-  if (c.prefix == 0) return {core::Ipv6{}, 0};
-  core::Ipv6 a;
-  bool vm_net = (c.base.value & 0xff000000u) == kVmBase;
-  if (vm_net) a.bytes[0] = 0xfd;
-  else a.bytes = {0x20, 0x01, 0x0d, 0xb8};
-  for (int i = 0; i < 4; ++i) a.bytes[12 + i] = static_cast<uint8_t>(c.base.value >> (24 - 8 * i));
-  return {a, static_cast<uint8_t>(96 + c.prefix)};
-}
-
 core::Cidr masked(uint32_t addr, uint8_t prefix) {
   core::Cidr c;
   c.prefix = prefix;
@@ -251,6 +239,16 @@ class Generator {
 };
 
 }  // namespace
+
+core::IpCidr ipv6_twin(const core::Cidr& c) {
+  if (c.prefix == 0) return {core::Ipv6{}, 0};
+  core::Ipv6 a;
+  bool vm_net = (c.base.value & 0xff000000u) == kVmBase;
+  if (vm_net) a.bytes[0] = 0xfd;
+  else a.bytes = {0x20, 0x01, 0x0d, 0xb8};
+  for (int i = 0; i < 4; ++i) a.bytes[12 + i] = static_cast<uint8_t>(c.base.value >> (24 - 8 * i));
+  return {a, static_cast<uint8_t>(96 + c.prefix)};
+}
 
 core::Status validate(const GeneratorOptions& o) {
   auto bad = [](std::string m) { return core::make_error("gen-policy: " + std::move(m)); };

@@ -46,6 +46,11 @@ struct GeneratorOptions {
   Families family = Families::kIpv4;  // the default keeps every IPv4-only policy unchanged
 };
 
+// The IPv6 twin of an IPv4 block, as the generator (and sgfw-bench traffic --family 6)
+// maps them: blocks of 10/8 go to fd00::/96 + the 32 bits, other blocks to
+// 2001:db8::/96 + the 32 bits (prefix + 96), 0/0 to ::/0. Pure.
+[[nodiscard]] core::IpCidr ipv6_twin(const core::Cidr& block);
+
 // Checks the options can be satisfied (e.g. roles <= vms, enough distinct group sets,
 // enough addresses). Error: a message naming the flag.
 [[nodiscard]] core::Status validate(const GeneratorOptions& options);

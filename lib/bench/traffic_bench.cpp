@@ -3,22 +3,20 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
-#include <rte_udp.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <random>
 #include <sstream>
 
 #include "acl/acl_context.hpp"
 #include "bench/machine_info.hpp"
+#include "bench/traffic_frames.hpp"
 #include "dataplane/pipeline.hpp"
 #include "ports/ports.hpp"
 #include "eal/eal_session.hpp"
@@ -31,88 +29,20 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr uint32_t kVmNet = 0x0a010000;     // 10.1.0.0/16: VM addresses
-constexpr uint32_t kAllowNet = 0xc6120000;  // 198.18.0.0/15: allowed destinations
-constexpr uint32_t kDenyNet = 0xcb007100;   // 203.0.113.0/24: denied destinations
-constexpr unsigned kMaxGroups = 16;         // VMs share at most 16 distinct rule sets
-
-core::Mac vm_mac(unsigned i) { return core::Mac{{0x02, 0x00, 0x00, 0x01, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}}; }
-
-// One group per rule set: rules_per_vm - 1 rules that the traffic does not match
-// (other CIDRs and ports, both directions), then the egress rule it does match.
-policy::Policy make_policy(const TrafficOptions& o) {
-  policy::Policy p;
-  unsigned groups = std::min(o.vms, kMaxGroups);
-  for (unsigned g = 0; g < groups; ++g) {
-    policy::Group grp;
-    grp.name = "bench-" + std::to_string(g);
-    for (unsigned r = 0; r + 1 < o.rules_per_vm; ++r) {
-      policy::Rule rule;
-      rule.name = "r" + std::to_string(r);
-      rule.direction = r % 2 ? policy::Direction::kIngress : policy::Direction::kEgress;
-      rule.protocol = r % 3 == 0 ? policy::Protocol::kUdp : policy::Protocol::kTcp;
-      rule.ports = policy::PortRange{static_cast<uint16_t>(1000 + r % 50000), static_cast<uint16_t>(1000 + r % 50000)};
-      uint32_t net = 0xac100000u + ((r * 7 + g) % 4096) * 256;  // 172.16.0.0/12 in /24s
-      rule.remote.cidr = core::IpCidr{core::Ipv4{net}, 24};
-      grp.rules.push_back(rule);
-    }
-    policy::Rule allow;
-    allow.name = "allow";
-    allow.direction = policy::Direction::kEgress;
-    allow.protocol = policy::Protocol::kUdp;
-    allow.remote.cidr = core::IpCidr{core::Ipv4{kAllowNet}, 15};
-    grp.rules.push_back(allow);
-    p.groups.push_back(std::move(grp));
-  }
-  for (unsigned i = 0; i < o.vms; ++i) {
-    policy::Vm vm;
-    vm.name = "vm-" + std::to_string(i);
-    vm.port = "vms";
-    vm.mac = vm_mac(i);
-    vm.ips = {core::Ipv4{kVmNet + i + 1}};
-    vm.groups = {"bench-" + std::to_string(i % groups)};
-    p.vms.push_back(std::move(vm));
-  }
-  p.finalize();
-  return p;
-}
-
-// Writes a UDP frame from VM `vm` to dst:dport with source port sport.
-void write_frame(rte_mbuf* m, unsigned size, unsigned vm, uint32_t dst, uint16_t sport, uint16_t dport) {
-  rte_pktmbuf_reset(m);
-  uint8_t* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(size)));
-  std::memset(d, 0, size);
-  const uint8_t dmac[6] = {0x02, 0x00, 0x00, 0xff, 0x00, 0x01};
-  core::Mac smac = vm_mac(vm);
-  std::memcpy(d, dmac, 6);
-  std::memcpy(d + 6, smac.bytes.data(), 6);
-  d[12] = 0x08;
-  d[13] = 0x00;
-  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(d + 14);
-  ip->version_ihl = 0x45;
-  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(size - 14));
-  ip->time_to_live = 64;
-  ip->next_proto_id = IPPROTO_UDP;
-  ip->src_addr = rte_cpu_to_be_32(kVmNet + vm + 1);
-  ip->dst_addr = rte_cpu_to_be_32(dst);
-  ip->hdr_checksum = 0;
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
-  auto* udp = reinterpret_cast<rte_udp_hdr*>(d + 34);
-  udp->src_port = rte_cpu_to_be_16(sport);
-  udp->dst_port = rte_cpu_to_be_16(dport);
-  udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(size - 34));
-}
-
 enum class Kind : uint8_t { kEstablished, kNew, kDeny };
 
 struct Bench {
   const TrafficOptions& o;
   runtime::Snapshot* snap = nullptr;
-  flow::FlowTable* flows = nullptr;
+  flow::FlowTable* flows = nullptr;    // family 4
+  flow::FlowTable6* flows6 = nullptr;  // family 6
   dataplane::TxTarget tx;
   std::vector<runtime::PortCounters> port_counters;
   rte_mempool* pool = nullptr;
   uint32_t round = 0;
+  // Packets through the pipeline (timed or not) and, of them, kDeny ones: the sanity
+  // check's expectation (verify()).
+  uint64_t sent = 0, denied = 0, deny_frames = 0, new_frames = 0;
 
   // Frames for one scenario: `kinds` decides each packet's role.
   std::vector<rte_mbuf*> mbufs;
@@ -122,6 +52,8 @@ struct Bench {
     for (auto* m : mbufs) rte_pktmbuf_free(m);
     mbufs.assign(k.size(), nullptr);
     kinds = k;
+    deny_frames = static_cast<uint64_t>(std::count(k.begin(), k.end(), Kind::kDeny));
+    new_frames = static_cast<uint64_t>(std::count(k.begin(), k.end(), Kind::kNew));
     if (rte_pktmbuf_alloc_bulk(pool, mbufs.data(), static_cast<unsigned>(mbufs.size())) != 0) {
       mbufs.clear();
       return;
@@ -130,9 +62,11 @@ struct Bench {
       unsigned vm = static_cast<unsigned>(i % o.vms);
       uint32_t c = static_cast<uint32_t>(i / o.vms);
       if (k[i] == Kind::kDeny)
-        write_frame(mbufs[i], o.packet_size, vm, kDenyNet + (c & 0xff), static_cast<uint16_t>(1024 + (c >> 8) % 60000), 53);
+        write_traffic_frame(mbufs[i], o.family, o.packet_size, vm, kTrafficDenyNet + (c & 0xff),
+                            static_cast<uint16_t>(1024 + (c >> 8) % 60000), 53);
       else
-        write_frame(mbufs[i], o.packet_size, vm, kAllowNet + (c & 0x1ffff), static_cast<uint16_t>(1024 + (c >> 17)), 4789);
+        write_traffic_frame(mbufs[i], o.family, o.packet_size, vm, kTrafficAllowNet + (c & 0x1ffff),
+                            static_cast<uint16_t>(1024 + (c >> 17)), 4789);
     }
   }
 
@@ -141,13 +75,22 @@ struct Bench {
     ++round;
     for (size_t i = 0; i < mbufs.size(); ++i) {
       if (kinds[i] != Kind::kNew) continue;
-      auto* udp = rte_pktmbuf_mtod_offset(mbufs[i], rte_udp_hdr*, 34);
-      udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(1024 + (round * 7919 + i) % 64000));
-      auto* ip = rte_pktmbuf_mtod_offset(mbufs[i], rte_ipv4_hdr*, 14);
-      ip->dst_addr = rte_cpu_to_be_32(kAllowNet + 0x10000 + static_cast<uint32_t>((i + round * 104729) & 0xffff));
-      ip->hdr_checksum = 0;
-      ip->hdr_checksum = rte_ipv4_cksum(ip);
+      renew_traffic_frame(mbufs[i], o.family, static_cast<uint16_t>(1024 + (round * 7919 + i) % 64000),
+                          kTrafficAllowNet + 0x10000 + static_cast<uint32_t>((i + round * 104729) & 0xffff));
     }
+  }
+
+  // Untimed: an empty connection table of the scenario's family.
+  void flush_connections() {
+    if (o.family == 6) flows6->flush();
+    else flows->flush();
+  }
+
+  // Connections created so far: every admitted new connection counts one rule hit.
+  uint64_t connections_created() const {
+    uint64_t n = 0;
+    for (uint64_t h : snap->counters(0).rule_hits) n += runtime::read(h);
+    return n;
   }
 
   // One pass over every frame; returns TSC cycles spent in the pipeline.
@@ -163,7 +106,10 @@ struct Bench {
       pl.process(*snap, 0, &mbufs[i], n, t0);
       pl.flush();
     }
-    return rte_rdtsc() - t0;
+    uint64_t cycles = rte_rdtsc() - t0;
+    sent += mbufs.size();
+    denied += deny_frames;
+    return cycles;
   }
 };
 
@@ -171,7 +117,8 @@ Json row(const std::string& scenario, const TrafficOptions& o, unsigned connecti
          uint64_t hz, double new_share) {
   std::sort(cpp.begin(), cpp.end());
   double med = cpp[cpp.size() / 2];
-  Json r{{"scenario", scenario},           {"vms", o.vms},
+  Json r{{"scenario", scenario},           {"family", o.family},
+         {"vms", o.vms},
          {"rules_per_vm", o.rules_per_vm}, {"connections", connections},
          {"packet_size", o.packet_size},   {"mpps", static_cast<double>(hz) / med / 1e6},
          {"cycles_per_packet", med},       {"cycles_min", cpp.front()},
@@ -183,7 +130,10 @@ Json row(const std::string& scenario, const TrafficOptions& o, unsigned connecti
 }  // namespace
 
 core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
-  if (o.packet_size < 60 || o.packet_size > 1500) return core::make_error("--packet-size must be 60..1500");
+  if (o.family != 4 && o.family != 6) return core::make_error("--family must be 4 or 6");
+  if (o.packet_size < min_traffic_frame(o.family) || o.packet_size > 1500)
+    return core::make_error("--packet-size must be " + std::to_string(min_traffic_frame(o.family)) +
+                            "..1500 for IPv" + std::to_string(o.family));
   if (o.vms == 0 || o.vms > 4096) return core::make_error("--vms must be 1..4096");
   if (o.rules_per_vm == 0) return core::make_error("--rules must be at least 1");
   acl::ClassifyAlg alg = RTE_ACL_CLASSIFY_DEFAULT;
@@ -217,7 +167,7 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
   if (auto st = ports::start_ports(*ports); !st) return core::make_error(st.error().message);
 
   runtime::PortLayout layout{{"vms", "uplink"}, 1};
-  auto snap = runtime::Snapshot::build(make_policy(o), layout, 1, 1, {});
+  auto snap = runtime::Snapshot::build(make_traffic_policy(o), layout, 1, 1, {});
   if (!snap) return core::make_error(snap.error().message);
   if (alg != RTE_ACL_CLASSIFY_DEFAULT) {
     // Contexts are shared with nobody here: switching their method is safe.
@@ -252,7 +202,7 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     fo.max_vm_ids = 2 * 4096;
     fo.timeouts = flow::make_timeouts(hz, 100000, 100000, 100000, 100000, 100000, 100000, 100000);
     // Both families' tables, as the daemon has them (the connection tables sharing one
-    // VM quota); the frames are IPv4, so the IPv6 ones stay empty.
+    // VM quota); the frames are of one family, so the other family's tables stay empty.
     static unsigned table_no = 0;
     const std::string no = std::to_string(table_no++);
     auto quota = flow::VmQuota::create(fo.max_vm_ids, fo.per_vm_limit);
@@ -273,6 +223,7 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     Bench b{o};
     b.snap = snap->get();
     b.flows = table->get();
+    b.flows6 = table6->get();
     b.pool = pool;
     b.tx.nports = 2;
     b.tx.dpdk_port[0] = (*ports)[0].dpdk_port;
@@ -301,30 +252,42 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     double new_share = sc == "new" ? 1.0 : sc == "mixed" ? 0.09 : 0.0;
 
     std::vector<double> cpp;
+    uint64_t created = 0, expect_created = 0;  // in the timed passes
     for (unsigned rep = 0; rep < o.repeats; ++rep) {
       uint64_t cycles = 0, packets = 0;
       for (unsigned ps = 0; ps < o.passes; ++ps) {
         if (sc == "new" || sc == "mixed" || (ps == 0 && rep == 0)) {
           // Untimed: start from an empty table, then (re-)establish the live ones.
-          b.flows->flush();
+          b.flush_connections();
           b.renew();
           if (sc != "new" && sc != "null") {
             b.pass(pl);  // creates the established connections (and this round's new ones)
             b.renew();   // so the timed pass sees the "new" packets as new again
           }
         }
+        const uint64_t created0 = b.connections_created();
         cycles += b.pass(pl);
         packets += b.mbufs.size();
+        created += b.connections_created() - created0;
+        expect_created += b.new_frames;
       }
       cpp.push_back(static_cast<double>(cycles) / static_cast<double>(packets));
     }
-    // Sanity: the scenario did what it says (all forwarded / all dropped).
+    // Sanity: the scenario did what it says (all forwarded / all dropped), else an error.
     uint64_t tx = runtime::read(b.port_counters[1].tx), drops = 0;
     for (size_t r = 0; r < core::kDropReasonCount; ++r) drops += runtime::read(b.port_counters[0].drops[r]);
+    const uint64_t no_rule = runtime::read(b.port_counters[0].drops[static_cast<size_t>(core::DropReason::kNoRule)]);
+    if (tx != b.sent - b.denied || drops != b.denied || no_rule != b.denied || created != expect_created)
+      return core::make_error("IPv" + std::to_string(o.family) + " " + sc + ": of " + std::to_string(b.sent) +
+                              " packets expected " + std::to_string(b.sent - b.denied) + " forwarded and " +
+                              std::to_string(b.denied) + " dropped by no-rule, " + std::to_string(expect_created) +
+                              " connections created while timed; got " + std::to_string(tx) + " forwarded, " +
+                              std::to_string(drops) + " dropped (" + std::to_string(no_rule) + " no-rule), " +
+                              std::to_string(created) + " created");
     Json rj = row(sc, o, conns, cpp, hz, new_share);
     rj["forwarded"] = tx;
     rj["dropped"] = drops;
-    rj["connections_live"] = b.flows->size();
+    rj["connections_live"] = o.family == 6 ? b.flows6->size() : b.flows->size();
     report["rows"].push_back(std::move(rj));
     for (auto* m : b.mbufs) {
       rte_mbuf_refcnt_set(m, 1);
@@ -342,15 +305,15 @@ std::string traffic_table(const Json& r) {
     << " MHz, hugepages " << (r["machine"]["hugepages"].get<bool>() ? "yes" : "no") << ", classify "
     << r["machine"]["classify"].get<std::string>() << "\n";
   char line[256];
-  std::snprintf(line, sizeof(line), "%-12s %5s %6s %8s %5s %8s %9s %9s %9s %12s\n", "scenario", "vms", "rules",
+  std::snprintf(line, sizeof(line), "%-12s %3s %5s %6s %8s %5s %8s %9s %9s %9s %12s\n", "scenario", "fam", "vms", "rules",
                 "conns", "size", "Mpps", "cyc/pkt", "min", "max", "new conn/s");
   s << line;
   for (const auto& row : r["rows"]) {
     std::string cps = row.contains("connections_per_second")
                           ? std::to_string(static_cast<long>(row["connections_per_second"].get<double>()))
                           : "-";
-    std::snprintf(line, sizeof(line), "%-12s %5u %6u %8u %5u %8.2f %9.1f %9.1f %9.1f %12s\n",
-                  row["scenario"].get<std::string>().c_str(), row["vms"].get<unsigned>(),
+    std::snprintf(line, sizeof(line), "%-12s %3u %5u %6u %8u %5u %8.2f %9.1f %9.1f %9.1f %12s\n",
+                  row["scenario"].get<std::string>().c_str(), row["family"].get<unsigned>(), row["vms"].get<unsigned>(),
                   row["rules_per_vm"].get<unsigned>(), row["connections"].get<unsigned>(),
                   row["packet_size"].get<unsigned>(), row["mpps"].get<double>(), row["cycles_per_packet"].get<double>(),
                   row["cycles_min"].get<double>(), row["cycles_max"].get<double>(), cps.c_str());

@@ -6,8 +6,11 @@
 //   new         every packet opens a new connection
 //   deny        every packet is dropped by the rules
 //   mixed       90% established, 9% new, 1% denied
-// Packets are UDP from the VMs' port to the uplink; tx goes to a net_null port, which
-// frees (here: dereferences) the mbufs. Initialises the EAL: once per process.
+// Packets are UDP from the VMs' port to the uplink, IPv4 or (family 6) IPv6, with a
+// policy of that family (traffic_frames.hpp); tx goes to a net_null port, which frees
+// (here: dereferences) the mbufs. Each scenario's counters are checked against what it
+// must do (forwarded, dropped by no-rule, connections created); a mismatch is an error.
+// Initialises the EAL: once per process.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -24,7 +27,8 @@ struct TrafficOptions {
   unsigned vms = 16;
   unsigned rules_per_vm = 100;
   unsigned connections = 100000;
-  unsigned packet_size = 64;    // Ethernet frame bytes without FCS (>= 60)
+  unsigned packet_size = 64;    // Ethernet frame bytes without FCS (>= 60; IPv6 >= 62)
+  unsigned family = 4;          // 4 or 6: the frames' and the VMs' address family
   std::string classify = "default";  // rte_acl method: default, scalar, sse, avx2, avx512x16, avx512x32
   unsigned repeats = 5;
   unsigned passes = 3;          // passes over the packet set per repeat

@@ -6,7 +6,9 @@
 # one table: each figure's median with min and max. docs/performance.md explains it.
 #
 # usage: scripts/bench/compile.sh [--repeats N] [--build DIR] [--cpu N] [--keep FILE]
-#                                 [--memory-mb MB] [--json]
+#                                 [--memory-mb MB] [--family 4|6|dual] [--json]
+#   --family VM addresses of the policy (gen-policy --family; default 4; dual: every
+#            VM has an IPv4 and an IPv6 address; address remotes of every other rule IPv6)
 #   --json   print one JSON object per run (no table, no summary)
 set -euo pipefail
 
@@ -17,6 +19,7 @@ cpu=$(taskset -pc $$ 2>/dev/null | sed 's/.*: *//; s/[-,].*//' || echo 0)
 keep=""
 memory_mb=4096
 json=0
+family=4
 while [ $# -gt 0 ]; do
   case "$1" in
     --repeats) repeats=$2; shift 2 ;;
@@ -24,8 +27,9 @@ while [ $# -gt 0 ]; do
     --cpu) cpu=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
     --memory-mb) memory_mb=$2; shift 2 ;;
+    --family) family=$2; shift 2 ;;
     --json) json=1; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compile.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -41,7 +45,7 @@ trap 'rm -rf "$work"' EXIT
 policy=${keep:-$work/policy.yaml}
 "$bench" gen-policy --vms 10000 --local-vms 1000 --groups 1000 --rules-per-group 60 \
   --groups-per-vm 5 --roles 200 --group-ref-share 0.2 --ports 32 --subnets 16 --seed 1 \
-  --out "$policy"
+  --family "$family" --out "$policy"
 
 pin=()
 command -v taskset >/dev/null && pin=(taskset -c "$cpu")
@@ -53,7 +57,9 @@ done
 
 jq -r '"policy      \(.vms) VMs (\(.local_vms) local), \(.groups) groups incl. 3 built-in, " +
        "\(.policy_rules) rules (\(.group_ref_rules) group references)\n" +
-       "compiled    \(.classes) classes, \(.contexts) rte_acl contexts, \(.acl_rules) ACL rules\n" +
+       "families    \(.vms_ipv4) VMs with IPv4, \(.vms_ipv6) with IPv6\n" +
+       "compiled    \(.classes) classes, \(.contexts) + \(.contexts6) rte_acl contexts (IPv4 + IPv6), " +
+       "\(.acl_rules) + \(.acl_rules6) ACL rules\n" +
        "machine     \(.machine.cpu), \(.machine.cpus) CPUs, pinned to CPU '"$cpu"', " +
        "no hugepages (EAL -m \(.machine.eal_memory_mb))"' "$work/run1.json"
 echo "runs        $repeats (median [min .. max])"

@@ -209,3 +209,10 @@ BOOST_AUTO_TEST_CASE(families_6_and_dual_load_and_keep_the_ipv4_shape) {
   BOOST_TEST(!bench::parse_families("5").has_value());
   BOOST_TEST((bench::parse_families("dual") == bench::Families::kDual));
 }
+
+BOOST_AUTO_TEST_CASE(ipv6_twin_maps_vm_blocks_outside_blocks_and_default) {
+  auto twin = [](uint32_t addr, uint8_t prefix) { return core::to_string(bench::ipv6_twin(core::Cidr{core::Ipv4{addr}, prefix})); };
+  BOOST_TEST(twin(0x0a010001, 32) == "fd00::a01:1/128");     // 10.1.0.1
+  BOOST_TEST(twin(0xc6120000, 15) == "2001:db8::c612:0/111");  // 198.18.0.0/15
+  BOOST_TEST(twin(0, 0) == "::/0");
+}
