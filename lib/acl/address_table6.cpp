@@ -63,4 +63,29 @@ AddressInfo AddressTable6::lookup(const uint8_t* addr16) const {
   return {static_cast<compiler::ClassId>(v & 0xffffffffu), static_cast<uint32_t>(v >> 32)};
 }
 
+void AddressTable6::lookup_bulk(const uint8_t* const* addrs16, uint32_t n, AddressInfo* out) const {
+  if (hash_ == nullptr || n == 0) {
+    for (uint32_t i = 0; i < n; ++i) out[i] = {};
+    return;
+  }
+  // Aligned copies, as lookup() makes (rte_hash_crc reads 8 bytes at a time).
+  alignas(8) uint8_t keys[RTE_HASH_LOOKUP_BULK_MAX][16];
+  const void* key_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
+  for (uint32_t i = 0; i < n; ++i) {
+    std::memcpy(keys[i], addrs16[i], 16);
+    key_ptrs[i] = keys[i];
+  }
+  void* data[RTE_HASH_LOOKUP_BULK_MAX];
+  uint64_t hits = 0;
+  rte_hash_lookup_bulk_data(hash_.get(), key_ptrs, n, &hits, data);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (((hits >> i) & 1) == 0) {
+      out[i] = {};
+      continue;
+    }
+    auto v = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(data[i]));
+    out[i] = {static_cast<compiler::ClassId>(v & 0xffffffffu), static_cast<uint32_t>(v >> 32)};
+  }
+}
+
 }  // namespace sgfw::acl

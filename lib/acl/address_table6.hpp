@@ -30,6 +30,9 @@ class AddressTable6 {
   [[nodiscard]] AddressInfo lookup(const core::Ipv6& addr) const { return lookup(addr.bytes.data()); }
   // Data path: `addr16` points to 16 address bytes (network order, any alignment).
   [[nodiscard]] AddressInfo lookup(const uint8_t* addr16) const;
+  // Data path: out[i] = lookup(addrs16[i]) for n <= RTE_HASH_LOOKUP_BULK_MAX addresses,
+  // in one bulk hash lookup (the memory accesses of the n lookups overlap).
+  void lookup_bulk(const uint8_t* const* addrs16, uint32_t n, AddressInfo* out) const;
 
  private:
   core::UniqueHandle<rte_hash, rte_hash_free> hash_;

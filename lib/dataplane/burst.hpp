@@ -87,7 +87,7 @@ struct Parsed {
   rte_mbuf* m[kBurst];
   uint64_t src_mac[kBurst];
   uint32_t src_vm[kBurst];
-  acl::AddressInfo addr[2 * kBurst];  // IPv4 frames: [2i] source, [2i+1] destination
+  acl::AddressInfo addr[2 * kBurst];  // [2i] source, [2i+1] destination (the frame's family's table)
   uint16_t n = 0;
   uint16_t n6 = 0;  // how many of the n are IPv6
 };

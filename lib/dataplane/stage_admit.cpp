@@ -18,9 +18,47 @@ namespace wire = packet::wire;
 using core::DropReason;
 using packet::ParsedPacket;
 
+namespace {
+
+// A burst with IPv6 frames: each family's addresses in its own bulk lookups, the
+// answers put back at addr[2i] (source) and addr[2i+1] (destination) of their frame.
+void lookup_addresses_mixed(Parsed& out, const runtime::Snapshot& snap) {
+  uint32_t keys4[2 * kBurst];
+  const uint32_t* ptrs4[2 * kBurst];
+  const uint8_t* ptrs6[2 * kBurst];
+  uint16_t at4[2 * kBurst], at6[2 * kBurst];
+  uint32_t n4 = 0, n6 = 0;
+  for (uint16_t i = 0; i < out.n; ++i) {
+    const ParsedPacket& p = out.pkt[i];
+    if (p.kind == ParsedPacket::Kind::kIpv6) {
+      ptrs6[n6] = p.src6;
+      at6[n6++] = static_cast<uint16_t>(2 * i);
+      ptrs6[n6] = p.dst6;
+      at6[n6++] = static_cast<uint16_t>(2 * i + 1);
+    } else {
+      keys4[n4] = p.src_be;
+      at4[n4++] = static_cast<uint16_t>(2 * i);
+      keys4[n4] = p.dst_be;
+      at4[n4++] = static_cast<uint16_t>(2 * i + 1);
+    }
+  }
+  for (uint32_t k = 0; k < n4; ++k) ptrs4[k] = &keys4[k];
+  acl::AddressInfo found[2 * kBurst];
+  for (uint32_t off = 0; off < n4; off += RTE_HASH_LOOKUP_BULK_MAX)
+    snap.tables().addresses().lookup_bulk(ptrs4 + off, std::min<uint32_t>(RTE_HASH_LOOKUP_BULK_MAX, n4 - off),
+                                          found + off);
+  for (uint32_t k = 0; k < n4; ++k) out.addr[at4[k]] = found[k];
+  for (uint32_t off = 0; off < n6; off += RTE_HASH_LOOKUP_BULK_MAX)
+    snap.tables().addresses6().lookup_bulk(ptrs6 + off, std::min<uint32_t>(RTE_HASH_LOOKUP_BULK_MAX, n6 - off),
+                                           found + off);
+  for (uint32_t k = 0; k < n6; ++k) out.addr[at6[k]] = found[k];
+}
+
+}  // namespace
+
 // Parses the burst (packet data prefetched first) and looks up source VMs by (port,
-// MAC) and both addresses of every frame in bulk (the hash lookups pipeline their
-// memory accesses). Frames that fail to parse are dropped with their reason.
+// MAC) and both addresses of every frame in bulk, per family (the hash lookups
+// pipeline their memory accesses). Frames that fail to parse are dropped with their reason.
 void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
   const bool from_uplink = in_port == snap.uplink();
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], const void*));
@@ -49,6 +87,7 @@ void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_por
   } else {
     snap.vms_on_port_bulk(in_port, out.src_mac, out.n, out.src_vm);
   }
+  if (out.n6 != 0) return lookup_addresses_mixed(out, snap);
   uint32_t keys[2 * kBurst];
   const uint32_t* key_ptrs[2 * kBurst];
   for (uint16_t i = 0; i < out.n; ++i) {

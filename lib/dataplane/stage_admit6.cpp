@@ -79,7 +79,7 @@ void Pipeline::admit6_one(Burst6& b, runtime::Snapshot& snap, uint16_t in_port, 
   F6::Addr src_addr, dst_addr;
   std::memcpy(src_addr.data(), p.src6, 16);
   std::memcpy(dst_addr.data(), p.dst6, 16);
-  admit_ip(b, snap, in_port, ps, i, src_addr, dst_addr, F6::lookup(snap, src_addr), F6::lookup(snap, dst_addr), now);
+  admit_ip(b, snap, in_port, ps, i, src_addr, dst_addr, ps.addr[2 * i], ps.addr[2 * i + 1], now);
 }
 
 }  // namespace sgfw::dataplane

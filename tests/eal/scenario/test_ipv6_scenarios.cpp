@@ -256,3 +256,23 @@ BOOST_AUTO_TEST_CASE(a_shared_vip_follows_the_mac) {
   BOOST_TEST(rig.send("uplink", udp6(kInetMac, kMacA, kVip, 53, kA, 5000)).empty());
   BOOST_TEST(rig.drops(DropReason::kSpoofed) == 3u);
 }
+
+// One burst with both families interleaved: each frame's addresses are looked up in its
+// own family's table (a mix-up would make a's IPv4 source unknown: spoofed).
+BOOST_AUTO_TEST_CASE(a_burst_of_both_families) {
+  Rig rig(policy());
+  const std::vector<Bytes> burst = {
+      tcp(kMacA, kInetMac, "10.0.0.10", 40000, "203.0.113.7", 443, kSyn),
+      tcp6(kMacA, kInetMac, kA, 40000, kInet, 443, kSyn),
+      udp(kMacA, kMacB, "10.0.0.10", 5000, "10.0.0.11", 53),  // b's rules allow IPv6 only: no-rule
+      udp6(kMacA, kMacB, kA, 5000, kB, 53),
+      udp6(kMacA, kMacB, kC, 5000, kB, 53),  // c's address from a: spoofed
+      icmp6_echo(kMacA, kInetMac, kA, kInet, true, 9),
+  };
+  const auto outs = rig.send("vm-a", burst);
+  BOOST_TEST(ports_of(outs) == (std::multiset<std::string>{"uplink", "uplink", "vm-b", "uplink"}));
+  BOOST_TEST(rig.drops(DropReason::kSpoofed) == 1u);
+  BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
+  BOOST_TEST(rig.flows().size() == 1u);
+  BOOST_TEST(rig.flows6().size() == 3u);
+}
