@@ -27,8 +27,9 @@ ConnState initial_state(uint8_t proto, uint8_t tcp_flags) {
 }  // namespace
 
 // A later fragment follows its first fragment's remembered verdict while that
-// verdict still holds under the current policy: the train's connection (or, for
-// stateless ICMP, its own checks) is re-checked when the generation changed.
+// verdict still holds: the train's connection must be live (it is looked up for every
+// later fragment) and is re-checked when the generation changed; a stateless ICMP
+// train's own checks are re-run when the generation changed.
 template <class F>
 bool Pipeline::follow_fragment(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
   runtime::PolicyCounters* pc = &snap.counters(worker_);
@@ -42,9 +43,10 @@ bool Pipeline::follow_fragment(PendingOf<F>& q, runtime::Snapshot& snap, uint16_
   typename F::Entry& train = frags.at(fpos);
   const uint8_t proto = train.train_proto;  // the first fragment's (IPv6: q.proto may be an extension header)
   const uint64_t gen = snap.generation();
-  if (flows_.keep_established || train.generation.load(std::memory_order_relaxed) == gen) return true;
+  const bool same_generation = flows_.keep_established || train.generation.load(std::memory_order_relaxed) == gen;
   uint32_t results[2];
   if (train.flags.load(std::memory_order_relaxed) & flow::kStatelessTrain) {
+    if (same_generation) return true;
     typename F::Plan c = rule_checks<F>(snap, proto, q.src_be, train.train_sport_be, q.src_info, q.dst_be,
                                         train.train_dport_be, q.dst_info);
     int failed = run_checks<F>(snap, c, results);
@@ -54,6 +56,8 @@ bool Pipeline::follow_fragment(PendingOf<F>& q, runtime::Snapshot& snap, uint16_
       return false;
     }
   } else {
+    // The train's connection must still live, whatever the generation: a flush, an
+    // eviction or an expiry ends the train with it.
     typename F::Table& ft = F::table(flows_);
     int32_t cpos = ft.lookup(F::flow_key(proto, q.src_be, train.train_sport_be, q.dst_be, train.train_dport_be));
     if (cpos < 0 || !ft.live(ft.at(cpos), now)) {

@@ -276,3 +276,17 @@ BOOST_AUTO_TEST_CASE(a_burst_of_both_families) {
   BOOST_TEST(rig.flows().size() == 1u);
   BOOST_TEST(rig.flows6().size() == 3u);
 }
+
+// Later fragments follow their first fragment only while its connection lives: a
+// flushed connection (same generation) orphans the rest of the train, both families.
+BOOST_AUTO_TEST_CASE(flushed_connection_orphans_its_later_fragments) {
+  Rig rig(policy());
+  auto frags6 = udp6_fragments(kMacA, kInetMac, kA, 5000, kInet, 53, 3000, 0x5151);
+  auto frags4 = udp_fragments(kMacA, kInetMac, "10.0.0.10", 5000, "203.0.113.7", 53, 4000, 4244);
+  BOOST_TEST(rig.passes("vm-a", frags6[0], "uplink"));
+  BOOST_TEST(rig.passes("vm-a", frags4[0], "uplink"));
+  BOOST_REQUIRE(rig.control().flush("", {}).has_value());
+  BOOST_TEST(rig.send("vm-a", frags6[1]).empty());
+  BOOST_TEST(rig.send("vm-a", frags4[1]).empty());
+  BOOST_TEST(rig.drops(DropReason::kFragmentOrphan) == 2u);
+}
