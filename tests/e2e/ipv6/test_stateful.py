@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""The IPv4 stateful cases again over IPv6 (semantics §3, §4, §5, §7): real stacks with
+IPv6 on (client, srv, other and the internet namespace), rules whose remotes are an
+address (::/0, a bare /128), a subnet (subnetRef) and a group (securityGroupRef):
+- ping -6: the echo request opens state, replies pass without an ingress rule; inbound
+  and VM-to-VM pings without a rule are `no-rule`; an unsolicited echo reply is `no-rule`;
+- TCP and UDP pass or are `no-rule` exactly as the remote forms say, in both directions,
+  return traffic passes; `::/0` does not match IPv4;
+- related ICMPv6: a port unreachable from the internet reaches the VM (ECONNREFUSED);
+  a packet too big from a router in front of a 1280-byte link reaches the VM, which
+  learns the path MTU, and a 300 KB TCP transfer completes;
+- fragments (af_xdp ports: sgfwd sees them as sent): a 4,000-byte UDP datagram leaves
+  and comes back fragmented; to a denied port the first fragment is `no-rule`, the later
+  ones `fragment-orphan`; crafted fragment trains from the uplink to an allowed port
+  arrive, to a denied one do not; later fragments alone are `fragment-orphan`;
+- a reload that removes a live TCP connection's rule: its next packet is `revoked`, a
+  connection whose rule stays keeps working."""
+import errno
+import socket
+import time
+
+import sgfw_e2e as e2e
+from sgfw_e2e import check, rule, group, eth_ip6, marker
+import ipv6_e2e as v6
+from ipv6_e2e import ct
+from scapy.layers.inet import UDP
+from scapy.layers.inet6 import ICMPv6EchoReply, IPv6, IPv6ExtHdrFragment, fragment6
+from scapy.layers.l2 import Ether
+from scapy.packet import Raw
+
+K = 3
+INET6 = e2e.INET6_IP
+BIG = 4000        # UDP payload: 4008 bytes, fragments of 1448 + 1448 + 1112 at MTU 1500
+FRAGS = 3
+SUBNETS = [("vm6", "2001:db8:1::/64"), ("inet6", "2001:db8:ff::/64")]
+C6_RULES = [
+    rule("Egress", "TCP", port=7000, cidr="::/0", name="tcp-addr"),
+    rule("Egress", "UDP", port=7001, subnet="vm6", name="udp-subnet"),
+    rule("Egress", "TCP", port=7002, group="s6", name="tcp-group"),
+    rule("Egress", "ICMP", subnet="inet6", name="icmp-inet"),
+    rule("Egress", "UDP", port_range=(7003, 7009), cidr="2001:db8:ff::/64", name="udp-inet"),
+    rule("Egress", "TCP", port=7004, cidr=v6.FAR6_NET, name="tcp-far"),
+    rule("Egress", "TCP", port=7011, cidr="::/0", name="tcp-keep"),
+]
+HOLD_RULE = rule("Egress", "TCP", port=7010, cidr="::/0", name="tcp-hold")
+GROUPS = [
+    group("c6", *C6_RULES, HOLD_RULE),
+    group("s6",
+          rule("Ingress", "TCP", port=7000, group="c6", name="tcp-from-group"),
+          rule("Ingress", "UDP", port=7001, cidr="2001:db8:1::10", name="udp-from-addr"),
+          rule("Ingress", "TCP", port=7002, subnet="vm6", name="tcp-from-subnet"),
+          rule("Ingress", "UDP", port=7006, cidr="::/0", name="udp-frag")),
+    group("o6", rule("Egress", "All", cidr="::/0", name="all-out")),
+]
+QUIET = [("port", "vm-client"), ("port", "vm-srv"), ("port", "vm-other"), ("port", "uplink"),
+         ("vm", "client"), ("vm", "srv"), ("vm", "other")]
+
+
+def only(t, before, expected, allowed_extra=()):
+    """expect() with every VM and port quiet except for `allowed_extra` reasons (TCP
+    retransmissions of a connection that is gone)."""
+    now = t.expect(before, expected, quiet=[])
+    d = now.delta(before)
+    bad = {k: v for k, v in d.items()
+           if k[0] in ("vm", "port") and len(k) == 3 and k[2] not in ("rx", "tx", "allowed", "dropped")
+           and k not in expected and k[2] not in allowed_extra and v}
+    check(not bad, f"other drops moved: {bad}")
+    return now
+
+
+def scenario():
+    with ct.Topology("v6-stateful", ipv6=True) as t:
+        client = t.vm("client", ["10.0.1.10", "2001:db8:1::10"], groups=["c6"], ipv6=True)
+        srv = t.vm("srv", ["10.0.1.20", "2001:db8:1::20"], groups=["s6"], ipv6=True)
+        other = t.vm("other", ["10.0.1.30", "2001:db8:1::30"], groups=["o6"], ipv6=True)
+        inet = t.inet
+        far = v6.add_far_network6(t, mtu=1280, far_advmss=1440)
+        v6.route_far6(client)
+        t.start(security_groups=GROUPS, subnets=SUBNETS)
+        for port in (7000, 7002):
+            srv.tcp_server(port, "::")
+            inet.tcp_server(port, "::")
+        srv.udp_server(7001, "::")
+        inet.udp_server(7001, "::")
+        inet.udp_server(7005, "::")
+        denied_inet = inet.udp_server(7199, "::", echo=False)
+        frag_srv = srv.udp_server(7006, "::", echo=False)
+        frag_denied = srv.udp_server(7007, "::", echo=False)
+        time.sleep(0.3)
+
+        # ------------------------------------------------------------------ ICMPv6 echo
+        with t.case("ping -6 client -> internet (ICMP to subnet inet6): 3 replies without an ingress rule"):
+            before = t.stats()
+            check(client.ping(INET6) == 3, "echo replies lost")
+            t.expect(before, {("rule", "c6/icmp-inet"): 1}, quiet=QUIET)
+
+        with t.case("ping -6 internet -> client (no ingress rule): no-rule x3"):
+            before = t.stats()
+            check(inet.ping(client.ip6) == 0, "an inbound ping was answered")
+            t.expect(before, {("vm", "client", "no-rule"): 3, ("port", "uplink", "no-rule"): 3}, quiet=QUIET)
+
+        with t.case("ping -6 client -> srv (ICMP egress only to the internet's subnet): no-rule x3"):
+            before = t.stats()
+            check(client.ping(srv.ip6) == 0, "a ping to srv was answered")
+            t.expect(before, {("vm", "client", "no-rule"): 3, ("port", "vm-client", "no-rule"): 3}, quiet=QUIET)
+
+        with t.case(f"an echo reply from the internet that answers no request: no-rule x{K}"):
+            m = marker("unsolicited-reply")
+            with client.sniffer() as snif:
+                before = t.stats()
+                inet.send_frames([bytes(eth_ip6(inet, client, src_ip=INET6) / ICMPv6EchoReply(id=4242, data=m))] * K)
+                t.expect(before, {("vm", "client", "no-rule"): K, ("port", "uplink", "no-rule"): K}, quiet=QUIET)
+                check(snif.count(m) == 0, "an unsolicited echo reply reached the VM")
+
+        # ---------------------------------------------------------------- TCP and UDP
+        with t.case("TCP client -> srv 7000 (egress address ::/0, ingress securityGroupRef c6): echo passes"):
+            before = t.stats()
+            check(client.tcp_echo(srv.ip6, 7000), "no echo")
+            t.expect(before, {("rule", "c6/tcp-addr"): 1, ("rule", "s6/tcp-from-group"): 1}, quiet=QUIET)
+
+        with t.case("TCP client -> internet 7000 over IPv6 passes; over IPv4 ::/0 does not match: no-rule x1"):
+            before = t.stats()
+            check(client.tcp_echo(INET6, 7000), "no echo over IPv6")
+            t.expect(before, {("rule", "c6/tcp-addr"): 1}, quiet=QUIET)
+            before = t.stats()
+            check(ct.try_connect(client, e2e.INET_IP, 7000) is None, "IPv4 connection made")
+            t.expect(before, {("vm", "client", "no-rule"): 1, ("port", "vm-client", "no-rule"): 1}, quiet=QUIET)
+
+        with t.case("TCP other (not in c6) -> srv 7000: no-rule x1 (ingress)"):
+            before = t.stats()
+            check(ct.try_connect(other, srv.ip6, 7000) is None, "connection made")
+            t.expect(before, {("vm", "srv", "no-rule"): 1, ("port", "vm-other", "no-rule"): 1}, quiet=QUIET)
+
+        with t.case("UDP client -> srv 7001 (egress subnetRef vm6, ingress bare address): echo passes"):
+            before = t.stats()
+            check(client.udp_echo(srv.ip6, 7001), "no echo")
+            t.expect(before, {("rule", "c6/udp-subnet"): 1, ("rule", "s6/udp-from-addr"): 1}, quiet=QUIET)
+
+        with t.case("UDP other -> srv 7001 (not the address): no-rule x1; client -> internet 7001 "
+                    "(outside subnet vm6): no-rule x1"):
+            before = t.stats()
+            other.udp_send(srv.ip6, 7001, marker("udp-other"))
+            client.udp_send(INET6, 7001, marker("udp-inet"))
+            t.expect(before, {("vm", "srv", "no-rule"): 1, ("port", "vm-other", "no-rule"): 1,
+                              ("vm", "client", "no-rule"): 1, ("port", "vm-client", "no-rule"): 1}, quiet=QUIET)
+
+        with t.case("TCP client -> srv 7002 (egress securityGroupRef s6, ingress subnetRef vm6) and "
+                    "other -> srv 7002 pass"):
+            before = t.stats()
+            check(client.tcp_echo(srv.ip6, 7002), "no echo from client")
+            check(other.tcp_echo(srv.ip6, 7002), "no echo from other")
+            t.expect(before, {("rule", "c6/tcp-group"): 1, ("rule", "s6/tcp-from-subnet"): 2,
+                              ("rule", "o6/all-out"): 1}, quiet=QUIET)
+
+        with t.case("TCP client -> internet 7002 (not a member of s6): no-rule x1; internet -> srv 7002 "
+                    "(outside subnet vm6): no-rule x1"):
+            before = t.stats()
+            check(ct.try_connect(client, INET6, 7002) is None, "client connected")
+            check(ct.try_connect(inet, srv.ip6, 7002) is None, "the internet connected")
+            t.expect(before, {("vm", "client", "no-rule"): 1, ("port", "vm-client", "no-rule"): 1,
+                              ("vm", "srv", "no-rule"): 1, ("port", "uplink", "no-rule"): 1}, quiet=QUIET)
+
+        # ---------------------------------------------------------------- related ICMPv6
+        with t.case("UDP client -> closed port on the internet: port unreachable passes (related), "
+                    "ECONNREFUSED"):
+            with client.sniffer() as snif:
+                before = t.stats()
+                s = client.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                s.connect((INET6, 7009))
+                s.settimeout(2)
+                s.send(b"anyone?")
+                try:
+                    s.recv(100)
+                    err = None
+                except OSError as e:
+                    err = e.errno
+                check(err == errno.ECONNREFUSED, f"recv: {errno.errorcode.get(err, err)}, not ECONNREFUSED")
+                t.expect(before, {("rule", "c6/udp-inet"): 1}, quiet=QUIET)
+                check(len(snif.matching(v6.is_icmp6(1, src=INET6, dst=client.ip6))) == 1,
+                      "no port unreachable seen at the VM")
+
+        with t.case("PMTU: 300 KB over TCP to a host behind a 1280-byte link; the router's packet too big "
+                    "passes (related), the VM learns MTU 1280 and the transfer completes"):
+            check("mtu" not in client.run("ip", "-6", "route", "get", v6.FAR6_IP).stdout,
+                  "a path MTU is cached already")
+            ct.HoldServer(far, 7004, mode="sink", addr="::")
+            data = bytes(range(256)) * 1200
+            with client.sniffer() as snif:
+                before = t.stats()
+                c = ct.Conn(client, v6.FAR6_IP, 7004, timeout=10)
+                c.sock.sendall(data)
+                c.sock.shutdown(socket.SHUT_WR)
+                got = b""
+                while True:
+                    d = c.sock.recv(100)
+                    if not d:
+                        break
+                    got += d
+                c.close()
+                check(got == str(len(data)).encode(), f"the far host got {got!r} bytes, not {len(data)}")
+                t.expect(before, {("rule", "c6/tcp-far"): 1}, quiet=QUIET)
+                ptb = snif.matching(v6.is_icmp6(2, dst=client.ip6))
+                check(ptb, "no packet too big reached the VM")
+                mtu = int.from_bytes(ptb[0][58:62], "big")
+                check(mtu == 1280, f"packet too big says MTU {mtu}")
+            route = client.run("ip", "-6", "route", "get", v6.FAR6_IP).stdout
+            check("mtu 1280" in route, f"the VM did not learn the path MTU: {route.strip()}")
+            e2e.log(f"     {len(ptb)} packet too big passed; {route.strip()}")
+
+        # ------------------------------------------------------------------- fragments
+        with t.case(f"UDP {BIG} bytes client -> internet: {FRAGS} fragments out, {FRAGS} back, echo complete"):
+            with inet.sniffer() as snif:
+                before = t.stats()
+                check(client.udp_echo(INET6, 7005, payload=marker("big") + b"u" * (BIG - 24)), "no echo")
+                t.expect(before, {("rule", "c6/udp-inet"): 1}, quiet=QUIET)
+                n = len(snif.matching(v6.is_fragment6(client.ip6)))
+                check(n == FRAGS, f"the internet saw {n} fragments, not {FRAGS}")
+
+        with t.case(f"UDP {BIG} bytes client -> internet port 7199 (denied): no-rule x1, "
+                    f"fragment-orphan x{FRAGS - 1}, nothing delivered"):
+            with inet.sniffer() as snif:
+                before = t.stats()
+                client.udp_send(INET6, 7199, b"D" * BIG)
+                t.expect(before, {("vm", "client", "no-rule"): 1, ("vm", "client", "fragment-orphan"): FRAGS - 1,
+                                  ("port", "vm-client", "no-rule"): 1,
+                                  ("port", "vm-client", "fragment-orphan"): FRAGS - 1}, quiet=QUIET)
+                check(not snif.matching(v6.from_ip6(client.ip6)), "a fragment reached the internet")
+            check(denied_inet.count() == 0, "the denied server got a datagram")
+
+        def train(m, ident, dport, size=3000, fragsize=1280):
+            p = (Ether(src=inet.mac, dst=srv.mac) / IPv6(src=INET6, dst=srv.ip6) / IPv6ExtHdrFragment(id=ident) /
+                 UDP(sport=40000 + ident % 1000, dport=dport) / Raw(m + b"f" * (size - len(m))))
+            return [bytes(Ether(src=inet.mac, dst=srv.mac) / f) for f in fragment6(p[IPv6], fragsize)]
+
+        with t.case("crafted fragment train from the internet to srv 7006 (allowed): delivered whole"):
+            m = marker("frag-ok")
+            frames = train(m, 0x51000, 7006)
+            check(len(frames) == 3, f"{len(frames)} fragments")
+            before = t.stats()
+            inet.send_frames(frames)
+            check(ct.wait_for(lambda: frag_srv.count(m) == 1), f"srv received {frag_srv.count(m)} datagrams")
+            t.expect(before, {("rule", "s6/udp-frag"): 1, ("vm", "srv", "allowed"): len(frames)}, quiet=QUIET)
+
+        with t.case("crafted fragment train to srv 7007 (denied): no-rule x1, fragment-orphan x2, none delivered"):
+            m = marker("frag-denied")
+            frames = train(m, 0x52000, 7007)
+            with srv.sniffer() as snif:
+                before = t.stats()
+                inet.send_frames(frames)
+                t.expect(before, {("vm", "srv", "no-rule"): 1, ("vm", "srv", "fragment-orphan"): len(frames) - 1,
+                                  ("port", "uplink", "no-rule"): 1,
+                                  ("port", "uplink", "fragment-orphan"): len(frames) - 1}, quiet=QUIET)
+                check(not snif.matching(v6.from_ip6(INET6)), "a fragment reached srv")
+            check(frag_denied.count() == 0, "the denied server got a datagram")
+
+        with t.case("later fragments alone (to allowed srv 7006) x3: fragment-orphan x3, none delivered"):
+            m = marker("frag-orphan")
+            with srv.sniffer() as snif:
+                before = t.stats()
+                inet.send_frames([train(m, 0x53000 + i, 7006)[1] for i in range(3)])
+                t.expect(before, {("vm", "srv", "fragment-orphan"): 3, ("port", "uplink", "fragment-orphan"): 3},
+                         quiet=QUIET)
+                check(not snif.matching(v6.from_ip6(INET6)), "an orphan reached srv")
+
+        # ----------------------------------------------------------- revoked on reload
+        with t.case("reload removes the rule of a live TCP connection: its next packet is revoked x1, "
+                    "a connection whose rule stays keeps working"):
+            ct.HoldServer(inet, 7010, addr="::")
+            ct.HoldServer(inet, 7011, addr="::")
+            hold = ct.Conn(client, INET6, 7010)
+            keep = ct.Conn(client, INET6, 7011)
+            check(hold.echo() and keep.echo(), "echo before the reload")
+            r = t.reload([group("c6", *C6_RULES), GROUPS[1], GROUPS[2]])
+            check(r["generation"] == 2, f"reload: {r}")
+            before = t.stats()
+            hold.sock.send(b"after")
+            only(t, before, {("vm", "client", "revoked"): 1, ("port", "vm-client", "revoked"): 1,
+                             ("vm", "client", "no-rule"): 0}, allowed_extra=("no-connection",))
+            check(keep.echo(), "the still-allowed connection stopped")
+            check(not hold.echo(timeout=0.5), "the revoked connection still works")
+            hold.abort()
+            keep.abort()
+
+        t.assert_alive()
+        return t
+
+
+if __name__ == "__main__":
+    e2e.main(scenario)
