@@ -51,7 +51,7 @@ def scenario():
             check(b.ping(a.ip6, count=3) == 3, "b -> a lost replies")
             check(a.ping(e2e.INET6_IP, count=3) == 3, "a -> internet lost replies")
             check(v6.neigh_mac(b, a.ip6) == a.mac, f"b's neighbour entry for a: {v6.neigh_mac(b, a.ip6)}")
-            t.expect(before, {("rule", "open/rule-1"): 2}, quiet=[("port", "vm-a"), ("port", "vm-b"),
+            t.expect(before, {("rule", "open/rule-1"): 3, ("rule", "open/rule-0"): 2}, quiet=[("port", "vm-a"), ("port", "vm-b"),
                                                                    ("port", "uplink"), ("vm", "a"), ("vm", "b")])
 
         def case(title, sender, frame_fn, expected, quiet, seen_ok=(), count=K):
