@@ -14,7 +14,12 @@ address (::/0, a bare /128), a subnet (subnetRef) and a group (securityGroupRef)
   ones `fragment-orphan`; crafted fragment trains from the uplink to an allowed port
   arrive, to a denied one do not; later fragments alone are `fragment-orphan`;
 - a reload that removes a live TCP connection's rule: its next packet is `revoked`, a
-  connection whose rule stays keeps working."""
+  connection whose rule stays keeps working;
+- not related: port unreachables quoting a live connection but sent to another VM, or
+  quoting it from its other end, or quoting no connection: `no-rule`; the right one
+  passes;
+- ports come from the upper-layer header after hop-by-hop and destination options; a
+  type 0 routing header is `ipv6-routing-type0`."""
 import errno
 import socket
 import time
@@ -24,7 +29,8 @@ from sgfw_e2e import check, rule, group, eth_ip6, marker
 import ipv6_e2e as v6
 from ipv6_e2e import ct
 from scapy.layers.inet import UDP
-from scapy.layers.inet6 import ICMPv6EchoReply, IPv6, IPv6ExtHdrFragment, fragment6
+from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6EchoReply, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                                IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, fragment6)
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
@@ -206,6 +212,70 @@ def scenario():
             route = client.run("ip", "-6", "route", "get", v6.FAR6_IP).stdout
             check("mtu 1280" in route, f"the VM did not learn the path MTU: {route.strip()}")
             e2e.log(f"     {len(ptb)} packet too big passed; {route.strip()}")
+
+        u = client.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        u.connect((INET6, 7005))
+        usport = u.getsockname()[1]
+        with t.case("a live UDP connection client -> internet 7005 (quoted by the error cases below)"):
+            u.settimeout(1)
+            u.send(b"live")
+            try:
+                got = u.recv(100)
+            except OSError as e:
+                got = e
+            check(got == b"live", f"the live UDP connection did not work: {got!r}")
+
+        def unreach(dst_host, quote, m):
+            return bytes(eth_ip6(inet, dst_host, src_ip=INET6) / ICMPv6DestUnreach(code=4) / quote / Raw(m))
+
+        spoofed_errors = [
+            ("quoting client's live connection, sent to other (not the quoted source)", other,
+             lambda m: unreach(other, IPv6(src=client.ip6, dst=INET6) / UDP(sport=usport, dport=7005), m)),
+            ("quoting the live connection from its other end", client,
+             lambda m: unreach(client, IPv6(src=INET6, dst=client.ip6) / UDP(sport=7005, dport=usport), m)),
+            ("quoting no connection", client,
+             lambda m: unreach(client, IPv6(src=client.ip6, dst=INET6) / UDP(sport=usport + 1, dport=7005), m)),
+        ]
+        for title, host, build in spoofed_errors:
+            with t.case(f"ICMPv6 port unreachable {title}: no-rule x{K}, not delivered"):
+                m = marker("spoofed-error")
+                with host.sniffer() as snif:
+                    before = t.stats()
+                    inet.send_frames([build(m)] * K)
+                    t.expect(before, {("vm", host.name, "no-rule"): K, ("port", "uplink", "no-rule"): K}, quiet=QUIET)
+                    check(snif.count(m) == 0, "the error was delivered")
+
+        with t.case(f"ICMPv6 port unreachable quoting client's live connection, to client: related, x{K} delivered"):
+            m = marker("related-error")
+            with client.sniffer() as snif:
+                before = t.stats()
+                inet.send_frames([unreach(client, IPv6(src=client.ip6, dst=INET6) / UDP(sport=usport, dport=7005),
+                                          m)] * K)
+                check(snif.wait_count(m, K) == K, f"client saw {snif.count(m)} of {K}")
+                t.expect(before, {("vm", "client", "allowed"): K}, quiet=QUIET)
+        u.close()
+
+        # ------------------------------------------------------------ extension headers
+        with t.case("UDP behind hop-by-hop and destination options headers: the port after them decides "
+                    "(srv 7006 delivered, 7007 no-rule x1)"):
+            m_ok, m_no = marker("ext-ok"), marker("ext-no")
+            before = t.stats()
+            inet.send_frames([bytes(eth_ip6(inet, srv, src_ip=INET6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() /
+                                    UDP(sport=41000 + i, dport=dport) / Raw(mm))
+                              for i, (dport, mm) in enumerate(((7006, m_ok), (7007, m_no)))])
+            check(ct.wait_for(lambda: frag_srv.count(m_ok) == 1), "srv 7006 did not get the datagram")
+            t.expect(before, {("vm", "srv", "no-rule"): 1, ("port", "uplink", "no-rule"): 1,
+                              ("rule", "s6/udp-frag"): 1}, quiet=QUIET)
+            check(frag_denied.count(m_no) == 0, "srv 7007 got the datagram")
+
+        with t.case(f"a routing header of type 0 (RFC 5095) to srv 7006: ipv6-routing-type0 x{K}"):
+            m = marker("rh0")
+            before = t.stats()
+            inet.send_frames([bytes(eth_ip6(inet, srv, src_ip=INET6) /
+                                    IPv6ExtHdrRouting(type=0, addresses=[client.ip6]) /
+                                    UDP(sport=42000, dport=7006) / Raw(m))] * K)
+            t.expect(before, {("port", "uplink", "ipv6-routing-type0"): K}, quiet=QUIET)
+            check(frag_srv.count(m) == 0, "srv got a datagram with a type 0 routing header")
 
         # ------------------------------------------------------------------- fragments
         with t.case(f"UDP {BIG} bytes client -> internet: {FRAGS} fragments out, {FRAGS} back, echo complete"):
