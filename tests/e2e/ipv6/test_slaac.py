@@ -54,9 +54,9 @@ def scenario():
         sniffers = {h.name: h.sniffer() for h in (a, b, rogue, inet)}
         slaac_addr = a.ip6
 
+        server = radvd(inet, t.tmp, "uplink", PREFIX)
         with t.case(f"a (IPv6 turned on now) gets {slaac_addr}/64 from radvd on the uplink and pings the "
                     "internet over IPv6; nothing dropped on its port"):
-            server = radvd(inet, t.tmp, "uplink", PREFIX)
             time.sleep(0.5)
             check(server.alive(), f"radvd did not start:\n{server.output()}")
             before = t.stats()
@@ -109,6 +109,9 @@ def scenario():
             check(rogue.link_local not in routes and "2001:db8:bad:" not in routes,
                   f"a has a route from the rogue:\n{routes}")
             check(a.ping(e2e.INET6_IP, count=2) == 2, "a lost the internet")
+
+        server.stop()  # from here on, crafted frames only (radvd would answer the RS below)
+        time.sleep(0.5)
 
         with t.case(f"a crafted RA from the uplink reaches every VM (x{K})"):
             m = marker("uplink-ra")
