@@ -184,6 +184,11 @@ def scenario():
                 t.expect(before, {("rule", "c6/udp-inet"): 1}, quiet=QUIET)
                 check(len(snif.matching(v6.is_icmp6(1, src=INET6, dst=client.ip6))) == 1,
                       "no port unreachable seen at the VM")
+            fl = ct.flow_of(t.flows(), 17, client.ip6, s.getsockname()[1], INET6, 7009)
+            check(len(fl) == 1 and fl[0]["state"] == "udp-one-way",
+                  f"the error must not answer the connection: {fl}")
+            check(not [f for f in t.flows() if f["proto"] == 58 and f["state"] not in ("icmp-echo", "icmp-echo-replied")],
+                  f"the ICMPv6 error created state: {t.flows()}")
 
         with t.case("PMTU: 300 KB over TCP to a host behind a 1280-byte link; the router's packet too big "
                     "passes (related), the VM learns MTU 1280 and the transfer completes"):
@@ -340,6 +345,11 @@ def scenario():
             hold = ct.Conn(client, INET6, 7010)
             keep = ct.Conn(client, INET6, 7011)
             check(hold.echo() and keep.echo(), "echo before the reload")
+            fl = ct.flow_of(t.flows(vm="client"), 6, client.ip6, hold.sport, INET6, 7010)
+            check(len(fl) == 1 and fl[0]["state"] == "established" and fl[0]["egress_rule"] == "c6/tcp-hold"
+                  and fl[0]["ingress_rule"] is None, f"sgfwctl flows for the held connection: {fl}")
+            used6 = t.status()["flows"]["used_ipv6"]
+            check(used6 >= 2, f"status flows.used_ipv6 {used6}")
             r = t.reload([group("c6", *C6_RULES), GROUPS[1], GROUPS[2]])
             check(r["generation"] == 2, f"reload: {r}")
             before = t.stats()
@@ -347,6 +357,11 @@ def scenario():
             only(t, before, {("vm", "client", "revoked"): 1, ("port", "vm-client", "revoked"): 1,
                              ("vm", "client", "no-rule"): 0}, allowed_extra=("no-connection",))
             check(keep.echo(), "the still-allowed connection stopped")
+            fl = t.flows(vm="client")
+            check(not ct.flow_of(fl, 6, client.ip6, hold.sport), f"the revoked connection is still listed: {fl}")
+            fk = ct.flow_of(fl, 6, client.ip6, keep.sport, INET6, 7011)
+            check(len(fk) == 1 and fk[0]["generation"] == 2 and fk[0]["egress_rule"] == "c6/tcp-keep",
+                  f"the kept connection: {fk}")
             check(not hold.echo(timeout=0.5), "the revoked connection still works")
             hold.abort()
             keep.abort()
