@@ -6,7 +6,9 @@ then pings the internet over IPv6: its Solicit/Request (UDP 546 -> 547, link-loc
 source, to ff02::1:2) reach the uplink without rules, the server's Advertise/Reply
 (547 -> 546, link-local to link-local) reach it; a dnsmasq in another VM never hears
 the client. Crafted (VM b, IPv6 off in its namespace: exact counts): b's Solicit goes
-to the uplink only; a server message for b from the uplink reaches b only; server
+to the uplink only, with another VM's link-local address `spoofed`; a server message
+for b from the uplink reaches b only, to a multicast MAC `not-local`, from a VM's
+address `spoofed`; server
 messages from b (source port 547) are `dhcp-server-from-vm`; a real dnsmasq in a VM
 (a Solicit handed to its interface from the host end of its veth) is cut off, each
 Advertise `dhcp-server-from-vm`."""
@@ -123,6 +125,26 @@ def scenario():
             check(sniffers["b"].wait_count(m, K) == K, f"b saw {sniffers['b'].count(m)} of {K}")
             t.expect(before, {("vm", "b", "allowed"): K}, quiet=[("port", "uplink"), ("vm", "b")])
             check(sniffers["a"].count(m) == 0 and sniffers["rogue"].count(m) == 0, "an Advertise reached another VM")
+
+        with t.case(f"a Solicit from b with a's link-local address (EUI-64 of a's MAC): spoofed x{K}"):
+            m = marker("solicit-foreign-ll")
+            before = t.stats()
+            b.send_frames([solicit(b.mac, a.link_local, m, trid=0x700 + i) for i in range(K)])
+            t.expect(before, {("port", "vm-b", "spoofed"): K, ("vm", "b", "spoofed"): K},
+                     quiet=[("port", "vm-b"), ("vm", "b")])
+            check(sniffers["inet"].count(m) == 0, "the spoofed Solicit reached the uplink")
+
+        with t.case(f"server messages from the uplink to a multicast MAC: not-local x{K}; from a VM's address: "
+                    f"spoofed x{K}"):
+            m = marker("advertise-bad")
+            before = t.stats()
+            inet.send_frames([solicit(inet.mac, inet.link_local, m, sport=547, dport=546, dst_ip=ALL_DHCP,
+                                      dst_mac=ALL_DHCP_MAC, msg=DHCP6_Advertise, trid=0x800 + i) for i in range(K)] +
+                             [solicit(inet.mac, a.ip6, m, sport=547, dport=546, dst_ip=b.link_local, dst_mac=b.mac,
+                                      msg=DHCP6_Advertise, trid=0x900 + i) for i in range(K)])
+            t.expect(before, {("port", "uplink", "not-local"): K, ("port", "uplink", "spoofed"): K},
+                     quiet=[("port", "uplink"), ("vm", "a"), ("vm", "b")])
+            check(all(s.count(m) == 0 for n, s in sniffers.items() if n != "inet"), "a bad server message got through")
 
         with t.case(f"crafted server messages from b (547 -> 546 to a, 547 -> 547 to ff02::1:2, from its global "
                     f"address to the uplink): dhcp-server-from-vm x{3 * K}"):

@@ -12,8 +12,11 @@
     address or from the EUI-64 link-local address of another VM's MAC: `spoofed`; s's
     own NS (link-local source, its MAC in the option) and a DAD NS (source ::) pass to
     every other port (not counted as `allowed`, like ARP);
+  - an NA from ::: `spoofed`; an NS with hop limit 64: `malformed-l4`;
+  - MLD reports (link-local source or ::) go to the uplink only; an MLD query from a
+    VM is an ordinary packet (`link-local`);
   - ordinary traffic (UDP, echo) from a link-local source, from a VM and from the
-    uplink: `link-local`;
+    uplink, and to a link-local destination: `link-local`;
   - RA and redirect from a VM: `ra-from-vm`;
   - UDP to a multicast group: `broadcast`;
   - from the uplink with a local VM's IPv6 source, an NA for a VM's address, an NS
@@ -25,8 +28,9 @@ import sgfw_e2e as e2e
 from sgfw_e2e import check, rule, group, eth_ip6, marker
 import ipv6_e2e as v6
 from scapy.layers.inet import UDP
-from scapy.layers.inet6 import (ICMPv6EchoRequest, ICMPv6ND_RA, ICMPv6ND_Redirect, ICMPv6NDOptPrefixInfo,
-                                ICMPv6NDOptSrcLLAddr, IPv6)
+from scapy.layers.inet6 import (ICMPv6EchoRequest, ICMPv6MLDMultAddrRec, ICMPv6MLQuery2, ICMPv6MLReport2,
+                                ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_Redirect, ICMPv6NDOptPrefixInfo,
+                                ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrHopByHop, RouterAlert)
 from scapy.layers.l2 import Ether
 
 K = 4
@@ -128,7 +132,39 @@ def scenario():
             # judged by rules and DHCP are; docs/design/packet-path.md step 10).
             t.expect(before, {("vm", "s", "allowed"): 0}, quiet=qs)
 
+        case(f"NA from :: (only solicitations may come from ::) for s's own address: spoofed x{K}", s,
+             lambda m: v6.na_frame(s.mac, "::", s.ip6, tll=s.mac, payload=m),
+             {("port", "vm-s", "spoofed"): K, ("vm", "s", "spoofed"): K}, qs)
+        case(f"NS with hop limit 64 (RFC 4861 asks 255): malformed-l4 x{K}", s,
+             lambda m: bytes(Ether(src=s.mac, dst=v6.solicited_node(b.ip6)[1]) /
+                             IPv6(src=s_ll, dst=v6.solicited_node(b.ip6)[0], hlim=64) /
+                             ICMPv6ND_NS(tgt=b.ip6) / ICMPv6NDOptSrcLLAddr(lladdr=s.mac)) + m,
+             {("port", "vm-s", "malformed-l4"): K}, [("port", "vm-s"), ("vm", "a"), ("vm", "b")])
+
+        # --- MLD
+        def mld_report(src_ip, m):
+            return bytes(Ether(src=s.mac, dst="33:33:00:00:00:16") / IPv6(src=src_ip, dst="ff02::16", hlim=1) /
+                         IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
+                         ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(dst=v6.solicited_node(s.ip6)[0])])) + m
+
+        with t.case(f"MLDv2 reports from s (link-local source x{K}, :: x{K}) go to the uplink only"):
+            m, m2 = marker("mld"), marker("mld-unspec")
+            before = t.stats()
+            s.send_frames([mld_report(s_ll, m)] * K + [mld_report("::", m2)] * K)
+            check(sniffers["inet"].wait_count(m, K) == K, f"the uplink saw {sniffers['inet'].count(m)} of {K}")
+            check(sniffers["inet"].wait_count(m2, K) == K, f"the uplink saw {sniffers['inet'].count(m2)} of {K} (::)")
+            t.expect(before, {}, quiet=qs)
+            seen = {n: sniffers[n].count(m) + sniffers[n].count(m2) for n in ("a", "b", "q")}
+            check(not any(seen.values()), f"MLD reports reached VMs: {seen}")
+        case(f"an MLD query from s (link-local source): an ordinary packet, link-local x{K}", s,
+             lambda m: bytes(Ether(src=s.mac, dst=v6.ALL_NODES_MAC) / IPv6(src=s_ll, dst=v6.ALL_NODES, hlim=1) /
+                             IPv6ExtHdrHopByHop(options=[RouterAlert()]) / ICMPv6MLQuery2()) + m,
+             {("port", "vm-s", "link-local"): K, ("vm", "s", "link-local"): K}, qs)
+
         # --- link-local
+        case(f"UDP from s's global address to b's link-local address: link-local x{K}", s,
+             lambda m: bytes(eth_ip6(s, b, dst_ip=b.link_local) / udp(m)),
+             {("port", "vm-s", "link-local"): K, ("vm", "s", "link-local"): K}, qs)
         case(f"UDP from s's link-local address to b's link-local address: link-local x{K}", s,
              lambda m: bytes(eth_ip6(s, b, src_ip=s_ll, dst_ip=b.link_local) / udp(m)),
              {("port", "vm-s", "link-local"): K, ("vm", "s", "link-local"): K}, qs)

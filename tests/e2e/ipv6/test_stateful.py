@@ -19,7 +19,14 @@ address (::/0, a bare /128), a subnet (subnetRef) and a group (securityGroupRef)
   quoting it from its other end, or quoting no connection: `no-rule`; the right one
   passes;
 - ports come from the upper-layer header after hop-by-hop and destination options; a
-  type 0 routing header is `ipv6-routing-type0`."""
+  type 0 routing header is `ipv6-routing-type0`;
+- fragment edges: a reversed train (orphans before the first), the (source,
+  destination, id) key, the 15 s memory (a fragment 17 s later is an orphan), a first
+  fragment without the upper-layer header (RFC 7112: `ipv6-header-chain`), atomic
+  fragments; `ping -6 -s 4000`;
+- directional echo state; TCP without a connection (`no-connection`), SYN+FIN
+  (`invalid-tcp-flags`); a time exceeded from a router off the appliance is related,
+  a packet too big forged by another local VM is not (`no-rule`)."""
 import errno
 import socket
 import time
@@ -28,9 +35,10 @@ import sgfw_e2e as e2e
 from sgfw_e2e import check, rule, group, eth_ip6, marker
 import ipv6_e2e as v6
 from ipv6_e2e import ct
-from scapy.layers.inet import UDP
+from scapy.layers.inet import TCP, UDP
 from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6EchoReply, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
-                                IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, fragment6)
+                                IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, ICMPv6EchoRequest, ICMPv6PacketTooBig,
+                                ICMPv6TimeExceeded, PadN, fragment6)
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
@@ -302,10 +310,11 @@ def scenario():
                 check(not snif.matching(v6.from_ip6(client.ip6)), "a fragment reached the internet")
             check(denied_inet.count() == 0, "the denied server got a datagram")
 
-        def train(m, ident, dport, size=3000, fragsize=1280):
-            p = (Ether(src=inet.mac, dst=srv.mac) / IPv6(src=INET6, dst=srv.ip6) / IPv6ExtHdrFragment(id=ident) /
-                 UDP(sport=40000 + ident % 1000, dport=dport) / Raw(m + b"f" * (size - len(m))))
-            return [bytes(Ether(src=inet.mac, dst=srv.mac) / f) for f in fragment6(p[IPv6], fragsize)]
+        def train(m, ident, dport, size=3000, fragsize=1280, src_ip=INET6, dst=None, ext=None):
+            dst = dst or srv
+            l4 = UDP(sport=40000 + ident % 1000, dport=dport) / Raw(m + b"f" * (size - len(m)))
+            p = IPv6(src=src_ip, dst=dst.ip6) / IPv6ExtHdrFragment(id=ident) / (ext / l4 if ext is not None else l4)
+            return [bytes(Ether(src=inet.mac, dst=dst.mac) / f) for f in fragment6(p, fragsize)]
 
         with t.case("crafted fragment train from the internet to srv 7006 (allowed): delivered whole"):
             m = marker("frag-ok")
@@ -336,6 +345,139 @@ def scenario():
                 t.expect(before, {("vm", "srv", "fragment-orphan"): 3, ("port", "uplink", "fragment-orphan"): 3},
                          quiet=QUIET)
                 check(not snif.matching(v6.from_ip6(INET6)), "an orphan reached srv")
+
+        with t.case("a train sent last fragment first: fragment-orphan x2 (before their first), the first "
+                    "fragment allowed, nothing delivered (incomplete)"):
+            m = marker("frag-reversed")
+            frames = train(m, 0x54000, 7006)
+            before = t.stats()
+            inet.send_frames(list(reversed(frames)))
+            t.expect(before, {("vm", "srv", "fragment-orphan"): 2, ("port", "uplink", "fragment-orphan"): 2,
+                              ("vm", "srv", "allowed"): 1, ("rule", "s6/udp-frag"): 1}, quiet=QUIET)
+            time.sleep(0.3)
+            check(frag_srv.count(m) == 0, "an incomplete datagram was delivered")
+
+        with t.case("a later fragment with the id of an allowed first fragment but another source or another "
+                    "destination: fragment-orphan x2; the right one follows its first"):
+            m = marker("frag-key")
+            frames = train(m, 0x55000, 7006)
+            before = t.stats()
+            inet.send_frames([frames[0]])
+            t.expect(before, {("vm", "srv", "allowed"): 1}, quiet=QUIET)
+            before = t.stats()
+            inet.send_frames([train(m, 0x55000, 7006, src_ip="2001:db8:ff::8")[1],   # other source
+                              train(m, 0x55000, 7006, dst=other)[1]])                  # other destination
+            t.expect(before, {("port", "uplink", "fragment-orphan"): 2, ("vm", "srv", "fragment-orphan"): 1,
+                              ("vm", "other", "fragment-orphan"): 1}, quiet=QUIET)
+            before = t.stats()
+            inet.send_frames(frames[1:])
+            check(ct.wait_for(lambda: frag_srv.count(m) == 1), "the datagram was not delivered")
+            t.expect(before, {("vm", "srv", "allowed"): len(frames) - 1}, quiet=QUIET)
+
+        with t.case("a later fragment 17 s after its first (the verdict is remembered 15 s): fragment-orphan x1, "
+                    "one 1 s after it passes"):
+            m = marker("frag-expiry")
+            frames = train(m, 0x56000, 7006)
+            before = t.stats()
+            inet.send_frames([frames[0]])
+            time.sleep(1)
+            inet.send_frames([frames[1]])
+            t.expect(before, {("vm", "srv", "allowed"): 2}, quiet=QUIET)
+            time.sleep(16)
+            before = t.stats()
+            inet.send_frames([frames[2]])
+            t.expect(before, {("vm", "srv", "fragment-orphan"): 1, ("port", "uplink", "fragment-orphan"): 1},
+                     quiet=QUIET)
+            check(frag_srv.count(m) == 0, "the datagram was delivered")
+
+        with t.case("a first fragment without the upper-layer header (a 1,400-byte destination options header "
+                    "first, RFC 7112): ipv6-header-chain x1, the rest fragment-orphan"):
+            m = marker("frag-chain")
+            frames = train(m, 0x57000, 7006, size=200,
+                           ext=IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 250)] * 5))
+            check(len(frames) == 2, f"{len(frames)} fragments")
+            before = t.stats()
+            inet.send_frames(frames)
+            t.expect(before, {("port", "uplink", "ipv6-header-chain"): 1, ("port", "uplink", "fragment-orphan"): 1,
+                              ("vm", "srv", "fragment-orphan"): 1},
+                     quiet=[q for q in QUIET if q != ("vm", "srv")])  # the chain drop: per port at least
+            check(frag_srv.count(m) == 0, "the datagram was delivered")
+
+        with t.case("atomic fragments (offset 0, M 0, RFC 6946): to srv 7006 delivered, to 7007 no-rule x1"):
+            m_ok, m_no = marker("atomic-ok"), marker("atomic-no")
+            before = t.stats()
+            inet.send_frames([bytes(eth_ip6(inet, srv, src_ip=INET6) / IPv6ExtHdrFragment(id=0x58000 + i, m=0, offset=0) /
+                                    UDP(sport=43000 + i, dport=dport) / Raw(mm))
+                              for i, (dport, mm) in enumerate(((7006, m_ok), (7007, m_no)))])
+            check(ct.wait_for(lambda: frag_srv.count(m_ok) == 1), "the atomic fragment to 7006 was not delivered")
+            t.expect(before, {("vm", "srv", "no-rule"): 1, ("port", "uplink", "no-rule"): 1,
+                              ("rule", "s6/udp-frag"): 1}, quiet=QUIET)
+            check(frag_denied.count(m_no) == 0, "the atomic fragment to 7007 was delivered")
+
+        with t.case("ping -6 -s 4000 x3 client -> internet: fragmented requests and replies, 3 replies"):
+            before = t.stats()
+            r = client.run("ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", "-s", str(BIG), INET6, timeout=15)
+            check(" 3 received" in r.stdout, f"ping: {r.stdout.strip()}")
+            t.expect(before, {("rule", "c6/icmp-inet"): 1}, quiet=QUIET)
+
+        with t.case(f"the echo state is directional: an echo request from the internet with the identifier of "
+                    f"client's ping: no-rule x{K}"):
+            ident = 0x4321
+            m0 = marker("echo-state")
+            with client.sniffer() as snif:
+                client.send_frames([bytes(eth_ip6(client, inet, dst_ip=INET6) / ICMPv6EchoRequest(id=ident, seq=1, data=m0))])
+                check(snif.wait_count(m0, 1) == 1, "no echo reply to the crafted request")
+            m = marker("reverse-echo")
+            before = t.stats()
+            inet.send_frames([bytes(eth_ip6(inet, client, src_ip=INET6) / ICMPv6EchoRequest(id=ident, seq=2 + i, data=m))
+                              for i in range(K)])
+            t.expect(before, {("vm", "client", "no-rule"): K, ("port", "uplink", "no-rule"): K}, quiet=QUIET)
+
+        with t.case(f"TCP from the internet to srv without a connection: an ACK no-connection x{K}, SYN+FIN "
+                    f"invalid-tcp-flags x{K}"):
+            before = t.stats()
+            inet.send_frames([bytes(eth_ip6(inet, srv, src_ip=INET6) / TCP(sport=44000 + i, dport=7002, flags="A"))
+                              for i in range(K)] +
+                             [bytes(eth_ip6(inet, srv, src_ip="2001:db8:1::99") / TCP(sport=44100 + i, dport=7002,
+                                                                                     flags="SF"))
+                              for i in range(K)])
+            t.expect(before, {("port", "uplink", "no-connection"): K, ("port", "uplink", "invalid-tcp-flags"): K,
+                              ("vm", "srv", "no-connection"): K, ("vm", "srv", "invalid-tcp-flags"): K},
+                     quiet=QUIET)
+
+        # --- related errors from a router elsewhere, and from a local VM
+        u = client.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        u.connect((INET6, 7005))
+        usport = u.getsockname()[1]
+        with t.case("a live UDP connection client -> internet 7005 (quoted below)"):
+            u.settimeout(1)
+            u.send(b"live")
+            try:
+                got = u.recv(100)
+            except OSError as err:
+                got = err
+            check(got == b"live", f"the live UDP connection did not work: {got!r}")
+        quote = IPv6(src=client.ip6, dst=INET6, hlim=63) / UDP(sport=usport, dport=7005) / b"live"
+
+        with t.case(f"time exceeded quoting client's live connection from a router off the appliance "
+                    f"(2001:db8:ff::fe): related, x{K} delivered"):
+            m = marker("time-exceeded")
+            with client.sniffer() as snif:
+                before = t.stats()
+                inet.send_frames([bytes(eth_ip6(inet, client, src_ip="2001:db8:ff::fe") / ICMPv6TimeExceeded() /
+                                        quote / Raw(m))] * K)
+                check(snif.wait_count(m, K) == K, f"client saw {snif.count(m)} of {K}")
+                t.expect(before, {("vm", "client", "allowed"): K}, quiet=QUIET)
+
+        with t.case(f"packet too big quoting client's live connection forged by another local VM (other): not "
+                    f"related, no-rule x{K} at client's ingress"):
+            m = marker("vm-forged-ptb")
+            with client.sniffer() as snif:
+                before = t.stats()
+                other.send_frames([bytes(eth_ip6(other, client) / ICMPv6PacketTooBig(mtu=1280) / quote / Raw(m))] * K)
+                t.expect(before, {("vm", "client", "no-rule"): K, ("port", "vm-other", "no-rule"): K}, quiet=QUIET)
+                check(snif.count(m) == 0, "the forged error was delivered")
+        u.close()
 
         # ----------------------------------------------------------- revoked on reload
         with t.case("reload removes the rule of a live TCP connection: its next packet is revoked x1, "
