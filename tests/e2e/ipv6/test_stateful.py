@@ -54,6 +54,7 @@ C6_RULES = [
     rule("Egress", "ICMP", subnet="inet6", name="icmp-inet"),
     rule("Egress", "UDP", port_range=(7003, 7009), cidr="2001:db8:ff::/64", name="udp-inet"),
     rule("Egress", "TCP", port=7004, cidr=v6.FAR6_NET, name="tcp-far"),
+    rule("Egress", "ICMP", cidr=v6.FAR6_NET, name="icmp-far"),
     rule("Egress", "TCP", port=7011, cidr="::/0", name="tcp-keep"),
 ]
 HOLD_RULE = rule("Egress", "TCP", port=7010, cidr="::/0", name="tcp-hold")
@@ -63,7 +64,8 @@ GROUPS = [
           rule("Ingress", "TCP", port=7000, group="c6", name="tcp-from-group"),
           rule("Ingress", "UDP", port=7001, cidr="2001:db8:1::10", name="udp-from-addr"),
           rule("Ingress", "TCP", port=7002, subnet="vm6", name="tcp-from-subnet"),
-          rule("Ingress", "UDP", port=7006, cidr="::/0", name="udp-frag")),
+          rule("Ingress", "UDP", port=7006, cidr="::/0", name="udp-frag"),
+          rule("Ingress", "UDP", port=7008, cidr="::/0", name="udp-closed")),
     group("o6", rule("Egress", "All", cidr="::/0", name="all-out")),
 ]
 QUIET = [("port", "vm-client"), ("port", "vm-srv"), ("port", "vm-other"), ("port", "uplink"),
@@ -198,6 +200,21 @@ def scenario():
             check(not [f for f in t.flows() if f["proto"] == 58 and f["state"] not in ("icmp-echo", "icmp-echo-replied")],
                   f"the ICMPv6 error created state: {t.flows()}")
 
+        with t.case("UDP internet -> closed port on srv (no egress rules): srv's port unreachable passes out "
+                    "(related), ECONNREFUSED at the sender"):
+            before = t.stats()
+            s = inet.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.connect((srv.ip6, 7008))
+            s.settimeout(2)
+            s.send(b"anyone?")
+            try:
+                s.recv(100)
+                err = None
+            except OSError as e:
+                err = e.errno
+            check(err == errno.ECONNREFUSED, f"recv: {errno.errorcode.get(err, err)}, not ECONNREFUSED")
+            t.expect(before, {("rule", "s6/udp-closed"): 1}, quiet=QUIET)
+
         with t.case("PMTU: 300 KB over TCP to a host behind a 1280-byte link; the router's packet too big "
                     "passes (related), the VM learns MTU 1280 and the transfer completes"):
             check("mtu" not in client.run("ip", "-6", "route", "get", v6.FAR6_IP).stdout,
@@ -225,6 +242,21 @@ def scenario():
             route = client.run("ip", "-6", "route", "get", v6.FAR6_IP).stdout
             check("mtu 1280" in route, f"the VM did not learn the path MTU: {route.strip()}")
             e2e.log(f"     {len(ptb)} packet too big passed; {route.strip()}")
+
+        with t.case("ping -6 -s 1400 client -> far host: the router's packet too big quoting the echo request "
+                    "passes (related), later requests leave fragmented and are answered"):
+            far2 = "2001:db8:fa::11"  # a destination whose path MTU the VM has not learnt yet
+            e2e.sh("ip", "-n", far.ns, "-6", "addr", "add", f"{far2}/64", "dev", "eth0", "nodad")
+            check("mtu" not in client.run("ip", "-6", "route", "get", far2).stdout, "a path MTU is cached already")
+            with client.sniffer() as snif:
+                before = t.stats()
+                r = client.run("ping", "-n", "-q", "-c", "4", "-i", "0.3", "-W", "1", "-s", "1400", far2,
+                               timeout=15)
+                m = __import__("re").search(r"(\d+) received", r.stdout)
+                got = int(m.group(1)) if m else -1
+                check(got >= 3, f"{got} of 4 answered: {r.stdout.strip()}")
+                check(snif.matching(v6.is_icmp6(2, dst=client.ip6)), "no packet too big reached the VM")
+                t.expect(before, {("rule", "c6/icmp-far"): 1}, quiet=QUIET)
 
         u = client.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         u.connect((INET6, 7005))
