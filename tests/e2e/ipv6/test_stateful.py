@@ -504,6 +504,28 @@ def scenario():
                 check(snif.wait_count(m, K) == K, f"client saw {snif.count(m)} of {K}")
                 t.expect(before, {("vm", "client", "allowed"): K}, quiet=QUIET)
 
+        with t.case(f"port unreachable quoting client's live connection with a destination options header in the "
+                    f"quoted packet: related, x{K} delivered"):
+            m = marker("quote-ext")
+            q_ext = IPv6(src=client.ip6, dst=INET6, hlim=63) / IPv6ExtHdrDestOpt() / UDP(sport=usport, dport=7005) / b"live"
+            with client.sniffer() as snif:
+                before = t.stats()
+                inet.send_frames([bytes(eth_ip6(inet, client, src_ip=INET6) / ICMPv6DestUnreach(code=4) / q_ext /
+                                        Raw(m))] * K)
+                check(snif.wait_count(m, K) == K, f"client saw {snif.count(m)} of {K}")
+                t.expect(before, {("vm", "client", "allowed"): K}, quiet=QUIET)
+
+        with t.case(f"an echo request with a hop-by-hop header: its reply passes as the echo's return traffic "
+                    f"(x{K})"):
+            with client.sniffer() as snif:
+                ms = [marker(f"hbh-echo{i}") for i in range(K)]
+                before = t.stats()
+                client.send_frames([bytes(eth_ip6(client, inet, dst_ip=INET6) / IPv6ExtHdrHopByHop() /
+                                          ICMPv6EchoRequest(id=0x4400 + i, seq=1, data=mm)) for i, mm in enumerate(ms)])
+                got = [snif.wait_count(mm, 1) for mm in ms]
+                check(all(g == 1 for g in got), f"echo replies seen: {got}")
+                t.expect(before, {("rule", "c6/icmp-inet"): K}, quiet=QUIET)
+
         with t.case(f"packet too big quoting client's live connection forged by another local VM (other): not "
                     f"related, no-rule x{K} at client's ingress"):
             m = marker("vm-forged-ptb")
