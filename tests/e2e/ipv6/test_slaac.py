@@ -7,7 +7,7 @@ policy lists: anti-spoofing needs it) and a default route via the router's link-
 address, then pings the internet over IPv6. Nothing is dropped on a's port.
 A VM running radvd (rogue) is cut off: each of its RAs is `ra-from-vm`, no other VM nor
 the uplink sees one, and a gets no address in its prefix and no route via it.
-Crafted: an RA from the uplink reaches every VM; a VM's RS goes to every other port
+Crafted: an RA from the uplink reaches every VM, a redirect the VM it is for; a VM's RS goes to every other port
 (a solicitation to a multicast MAC, docs/enforcement.md §7.4); an RS with a forged
 source link-layer option is `spoofed`."""
 import os
@@ -16,7 +16,7 @@ import time
 import sgfw_e2e as e2e
 from sgfw_e2e import check, marker
 import ipv6_e2e as v6
-from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6ND_RS, ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr, IPv6
+from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6ND_Redirect, ICMPv6ND_RS, ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr, IPv6
 from scapy.layers.l2 import Ether
 
 K = 4
@@ -124,6 +124,15 @@ def scenario():
             for n in ("a", "b", "rogue"):
                 check(sniffers[n].wait_count(m, K) == K, f"{n} saw {sniffers[n].count(m)} of {K} RAs")
             t.expect(before, {}, quiet=[("port", "uplink"), ("vm", "a"), ("vm", "b"), ("vm", "rogue")])
+
+        with t.case(f"a crafted redirect from the uplink (its link-local address) to a reaches a only (x{K})"):
+            m = marker("uplink-redirect")
+            before = t.stats()
+            inet.send_frames([bytes(Ether(src=inet.mac, dst=a.mac) / IPv6(src=inet.link_local, dst=a.link_local, hlim=255) /
+                                    ICMPv6ND_Redirect(tgt=inet.link_local, dst="2001:db8:77::1")) + m] * K)
+            check(sniffers["a"].wait_count(m, K) == K, f"a saw {sniffers['a'].count(m)} of {K} redirects")
+            t.expect(before, {}, quiet=[("port", "uplink"), ("vm", "a")])
+            check(sniffers["b"].count(m) == 0 and sniffers["rogue"].count(m) == 0, "a redirect reached another VM")
 
         with t.case(f"b's RS (link-local source, its MAC in the option) goes to every other port (x{K}); "
                     f"with a forged option: spoofed x{K}"):

@@ -13,7 +13,8 @@
     own NS (link-local source, its MAC in the option) and a DAD NS (source ::) pass to
     every other port (not counted as `allowed`, like ARP);
   - an NA from ::: `spoofed`; an NS with hop limit 64: `malformed-l4`;
-  - MLD reports (link-local source or ::) go to the uplink only; an MLD query from a
+  - MLD reports (v2 from a link-local source or ::, v1 report and done) go to the
+    uplink only; an MLD query from a
     VM is an ordinary packet (`link-local`);
   - ordinary traffic (UDP, echo) from a link-local source, from a VM and from the
     uplink, and to a link-local destination: `link-local`;
@@ -28,7 +29,7 @@ import sgfw_e2e as e2e
 from sgfw_e2e import check, rule, group, eth_ip6, marker
 import ipv6_e2e as v6
 from scapy.layers.inet import UDP
-from scapy.layers.inet6 import (ICMPv6EchoRequest, ICMPv6MLDMultAddrRec, ICMPv6MLQuery2, ICMPv6MLReport2,
+from scapy.layers.inet6 import (ICMPv6EchoRequest, ICMPv6MLDMultAddrRec, ICMPv6MLDone, ICMPv6MLReport, ICMPv6MLQuery2, ICMPv6MLReport2,
                                 ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_Redirect, ICMPv6NDOptPrefixInfo,
                                 ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrHopByHop, RouterAlert)
 from scapy.layers.l2 import Ether
@@ -156,6 +157,20 @@ def scenario():
             t.expect(before, {}, quiet=qs)
             seen = {n: sniffers[n].count(m) + sniffers[n].count(m2) for n in ("a", "b", "q")}
             check(not any(seen.values()), f"MLD reports reached VMs: {seen}")
+        with t.case(f"MLDv1 report (131) and done (132) from s go to the uplink only (x{K} each)"):
+            m = marker("mldv1")
+            before = t.stats()
+            frames = []
+            for mld in (ICMPv6MLReport(mladdr="ff02::1:ff00:12"), ICMPv6MLDone(mladdr="ff02::1:ff00:12")):
+                dst = "ff02::1:ff00:12" if isinstance(mld, ICMPv6MLReport) else "ff02::2"
+                frames += [bytes(Ether(src=s.mac, dst=v6.ALL_ROUTERS_MAC if dst == "ff02::2" else "33:33:ff:00:00:12") /
+                                 IPv6(src=s_ll, dst=dst, hlim=1) / IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
+                                 mld) + m] * K
+            s.send_frames(frames)
+            check(sniffers["inet"].wait_count(m, 2 * K) == 2 * K, f"the uplink saw {sniffers['inet'].count(m)} of {2 * K}")
+            t.expect(before, {}, quiet=qs)
+            seen = {n: sniffers[n].count(m) for n in ("a", "b", "q")}
+            check(not any(seen.values()), f"MLDv1 messages reached VMs: {seen}")
         case(f"an MLD query from s (link-local source): an ordinary packet, link-local x{K}", s,
              lambda m: bytes(Ether(src=s.mac, dst=v6.ALL_NODES_MAC) / IPv6(src=s_ll, dst=v6.ALL_NODES, hlim=1) /
                              IPv6ExtHdrHopByHop(options=[RouterAlert()]) / ICMPv6MLQuery2()) + m,
