@@ -74,6 +74,12 @@ SGFWCTL = os.path.join(BUILD_DIR, "app", "sgfwctl", "sgfwctl")
 INET_IP = "203.0.113.7"
 INET_MAC = "02:e2:e0:00:ff:01"
 VM_PREFIX = 16          # VMs: <ip>/16 on eth0 (10.0.0.0/16 is one L2 segment)
+# IPv6 (opt-in: Topology(ipv6=True), t.vm(..., ipv6=True)): the VMs' segment is
+# VM6_NET (first IPv6 address /64 on eth0, further ones /128), the internet namespace
+# has INET6_IP/64 and a route to VM6_NET; VMs get a route to INET6_NET.
+VM6_NET = "2001:db8:1::/64"
+INET6_IP = "2001:db8:ff::7"
+INET6_NET = "2001:db8:ff::/64"
 NS_PREFIX = "sgfwe2e-"  # + <pid>-<tag>-<role>
 # The port type of veth-attached hosts: net_af_xdp (default; fragments reach sgfwd as
 # sent), net_af_packet (the kernel reassembles IPv4 fragments for it) or net_pcap.
@@ -92,6 +98,29 @@ class HarnessError(Exception):
 
 def log(msg):
     print(msg, flush=True)
+
+
+def is_ipv6(addr):
+    return ":" in addr
+
+
+def family(addr):
+    return socket.AF_INET6 if is_ipv6(addr) else socket.AF_INET
+
+
+def any_addr(addr):
+    """The wildcard address of `addr`'s family."""
+    return "::" if is_ipv6(addr) else "0.0.0.0"
+
+
+def eui64(mac, prefix="fe80::"):
+    """The SLAAC (addr_gen_mode eui64) address of `mac` in the /64 `prefix`."""
+    import ipaddress
+    b = bytearray(int(x, 16) for x in mac.split(":"))
+    b[0] ^= 0x02
+    iid = bytes(b[:3]) + b"\xff\xfe" + bytes(b[3:])
+    net = ipaddress.IPv6Network(prefix.split("/")[0] + "/64", strict=False)
+    return str(ipaddress.IPv6Address(int(net.network_address) | int.from_bytes(iid, "big")))
 
 
 # ---------------------------------------------------------------------------- commands
@@ -396,22 +425,30 @@ class Daemon:
 
 # ------------------------------------------------------------------------------- hosts
 
+def _v6only(sock):
+    if sock.family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+
+
 class EchoServer:
     """TCP or UDP echo server in a namespace; records what it received."""
 
     def __init__(self, host, proto, port, addr="0.0.0.0", echo=True):
+        """addr "::" (or any IPv6 address): an IPv6 server (v6 only)."""
         self.host, self.proto, self.port, self.echo = host, proto, port, echo
         self.received = []      # UDP: (peer, bytes); TCP: (peer, bytes) per connection
         self.connections = []   # TCP peers accepted
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
         if proto == "tcp":
-            self.sock = host.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock = host.socket(family(addr), socket.SOCK_STREAM)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            _v6only(self.sock)
             self.sock.bind((addr, port))
             self.sock.listen(64)
         else:
-            self.sock = host.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock = host.socket(family(addr), socket.SOCK_DGRAM)
+            _v6only(self.sock)
             self.sock.bind((addr, port))
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
@@ -471,10 +508,12 @@ class EchoServer:
 
 
 class Sniffer:
-    """Raw AF_PACKET capture on a namespace's eth0 (incoming frames only)."""
+    """Raw AF_PACKET capture on a namespace's eth0 (incoming frames only; outgoing=True:
+    the frames the namespace sends instead, i.e. what sgfwd is offered)."""
 
-    def __init__(self, host):
+    def __init__(self, host, outgoing=False):
         self.host = host
+        self.outgoing = outgoing
         self.sock = host.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self.sock.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE
         self.sock.bind(("eth0", 0))
@@ -499,7 +538,7 @@ class Sniffer:
                     break
                 except OSError:
                     return
-                if addr[2] == PACKET_OUTGOING:
+                if (addr[2] == PACKET_OUTGOING) != self.outgoing:
                     continue
                 with self.lock:
                     self.frames.append(data)
@@ -536,14 +575,40 @@ class Sniffer:
 class Host:
     """A namespace with eth0 behind an sgfwd port: a local VM or the internet side."""
 
-    def __init__(self, topo, name, ns, host_if, mac, ips, port, groups=None, driver=None):
+    def __init__(self, topo, name, ns, host_if, mac, ips, port, groups=None, driver=None, ipv6=False):
         self.topo, self.name, self.ns, self.host_if = topo, name, ns, host_if
         self.mac, self.ips, self.port, self.groups = mac, list(ips), port, groups
         self.driver = driver  # None: the topology's default (_device)
+        self.ipv6 = ipv6      # IPv6 on in the namespace (else its IPv6 addresses are policy-only)
 
     @property
     def ip(self):
         return self.ips[0]
+
+    @property
+    def ip4(self):
+        return next((a for a in self.ips if not is_ipv6(a)), None)
+
+    @property
+    def ip6(self):
+        return next((a for a in self.ips if is_ipv6(a)), None)
+
+    @property
+    def link_local(self):
+        """The EUI-64 link-local address of the host's MAC (the kernel's, addr_gen_mode 0)."""
+        return eui64(self.mac)
+
+    def enable_ipv6(self):
+        """Turn IPv6 on for eth0 now (a `slaac` host starts with it off, so its DAD,
+        router solicitations and SLAAC happen once sgfwd runs)."""
+        sh("sysctl", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=0", ns=self.ns)
+        self.ipv6 = True
+
+    def addrs6(self, scope="global"):
+        """The IPv6 addresses on eth0 of `scope` that are no longer tentative."""
+        r = self.run("ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", scope)
+        return [l.split()[3].split("/")[0] for l in r.stdout.splitlines()
+                if "tentative" not in l and "dadfailed" not in l]
 
     def __repr__(self):
         return f"{self.name}({self.ip})"
@@ -586,7 +651,7 @@ class Host:
         A refused connection attempt with timeout < 1 s sends exactly one SYN (the
         kernel's first retransmission is at 1 s)."""
         payload = payload or f"sgfw-e2e-{random.getrandbits(48):012x}".encode()
-        s = self.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = self.socket(family(dst), socket.SOCK_STREAM)
         try:
             s.settimeout(timeout)
             if src:
@@ -608,7 +673,7 @@ class Host:
     def udp_echo(self, dst, port, src=None, timeout=1.0, payload=None):
         """Send one datagram, wait for its echo. True iff it came back."""
         payload = payload or f"sgfw-e2e-{random.getrandbits(48):012x}".encode()
-        s = self.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = self.socket(family(dst), socket.SOCK_DGRAM)
         try:
             if src:
                 s.bind((src, 0))
@@ -632,7 +697,7 @@ class Host:
         """Send `count` datagrams from one socket, or (separate) each from a socket of
         its own: a fresh source port, i.e. a new connection for connection tracking."""
         for _ in range(count if separate else 1):
-            s = self.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s = self.socket(family(dst), socket.SOCK_DGRAM)
             try:
                 if src:
                     s.bind((src, 0))
@@ -675,8 +740,8 @@ class Host:
                 s.close()
         return sent
 
-    def sniffer(self):
-        return Sniffer(self)
+    def sniffer(self, outgoing=False):
+        return Sniffer(self, outgoing)
 
     def spawn(self, *argv, log_name=None):
         """Start a program in this namespace (a real server or client: dnsmasq,
@@ -718,8 +783,11 @@ class Process:
 class Topology:
     """VM namespaces + internet namespace + sgfwd. Use as a context manager."""
 
-    def __init__(self, name, workers=1, qpairs=None, null_ports=0):
+    def __init__(self, name, workers=1, qpairs=None, null_ports=0, ipv6=False):
+        """ipv6: the internet namespace keeps IPv6 on (INET6_IP/64, a route to VM6_NET,
+        forwarding on: it is the VMs' IPv6 router); default off, as every host."""
         self.name = name
+        self.ipv6 = ipv6
         self.workers = workers
         self.qpairs = qpairs if qpairs is not None else (workers if workers > 1 else None)
         self.null_ports = null_ports
@@ -744,8 +812,9 @@ class Topology:
         sweep_leftovers()
         self.tmp = tempfile.mkdtemp(prefix=f"sgfw-e2e-{self.name}-")
         try:
-            self.inet = self._make_host("inet", [INET_IP], INET_MAC, "uplink", prefix=24,
-                                        routes=["10.0.0.0/16"])
+            self.inet = self._make_host("inet", [INET_IP] + ([INET6_IP] if self.ipv6 else []), INET_MAC,
+                                        "uplink", prefix=24, routes=["10.0.0.0/16"], ipv6=self.ipv6,
+                                        routes6=[VM6_NET], router=True)
         except BaseException:
             self.__exit__(*sys.exc_info())
             raise
@@ -792,7 +861,7 @@ class Topology:
                 return name
 
     def _make_host(self, role, ips, mac, port, prefix=VM_PREFIX, routes=(), groups=None,
-                   driver=None, silent=False):
+                   driver=None, silent=False, ipv6=False, slaac=False, routes6=(), router=False):
         ns = f"{NS_PREFIX}{self.pid}-{self.tag}-{role}"
         host_if = self._next_if()
         sh("ip", "netns", "add", ns)
@@ -805,16 +874,46 @@ class Topology:
         sh("sysctl", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=1", ns=ns)
         sh("ip", "-n", ns, "link", "set", "lo", "up")
         sh("ip", "-n", ns, "link", "set", "eth0", "address", mac)
-        for i, ip in enumerate(() if silent else ips):
-            sh("ip", "-n", ns, "addr", "add", f"{ip}/{prefix if i == 0 else 32}", "dev", "eth0")
+        if ipv6:
+            self._ipv6_sysctls(ns, slaac, router)
+        first4 = first6 = True
+        for ip in () if silent else ips:
+            if is_ipv6(ip):
+                if ipv6 and not slaac:  # else: in the policy only (IPv6 is off in the namespace)
+                    sh("ip", "-n", ns, "-6", "addr", "add", f"{ip}/{64 if first6 else 128}", "dev", "eth0",
+                       "nodad")
+                first6 = False
+            else:
+                sh("ip", "-n", ns, "addr", "add", f"{ip}/{prefix if first4 else 32}", "dev", "eth0")
+                first4 = False
         sh("ethtool", "-K", "eth0", "tx", "off", ns=ns)  # else TCP/UDP checksums stay partial
         sh("ip", "link", "set", host_if, "up")
         sh("ip", "-n", ns, "link", "set", "eth0", "up")
         for r in () if silent else routes:
             sh("ip", "-n", ns, "route", "add", r, "dev", "eth0")
-        return Host(self, role, ns, host_if, mac, ips, port, groups, driver)
+        for r in () if silent or not ipv6 or slaac else routes6:
+            sh("ip", "-n", ns, "-6", "route", "add", r, "dev", "eth0")
+        return Host(self, role, ns, host_if, mac, ips, port, groups, driver, ipv6=ipv6 and not slaac)
 
-    def vm(self, name, ips, groups=None, driver=None, silent=False, pairs=None):
+    @staticmethod
+    def _ipv6_sysctls(ns, slaac, router):
+        """IPv6 on for eth0 of an opt-in host, quiet: no DAD, router solicitations or
+        RA processing unless `slaac` (then IPv6 stays off until Host.enable_ipv6(), so
+        DAD, RS and SLAAC happen while sgfwd runs), MLD reports retransmitted at once
+        (before sgfwd starts). `router`: forwarding on (the internet namespace)."""
+        c = "net.ipv6.conf.eth0."
+        args = [c + "addr_gen_mode=0", c + "mldv1_unsolicited_report_interval=10",
+                c + "mldv2_unsolicited_report_interval=10"]
+        if router:
+            args += ["net.ipv6.conf.all.forwarding=1"]
+        if slaac:
+            args += [c + "accept_ra=2", c + "autoconf=1", c + "accept_dad=1", c + "dad_transmits=1"]
+        else:
+            args += [c + "accept_ra=0", c + "autoconf=0", c + "accept_dad=0", c + "dad_transmits=0",
+                     c + "router_solicitations=0", c + "disable_ipv6=0"]
+        sh("sysctl", "-q", "-w", *args, ns=ns)
+
+    def vm(self, name, ips, groups=None, driver=None, silent=False, pairs=None, ipv6=False, slaac=False):
         """A local VM: its own namespace and port `vm-<name>`; its first address is
         ip/16 on eth0, further ones /32. groups=None: the policy omits securityGroups
         (=> default-allow-egress). silent: the addresses are in the policy only, not on
@@ -822,13 +921,21 @@ class Topology:
         exact counts with crafted packets. driver: "af_xdp" (default), "af_packet" (its
         sockets join a PACKET_FANOUT group with FLAG_DEFRAG: the kernel reassembles IPv4
         fragments, and holds or drops incomplete trains, before sgfwd sees them) or
-        "pcap"."""
+        "pcap".
+        ipv6 (default off, as for every host: IPv6 frames then never leave the VM's
+        stack): IPv6 stays on for eth0, the VM's IPv6 `ips` are configured (the first
+        /64, further ones /128, no DAD) with a route to INET6_NET; no RS, DAD or RA
+        processing. slaac (implies ipv6): no IPv6 address configured; accept_ra and
+        autoconf on, EUI-64 addresses, IPv6 off until Host.enable_ipv6(). With ipv6 off,
+        IPv6 `ips` are in the policy only (a silent IPv6 receiver for crafted frames)."""
         if isinstance(ips, str):
             ips = [ips]
         n = len(self.vms) + 1
         mac = f"02:e2:e0:00:{n // 256:02x}:{n % 256:02x}"
+        ipv6 = ipv6 or slaac
         h = self._make_host(name, ips, mac, f"vm-{name}", routes=[f"{INET_IP.rsplit('.', 1)[0]}.0/24"],
-                            groups=groups, driver=driver, silent=silent)
+                            groups=groups, driver=driver, silent=silent, ipv6=ipv6, slaac=slaac,
+                            routes6=[INET6_NET])
         h.pairs = pairs  # allowedAddressPairs: [{"ip": ..., "mac": ...}] or None
         self.vms.append(h)
         return h
@@ -839,7 +946,8 @@ class Topology:
         if isinstance(ips, str):
             ips = [ips]
         for ip in ips:
-            sh("ip", "-n", self.inet.ns, "addr", "add", f"{ip}/32", "dev", "eth0")
+            sh("ip", "-n", self.inet.ns, "addr", "add", f"{ip}/{128 if is_ipv6(ip) else 32}", "dev", "eth0",
+               *(["nodad"] if is_ipv6(ip) else []))
             self.inet.ips.append(ip)
         self.remote_vms.append((name, ips, groups))
 
@@ -983,6 +1091,15 @@ def eth_ip(src, dst, src_ip=None, dst_ip=None, src_mac=None, dst_mac=None, **ip_
     from scapy.layers.inet import IP
     return (Ether(src=src_mac or src.mac, dst=dst_mac or dst.mac) /
             IP(src=src_ip or src.ip, dst=dst_ip or dst.ip, **ip_fields))
+
+
+def eth_ip6(src, dst, src_ip=None, dst_ip=None, src_mac=None, dst_mac=None, **ip_fields):
+    """scapy Ether/IPv6 from host `src` to host `dst` (their MACs and first IPv6
+    addresses, each overridable)."""
+    from scapy.layers.l2 import Ether
+    from scapy.layers.inet6 import IPv6
+    return (Ether(src=src_mac or src.mac, dst=dst_mac or dst.mac) /
+            IPv6(src=src_ip or src.ip6, dst=dst_ip or dst.ip6, **ip_fields))
 
 
 def marker(label):

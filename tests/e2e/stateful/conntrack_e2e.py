@@ -155,9 +155,12 @@ class HoldServer:
     counts the bytes and, at the peer's EOF, answers with the count (ASCII) and closes."""
 
     def __init__(self, host, port, mode="echo", addr="0.0.0.0"):
+        """addr "::": an IPv6 (v6-only) server."""
         self.host, self.port, self.mode = host, port, mode
-        self.sock = host.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = host.socket(e2e.family(addr), socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if e2e.is_ipv6(addr):
+            self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         self.sock.bind((addr, port))
         self.sock.listen(128)
         self.lock = threading.Lock()
@@ -233,10 +236,10 @@ class Conn:
 
     def __init__(self, host, dst, port, timeout=2.0, sport=0):
         self.host = host
-        self.sock = host.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = host.socket(e2e.family(dst), socket.SOCK_STREAM)  # IPv4 or IPv6 by dst
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if sport:
-            self.sock.bind(("0.0.0.0", sport))
+            self.sock.bind((e2e.any_addr(dst), sport))
         self.sock.settimeout(timeout)
         try:
             self.sock.connect((dst, port))
