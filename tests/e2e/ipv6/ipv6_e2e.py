@@ -5,7 +5,9 @@ helpers (../stateful/conntrack_e2e.py: sgfwctl, reload, HoldServer, Conn):
 - a routed IPv6 "far" network behind the internet namespace (a router with a small-MTU
   link, for packet-too-big);
 - scapy builders for neighbour discovery, router advertisements and the like, and frame
-  predicates (raw bytes, no scapy parse per frame).
+  predicates (raw bytes, no scapy parse per frame);
+- the policy and hosts of the stateful tests (test_stateful, test_related,
+  test_fragments): start_stateful().
 
 Addresses: VMs on e2e.VM6_NET (2001:db8:1::/64), the internet namespace e2e.INET6_IP
 (2001:db8:ff::7/64), the far network FAR6_NET.
@@ -17,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "stateful"))
 
 import sgfw_e2e as e2e  # noqa: E402
-from sgfw_e2e import sh  # noqa: E402
+from sgfw_e2e import sh, rule, group  # noqa: E402
 import conntrack_e2e as ct  # noqa: E402,F401  (re-exported for the tests)
 from scapy.layers.inet6 import (IPv6, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6NDOptSrcLLAddr,  # noqa: E402
                                 ICMPv6NDOptDstLLAddr, in6_getnsma, in6_getnsmac)
@@ -32,6 +34,34 @@ ALL_NODES_MAC = "33:33:00:00:00:01"
 ALL_ROUTERS = "ff02::2"
 ALL_ROUTERS_MAC = "33:33:00:00:00:02"
 ETH_IPV6 = b"\x86\xdd"
+
+# --- the stateful tests' policy: remotes as an address (::/0, a bare /128), a subnet
+# (subnetRef) and a group (securityGroupRef); client is in c6, srv in s6, other in o6.
+K = 3
+SUBNETS = [("vm6", "2001:db8:1::/64"), ("inet6", "2001:db8:ff::/64")]
+C6_RULES = [
+    rule("Egress", "TCP", port=7000, cidr="::/0", name="tcp-addr"),
+    rule("Egress", "UDP", port=7001, subnet="vm6", name="udp-subnet"),
+    rule("Egress", "TCP", port=7002, group="s6", name="tcp-group"),
+    rule("Egress", "ICMP", subnet="inet6", name="icmp-inet"),
+    rule("Egress", "UDP", port_range=(7003, 7009), cidr="2001:db8:ff::/64", name="udp-inet"),
+    rule("Egress", "TCP", port=7004, cidr=FAR6_NET, name="tcp-far"),
+    rule("Egress", "ICMP", cidr=FAR6_NET, name="icmp-far"),
+    rule("Egress", "TCP", port=7011, cidr="::/0", name="tcp-keep"),
+]
+HOLD_RULE = rule("Egress", "TCP", port=7010, cidr="::/0", name="tcp-hold")
+GROUPS = [
+    group("c6", *C6_RULES, HOLD_RULE),
+    group("s6",
+          rule("Ingress", "TCP", port=7000, group="c6", name="tcp-from-group"),
+          rule("Ingress", "UDP", port=7001, cidr="2001:db8:1::10", name="udp-from-addr"),
+          rule("Ingress", "TCP", port=7002, subnet="vm6", name="tcp-from-subnet"),
+          rule("Ingress", "UDP", port=7006, cidr="::/0", name="udp-frag"),
+          rule("Ingress", "UDP", port=7008, cidr="::/0", name="udp-closed")),
+    group("o6", rule("Egress", "All", cidr="::/0", name="all-out")),
+]
+QUIET = [("port", "vm-client"), ("port", "vm-srv"), ("port", "vm-other"), ("port", "uplink"),
+         ("vm", "client"), ("vm", "srv"), ("vm", "other")]
 
 
 def quiet_ipv6_sysctls(ns, dev):
@@ -136,3 +166,18 @@ def neigh_mac(host, addr):
     r = host.run("ip", "-6", "neigh", "show", addr, "dev", "eth0")
     parts = r.stdout.split()
     return parts[parts.index("lladdr") + 1] if "lladdr" in parts else None
+
+
+def start_stateful(t, far=False):
+    """The stateful tests' hosts: client (c6), srv (s6) and other (o6), IPv6 on; far: the
+    far network (1280-byte link, the far host advertising MSS 1440) and client's route
+    to it; then sgfwd with GROUPS and SUBNETS. Returns (client, srv, other, far or None)."""
+    client = t.vm("client", ["10.0.1.10", "2001:db8:1::10"], groups=["c6"], ipv6=True)
+    srv = t.vm("srv", ["10.0.1.20", "2001:db8:1::20"], groups=["s6"], ipv6=True)
+    other = t.vm("other", ["10.0.1.30", "2001:db8:1::30"], groups=["o6"], ipv6=True)
+    far_host = None
+    if far:
+        far_host = add_far_network6(t, mtu=1280, far_advmss=1440)
+        route_far6(client)
+    t.start(security_groups=GROUPS, subnets=SUBNETS)
+    return client, srv, other, far_host
