@@ -52,7 +52,7 @@ with tempfile.TemporaryDirectory(prefix="sgfw-unit-") as d:
 pages = sorted(glob.glob(os.path.join(SOURCE, "man", "*.[1-8]")))
 expect("man pages sgfw-bench.1, sgfw-policy.5, sgfwctl.8, sgfwd.8",
        sorted(os.path.basename(p) for p in pages) == ["sgfw-bench.1", "sgfw-policy.5", "sgfwctl.8", "sgfwd.8"], pages)
-env = dict(os.environ, LC_ALL="C.UTF-8", MANWIDTH="80", MAN_KEEP_FORMATTING="1")
+env = dict(os.environ, LC_ALL="C.UTF-8", MANWIDTH="80")
 for p in pages:
     name = os.path.basename(p)
     r = subprocess.run(["groff", "-man", "-ww", "-z", p], capture_output=True, text=True, timeout=60)

@@ -44,9 +44,10 @@ with tempfile.TemporaryDirectory(prefix="sgfw-notify-") as d:
     ctl = os.path.join(d, "run", "sgfwd.sock")
     cfg = os.path.join(d, "d.yaml")
     with open(cfg, "w") as fh:
-        fh.write('eal: ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix", "sgfw-notify-%d"]\n'
+        fh.write('eal: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "sgfw-notify-%d"]\n'
                  % os.getpid() + "ports:\n  - {name: uplink, device: \"net_null0,no-rx=1\", uplink: true}\n"
-                 "workers: 1\npolicy: p.yaml\ncontrol_socket: " + ctl + "\n")
+                 "workers: 1\nmbufs: 2048\nflows: {capacity: 4096, per_vm_limit: 1024}\npolicy: p.yaml\n"
+                 "control_socket: " + ctl + "\n")
     notify_path = os.path.join(d, "notify")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(notify_path)
