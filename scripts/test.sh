@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, runs every suite (unit, eal,
+# The test command: installs what is missing, builds, runs every suite (unit, eal, packaging,
 # e2e), then the unit and eal suites again under AddressSanitizer and UBSan
 # (build-asan/), then each fuzz target for a short fixed time when clang is available
 # (docs/fuzzing.md), and ends with "N passed, N failed, N skipped" counting every test
@@ -24,6 +24,8 @@ runs=()
 extra_failed=0
 status=0
 suites=(unit eal)
+# packaging: a few seconds; each test skips itself (77) without systemd-analyze or groff.
+[[ -f tests/packaging/meson.build ]] && suites+=(packaging)
 [[ -f tests/e2e/meson.build && -z ${SGFW_SKIP_E2E:-} ]] && suites+=(e2e)
 for s in "${suites[@]}"; do
   echo "=== suite $s"

@@ -19,6 +19,7 @@
 #include "daemon/device_lock.hpp"
 #include "daemon/flow_tables.hpp"
 #include "daemon/preflight.hpp"
+#include "daemon/service_notify.hpp"
 #include "report/plural.hpp"
 #include "control/control_plane.hpp"
 #include "control/socket_server.hpp"
@@ -296,8 +297,10 @@ int run(const Options& opt) {
   std::cout << "sgfwd: running, generation " << (*publisher)->current()->generation() << ", "
             << report::count_of(ports->size(), "port") << ", " << report::count_of(nw, "worker") << ", control socket " << cfg->control_socket << ", policy persisted to "
             << cfg->policy << std::endl;
+  notify_ready();  // Type=notify: ready only now (docs/packaging.md)
 
   serve(control, **server, *tables);
+  notify_stopping();
   rte_eal_mp_wait_lcore();
   ports::stop_ports(*ports);
   dump_stats(control);
