@@ -9,6 +9,8 @@ SGFW_PACKAGES=(
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev libssl-dev
+  # GET /metrics: an HTTP server (docs/dependencies.md)
+  libcpp-httplib-dev
   # tests and demo: namespaces, traffic, crafted packets
   iproute2 iputils-ping ethtool python3 python3-scapy python3-yaml netcat-openbsd procps
   # link services (e2e): a DHCP server and client, IPv6 router advertisements
