@@ -11,6 +11,8 @@ SGFW_PACKAGES=(
   libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev libssl-dev
   # sd_notify readiness (sgfwd.service); the packaging suite: systemd-analyze, man pages
   libsystemd-dev systemd groff-base man-db
+  # GET /metrics: an HTTP server (docs/dependencies.md)
+  libcpp-httplib-dev
   # tests and demo: namespaces, traffic, crafted packets
   iproute2 iputils-ping ethtool python3 python3-scapy python3-yaml netcat-openbsd procps
   # link services (e2e): a DHCP server and client, IPv6 router advertisements

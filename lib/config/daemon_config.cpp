@@ -47,7 +47,7 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
   c.file = file;
   MapReader top(file, root, "daemon config",
                 {"eal", "ports", "workers", "policy", "control_socket", "control_group", "flows",
-                 "acl_max_size", "mbufs", "limits"});
+                 "acl_max_size", "mbufs", "limits", "metrics"});
   if (top.has("eal")) {
     YAML::Node e = top.get("eal");
     expect_sequence(file, e, "eal");
@@ -119,6 +119,22 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
     if (l.has("groups")) c.limits.groups = u32(file, l.get("groups"), "groups", 3, 1LL << 24);
     if (c.limits.local_vms > c.limits.vms)
       fail(file, l.key_mark("local_vms"), "limits.local_vms is above limits.vms");
+  }
+  if (top.has("metrics")) {
+    MapReader m(file, top.get("metrics"), "metrics", {"listen"});
+    YAML::Node l = m.require("listen");
+    std::string v = scalar(file, l, "metrics.listen");
+    // host:port; an IPv6 host in brackets ([::1]:9469).
+    size_t colon = v.rfind(':');
+    std::string host = colon == std::string::npos ? "" : v.substr(0, colon);
+    std::string port = colon == std::string::npos ? "" : v.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+    long pn = digits ? std::stol(port) : 0;
+    if (host.empty() || pn < 1 || pn > 65535)
+      fail(file, l.Mark(), "metrics.listen '" + v + "' is not host:port (e.g. 127.0.0.1:9469, port 1..65535)");
+    c.metrics_host = host;
+    c.metrics_port = static_cast<uint16_t>(pn);
   }
   return c;
 }

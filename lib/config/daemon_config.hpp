@@ -59,6 +59,9 @@ struct DaemonConfig {
   Limits limits;
   size_t acl_max_size = 0;          // rte_acl memory cap per context in bytes (0: none)
   uint32_t mbufs = 0;               // packet buffers in the pool (0: sized from ports and workers)
+  // metrics.listen: "host:port" of the Prometheus endpoint (docs/metrics.md); empty: off.
+  std::string metrics_host;
+  uint16_t metrics_port = 0;
 
   [[nodiscard]] std::vector<std::string> port_names() const;
   [[nodiscard]] uint32_t uplink_index() const;  // index into ports

@@ -182,6 +182,7 @@ core::Expected<Json> ControlPlane::commit(const ChangeJob& job, core::Expected<P
   policy_sha256_.clear();  // computed when asked (status): hashing 10 MiB takes ~20 ms
   loaded_at_ = std::chrono::system_clock::now();
   r["total_ms"] = ms_since(job.received);
+  last_load_seconds_ = r["total_ms"].get<double>() / 1000.0;
   std::cout << "sgfwd: " << what << " by uid " << job.peer.uid << ": generation " << generation << ", " << built << "/"
             << total << " contexts rebuilt, " << r["total_ms"].get<double>() << " ms" << std::endl;
   return r;

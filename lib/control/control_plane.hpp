@@ -68,6 +68,8 @@ class ControlPlane {
   [[nodiscard]] Json status() const;
   // Error: `vm` names no VM of the running policy.
   [[nodiscard]] core::Expected<Json> stats(const std::string& vm) const;
+  // GET /metrics (docs/metrics.md): stats and status as Prometheus text. Control thread only.
+  [[nodiscard]] std::string metrics_text() const;
   [[nodiscard]] Json explain(const std::vector<std::string>& packets) const;
   // Error: `vm` names no VM of the running policy.
   [[nodiscard]] core::Expected<Json> flows(const std::string& vm, long limit) const;
@@ -103,6 +105,7 @@ class ControlPlane {
   std::string policy_text_;
   mutable std::string policy_sha256_;  // of policy_text_; empty until asked
   std::chrono::system_clock::time_point loaded_at_;
+  double last_load_seconds_ = 0.0;  // total time of the last accepted change (0: none since start)
   uint64_t last_generation_ = 1;  // the highest generation ever published (never reused)
   // A retired snapshot is destroyed after the reply has gone out (next request or
   // housekeeping).

@@ -6,6 +6,7 @@
 
 #include "control/control_plane.hpp"
 #include "control/counter_totals.hpp"
+#include "control/metrics_text.hpp"
 #include "explain/batch.hpp"
 #include "explain/tuple_text.hpp"
 #include "explain/verdict_format.hpp"
@@ -157,6 +158,13 @@ core::Expected<Json> ControlPlane::stats(const std::string& vm_filter) const {
   }
   j["workers"] = status()["workers"];
   return j;
+}
+
+std::string ControlPlane::metrics_text() const {
+  PolicyLoadInfo load;
+  load.seconds = last_load_seconds_;
+  load.unix_time = std::chrono::duration<double>(loaded_at_.time_since_epoch()).count();
+  return render_metrics(*stats(""), status(), load);  // no VM filter: never an error
 }
 
 Json ControlPlane::explain(const std::vector<std::string>& packets) const {

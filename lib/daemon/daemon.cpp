@@ -24,6 +24,7 @@
 #include "control/control_plane.hpp"
 #include "control/socket_server.hpp"
 #include "daemon/live_dataplane.hpp"
+#include "daemon/metrics_server.hpp"
 #include "report/tables.hpp"
 #include "ports/ports.hpp"
 #include "dataplane/worker.hpp"
@@ -159,7 +160,9 @@ int check_only(const Preflight& pf, const std::string& served) {
 
 // The control thread's loop until SIGTERM/SIGINT: requests, committed changes, SIGUSR1
 // counter dumps and housekeeping every 500 ms.
-void serve(control::ControlPlane& control, control::SocketServer& server, FlowTables& tables) {
+// metrics: GET /metrics, rendered here on the control thread (null: metrics.listen unset).
+void serve(control::ControlPlane& control, control::SocketServer& server, FlowTables& tables,
+           MetricsServer* metrics) {
   // Nothing a client sends may unwind run() while the workers use its state.
   auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::optional<std::string> {
     try {
@@ -175,6 +178,8 @@ void serve(control::ControlPlane& control, control::SocketServer& server, FlowTa
     server.poll_once(control.changes_pending() && control.change_wake_fd() < 0 ? 5 : 50, handler);
     control.collect([&server](uint64_t connection, const std::string& reply) { server.deliver(connection, reply); });
     if (g_dump.exchange(false)) dump_stats(control);
+    // A scrape waits at most one poll (50 ms) for its text.
+    if (metrics) metrics->serve_pending([&control] { return control.metrics_text(); });
     if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
       control.reclaim();
       tables.reclaim_fragments(rte_rdtsc());  // the connections: control.reclaim()
@@ -279,6 +284,16 @@ int run(const Options& opt) {
     return 1;
   }
 
+  std::unique_ptr<MetricsServer> metrics;
+  if (cfg->metrics_port != 0) {
+    auto m = MetricsServer::start(cfg->metrics_host, cfg->metrics_port);
+    if (!m) {
+      std::cerr << "sgfwd: " << m.error().message << "\n";
+      return 1;
+    }
+    metrics = std::move(*m);
+  }
+
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -299,7 +314,8 @@ int run(const Options& opt) {
             << cfg->policy << std::endl;
   notify_ready();  // Type=notify: ready only now (docs/packaging.md)
 
-  serve(control, **server, *tables);
+  serve(control, **server, *tables, metrics.get());
+  metrics.reset();  // no scrape outlives the serve loop
   notify_stopping();
   rte_eal_mp_wait_lcore();
   ports::stop_ports(*ports);

@@ -997,7 +997,7 @@ class Topology:
             d += f",qpairs={self.qpairs}"
         return d
 
-    def start(self, security_groups=(), subnets=(), policy_text=None):
+    def start(self, security_groups=(), subnets=(), policy_text=None, extra_config=None):
         policy_path = os.path.join(self.tmp, "policy.yaml")
         with open(policy_path, "w") as f:
             f.write(policy_text if policy_text is not None else self.policy(security_groups, subnets))
@@ -1016,6 +1016,7 @@ class Topology:
             "policy": "policy.yaml",
             "control_socket": os.path.join(self.tmp, "run", "sgfwd.sock"),  # a directory sgfwd creates
         }
+        cfg.update(extra_config or {})  # further top-level keys, e.g. metrics
         cfg_path = os.path.join(self.tmp, "sgfwd.yaml")
         with open(cfg_path, "w") as f:
             f.write(to_yaml(cfg) + "\n")

@@ -34,3 +34,20 @@ BOOST_AUTO_TEST_CASE(one_document_is_enforced_while_parsing) {
              "d.yaml:6:1: a daemon configuration holds one YAML document");
   BOOST_TEST((std::clock() - c0) < 2 * CLOCKS_PER_SEC);
 }
+
+BOOST_AUTO_TEST_CASE(metrics_listen_is_host_and_port) {
+  auto r = config::load_daemon_config_text(kConfig + "metrics: {listen: \"127.0.0.1:9469\"}\n", "d.yaml");
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->metrics_host == "127.0.0.1");
+  BOOST_TEST(r->metrics_port == 9469);
+  auto v6 = config::load_daemon_config_text(kConfig + "metrics: {listen: \"[::1]:9100\"}\n", "d.yaml");
+  BOOST_REQUIRE(v6);
+  BOOST_TEST(v6->metrics_host == "::1");
+  auto off = config::load_daemon_config_text(kConfig, "d.yaml");
+  BOOST_REQUIRE(off);
+  BOOST_TEST(off->metrics_port == 0);
+  BOOST_TEST(load_error(kConfig + "metrics: {listen: \"127.0.0.1\"}\n") ==
+             "d.yaml:5:19: metrics.listen '127.0.0.1' is not host:port (e.g. 127.0.0.1:9469, port 1..65535)");
+  BOOST_TEST(load_error(kConfig + "metrics: {listen: \":70000\"}\n").find("is not host:port") != std::string::npos);
+  BOOST_TEST(load_error(kConfig + "metrics: {port: 1}\n").find("port") != std::string::npos);
+}

@@ -179,7 +179,7 @@ def check_commands():
 # ------------------------------------------------------------------ configuration keys
 
 PREFIX = {"daemon config": "", "port": "ports[].", "flows": "flows.", "timeouts": "flows.timeouts.",
-          "limits": "limits."}
+          "limits": "limits.", "metrics": "metrics."}
 
 
 def loader_keys():

@@ -11,10 +11,10 @@ import sys
 
 EXTERNAL_HEADERS = {  # include prefix -> the external name the table uses
     "rte_": "dpdk", "yaml-cpp/": "yaml", "nlohmann/": "json", "openssl/": "openssl",
-    "systemd/": "systemd",
+    "systemd/": "systemd", "httplib.h": "httplib",
 }
 EXTERNAL_DEPS = {"dpdk_dep": "dpdk", "yaml_dep": "yaml", "json_dep": "json", "crypto_dep": "openssl",
-                 "threads_dep": "threads", "systemd_dep": "systemd"}
+                 "threads_dep": "threads", "systemd_dep": "systemd", "httplib_dep": "httplib"}
 
 
 def read_table(root):

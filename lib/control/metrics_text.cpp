@@ -1,0 +1,95 @@
+#include "control/metrics_text.hpp"
+
+#include <cstdio>
+
+namespace sgfw::control {
+
+namespace {
+
+using Json = nlohmann::json;
+
+// Label values: backslash, double quote and newline escaped (format 0.0.4).
+std::string escape(const std::string& v) {
+  std::string o;
+  for (char c : v) {
+    if (c == '\\') o += "\\\\";
+    else if (c == '"') o += "\\\"";
+    else if (c == '\n') o += "\\n";
+    else o += c;
+  }
+  return o;
+}
+
+std::string number(const Json& v) {
+  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_number_float()) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.17g", v.get<double>());
+    return buf;
+  }
+  return "0";
+}
+
+class Writer {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    out_ += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  }
+  void sample(const char* name, const std::string& labels, const Json& v) {
+    out_ += name;
+    if (!labels.empty()) out_ += "{" + labels + "}";
+    out_ += " " + number(v) + "\n";
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+std::string label(const char* k, const std::string& v) { return std::string(k) + "=\"" + escape(v) + "\""; }
+
+}  // namespace
+
+std::string render_metrics(const Json& stats, const Json& status, const PolicyLoadInfo& load) {
+  Writer w;
+  const Json& ports = stats.at("ports");
+  w.family("sgfw_port_rx_packets_total", "counter", "Packets received on the port.");
+  for (const auto& p : ports) w.sample("sgfw_port_rx_packets_total", label("port", p.at("name")), p.at("rx"));
+  w.family("sgfw_port_tx_packets_total", "counter", "Packets sent on the port.");
+  for (const auto& p : ports) w.sample("sgfw_port_tx_packets_total", label("port", p.at("name")), p.at("tx"));
+  w.family("sgfw_port_drops_total", "counter", "Packets received on the port and dropped, by reason.");
+  for (const auto& p : ports)
+    for (const auto& [reason, n] : p.at("drops").items())
+      w.sample("sgfw_port_drops_total", label("port", p.at("name")) + "," + label("reason", reason), n);
+  const Json& vms = stats.at("vms");
+  w.family("sgfw_vm_allowed_packets_total", "counter", "Packets to or from the local VM that were allowed.");
+  for (const auto& v : vms) w.sample("sgfw_vm_allowed_packets_total", label("vm", v.at("name")), v.at("allowed"));
+  w.family("sgfw_vm_drops_total", "counter", "Packets to or from the local VM that were dropped, by reason.");
+  for (const auto& v : vms)
+    for (const auto& [reason, n] : v.at("drops").items())
+      w.sample("sgfw_vm_drops_total", label("vm", v.at("name")) + "," + label("reason", reason), n);
+  w.family("sgfw_rule_hits_total", "counter", "Connections admitted by the rule (group/rule).");
+  for (const auto& r : stats.at("rules")) w.sample("sgfw_rule_hits_total", label("rule", r.at("rule")), r.at("hits"));
+  const Json& flows = status.at("flows");
+  w.family("sgfw_connections", "gauge", "Connections in the connection table, by address family.");
+  w.sample("sgfw_connections", label("family", "ipv4"), flows.at("used_ipv4"));
+  w.sample("sgfw_connections", label("family", "ipv6"), flows.at("used_ipv6"));
+  w.family("sgfw_connections_capacity", "gauge", "Capacity of each family's connection table.");
+  w.sample("sgfw_connections_capacity", label("family", "ipv4"), flows.at("capacity"));
+  w.sample("sgfw_connections_capacity", label("family", "ipv6"), flows.at("capacity"));
+  w.family("sgfw_policy_generation", "gauge", "Generation of the running policy.");
+  w.sample("sgfw_policy_generation", "", status.at("generation"));
+  w.family("sgfw_policy_load_duration_seconds", "gauge", "Duration of the last accepted policy change (0: none since start).");
+  w.sample("sgfw_policy_load_duration_seconds", "", load.seconds);
+  w.family("sgfw_policy_load_timestamp_seconds", "gauge", "Unix time the running policy was loaded.");
+  w.sample("sgfw_policy_load_timestamp_seconds", "", load.unix_time);
+  const Json& workers = status.at("workers");
+  w.family("sgfw_worker_busy_cycles_total", "counter", "TSC cycles the worker spent on bursts that carried packets.");
+  for (const auto& k : workers) w.sample("sgfw_worker_busy_cycles_total", label("worker", std::to_string(k.at("worker").get<uint64_t>())), k.at("busy_cycles"));
+  w.family("sgfw_worker_packets_total", "counter", "Packets the worker received.");
+  for (const auto& k : workers) w.sample("sgfw_worker_packets_total", label("worker", std::to_string(k.at("worker").get<uint64_t>())), k.at("packets"));
+  return w.take();
+}
+
+}  // namespace sgfw::control

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""GET /metrics (docs/metrics.md): after K allowed and K denied UDP frames from VM a the
+exposition's counters moved by exactly K, and agree with `sgfwctl stats`; any other
+path is 404; a non-HTTP line, a 10 MB header and a stalled connection leave the daemon
+answering `sgfwctl status` and further scrapes."""
+import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import sgfw_e2e as e2e
+from sgfw_e2e import check, rule, group, eth_ip, marker
+from scapy.layers.inet import UDP
+
+K = 5
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def scrape(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        check(r.status == 200, f"GET /metrics: {r.status}")
+        ctype = r.headers.get("Content-Type", "")
+        check(ctype.startswith("text/plain; version=0.0.4"), f"Content-Type {ctype!r}")
+        text = r.read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.fullmatch(r"([a-z_]+)(\{.*\})? (\S+)", line)
+        check(m is not None, f"not a sample line: {line!r}")
+        samples[(m.group(1), m.group(2) or "")] = float(m.group(3))
+    return samples
+
+
+def raw(port, data, read=True):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        try:
+            s.sendall(data)
+        except OSError:
+            pass  # the server may close on an oversized header while we still send
+        if read:
+            try:
+                return s.recv(200)
+            except OSError:
+                return b""
+    finally:
+        s.close()
+    return b""
+
+
+def status_ok(t):
+    r = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "status"], capture_output=True, text=True,
+                       timeout=10)
+    check(r.returncode == 0, f"sgfwctl status: exit {r.returncode}: {r.stderr.strip()}")
+
+
+def scenario():
+    port = free_port()
+    with e2e.Topology("metrics") as t:
+        a = t.vm("a", "10.0.1.10", groups=["out7000"])
+        inet = t.inet
+        t.start(security_groups=[group("out7000", rule("Egress", "UDP", cidr="0.0.0.0/0", port=7000))],
+                extra_config={"metrics": {"listen": f"127.0.0.1:{port}"}})
+        with t.case(f"{K} allowed and {K} denied UDP frames: the counters move by exactly {K}"):
+            inet.udp_server(7000, echo=False)  # no port-unreachable back to a (it would count as allowed)
+            before = scrape(port)
+            m = marker("metrics")
+            allowed = bytes(eth_ip(a, inet) / UDP(sport=40000, dport=7000) / m)
+            denied = bytes(eth_ip(a, inet) / UDP(sport=40001, dport=7001) / m)
+            sbefore = t.stats()
+            a.send_frames([allowed] * K + [denied] * K)
+            t.expect(sbefore, {("vm", "a", "no-rule"): K, ("port", "vm-a", "no-rule"): K},
+                     quiet=[("port", "vm-a"), ("vm", "a")])
+            after = scrape(port)
+
+            def delta(name, labels):
+                return after.get((name, labels), 0) - before.get((name, labels), 0)
+            allowed_delta = delta("sgfw_vm_allowed_packets_total", '{vm="a"}')
+            check(allowed_delta == K, f"allowed delta {allowed_delta}, want {K}")
+            check(delta("sgfw_vm_drops_total", '{vm="a",reason="no-rule"}') == K, "vm no-rule delta")
+            check(delta("sgfw_port_drops_total", '{port="vm-a",reason="no-rule"}') == K, "port no-rule delta")
+            check(delta("sgfw_port_rx_packets_total", '{port="vm-a"}') == 2 * K, "port rx delta")
+            hits = sum(delta(k[0], k[1]) for k in after if k[0] == "sgfw_rule_hits_total")
+            check(hits == 1, f"rule hits moved by {hits}, want 1 (one connection admitted)")
+            check(after[("sgfw_policy_generation", "")] == 1, "generation 1")
+            check(after[("sgfw_connections", '{family="ipv4"}')] >= 1, "a connection")
+            # The same numbers as sgfwctl stats.
+            s = t.stats()
+            for key, name, labels in [(("vm", "a", "allowed"), "sgfw_vm_allowed_packets_total", '{vm="a"}'),
+                                      (("vm", "a", "no-rule"), "sgfw_vm_drops_total", '{vm="a",reason="no-rule"}')]:
+                check(after[(name, labels)] == s[key], f"{name}{labels} {after[(name, labels)]} != stats {s[key]}")
+            for r in s.json["rules"]:
+                check(after[("sgfw_rule_hits_total", '{rule="%s"}' % r["rule"])] == r["hits"], f"rule {r['rule']}")
+        with t.case("another path: 404"):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+                check(False, "GET / answered 200")
+            except urllib.error.HTTPError as e:
+                check(e.code == 404, f"GET /: {e.code}")
+        with t.case("garbage: a non-HTTP line, a 10 MB header, a stalled connection"):
+            raw(port, b"\x00\x01 hello there\r\n\r\n")
+            raw(port, b"GET /metrics HTTP/1.1\r\nX-Big: " + b"a" * (10 << 20) + b"\r\n\r\n")
+            stalled = socket.create_connection(("127.0.0.1", port), timeout=10)
+            stalled.sendall(b"GET /metr")
+            time.sleep(0.2)
+            status_ok(t)
+            t.assert_alive()
+            again = scrape(port)
+            check(("sgfw_policy_generation", "") in again, "a scrape after the garbage")
+            stalled.close()
+            status_ok(t)
+        return t
+
+
+if __name__ == "__main__":
+    e2e.main(scenario)
