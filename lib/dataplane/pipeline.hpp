@@ -47,8 +47,7 @@ struct FlowContext {
   // Benchmark floor only (sgfw-bench `null`): parse, anti-spoofing and forwarding, but
   // no connection tracking and no rule checks. Never set by the daemon.
   bool forward_only = false;
-  // The IPv6 twins (docs/design/flow-table.md). Both or neither: without them every
-  // IPv6 frame is dropped as unsupported-ethertype (the daemon always sets them).
+  // The IPv6 twins (docs/design/flow-table.md), required as well.
   flow::FlowTable6* table6 = nullptr;
   flow::FlowTable6* fragments6 = nullptr;
 };

@@ -72,13 +72,7 @@ void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_por
       drop(m, in_port, p.drop, nullptr, kNoVm);
       continue;
     }
-    if (p.kind == ParsedPacket::Kind::kIpv6) {
-      if (flows_.table6 == nullptr) {  // a pipeline without IPv6 tables (pipeline.hpp)
-        drop(m, in_port, DropReason::kUnsupportedEthertype, nullptr, kNoVm);
-        continue;
-      }
-      ++out.n6;
-    }
+    out.n6 += p.kind == ParsedPacket::Kind::kIpv6;
     out.src_mac[out.n] = mac_u64(p.src_mac);
     out.m[out.n++] = m;
   }
