@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every suite (unit, eal, packaging,
 # e2e), then the unit and eal suites again under AddressSanitizer and UBSan
-# (build-asan/), then each fuzz target for a short fixed time when clang is available
-# (docs/fuzzing.md), and ends with "N passed, N failed, N skipped" counting every test
+# (build-asan/), then each fuzz target for a short fixed time (docs/fuzzing.md). With
+# clang installed, build-asan is one clang build with -Dfuzz=true that serves both the
+# sanitizer pass and the fuzz targets (one instrumented compile of the libraries instead
+# of two); without clang it is a gcc build and the fuzz pass is skipped. It ends with "N passed, N failed, N skipped" counting every test
 # of every pass (each fuzz target counts as one test). Non-zero exit on any failure.
 #   SGFW_SKIP_E2E=1, SGFW_SKIP_ASAN=1, SGFW_SKIP_FUZZ=1: leave that pass out
 #   SGFW_FUZZ_SECONDS=15  time per fuzz target
@@ -38,9 +40,12 @@ if [[ -z ${SGFW_SKIP_ASAN:-} ]]; then
   echo "=== suites unit, eal under ASan+UBSan ($ASAN_DIR)"
   asan_ok=1
   if [[ ! -f $ASAN_DIR/build.ninja ]]; then
-    # -O1: compiles faster than -O2 and is what the sanitizers are usually run at.
-    meson setup "$ASAN_DIR" --buildtype=debugoptimized -Doptimization=1 -Db_sanitize=address,undefined -Db_lundef=false \
-      >/dev/null || asan_ok=0
+    # -O1: compiles faster than -O2 and is what the sanitizers (and libFuzzer) are
+    # usually run at. With clang, the same build holds the fuzz targets.
+    san_cxx=${CXX:-c++} san_fuzz=()
+    command -v clang++ >/dev/null && san_cxx=clang++ san_fuzz=(-Dfuzz=true)
+    CXX=$san_cxx meson setup "$ASAN_DIR" --buildtype=debugoptimized -Doptimization=1 \
+      -Db_sanitize=address,undefined -Db_lundef=false "${san_fuzz[@]}" >/dev/null || asan_ok=0
   fi
   if ((asan_ok)); then
     # The compiled tests of the two suites (not the daemon, the client or the benches;
@@ -61,9 +66,11 @@ for t in json.load(sys.stdin):
   fi
   if ((asan_ok)); then
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-    # The pipeline-vs-explain proof runs at full size in the plain pass; here a tenth of
-    # it keeps the sanitizer pass short (it looks for memory errors, not mismatches).
-    export SGFW_PVE_PACKETS=${SGFW_PVE_PACKETS_ASAN:-50000}
+    # The pipeline-vs-explain proof runs at full size in the plain pass; here a fifth of
+    # the policies and a fiftieth of the packets keep the sanitizer pass short (it looks
+    # for memory errors, not mismatches; each policy is a reload under ASan).
+    export SGFW_PVE_POLICIES=${SGFW_PVE_POLICIES_ASAN:-40}
+    export SGFW_PVE_PACKETS=${SGFW_PVE_PACKETS_ASAN:-10000}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizers/ubsan.supp}
     export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0}
     for s in unit eal; do
@@ -85,9 +92,13 @@ fi
 fuzz_passed=0
 if [[ -z ${SGFW_SKIP_FUZZ:-} ]]; then
   if command -v clang++ >/dev/null; then
-    echo "=== fuzz targets, ${FUZZ_SECONDS}s each (build-fuzz)"
+    # The sanitizer build holds the fuzz targets when it was configured with clang.
+    fuzz_dir=build-fuzz
+    [[ -z ${SGFW_SKIP_ASAN:-} && -f $ASAN_DIR/build.ninja ]] &&
+      grep -q -- '-fsanitize=fuzzer-no-link' "$ASAN_DIR/build.ninja" && fuzz_dir=$ASAN_DIR
+    echo "=== fuzz targets, ${FUZZ_SECONDS}s each ($fuzz_dir)"
     work=$(mktemp -d /tmp/sgfw-fuzz-ci.XXXXXX)
-    out=$(FUZZ_WORK_DIR=$work scripts/fuzz.sh "$FUZZ_SECONDS" 2>&1)
+    out=$(FUZZ_WORK_DIR=$work FUZZ_BUILD_DIR=$fuzz_dir scripts/fuzz.sh "$FUZZ_SECONDS" 2>&1)
     frc=$?
     echo "$out"
     p=$(grep -c '^fuzz [a-z_]*: exit 0,' <<<"$out")
