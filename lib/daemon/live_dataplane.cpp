@@ -22,7 +22,7 @@ control::FlowRecord record_of(const Entry& e, uint64_t now, double hz) {
   r.state = flow::to_string(e.state.load(std::memory_order_relaxed));
   r.vm_id[0] = e.vm_id[0] == flow::kNoVmId ? control::kNoVmId : e.vm_id[0];
   r.vm_id[1] = e.vm_id[1] == flow::kNoVmId ? control::kNoVmId : e.vm_id[1];
-  r.age_s = static_cast<double>(now - e.created) / hz;
+  r.age_s = static_cast<double>(e.age(now)) / hz;
   // Another worker may have stamped the connection after `now` was read.
   uint64_t last = e.last_seen.load(std::memory_order_relaxed);
   r.idle_s = last >= now ? 0.0 : static_cast<double>(now - last) / hz;

@@ -23,6 +23,7 @@ inline void Pipeline::admit_ip(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t 
   const packet::ParsedPacket& p = ps.pkt[i];
   const uint32_t src_vm = ps.src_vm[i];
   const auto& pairs = F::pairs(snap);
+  bool src_by_pair = false;
   if (from_uplink) {
     if (src.local_vm != kNoVm || (!pairs.empty() && pairs.owned(F::pair_key(src_addr))))
       return drop(m, in_port, DropReason::kSpoofed, pc, kNoVm);
@@ -31,6 +32,7 @@ inline void Pipeline::admit_ip(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t 
     if (pairs.empty() || !pairs.may_use(F::pair_key(src_addr), src_vm, ps.src_mac[i]))
       return drop(m, in_port, DropReason::kSpoofed, pc, src_vm);
     src.local_vm = src_vm;
+    src_by_pair = true;
   }
   if (is_group_mac(p.dst_mac)) return drop(m, in_port, DropReason::kBroadcast, pc, src_vm);
   // A destination in an allowed address pair (a VIP two VMs may share) goes to the VM
@@ -68,7 +70,9 @@ inline void Pipeline::admit_ip(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t 
   q.out_port = out;
   q.path = later_fragment ? Path::kFragment : Path::kNew;
   q.first_fragment = p.first_fragment;
+  q.express_ok = !src_by_pair && !dst_by_pair;
   q.flow_pos = -1;
+  q.looked_pos = ps.flow_pos[i];
   q.src_be = src_addr;
   q.dst_be = dst_addr;
   q.frag_id_be = F::frag_id(p);

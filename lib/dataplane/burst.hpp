@@ -16,6 +16,8 @@
 namespace sgfw::dataplane {
 
 inline constexpr uint32_t kNoVm = acl::kNoVm;
+// Parsed::flow_pos / PendingOf::looked_pos: the express stage did not look the key up.
+inline constexpr int32_t kNotLooked = INT32_MIN;
 
 inline uint64_t mac_u64(const uint8_t* b) {
   uint64_t v = 0;
@@ -55,7 +57,9 @@ struct PendingOf {
   Path path;
   bool src_is_lo;       // the packet's source is the key's lo endpoint
   bool first_fragment;
+  bool express_ok;      // both ends found by the address table (no allowed address pair): express.hpp
   int32_t flow_pos;     // live connection (kFast, kRevalidate, kRelated), else -1
+  int32_t looked_pos;   // the express stage's lookup of `key` (kNotLooked: none)
   typename F::Key key;  // connection key (kNew, kStateless, kRevalidate, kFast)
   typename F::Addr src_be, dst_be;
   uint16_t sport_be, dport_be;  // as in the key (ICMP echo: identifier on the requester's side, 0 on the other)
@@ -84,7 +88,8 @@ struct Parsed {
   union {
     packet::ParsedPacket pkt[kBurst];
   };
-  rte_mbuf* m[kBurst];
+  rte_mbuf* m[kBurst];  // nullptr: passed by the express stage (stage_express.cpp)
+  int32_t flow_pos[kBurst];  // the express stage's connection lookup, or kNotLooked
   uint64_t src_mac[kBurst];
   uint32_t src_vm[kBurst];
   acl::AddressInfo addr[2 * kBurst];  // [2i] source, [2i+1] destination (the frame's family's table)

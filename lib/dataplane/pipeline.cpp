@@ -50,10 +50,13 @@ void Pipeline::flush() {
 void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   runtime::bump(port_counters_[in_port].rx, n);
   Parsed ps;
-  parse_burst(ps, snap, in_port, pkts, n);
+  parse_burst(ps, pkts, n, in_port);
+  if (!flows_.forward_only) express(ps, snap, in_port, now);
+  lookup_links(ps, snap, in_port);
   Burst b;
   for (uint16_t i = 0; i < ps.n; ++i)
-    if (ps.pkt[i].kind != packet::ParsedPacket::Kind::kIpv6) admit_one(b, snap, in_port, ps, i, now);
+    if (ps.m[i] != nullptr && ps.pkt[i].kind != packet::ParsedPacket::Kind::kIpv6)
+      admit_one(b, snap, in_port, ps, i, now);
   if (b.np != 0) run_stages(b, snap, in_port, now);
   if (ps.n6 != 0) process6(snap, in_port, ps, now);
 }

@@ -1,6 +1,7 @@
 // The run-to-completion packet pipeline of one worker (docs/design/packet-path.md), in
 // stages over one burst:
-//  1. admit: parse, anti-spoofing, ARP, forwarding target (survivors become Pending);
+//  0. express: parse; established IPv4 packets pass after one connection lookup;
+//  1. admit: anti-spoofing, ARP, forwarding target (survivors become Pending);
 //  2. connections: bulk connection lookups; related ICMP errors; echo state;
 //  3. rule checks: new, stateless and revalidated packets, grouped per rte_acl context;
 //  4. verdicts in packet order: connections created, advanced or revoked, fragment
@@ -76,8 +77,12 @@ class Pipeline {
  private:
   using Burst = BurstOf<Ipv4Family>;
   using Burst6 = BurstOf<Ipv6Family>;
-  // Stage 1 (stage_admit.cpp): parse, anti-spoofing, ARP, forwarding target.
-  void parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n);
+  // Stage 1 (stage_admit.cpp): parse; then the express stage (stage_express.cpp)
+  // passes established IPv4 packets after one connection lookup; the MAC and address
+  // lookups of the rest; anti-spoofing, ARP, forwarding target.
+  void parse_burst(Parsed& out, rte_mbuf** pkts, uint16_t n, uint16_t in_port);
+  void express(Parsed& ps, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
+  void lookup_links(Parsed& out, runtime::Snapshot& snap, uint16_t in_port);
   void admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i, uint64_t now);
   void forward_arp(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf* m, uint32_t src_vm, uint64_t src_mac,
                    const packet::ParsedPacket& p);
@@ -113,7 +118,9 @@ class Pipeline {
   template <class F>
   bool create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
   template <class F>
-  void advance_connection(PendingOf<F>& q, uint64_t now);
+  void advance_connection(PendingOf<F>& q, uint64_t gen, uint64_t now);
+  template <class F>
+  void advance_entry(int32_t pos, bool src_is_lo, uint8_t proto, uint8_t tcp_flags, uint64_t now);
   template <class F>
   void remember_train(const PendingOf<F>& q, runtime::Snapshot& snap, uint64_t now);
   template <class F>

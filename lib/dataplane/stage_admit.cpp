@@ -22,13 +22,14 @@ namespace {
 
 // A burst with IPv6 frames: each family's addresses in its own bulk lookups, the
 // answers put back at addr[2i] (source) and addr[2i+1] (destination) of their frame.
-void lookup_addresses_mixed(Parsed& out, const runtime::Snapshot& snap) {
+void lookup_addresses_mixed(Parsed& out, const runtime::Snapshot& snap, const uint16_t* rest, uint16_t nrest) {
   uint32_t keys4[2 * kBurst];
   const uint32_t* ptrs4[2 * kBurst];
   const uint8_t* ptrs6[2 * kBurst];
   uint16_t at4[2 * kBurst], at6[2 * kBurst];
   uint32_t n4 = 0, n6 = 0;
-  for (uint16_t i = 0; i < out.n; ++i) {
+  for (uint16_t r = 0; r < nrest; ++r) {
+    const uint16_t i = rest[r];
     const ParsedPacket& p = out.pkt[i];
     if (p.kind == ParsedPacket::Kind::kIpv6) {
       ptrs6[n6] = p.src6;
@@ -56,11 +57,9 @@ void lookup_addresses_mixed(Parsed& out, const runtime::Snapshot& snap) {
 
 }  // namespace
 
-// Parses the burst (packet data prefetched first) and looks up source VMs by (port,
-// MAC) and both addresses of every frame in bulk, per family (the hash lookups
-// pipeline their memory accesses). Frames that fail to parse are dropped with their reason.
-void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
-  const bool from_uplink = in_port == snap.uplink();
+// Parses the burst (packet data prefetched first). Frames that fail to parse are
+// dropped with their reason; the others are kept in arrival order.
+void Pipeline::parse_burst(Parsed& out, rte_mbuf** pkts, uint16_t n, uint16_t in_port) {
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], const void*));
   out.n = out.n6 = 0;
   for (uint16_t i = 0; i < n; ++i) {
@@ -74,25 +73,49 @@ void Pipeline::parse_burst(Parsed& out, runtime::Snapshot& snap, uint16_t in_por
     }
     out.n6 += p.kind == ParsedPacket::Kind::kIpv6;
     out.src_mac[out.n] = mac_u64(p.src_mac);
+    out.flow_pos[out.n] = kNotLooked;
     out.m[out.n++] = m;
   }
-  if (from_uplink) {
-    for (uint16_t i = 0; i < out.n; ++i) out.src_vm[i] = kNoVm;
-  } else {
+}
+
+// The frames the express stage left: source VMs by (port, MAC) and both addresses of
+// every frame, in bulk per family (the hash lookups pipeline their memory accesses).
+void Pipeline::lookup_links(Parsed& out, runtime::Snapshot& snap, uint16_t in_port) {
+  uint16_t rest[kBurst];
+  uint16_t nrest = 0;
+  for (uint16_t i = 0; i < out.n; ++i)
+    if (out.m[i] != nullptr) rest[nrest++] = i;
+  if (nrest == 0) return;
+  if (in_port == snap.uplink()) {
+    for (uint16_t r = 0; r < nrest; ++r) out.src_vm[rest[r]] = kNoVm;
+  } else if (nrest == out.n) {
     snap.vms_on_port_bulk(in_port, out.src_mac, out.n, out.src_vm);
+  } else {
+    uint64_t macs[kBurst];
+    uint32_t vms[kBurst];
+    for (uint16_t r = 0; r < nrest; ++r) macs[r] = out.src_mac[rest[r]];
+    snap.vms_on_port_bulk(in_port, macs, nrest, vms);
+    for (uint16_t r = 0; r < nrest; ++r) out.src_vm[rest[r]] = vms[r];
   }
-  if (out.n6 != 0) return lookup_addresses_mixed(out, snap);
+  if (out.n6 != 0) return lookup_addresses_mixed(out, snap, rest, nrest);
   uint32_t keys[2 * kBurst];
   const uint32_t* key_ptrs[2 * kBurst];
-  for (uint16_t i = 0; i < out.n; ++i) {
-    keys[2 * i] = out.pkt[i].src_be;
-    keys[2 * i + 1] = out.pkt[i].dst_be;
-    key_ptrs[2 * i] = &keys[2 * i];
-    key_ptrs[2 * i + 1] = &keys[2 * i + 1];
+  acl::AddressInfo found[2 * kBurst];
+  for (uint16_t r = 0; r < nrest; ++r) {
+    keys[2 * r] = out.pkt[rest[r]].src_be;
+    keys[2 * r + 1] = out.pkt[rest[r]].dst_be;
+    key_ptrs[2 * r] = &keys[2 * r];
+    key_ptrs[2 * r + 1] = &keys[2 * r + 1];
   }
   const acl::AddressTable& addrs = snap.tables().addresses();
-  for (uint32_t off = 0; off < 2u * out.n; off += RTE_HASH_LOOKUP_BULK_MAX)
-    addrs.lookup_bulk(key_ptrs + off, std::min<uint32_t>(RTE_HASH_LOOKUP_BULK_MAX, 2u * out.n - off), out.addr + off);
+  acl::AddressInfo* into = nrest == out.n ? out.addr : found;
+  for (uint32_t off = 0; off < 2u * nrest; off += RTE_HASH_LOOKUP_BULK_MAX)
+    addrs.lookup_bulk(key_ptrs + off, std::min<uint32_t>(RTE_HASH_LOOKUP_BULK_MAX, 2u * nrest - off), into + off);
+  if (into == found)
+    for (uint16_t r = 0; r < nrest; ++r) {
+      out.addr[2 * rest[r]] = found[2 * r];
+      out.addr[2 * rest[r] + 1] = found[2 * r + 1];
+    }
 }
 
 // ARP passes subject to anti-spoofing, not to rules: requests (broadcast) to every port

@@ -21,7 +21,7 @@ using F6 = Ipv6Family;
 void Pipeline::process6(runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint64_t now) {
   Burst6 b;
   for (uint16_t i = 0; i < ps.n; ++i)
-    if (ps.pkt[i].kind == ParsedPacket::Kind::kIpv6) admit6_one(b, snap, in_port, ps, i, now);
+    if (ps.m[i] != nullptr && ps.pkt[i].kind == ParsedPacket::Kind::kIpv6) admit6_one(b, snap, in_port, ps, i, now);
   if (b.np != 0) run_stages(b, snap, in_port, now);
 }
 

@@ -22,12 +22,27 @@ void Pipeline::lookup_connections(BurstOf<F>& b, runtime::Snapshot& snap, uint16
   int32_t positions[kBurst];
   uint16_t idx[kBurst];
   uint16_t nk = 0;
+  // The express stage has looked up most keys already (its misses and the hits it
+  // could not pass): only the others are looked up here.
+  const typename F::Key* ask[kBurst];
+  int32_t answers[kBurst];
+  uint16_t at[kBurst];
+  uint16_t na = 0;
   for (uint16_t i = 0; i < b.np; ++i) {
     if (b.pend[i].path != Path::kNew) continue;
     idx[nk] = i;
-    keys[nk++] = &b.pend[i].key;
+    keys[nk] = &b.pend[i].key;
+    positions[nk] = b.pend[i].looked_pos;
+    if (positions[nk] == kNotLooked) {
+      at[na] = nk;
+      ask[na++] = keys[nk];
+    }
+    ++nk;
   }
-  ft.lookup_bulk(keys, nk, positions);
+  if (na != 0) {
+    ft.lookup_bulk(ask, na, answers);
+    for (uint16_t a = 0; a < na; ++a) positions[at[a]] = answers[a];
+  }
   for (uint16_t k = 0; k < nk; ++k) {
     if (positions[k] < 0) continue;
     const auto* e = reinterpret_cast<const char*>(&ft.at(positions[k]));

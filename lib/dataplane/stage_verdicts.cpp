@@ -4,6 +4,7 @@
 #include <rte_prefetch.h>
 
 #include "dataplane/burst.hpp"
+#include "dataplane/express.hpp"
 #include "dataplane/rule_checks.hpp"
 #include "packet/wire.hpp"
 
@@ -47,8 +48,8 @@ bool Pipeline::follow_fragment(PendingOf<F>& q, runtime::Snapshot& snap, uint16_
   uint32_t results[2];
   if (train.flags.load(std::memory_order_relaxed) & flow::kStatelessTrain) {
     if (same_generation) return true;
-    typename F::Plan c = rule_checks<F>(snap, proto, q.src_be, train.train_sport_be, q.src_info, q.dst_be,
-                                        train.train_dport_be, q.dst_info);
+    typename F::Plan c = rule_checks<F>(snap, proto, q.src_be, train.train_sport_be(), q.src_info, q.dst_be,
+                                        train.train_dport_be(), q.dst_info);
     int failed = run_checks<F>(snap, c, results);
     if (failed >= 0) {
       frags.remove(fpos);
@@ -59,7 +60,7 @@ bool Pipeline::follow_fragment(PendingOf<F>& q, runtime::Snapshot& snap, uint16_
     // The train's connection must still live, whatever the generation: a flush, an
     // eviction or an expiry ends the train with it.
     typename F::Table& ft = F::table(flows_);
-    int32_t cpos = ft.lookup(F::flow_key(proto, q.src_be, train.train_sport_be, q.dst_be, train.train_dport_be));
+    int32_t cpos = ft.lookup(F::flow_key(proto, q.src_be, train.train_sport_be(), q.dst_be, train.train_dport_be()));
     if (cpos < 0 || !ft.live(ft.at(cpos), now)) {
       frags.remove(fpos);
       drop(q.m, in_port, DropReason::kFragmentOrphan, pc, owner);
@@ -117,6 +118,7 @@ bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint1
   c.generation = snap.generation();
   c.egress_rule = q.result[0];
   c.ingress_rule = q.result[1];
+  c.express = express_word_of(q, c.generation);
   int32_t pos = -1;
   flow::InsertResult r = F::table(flows_).insert(c, now, &pos);
   if (r == flow::InsertResult::kTableFull || r == flow::InsertResult::kQuotaExceeded) {
@@ -137,26 +139,40 @@ bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint1
 // The state after a packet of a live connection; leaving half-open takes it off the
 // half-open lists.
 template <class F>
-void Pipeline::advance_connection(PendingOf<F>& q, uint64_t now) {
+void Pipeline::advance_entry(int32_t pos, bool src_is_lo, uint8_t proto, uint8_t tcp_flags, uint64_t now) {
   typename F::Table& ft = F::table(flows_);
-  typename F::Entry& e = ft.at(q.flow_pos);
-  bool from_orig = q.src_is_lo == e.orig_is_lo();
+  typename F::Entry& e = ft.at(pos);
+  bool from_orig = src_is_lo == e.orig_is_lo();
   ConnState s = e.state.load(std::memory_order_relaxed);
   ConnState ns = s;
-  if (q.proto == wire::kProtoTcp) {
-    ns = flow::tcp::next(s, q.tcp_flags, from_orig);
-  } else if (q.proto == wire::kProtoUdp) {
+  if (proto == wire::kProtoTcp) {
+    ns = flow::tcp::next(s, tcp_flags, from_orig);
+  } else if (proto == wire::kProtoUdp) {
     ns = (!from_orig && s == ConnState::kUdpOneWay) ? ConnState::kUdpTwoWay : s;
-  } else if (q.proto == F::kIcmp) {
+  } else if (proto == F::kIcmp) {
     ns = (!from_orig && s == ConnState::kIcmpEcho) ? ConnState::kIcmpEchoReplied : s;
   } else {
     ns = (!from_orig && s == ConnState::kOtherOneWay) ? ConnState::kOtherTwoWay : s;
   }
   if (ns != s && e.state.compare_exchange_strong(s, ns, std::memory_order_relaxed)) {
-    if (!flow::is_established(s) && flow::is_established(ns)) ft.mark_answered(q.flow_pos);
-    else if (flow::is_established(s) && !flow::is_established(ns)) ft.mark_closed(q.flow_pos);
+    if (!flow::is_established(s) && flow::is_established(ns)) ft.mark_answered(pos);
+    else if (flow::is_established(s) && !flow::is_established(ns)) ft.mark_closed(pos);
   }
   e.last_seen.store(now, std::memory_order_relaxed);
+}
+template void Pipeline::advance_entry<Ipv4Family>(int32_t, bool, uint8_t, uint8_t, uint64_t);
+
+// A packet of a live, current connection through the stages: its state advances, and
+// the connection's express word is brought up to date (the next packet may take the
+// express path).
+template <class F>
+void Pipeline::advance_connection(PendingOf<F>& q, uint64_t gen, uint64_t now) {
+  typename F::Entry& e = F::table(flows_).at(q.flow_pos);
+  if (e.generation.load(std::memory_order_relaxed) == gen) {
+    const uint64_t w = express_word_of(q, gen);
+    if (e.express.load(std::memory_order_relaxed) != w) e.express.store(w, std::memory_order_relaxed);
+  }
+  advance_entry<F>(q.flow_pos, q.src_is_lo, q.proto, q.tcp_flags, now);
 }
 
 // Remembers a first fragment's verdict for its datagram's later fragments (15 s). If
@@ -221,7 +237,7 @@ void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port
           if (q.checks.needed[d]) runtime::bump(pc->rule_hits[q.result[d] - 1]);
       }
     }
-    if (q.path == Path::kFast) advance_connection(q, now);
+    if (q.path == Path::kFast) advance_connection(q, snap.generation(), now);
     if (q.first_fragment) remember_train(q, snap, now);
     pass(q, pc);
   }

@@ -314,9 +314,8 @@ void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64
   e.vm_id[0] = c.orig_vm;
   e.vm_id[1] = c.resp_vm;
   e.train_proto = c.train_proto;
-  e.train_sport_be = c.train_sport_be;
-  e.train_dport_be = c.train_dport_be;
-  e.created = now;
+  e.created_coarse = static_cast<uint32_t>(now >> kCreatedShift);
+  e.express.store(c.express | (uint64_t{c.train_sport_be} << 16) | c.train_dport_be, std::memory_order_relaxed);
   e.last_seen.store(now, std::memory_order_relaxed);
   e.generation.store(c.generation, std::memory_order_relaxed);
   e.egress_rule.store(c.egress_rule, std::memory_order_relaxed);

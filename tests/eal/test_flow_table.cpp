@@ -89,6 +89,7 @@ InsertResult insert_conn(FlowTable& t, const FlowKey& k, uint32_t orig_be, uint1
   c.generation = gen;
   c.egress_rule = egress;
   c.ingress_rule = ingress;
+  c.express = (gen << 32) | 0x10002u;  // what the packet path would store: kept as given
   return t.insert(c, now, pos);
 }
 
@@ -140,7 +141,9 @@ BOOST_AUTO_TEST_CASE(insert_lookup_remove_both_directions) {
   BOOST_TEST(e.generation.load() == 7u);
   BOOST_TEST(e.egress_rule.load() == 11u);
   BOOST_TEST(e.ingress_rule.load() == 12u);
-  BOOST_TEST(e.created == 1000u);
+  BOOST_TEST(e.express.load() == ((7ull << 32) | 0x10002u));
+  BOOST_TEST(e.age(1000) == 0u);  // creation time at kCreatedShift resolution
+  BOOST_TEST(e.age(1000 + (3ull << kCreatedShift)) == (3ull << kCreatedShift));
   BOOST_TEST(e.last_seen.load() == 1000u);
   BOOST_TEST(t->size() == 1u);
   BOOST_TEST(t->vm_count(3) == 1u);
