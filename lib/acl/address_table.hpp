@@ -1,16 +1,15 @@
-// Address -> (remote class, local VM) lookup over every VM address of a policy, as an
-// rte_hash. Built on the control path; lookups are data-path safe: lock-free reads
-// from any number of lcores (the table is never written after build).
+// Address -> (remote class, local VM) lookup over every IPv4 VM address of a policy,
+// as a core::FrozenHashMap (docs/design/packet-path.md "Lookups"). Built on the
+// control path; lookups are data-path safe: plain reads from any number of lcores (the
+// table is never written after build).
 #pragma once
-
-#include <rte_hash.h>
 
 #include <cstdint>
 #include <string>
 
 #include "compiler/rule_image.hpp"
 #include "core/expected.hpp"
-#include "core/unique_handle.hpp"
+#include "core/frozen_hash_map.hpp"
 
 namespace sgfw::acl {
 
@@ -23,27 +22,22 @@ struct AddressInfo {
 
 class AddressTable {
  public:
-  AddressTable() = default;  // movable, not copyable (owns the hash)
+  AddressTable() = default;
 
-  // `name` must be unique in the process (rte_hash names are global).
+  // `name` names the table in errors. Errors: none today (kept for the table kinds
+  // that allocate DPDK memory); std::bad_alloc when memory runs out.
   [[nodiscard]] static core::Expected<AddressTable> build(const compiler::CompiledPolicy& policy,
                                                          const std::string& name);
 
   // Data path. `addr_be`: IPv4 address in network byte order.
-  [[nodiscard]] AddressInfo lookup(uint32_t addr_be) const {
-    void* data = nullptr;
-    if (hash_ == nullptr || rte_hash_lookup_data(hash_.get(), &addr_be, &data) < 0) return {};
-    return unpack(reinterpret_cast<uintptr_t>(data));
+  [[nodiscard]] AddressInfo lookup(uint32_t addr_be) const { return map_.find(addr_be, AddressInfo{}); }
+  // Data path: n lookups at once (their slots prefetched first).
+  void lookup_bulk(const uint32_t* addrs_be, uint32_t n, AddressInfo* out) const {
+    map_.find_bulk(addrs_be, n, out, AddressInfo{});
   }
-
-  // Data path: n <= RTE_HASH_LOOKUP_BULK_MAX lookups at once.
-  void lookup_bulk(const uint32_t* const* addrs_be, uint32_t n, AddressInfo* out) const;
 
  private:
-  static AddressInfo unpack(uintptr_t v) {
-    return {static_cast<compiler::ClassId>(v & 0xffffffffu), static_cast<uint32_t>(v >> 32)};
-  }
-  core::UniqueHandle<rte_hash, rte_hash_free> hash_;
+  core::FrozenHashMap<uint32_t, AddressInfo> map_;
 };
 
 }  // namespace sgfw::acl

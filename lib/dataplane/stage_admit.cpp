@@ -24,7 +24,6 @@ namespace {
 // answers put back at addr[2i] (source) and addr[2i+1] (destination) of their frame.
 void lookup_addresses_mixed(Parsed& out, const runtime::Snapshot& snap, const uint16_t* rest, uint16_t nrest) {
   uint32_t keys4[2 * kBurst];
-  const uint32_t* ptrs4[2 * kBurst];
   const uint8_t* ptrs6[2 * kBurst];
   uint16_t at4[2 * kBurst], at6[2 * kBurst];
   uint32_t n4 = 0, n6 = 0;
@@ -43,11 +42,8 @@ void lookup_addresses_mixed(Parsed& out, const runtime::Snapshot& snap, const ui
       at4[n4++] = static_cast<uint16_t>(2 * i + 1);
     }
   }
-  for (uint32_t k = 0; k < n4; ++k) ptrs4[k] = &keys4[k];
   acl::AddressInfo found[2 * kBurst];
-  for (uint32_t off = 0; off < n4; off += RTE_HASH_LOOKUP_BULK_MAX)
-    snap.tables().addresses().lookup_bulk(ptrs4 + off, std::min<uint32_t>(RTE_HASH_LOOKUP_BULK_MAX, n4 - off),
-                                          found + off);
+  snap.tables().addresses().lookup_bulk(keys4, n4, found);
   for (uint32_t k = 0; k < n4; ++k) out.addr[at4[k]] = found[k];
   for (uint32_t off = 0; off < n6; off += RTE_HASH_LOOKUP_BULK_MAX)
     snap.tables().addresses6().lookup_bulk(ptrs6 + off, std::min<uint32_t>(RTE_HASH_LOOKUP_BULK_MAX, n6 - off),
@@ -99,18 +95,13 @@ void Pipeline::lookup_links(Parsed& out, runtime::Snapshot& snap, uint16_t in_po
   }
   if (out.n6 != 0) return lookup_addresses_mixed(out, snap, rest, nrest);
   uint32_t keys[2 * kBurst];
-  const uint32_t* key_ptrs[2 * kBurst];
   acl::AddressInfo found[2 * kBurst];
   for (uint16_t r = 0; r < nrest; ++r) {
     keys[2 * r] = out.pkt[rest[r]].src_be;
     keys[2 * r + 1] = out.pkt[rest[r]].dst_be;
-    key_ptrs[2 * r] = &keys[2 * r];
-    key_ptrs[2 * r + 1] = &keys[2 * r + 1];
   }
-  const acl::AddressTable& addrs = snap.tables().addresses();
   acl::AddressInfo* into = nrest == out.n ? out.addr : found;
-  for (uint32_t off = 0; off < 2u * nrest; off += RTE_HASH_LOOKUP_BULK_MAX)
-    addrs.lookup_bulk(key_ptrs + off, std::min<uint32_t>(RTE_HASH_LOOKUP_BULK_MAX, 2u * nrest - off), into + off);
+  snap.tables().addresses().lookup_bulk(keys, 2u * nrest, into);
   if (into == found)
     for (uint16_t r = 0; r < nrest; ++r) {
       out.addr[2 * rest[r]] = found[2 * r];

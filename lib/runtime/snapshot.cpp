@@ -1,11 +1,11 @@
 #include "runtime/snapshot.hpp"
 
 #include <rte_errno.h>
-#include <rte_hash_crc.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <unordered_map>
 
 #include "compiler/compiler.hpp"
 #include "policy/validate.hpp"
@@ -14,7 +14,6 @@ namespace sgfw::runtime {
 
 namespace {
 
-std::atomic<uint64_t> g_mac_tables{0};
 std::atomic<uint64_t> g_pair_tables{0};
 
 policy::PortNames port_names(const PortLayout& ports) {
@@ -53,18 +52,9 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
   s->ports_ = ports;
   const auto& vms = s->tables_.compiled().vms;
 
-  std::string name = "sgmac" + std::to_string(g_mac_tables.fetch_add(1));
-  rte_hash_parameters params{};
-  params.name = name.c_str();
-  size_t pair_count = 0;
-  for (const auto& vm : s->policy_.vms) pair_count += vm.is_local() ? vm.allowed_address_pairs.size() : 0;
-  params.entries = std::max<uint32_t>(64, static_cast<uint32_t>((vms.size() + pair_count) * 4));
-  params.key_len = sizeof(uint64_t);
-  params.hash_func = rte_hash_crc;
-  params.socket_id = SOCKET_ID_ANY;
-  s->mac_table_.reset(rte_hash_create(&params));
-  if (!s->mac_table_) return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
-
+  // (port, MAC) -> VM, and (no port, MAC) -> the first VM with that MAC (by name).
+  std::unordered_map<uint64_t, uint32_t> macs;
+  macs.reserve(vms.size() * 2);
   for (uint32_t i = 0; i < vms.size(); ++i) {
     auto it = std::find(ports.names.begin(), ports.names.end(), vms[i].port);
     uint16_t port = static_cast<uint16_t>(it - ports.names.begin());
@@ -72,17 +62,12 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
     s->vm_port_.push_back(port);
     s->vm_mac_.push_back(mac);
     s->vm_ids_.push_back(i);
-    void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(i));
-    uint64_t k = key(port, mac);
-    int rc = rte_hash_add_key_data(s->mac_table_.get(), &k, data);
-    if (rc != 0) return core::make_error(std::string("rte_hash_add_key_data: ") + rte_strerror(-rc));
-    uint64_t any = key(kNoPort, mac);
-    if (rte_hash_lookup(s->mac_table_.get(), &any) < 0) {
-      rc = rte_hash_add_key_data(s->mac_table_.get(), &any, data);
-      if (rc != 0) return core::make_error(std::string("rte_hash_add_key_data: ") + rte_strerror(-rc));
-    }
+    if (!macs.emplace(key(port, mac), i).second)
+      return core::make_error("VM '" + vms[i].name + "': its MAC is another VM's on port '" + vms[i].port + "'");
+    macs.emplace(key(kNoPort, mac), i);
   }
-  if (auto st = s->add_pairs(); !st) return core::make_error(st.error().message);
+  if (auto st = s->add_pairs(macs); !st) return core::make_error(st.error().message);
+  s->macs_ = core::FrozenHashMap<uint64_t, uint32_t>::build({macs.begin(), macs.end()});
   for (unsigned w = 0; w < workers; ++w)
     s->counters_.push_back(std::make_unique<PolicyCounters>(vms.size(), s->tables_.compiled().rules.size()));
   s->compile_ms_ = ms(t0, t1);
@@ -96,7 +81,7 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
 // family) becomes one of its VM's MACs on its port (and for replies by MAC). A pair MAC
 // that is another VM's MAC on that port is refused: the port could not tell the two VMs
 // apart.
-core::Status Snapshot::add_pairs() {
+core::Status Snapshot::add_pairs(std::unordered_map<uint64_t, uint32_t>& macs) {
   const auto& vms = tables_.compiled().vms;
   std::vector<acl::PairSpec> specs;
   std::vector<acl::PairSpec6> specs6;
@@ -108,17 +93,14 @@ core::Status Snapshot::add_pairs() {
       if (pair.ip.base.is_v4()) specs.push_back({pair.ip.base.v4.value, pair.ip.prefix, {i, mac}});
       else specs6.push_back({pair.ip.base.v6, pair.ip.prefix, {i, mac}});
       if (mac == vm_mac_[i]) continue;
-      void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(i));
-      uint64_t k = key(vm_port_[i], mac);
-      uint32_t holder = lookup(k);
-      if (holder != acl::kNoVm && holder != i)
+      const uint64_t k = key(vm_port_[i], mac);
+      auto held = macs.find(k);
+      if (held != macs.end() && held->second != i)
         return core::make_error("VM '" + vms[i].name + "': allowed address pair MAC " + core::to_string(*pair.mac) +
-                                " is the MAC of VM '" + vms[holder].name + "' on port '" + vms[i].port +
+                                " is the MAC of VM '" + vms[held->second].name + "' on port '" + vms[i].port +
                                 "': a port must tell its VMs apart by MAC");
-      int rc = holder == i ? 0 : rte_hash_add_key_data(mac_table_.get(), &k, data);
-      uint64_t any = key(kNoPort, mac);
-      if (rc == 0 && rte_hash_lookup(mac_table_.get(), &any) < 0) rc = rte_hash_add_key_data(mac_table_.get(), &any, data);
-      if (rc != 0) return core::make_error(std::string("rte_hash_add_key_data: ") + rte_strerror(-rc));
+      macs.emplace(k, i);
+      macs.emplace(key(kNoPort, mac), i);
     }
   }
   auto table = acl::PairTable::build(specs, "sgpair" + std::to_string(g_pair_tables.fetch_add(1)));

@@ -4,17 +4,17 @@
 // publication except for the per-worker counter blocks (each written by one worker).
 #pragma once
 
-#include <rte_hash.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "acl/pair_table.hpp"
 #include "acl/pair_table6.hpp"
 #include "acl/policy_tables.hpp"
 #include "core/expected.hpp"
+#include "core/frozen_hash_map.hpp"
 #include "core/unique_handle.hpp"
 #include "policy/model.hpp"
 #include "runtime/counters.hpp"
@@ -35,7 +35,7 @@ class Snapshot {
   ~Snapshot() = default;
 
   // Compiles `policy` for `ports` (every local VM's port must exist and must not be the
-  // uplink) with `workers` counter blocks. Errors: bad ports, rte_acl/rte_hash errors.
+  // uplink) with `workers` counter blocks. Errors: bad ports, rte_acl/rte_hash errors (the pair and rule tables).
   // With `previous` (the snapshot this one will replace), class ids stay stable and
   // contexts with unchanged content are shared rather than rebuilt.
   [[nodiscard]] static core::Expected<std::unique_ptr<Snapshot>> build(
@@ -56,19 +56,11 @@ class Snapshot {
 
   // Data path: the local VM with `mac` (u64, see core::Mac::as_u64) on `port`, or kNoVm.
   [[nodiscard]] uint32_t vm_on_port(uint16_t port, uint64_t mac) const { return lookup(key(port, mac)); }
-  // Data path: vm_on_port for n <= RTE_HASH_LOOKUP_BULK_MAX MACs on one port.
+  // Data path: vm_on_port for n <= 64 MACs on one port.
   void vms_on_port_bulk(uint16_t port, const uint64_t* macs, uint32_t n, uint32_t* out) const {
-    uint64_t keys[RTE_HASH_LOOKUP_BULK_MAX];
-    const void* kp[RTE_HASH_LOOKUP_BULK_MAX];
-    void* data[RTE_HASH_LOOKUP_BULK_MAX];
-    uint64_t hits = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      keys[i] = key(port, macs[i]);
-      kp[i] = &keys[i];
-    }
-    if (n) rte_hash_lookup_bulk_data(mac_table_.get(), kp, n, &hits, data);
-    for (uint32_t i = 0; i < n; ++i)
-      out[i] = (hits >> i) & 1 ? static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data[i])) : acl::kNoVm;
+    uint64_t keys[64];
+    for (uint32_t i = 0; i < n; ++i) keys[i] = key(port, macs[i]);
+    macs_.find_bulk(keys, n, out, acl::kNoVm);
   }
   // Data path: a local VM with `mac` on any port (the first by name), or kNoVm.
   [[nodiscard]] uint32_t vm_with_mac(uint64_t mac) const { return lookup(key(kNoPort, mac)); }
@@ -95,13 +87,9 @@ class Snapshot {
 
  private:
   Snapshot() = default;
-  [[nodiscard]] core::Status add_pairs();
+  [[nodiscard]] core::Status add_pairs(std::unordered_map<uint64_t, uint32_t>& macs);
   static uint64_t key(uint16_t port, uint64_t mac) { return (static_cast<uint64_t>(port) << 48) | mac; }
-  uint32_t lookup(uint64_t k) const {
-    void* data = nullptr;
-    if (rte_hash_lookup_data(mac_table_.get(), &k, &data) < 0) return acl::kNoVm;
-    return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
-  }
+  uint32_t lookup(uint64_t k) const { return macs_.find(k, acl::kNoVm); }
 
   uint64_t generation_ = 0;
   double compile_ms_ = 0, tables_ms_ = 0, other_ms_ = 0;
@@ -110,7 +98,8 @@ class Snapshot {
   acl::PairTable pairs_;
   acl::PairTable6 pairs6_;
   PortLayout ports_;
-  core::UniqueHandle<rte_hash, rte_hash_free> mac_table_;
+  // (port, MAC) and (kNoPort, MAC) -> local VM: the VMs' MACs and their pairs' MACs.
+  core::FrozenHashMap<uint64_t, uint32_t> macs_;
   std::vector<uint16_t> vm_port_;
   std::vector<uint64_t> vm_mac_;
   std::vector<uint32_t> vm_ids_;

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/escape.hpp"
+#include "core/frozen_hash_map.hpp"
 #include "core/ip_address.hpp"
 #include "core/ipv4.hpp"
 #include "core/mac.hpp"
@@ -147,4 +148,39 @@ BOOST_AUTO_TEST_CASE(escape_for_log_defuses_control_characters_and_bounds_length
     std::string e = escape_for_log(std::string(1, static_cast<char>(c)));
     for (char x : e) BOOST_TEST((static_cast<unsigned char>(x) >= 0x20 && x != 0x7f));
   }
+}
+
+BOOST_AUTO_TEST_CASE(frozen_hash_map_finds_every_key_and_nothing_else) {
+  using Map = sgfw::core::FrozenHashMap<uint32_t, uint32_t>;
+  BOOST_TEST(Map().find(1, 7) == 7u);  // empty: every key is missing
+  // A later item replaces an earlier one with the same key.
+  Map small = Map::build({{5, 50}, {6, 60}, {5, 55}});
+  BOOST_TEST(small.size() == 2u);
+  BOOST_TEST(small.find(5, 0) == 55u);
+  BOOST_TEST(small.find(6, 0) == 60u);
+  BOOST_TEST(small.find(7, 0) == 0u);
+  // 100,000 consecutive addresses of a /15 (network order, as the address table holds
+  // them), and as many absent ones, one by one and in bulk.
+  std::vector<std::pair<uint32_t, uint32_t>> items;
+  for (uint32_t i = 0; i < 100000; ++i) items.push_back({__builtin_bswap32(0x0a000000u + i), i + 1});
+  Map big = Map::build(items);
+  BOOST_TEST(big.size() == 100000u);
+  size_t wrong = 0;
+  std::vector<uint32_t> keys, got(2 * items.size());
+  for (const auto& [k, v] : items) {
+    wrong += big.find(k, 0) != v;
+    keys.push_back(k);
+    keys.push_back(__builtin_bswap32(0x0b000000u + v));  // absent
+  }
+  big.find_bulk(keys.data(), static_cast<uint32_t>(keys.size()), got.data(), 0);
+  for (size_t i = 0; i < items.size(); ++i) wrong += got[2 * i] != items[i].second || got[2 * i + 1] != 0;
+  BOOST_TEST(wrong == 0u);
+  // 64-bit keys: (port << 48) | MAC, as the snapshot's MAC table holds them.
+  using MacMap = sgfw::core::FrozenHashMap<uint64_t, uint32_t>;
+  std::vector<std::pair<uint64_t, uint32_t>> macs;
+  for (uint32_t i = 0; i < 5000; ++i) macs.push_back({(uint64_t{i % 31} << 48) | (0x020000000000ull + i), i});
+  MacMap mm = MacMap::build(macs);
+  for (const auto& [k, v] : macs) wrong += mm.find(k, 0xffffffffu) != v;
+  wrong += mm.find((uint64_t{3} << 48) | 0x020000000001ull, 0xffffffffu) != 0xffffffffu;  // MAC on another port
+  BOOST_TEST(wrong == 0u);
 }
