@@ -11,7 +11,13 @@ using core::DropReason;
 void Pipeline::drop(rte_mbuf* m, uint16_t in_port, DropReason r, runtime::PolicyCounters* pc, uint32_t vm) {
   runtime::bump(port_counters_[in_port].drops[static_cast<size_t>(r)]);
   if (pc && vm != kNoVm) runtime::bump(pc->vm_drops[vm * core::kDropReasonCount + static_cast<size_t>(r)]);
-  rte_pktmbuf_free(m);
+  if (ndropped_ == kBurst) free_dropped();  // not reached: a burst drops each frame at most once
+  dropped_[ndropped_++] = m;
+}
+
+void Pipeline::free_dropped() {
+  rte_pktmbuf_free_bulk(dropped_, ndropped_);
+  ndropped_ = 0;
 }
 
 void Pipeline::flood(rte_mbuf* m, uint16_t in_port, bool vm_ports_only, uint16_t uplink) {
@@ -59,5 +65,6 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
       admit_one(b, snap, in_port, ps, i, now);
   if (b.np != 0) run_stages(b, snap, in_port, now);
   if (ps.n6 != 0) process6(snap, in_port, ps, now);
+  if (ndropped_ != 0) free_dropped();
 }
 }  // namespace sgfw::dataplane

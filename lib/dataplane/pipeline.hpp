@@ -129,8 +129,10 @@ class Pipeline {
     classify(b, snap);
     verdicts(b, snap, in_port, now);
   }
-  // Transmit and counting (pipeline.cpp).
+  // Transmit and counting (pipeline.cpp). A dropped frame is counted at once and freed
+  // with the burst's other dropped frames at the end of process() (one bulk free).
   void drop(rte_mbuf* m, uint16_t in_port, core::DropReason r, runtime::PolicyCounters* pc, uint32_t vm);
+  void free_dropped();
   template <class F>
   void pass(const PendingOf<F>& q, runtime::PolicyCounters* pc) {
     if (q.src_vm != acl::kNoVm) runtime::bump(pc->vm_allowed[q.src_vm]);
@@ -145,6 +147,8 @@ class Pipeline {
   runtime::PortCounters* port_counters_;  // [nports], this worker's
   FlowContext flows_;
   rte_mbuf* tx_buf_[kMaxTxPorts][kTxBuffer];
+  rte_mbuf* dropped_[kBurst];
+  uint16_t ndropped_ = 0;
   uint16_t tx_len_[kMaxTxPorts] = {};
 };
 
