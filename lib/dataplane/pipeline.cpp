@@ -57,7 +57,10 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
   runtime::bump(port_counters_[in_port].rx, n);
   Parsed ps;
   parse_burst(ps, pkts, n, in_port);
-  if (!flows_.forward_only) express(ps, snap, in_port, now);
+  if (!flows_.forward_only) {
+    if (ps.n6 != ps.n) express<Ipv4Family>(ps, snap, in_port, now);
+    if (ps.n6 != 0) express<Ipv6Family>(ps, snap, in_port, now);
+  }
   lookup_links(ps, snap, in_port);
   Burst b;
   for (uint16_t i = 0; i < ps.n; ++i)

@@ -1,6 +1,6 @@
 // The run-to-completion packet pipeline of one worker (docs/design/packet-path.md), in
 // stages over one burst:
-//  0. express: parse; established IPv4 packets pass after one connection lookup;
+//  0. express: parse; established packets pass after one connection lookup;
 //  1. admit: anti-spoofing, ARP, forwarding target (survivors become Pending);
 //  2. connections: bulk connection lookups; related ICMP errors; echo state;
 //  3. rule checks: new, stateless and revalidated packets, grouped per rte_acl context;
@@ -78,9 +78,10 @@ class Pipeline {
   using Burst = BurstOf<Ipv4Family>;
   using Burst6 = BurstOf<Ipv6Family>;
   // Stage 1 (stage_admit.cpp): parse; then the express stage (stage_express.cpp)
-  // passes established IPv4 packets after one connection lookup; the MAC and address
+  // passes established packets after one connection lookup, per family; the MAC and address
   // lookups of the rest; anti-spoofing, ARP, forwarding target.
   void parse_burst(Parsed& out, rte_mbuf** pkts, uint16_t n, uint16_t in_port);
+  template <class F>
   void express(Parsed& ps, runtime::Snapshot& snap, uint16_t in_port, uint64_t now);
   void lookup_links(Parsed& out, runtime::Snapshot& snap, uint16_t in_port);
   void admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i, uint64_t now);

@@ -161,6 +161,7 @@ void Pipeline::advance_entry(int32_t pos, bool src_is_lo, uint8_t proto, uint8_t
   e.last_seen.store(now, std::memory_order_relaxed);
 }
 template void Pipeline::advance_entry<Ipv4Family>(int32_t, bool, uint8_t, uint8_t, uint64_t);
+template void Pipeline::advance_entry<Ipv6Family>(int32_t, bool, uint8_t, uint8_t, uint64_t);
 
 // A packet of a live, current connection through the stages: its state advances, and
 // the connection's express word is brought up to date (the next packet may take the

@@ -7,6 +7,7 @@
 #define BOOST_TEST_MODULE express_path
 #include <boost/test/unit_test.hpp>
 
+#include "frames6.hpp"
 #include "rig.hpp"
 
 using namespace sgfw::scenario;
@@ -142,4 +143,35 @@ BOOST_AUTO_TEST_CASE(connections_of_an_allowed_address_pair_stay_on_stage1) {
   BOOST_TEST(rig.drops(DropReason::kDstMismatch) == 2u);
   BOOST_TEST(rig.passes("vm-c", udp(kPairMac, kInetMac, "10.0.0.100", 7000, kInet, 53), "uplink"));
   BOOST_TEST(express_word(rig) == 0u);
+}
+
+// The same over IPv6: a's established connection's 5-tuple from the wrong port, MAC,
+// direction, to a wrong MAC or to a multicast MAC.
+BOOST_AUTO_TEST_CASE(ipv6_established_tuple_from_the_wrong_place_is_judged_by_stage1) {
+  Rig rig(
+      "securityGroups:\n"
+      "  - name: client\n"
+      "    rules:\n"
+      "      - {name: out6, direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: '::/0'}}}\n"
+      "vms:\n"
+      "  - {name: a, port: vm-a, mac: '02:00:00:00:00:0a', ips: ['2001:db8::a'], securityGroups: [client]}\n"
+      "  - {name: c, port: vm-c, mac: '02:00:00:00:00:0c', ips: ['2001:db8::c'], securityGroups: [client]}\n");
+  const std::string a6 = "2001:db8::a", inet6 = "2001:db8:ffff::7";
+  BOOST_REQUIRE(rig.passes("vm-a", udp6(kMacA, kInetMac, a6, 5000, inet6, 53), "uplink"));
+  BOOST_REQUIRE(rig.passes("uplink", udp6(kInetMac, kMacA, inet6, 53, a6, 5000), "vm-a"));
+  uint64_t w = 0;
+  rig.flows6().for_each([&](int32_t, const sgfw::flow::FlowEntry6& e) { w = e.express.load(); });
+  BOOST_REQUIRE(w != 0u);
+  BOOST_TEST(rig.send("vm-c", udp6(kMacC, kInetMac, a6, 5000, inet6, 53)).empty());
+  BOOST_TEST(rig.send("vm-a", udp6(kMacC, kInetMac, a6, 5000, inet6, 53)).empty());
+  BOOST_TEST(rig.send("uplink", udp6(kMacA, kInetMac, a6, 5000, inet6, 53)).empty());
+  BOOST_TEST(rig.send("vm-a", udp6(kMacA, kMacA, inet6, 53, a6, 5000)).empty());
+  BOOST_TEST(rig.drops(DropReason::kSpoofed) == 4u);
+  BOOST_TEST(rig.send("uplink", udp6(kInetMac, kMacC, inet6, 53, a6, 5000)).empty());
+  BOOST_TEST(rig.drops(DropReason::kDstMismatch) == 1u);
+  BOOST_TEST(rig.send("uplink", udp6(kInetMac, mac("33:33:00:00:00:01"), inet6, 53, a6, 5000)).empty());
+  BOOST_TEST(rig.drops(DropReason::kBroadcast) == 1u);
+  BOOST_TEST(rig.passes("vm-a", udp6(kMacA, kInetMac, a6, 5000, inet6, 53), "uplink"));
+  BOOST_TEST(rig.passes("uplink", udp6(kInetMac, kMacA, inet6, 53, a6, 5000), "vm-a"));
+  BOOST_TEST(rig.flows6().size() == 1u);
 }
