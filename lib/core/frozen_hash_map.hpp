@@ -1,8 +1,8 @@
-// An immutable hash map from integer keys (uint32_t, uint64_t) to small trivially
-// copyable values, for the lookups of the packet path that a policy snapshot fixes
+// An immutable hash map from integer keys (uint32_t, uint64_t, Key128) to small
+// trivially copyable values, for the lookups of the packet path that a policy snapshot fixes
 // (docs/design/packet-path.md "Lookups"): built once on the control path, then only
-// read. Open addressing with linear probing in one flat array of 16-byte slots, at
-// most half full; the build doubles the array until no key sits more than
+// read. Open addressing with linear probing in one flat array of slots (16 bytes for
+// the integer keys with 4- or 8-byte values, 32 for Key128), at most half full; the build doubles the array until no key sits more than
 // kMaxProbe slots from its home, so a lookup (hit or miss, whatever key an attacker
 // sends) reads at most kMaxProbe + 1 consecutive slots: one or two cache lines.
 // A general-purpose rte_hash (signatures, buckets, a key compare through memcmp, its
@@ -18,9 +18,27 @@
 
 namespace sgfw::core {
 
+// A 16-byte key (an IPv6 address as two 8-byte halves, copied from network order).
+struct Key128 {
+  uint64_t lo = 0, hi = 0;
+  bool operator==(const Key128&) const = default;
+};
+
+// A 64-bit finaliser (MurmurHash3's fmix64): every key bit moves every hash bit.
+[[nodiscard]] inline uint64_t mix64(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+[[nodiscard]] inline uint64_t frozen_hash(uint64_t key) { return mix64(key); }
+[[nodiscard]] inline uint64_t frozen_hash(const Key128& key) { return mix64(key.lo ^ mix64(key.hi)); }
+
 template <class Key, class Value>
 class FrozenHashMap {
-  static_assert(std::is_unsigned_v<Key> && sizeof(Key) <= 8, "integer keys");
+  static_assert(std::is_unsigned_v<Key> || std::is_same_v<Key, Key128>, "integer or Key128 keys");
   static_assert(std::is_trivially_copyable_v<Value>, "plain values");
 
  public:
@@ -50,7 +68,7 @@ class FrozenHashMap {
   [[nodiscard]] bool empty() const { return size_ == 0; }
 
   // The value of `key`, or `missing`.
-  [[nodiscard]] Value find(Key key, const Value& missing) const {
+  [[nodiscard]] Value find(const Key& key, const Value& missing) const {
     if (slots_.empty()) return missing;
     for (size_t i = home(key), n = 0; n <= kMaxProbe; i = (i + 1) & mask_, ++n) {
       const Slot& s = slots_[i];
@@ -85,18 +103,9 @@ class FrozenHashMap {
     Value value{};
   };
 
-  // A 64-bit finaliser (MurmurHash3's fmix64): every key bit moves every home bit.
-  [[nodiscard]] size_t home(Key key) const {
-    uint64_t h = key;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return static_cast<size_t>(h) & mask_;
-  }
+  [[nodiscard]] size_t home(const Key& key) const { return static_cast<size_t>(frozen_hash(key)) & mask_; }
 
-  [[nodiscard]] Value probe(Key key, size_t i, const Value& missing) const {
+  [[nodiscard]] Value probe(const Key& key, size_t i, const Value& missing) const {
     for (uint32_t n = 0; n <= kMaxProbe; i = (i + 1) & mask_, ++n) {
       const Slot& s = slots_[i];
       if (!s.used) return missing;
@@ -106,7 +115,7 @@ class FrozenHashMap {
   }
 
   // False when the key would sit more than kMaxProbe slots from its home.
-  bool insert(Key key, const Value& value) {
+  bool insert(const Key& key, const Value& value) {
     for (size_t i = home(key), n = 0; n <= kMaxProbe; i = (i + 1) & mask_, ++n) {
       Slot& s = slots_[i];
       if (s.used && s.key != key) continue;

@@ -182,5 +182,15 @@ BOOST_AUTO_TEST_CASE(frozen_hash_map_finds_every_key_and_nothing_else) {
   MacMap mm = MacMap::build(macs);
   for (const auto& [k, v] : macs) wrong += mm.find(k, 0xffffffffu) != v;
   wrong += mm.find((uint64_t{3} << 48) | 0x020000000001ull, 0xffffffffu) != 0xffffffffu;  // MAC on another port
+  // 128-bit keys (IPv6 addresses): 20,000 hosts of one /64 and their twins in another
+  // /64 (same low half: only the high half tells them apart).
+  using Map6 = sgfw::core::FrozenHashMap<sgfw::core::Key128, uint32_t>;
+  std::vector<std::pair<sgfw::core::Key128, uint32_t>> six;
+  for (uint32_t i = 0; i < 20000; ++i) six.push_back({{__builtin_bswap64(i + 1), 0x20010db800000000ull}, i + 1});
+  Map6 m6 = Map6::build(six);
+  for (const auto& [k, v] : six) {
+    wrong += m6.find(k, 0) != v;
+    wrong += m6.find({k.lo, 0x20010db800000001ull}, 0) != 0;
+  }
   BOOST_TEST(wrong == 0u);
 }
