@@ -58,8 +58,12 @@ core::Expected<PreparedChange> prepare_change(const ChangeRequest& request, cons
   if (auto st = policy::check_limits(parsed->policy, cfg.limits); !st) return core::make_error(st.error().message);
   acl::BuildOptions opts;
   opts.max_size = cfg.acl_max_size;
+  // A set-groups changes one VM's membership: the compiler reuses what that cannot
+  // have changed (compiler::compile_membership_change, same output as a full compile).
+  const std::vector<std::string> changed{request.vm};
+  const bool membership = request.kind == ChangeRequest::Kind::kSetGroups;
   auto snap = runtime::Snapshot::build(std::move(parsed->policy), layout_of(cfg), base.generation, base.workers, opts,
-                                       base.running);
+                                       base.running, membership ? &changed : nullptr);
   if (!snap) return core::make_error(snap.error().message);
   PreparedChange c;
   c.snapshot = std::move(*snap);
