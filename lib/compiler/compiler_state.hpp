@@ -1,7 +1,7 @@
 // The compiler's working state, shared by the full compile (compiler.cpp) and the
 // membership-change compile (membership_change.cpp). Internal to lib/compiler: both
 // paths run the same steps, so an incremental compile produces what a full one would
-// (docs/design/rule-compilation.md, "Membership changes"). Not thread-safe (one
+// (docs/design/update-protocol.md, step 2). Not thread-safe (one
 // compile per instance).
 #pragma once
 

@@ -1,6 +1,6 @@
 // compile_membership_change (compiler.hpp): the full compile's steps with the
 // previous compilation's results where a membership change cannot have changed them
-// (docs/design/rule-compilation.md, "Membership changes").
+// (docs/design/update-protocol.md, step 2).
 #include <algorithm>
 #include <unordered_set>
 

@@ -1,4 +1,4 @@
-// compile_membership_change (docs/design/rule-compilation.md, "Membership changes"):
+// compile_membership_change (docs/design/update-protocol.md, step 2):
 // over many random policies and random single- and multi-VM group changes, the
 // incremental compile equals the full compile with the same previous compilation,
 // field by field (classes, addresses, images, VM entries).
