@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -104,7 +105,13 @@ class ControlPlane {
 
  private:
   std::optional<std::string> dispatch(const std::string& line, const Peer& peer, bool defer_changes);
-  [[nodiscard]] ChangeBase change_base() const;
+  // The base of `request`; a set-groups takes the spare copy of the running policy.
+  [[nodiscard]] ChangeBase change_base(const ChangeRequest& request);
+  // Starts copying the running policy on another thread, for the next set-groups
+  // (docs/design/update-protocol.md, step 1): off the path of the change that needs it.
+  void start_spare();
+  // Waits for a spare copy still being made (it reads the snapshot it copies).
+  void settle_spare();
   // Applies a prepared change: VM ids, publish, persist (reverted if it cannot be
   // persisted), flush of removed VMs, counter folding; logs the outcome.
   core::Expected<Json> commit(const ChangeJob& job, core::Expected<PreparedChange> prepared);
@@ -140,6 +147,10 @@ class ControlPlane {
   // generation -> its rules' "group/rule" in rule_id order; pruned by flows()
   mutable std::map<uint64_t, Labels> labels_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();  // busy share
+  // A copy of the running policy being made for the next set-groups, and the generation
+  // it copies. After retired_: destroyed (and so waited for) first.
+  std::future<std::unique_ptr<policy::Policy>> spare_;
+  uint64_t spare_generation_ = 0;
   ChangeQueue changes_;  // last: its destructor waits for a build that reads the members above
 };
 
