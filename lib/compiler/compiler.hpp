@@ -14,6 +14,9 @@
 //     content; VMs with identical rules share one image (and so one rte_acl context).
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "compiler/rule_image.hpp"
 #include "policy/model.hpp"
 
@@ -25,5 +28,15 @@ namespace sgfw::compiler {
 // renumbered from scratch when more than half of them have fallen out of use.
 [[nodiscard]] CompiledPolicy compile(const policy::Policy& policy,
                                      const CompiledPolicy* previous = nullptr);
+
+// Exactly compile(policy, &previous), computed from `previous` where a membership
+// change cannot have changed it (docs/design/update-protocol.md, step 2): `policy` must
+// differ from the policy `previous` was compiled from only in the security groups of
+// the VMs named in `changed` (a `vm set-groups`). Rule ids, the other VMs' classes,
+// the address classes and the images of classes unaffected by the change are reused;
+// a changed VM with allowed address pairs, or a change that renumbers the classes,
+// takes the full compile. Pure and thread-safe like compile().
+[[nodiscard]] CompiledPolicy compile_membership_change(const policy::Policy& policy, const CompiledPolicy& previous,
+                                                       const std::vector<std::string>& changed);
 
 }  // namespace sgfw::compiler

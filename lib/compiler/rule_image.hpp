@@ -20,6 +20,7 @@ struct RuleRef {
   std::string group;
   std::string rule;
   [[nodiscard]] std::string label() const { return group + "/" + rule; }
+  bool operator==(const RuleRef&) const = default;
 };
 
 // A remote's class: 0 for an address of no VM; otherwise the id of the distinct
@@ -79,6 +80,7 @@ struct VmEntry {
   std::vector<core::Ipv6> ips6;             // its own IPv6 addresses
   uint32_t ingress6_context = kNoContext;   // index into CompiledPolicy::images6
   uint32_t egress6_context = kNoContext;
+  bool operator==(const VmEntry&) const = default;
 };
 
 struct AddressClass {
@@ -102,7 +104,10 @@ struct CompiledPolicy {
   std::vector<AddressClass6> address_classes6;   // IPv6 VM addresses, sorted
   std::vector<std::vector<std::string>> class_groups;  // class id -> group set ([0] and unused ids empty)
   std::map<std::vector<std::string>, ClassId> class_ids;  // group set -> class id
+  std::vector<uint32_t> class_members;  // class id -> VMs (local or not) in it
+  std::vector<ClassId> vm_classes;      // per VM of the policy (Policy::vms order): its class
   size_t acl_rule_count() const;
+  bool operator==(const CompiledPolicy&) const = default;
 };
 
 }  // namespace sgfw::compiler

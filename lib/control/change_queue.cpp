@@ -36,7 +36,7 @@ void ChangeQueue::start_next() {
   if (in_flight_ || waiting_.empty()) return;
   in_flight_ = std::move(waiting_.front());
   waiting_.pop_front();
-  ChangeBase base = base_of_();
+  ChangeBase base = base_of_(in_flight_->request);
   const ChangeRequest* request = &in_flight_->request;  // stays put until finished() moves it out
   // Without a thread to spare, libstdc++ defers the build: finished() then runs it here.
   const int wake = wake_fd_;

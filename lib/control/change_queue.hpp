@@ -38,9 +38,9 @@ struct FinishedChange {
 
 class ChangeQueue {
  public:
-  // `base_of` is called on the control thread when a job starts: the running generation
-  // and the generation number the change will have.
-  using BaseOf = std::function<ChangeBase()>;
+  // `base_of` is called on the control thread when a job starts, with its request: the
+  // running generation and the generation number the change will have.
+  using BaseOf = std::function<ChangeBase(const ChangeRequest&)>;
   explicit ChangeQueue(BaseOf base_of);
   ChangeQueue(const ChangeQueue&) = delete;
   ChangeQueue& operator=(const ChangeQueue&) = delete;

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "config/file_writer.hpp"
@@ -30,6 +31,20 @@ void log_rejected(const char* what, const Peer& peer, const std::string& message
             << std::endl;
 }
 
+// `labels` are the "group/rule" labels of `rules`, in order (compared without building them).
+bool same_labels(const std::vector<std::string>& labels, const std::vector<compiler::RuleRef>& rules) {
+  if (labels.size() != rules.size()) return false;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const std::string& l = labels[i];
+    const auto& g = rules[i].group;
+    const auto& r = rules[i].rule;
+    if (l.size() != g.size() + 1 + r.size() || l.compare(0, g.size(), g) != 0 || l[g.size()] != '/' ||
+        l.compare(g.size() + 1, r.size(), r) != 0)
+      return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string sha256_hex(const std::string& data) {
@@ -55,11 +70,32 @@ ControlPlane::ControlPlane(config::DaemonConfig cfg, runtime::Publisher* publish
       loaded_at_(std::chrono::system_clock::now()),
       last_generation_(publisher->current()->generation()),
       vm_ids_(2 * cfg_.limits.local_vms),
-      changes_([this] { return change_base(); }) {}
+      changes_([this](const ChangeRequest& r) { return change_base(r); }) {
+  start_spare();
+}
 
-ChangeBase ControlPlane::change_base() const {
-  return ChangeBase{&cfg_, publisher_->current(), last_generation_ + 1,
-                    static_cast<unsigned>(dataplane_->workers().size())};
+ChangeBase ControlPlane::change_base(const ChangeRequest& request) {
+  ChangeBase b{&cfg_, publisher_->current(), last_generation_ + 1,
+               static_cast<unsigned>(dataplane_->workers().size()), nullptr};
+  if (request.kind == ChangeRequest::Kind::kSetGroups && spare_.valid() &&
+      spare_generation_ == publisher_->current()->generation())
+    b.spare = std::make_shared<std::future<std::unique_ptr<policy::Policy>>>(std::move(spare_));
+  return b;
+}
+
+void ControlPlane::start_spare() {
+  settle_spare();
+  const runtime::Snapshot* running = publisher_->current();
+  spare_generation_ = running->generation();
+  try {
+    spare_ = std::async(std::launch::async, [running] { return std::make_unique<policy::Policy>(running->policy()); });
+  } catch (const std::system_error&) {
+    spare_ = {};  // no thread to spare: the set-groups copies the policy itself
+  }
+}
+
+void ControlPlane::settle_spare() {
+  if (spare_.valid()) spare_.wait();
 }
 
 core::Status ControlPlane::assign_vm_ids(runtime::Snapshot& snap, std::vector<std::string>* added) {
@@ -72,6 +108,11 @@ core::Status ControlPlane::assign_vm_ids(runtime::Snapshot& snap, std::vector<st
 
 void ControlPlane::remember_labels(const runtime::Snapshot& snap) {
   const auto& rules = snap.tables().compiled().rules;
+  if (!labels_.empty() && same_labels(*labels_.rbegin()->second, rules)) {  // unchanged rules (set-groups)
+    labels_[snap.generation()] = labels_.rbegin()->second;
+    while (labels_.size() > kLabelGenerations) labels_.erase(labels_.begin());
+    return;
+  }
   std::vector<std::string> labels;
   labels.reserve(rules.size());
   for (const auto& r : rules) labels.push_back(r.label());
@@ -111,15 +152,23 @@ void ControlPlane::prune_totals(const runtime::Snapshot& running) {
     if (auto it = vm_totals_.find(vm.name); it != vm_totals_.end()) vms.emplace(vm.name, it->second);
   vm_totals_.swap(vms);
   std::map<std::string, uint64_t> rules;
-  for (const auto& r : compiled.rules)
-    if (auto it = rule_totals_.find(r.label()); it != rule_totals_.end()) rules.emplace(it->first, it->second);
+  const policy::Policy& p = running.policy();
+  for (auto& [label, hits] : rule_totals_) {  // rules with hits only: cheaper than every rule's label
+    auto slash = label.find('/');
+    const policy::Group* g = slash == std::string::npos ? nullptr : p.find_group(std::string_view(label).substr(0, slash));
+    if (g == nullptr) continue;
+    std::string_view rule = std::string_view(label).substr(slash + 1);
+    if (std::any_of(g->rules.begin(), g->rules.end(), [&](const policy::Rule& r) { return r.name == rule; }))
+      rules.emplace(label, hits);
+  }
   rule_totals_.swap(rules);
 }
 
 void ControlPlane::fold(const runtime::Snapshot& old) {
   const auto& compiled = old.tables().compiled();
   for (size_t v = 0; v < compiled.vms.size(); ++v) vm_totals_[compiled.vms[v].name].add(vm_totals(old, v));
-  for (size_t r = 0; r < compiled.rules.size(); ++r) rule_totals_[compiled.rules[r].label()] += rule_hits(old, r);
+  for (size_t r = 0; r < compiled.rules.size(); ++r)
+    if (uint64_t hits = rule_hits(old, r)) rule_totals_[compiled.rules[r].label()] += hits;  // absent: 0
 }
 
 core::Expected<Json> ControlPlane::commit(const ChangeJob& job, core::Expected<PreparedChange> prepared) {
@@ -151,12 +200,14 @@ core::Expected<Json> ControlPlane::commit(const ChangeJob& job, core::Expected<P
   // up: connections admitted under it are re-checked (generations are never reused).
   std::unique_ptr<runtime::Snapshot> old = publisher_->publish(std::move(prepared->snapshot));
   last_generation_ = generation;
+  start_spare();  // overlaps the journal's fdatasync and the client's next request
   r["publish_ms"] = ms_since(t0);
   r["enforced_ms"] = ms_since(job.received);
   auto tp = Clock::now();
   std::string persisted = std::move(prepared->persisted_text);
-  if (persisted.empty()) persisted = policy::write_policy_yaml(publisher_->current()->policy(), "written by sgfwd (vm set-groups)");
-  if (auto st = config::write_file_atomically(cfg_.policy, persisted); !st) {
+  if (auto st = persist(job, persisted); !st) {
+    settle_spare();  // it reads the snapshot about to be rejected
+    spare_ = {};
     std::unique_ptr<runtime::Snapshot> rejected = publisher_->publish(std::move(old));
     fold(*rejected);
     // VMs only the rejected generation had: no worker holds their ids any more.
@@ -178,19 +229,72 @@ core::Expected<Json> ControlPlane::commit(const ChangeJob& job, core::Expected<P
     vm_ids_.release(gone);
   }
   prune_totals(*publisher_->current());
-  policy_text_ = std::move(persisted);
-  policy_sha256_.clear();  // computed when asked (status): hashing 10 MiB takes ~20 ms
+  if (!persisted.empty()) {  // the file was rewritten
+    policy_text_ = std::move(persisted);
+    policy_sha256_.clear();  // computed when asked (status): hashing 10 MiB takes ~20 ms
+  }
   loaded_at_ = std::chrono::system_clock::now();
   r["total_ms"] = ms_since(job.received);
   last_load_seconds_ = r["total_ms"].get<double>() / 1000.0;
   std::cout << "sgfwd: " << what << " by uid " << job.peer.uid << ": generation " << generation << ", " << built << "/"
             << total << " contexts rebuilt, " << r["total_ms"].get<double>() << " ms" << std::endl;
+  if (journal_ && journal_->bytes() > compact_bytes_) {
+    auto tc = Clock::now();
+    if (auto st = compact(); !st)
+      std::cout << "sgfwd: warning: journal compaction failed (the journal still holds every change): "
+                << st.error().message << std::endl;
+    else
+      std::cout << "sgfwd: journal compacted into " << cfg_.policy << " in " << ms_since(tc) << " ms" << std::endl;
+  }
   return r;
+}
+
+core::Status ControlPlane::open_journal() {
+  if (policy_sha256_.empty()) policy_sha256_ = sha256_hex(policy_text_);
+  auto j = ChangeJournal::open(ChangeJournal::path_for(cfg_.policy), policy_sha256_);
+  if (!j) return core::make_error(j.error().message);
+  journal_ = std::move(*j);
+  return {};
+}
+
+core::Status ControlPlane::persist(const ChangeJob& job, std::string& text) {
+  const policy::Policy& running = publisher_->current()->policy();
+  if (job.request.kind == ChangeRequest::Kind::kSetGroups && journal_ && !journal_->broken()) {
+    if (const policy::Vm* vm = running.find_vm(job.request.vm)) {
+      if (auto st = journal_->append({vm->name, vm->groups}); !st) return st;
+      text.clear();  // the file is unchanged: the record applies on top of it
+      return {};
+    }
+  }
+  if (text.empty()) text = policy::write_policy_yaml(running, "written by sgfwd (vm set-groups)");
+  if (auto st = config::write_file_atomically(cfg_.policy, text); !st) return st;
+  if (journal_) {
+    if (auto st = journal_->reset(sha256_hex(text)); !st) {
+      // The file holds the change; the old journal names other content and is ignored
+      // at start-up. Later set-groups rewrite the whole file.
+      std::cout << "sgfwd: warning: " << st.error().message
+                << ": the journal is off, every set-groups rewrites the policy file" << std::endl;
+      journal_.reset();
+    }
+  }
+  return {};
+}
+
+core::Status ControlPlane::compact() {
+  std::string text = policy::write_policy_yaml(publisher_->current()->policy(), "written by sgfwd (journal compacted)");
+  if (auto st = config::write_file_atomically(cfg_.policy, text); !st) return st;
+  policy_text_ = std::move(text);
+  policy_sha256_ = sha256_hex(policy_text_);
+  if (auto st = journal_->reset(policy_sha256_); !st) {
+    journal_.reset();  // the old journal names other content now: ignored at start-up
+    return st;
+  }
+  return {};
 }
 
 core::Expected<Json> ControlPlane::change_now(ChangeRequest request, const Peer& peer) {
   ChangeJob job{std::move(request), peer};
-  auto prepared = prepare_change(job.request, change_base());
+  auto prepared = prepare_change(job.request, change_base(job.request));
   return commit(job, std::move(prepared));
 }
 

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "config/daemon_config.hpp"
+#include "control/change_journal.hpp"
 #include "control/change_queue.hpp"
 #include "control/counter_totals.hpp"
 #include "control/dataplane_access.hpp"
@@ -83,6 +85,19 @@ class ControlPlane {
   // enough free ids (nothing assigned).
   [[nodiscard]] core::Status assign_vm_ids(runtime::Snapshot& snap, std::vector<std::string>* added = nullptr);
 
+  // Opens the change journal next to the policy file (ChangeJournal::path_for) for the
+  // policy text this control plane was given (which must be the file's content; the
+  // running policy is that plus the journal's records, replayed at start-up), or
+  // starts an empty one: from then on an accepted set-groups is persisted by appending
+  // one record to it (docs/design/update-protocol.md, "The change journal"). Without it
+  // (tests), every change rewrites the whole policy file. Error: the journal cannot
+  // be written (nothing started).
+  [[nodiscard]] core::Status open_journal();
+  // A journal longer than this is compacted into the policy file by the change that
+  // crosses it (the policy file rewritten, an empty journal started).
+  static constexpr size_t kCompactBytes = 1 << 20;
+  void set_compact_bytes(size_t bytes) { compact_bytes_ = bytes; }  // tests
+
   // Rule labels of the generations live connections may still reference (flows shows
   // the deciding rule by the generation that decided): at most this many generations,
   // the oldest dropped first; consecutive generations with the same rules share one list.
@@ -90,7 +105,13 @@ class ControlPlane {
 
  private:
   std::optional<std::string> dispatch(const std::string& line, const Peer& peer, bool defer_changes);
-  [[nodiscard]] ChangeBase change_base() const;
+  // The base of `request`; a set-groups takes the spare copy of the running policy.
+  [[nodiscard]] ChangeBase change_base(const ChangeRequest& request);
+  // Starts copying the running policy on another thread, for the next set-groups
+  // (docs/design/update-protocol.md, step 1): off the path of the change that needs it.
+  void start_spare();
+  // Waits for a spare copy still being made (it reads the snapshot it copies).
+  void settle_spare();
   // Applies a prepared change: VM ids, publish, persist (reverted if it cannot be
   // persisted), flush of removed VMs, counter folding; logs the outcome.
   core::Expected<Json> commit(const ChangeJob& job, core::Expected<PreparedChange> prepared);
@@ -98,11 +119,20 @@ class ControlPlane {
   void fold(const runtime::Snapshot& old);
   void prune_totals(const runtime::Snapshot& running);
   void remember_labels(const runtime::Snapshot& snap);
+  // Persists an accepted change: a journal record for a set-groups (when the journal
+  // is open), else the whole file and a fresh journal. `text`: the file content to
+  // write (empty: written from the running policy); on return, what the file now holds,
+  // or empty when only the journal was appended to.
+  core::Status persist(const ChangeJob& job, std::string& persisted_text);
+  // Rewrites the policy file from the running policy and starts an empty journal.
+  core::Status compact();
 
   config::DaemonConfig cfg_;
   runtime::Publisher* publisher_;
   DataplaneAccess* dataplane_;
-  std::string policy_text_;
+  std::string policy_text_;  // the policy file's content (the journal's records apply on top)
+  std::optional<ChangeJournal> journal_;  // open: set-groups changes are journaled
+  size_t compact_bytes_ = kCompactBytes;
   mutable std::string policy_sha256_;  // of policy_text_; empty until asked
   std::chrono::system_clock::time_point loaded_at_;
   double last_load_seconds_ = 0.0;  // total time of the last accepted change (0: none since start)
@@ -117,6 +147,10 @@ class ControlPlane {
   // generation -> its rules' "group/rule" in rule_id order; pruned by flows()
   mutable std::map<uint64_t, Labels> labels_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();  // busy share
+  // A copy of the running policy being made for the next set-groups, and the generation
+  // it copies. After retired_: destroyed (and so waited for) first.
+  std::future<std::unique_ptr<policy::Policy>> spare_;
+  uint64_t spare_generation_ = 0;
   ChangeQueue changes_;  // last: its destructor waits for a build that reads the members above
 };
 

@@ -8,6 +8,7 @@
 // the operator's messages (locations for YAML, client text escaped).
 #pragma once
 
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,12 +34,17 @@ struct ChangeRequest {
   [[nodiscard]] const char* what() const { return kind == Kind::kReload ? "reload" : "vm set-groups"; }
 };
 
+// A copy of the running policy made ahead of time on another thread (ControlPlane),
+// which a set-groups changes instead of copying the policy itself.
+using SparePolicy = std::shared_ptr<std::future<std::unique_ptr<policy::Policy>>>;
+
 // What a change is computed against.
 struct ChangeBase {
   const config::DaemonConfig* cfg = nullptr;
   const runtime::Snapshot* running = nullptr;  // the published generation (contexts are reused from it)
   uint64_t generation = 0;                     // the new snapshot's generation
   unsigned workers = 1;
+  SparePolicy spare;  // set-groups: a copy of running->policy() (being) made; null: copied here
 };
 
 struct PreparedChange {

@@ -223,6 +223,9 @@ int run(const Options& opt) {
 
   std::vector<std::string> eal_args = cfg->eal;
   if (!has_lcore_arg(eal_args)) eal_args.push_back(default_lcores(cfg->workers));
+  if (pf->journal_applied != 0)
+    std::cout << "sgfwd: " << pf->journal_applied << " journaled change(s) replayed from "
+              << control::ChangeJournal::path_for(cfg->policy) << std::endl;
   auto eal = eal::EalSession::init(eal_args);
   if (!eal) {
     std::cerr << "sgfwd: " << eal.error().message << "\n";
@@ -276,6 +279,10 @@ int run(const Options& opt) {
   control::ControlPlane control(*cfg, publisher->get(), &dataplane_access, policy_text);
   if (auto st = control.assign_vm_ids(*(*publisher)->current()); !st) {
     std::cerr << "sgfwd: " << st.error().message << "\n";
+    return 1;
+  }
+  if (auto st = control.open_journal(); !st) {
+    std::cerr << "sgfwd: journal: " << st.error().message << "\n";
     return 1;
   }
   auto server = control::SocketServer::open(cfg->control_socket, cfg->control_group);

@@ -5,6 +5,8 @@
 
 #include "config/file_access.hpp"
 #include "config/policy_loader.hpp"
+#include "control/change_journal.hpp"
+#include "control/control_plane.hpp"
 #include "daemon/port_checks.hpp"
 #include "daemon/startup_notes.hpp"
 #include "policy/limits.hpp"
@@ -24,6 +26,11 @@ core::Expected<Preflight> preflight(const std::string& config_file) {
   pf.policy_text = std::move(*text);
   auto pol = config::load_policy_text(pf.policy_text, cfg->policy);
   if (!pol) return core::make_error(pol.error().message);
+  auto replay = control::replay_journal(control::ChangeJournal::path_for(cfg->policy),
+                                        control::sha256_hex(pf.policy_text), *pol);
+  if (!replay) return core::make_error("sgfwd: " + replay.error().message);
+  pf.journal_applied = replay->applied;
+  for (auto& n : replay->notes) pf.notes.push_back(std::move(n));
   if (auto st = policy::check_vm_ports(*pol, cfg->policy_ports()); !st) return core::make_error(st.error().message);
   if (auto st = policy::check_limits(*pol, cfg->limits); !st)
     return core::make_error(cfg->policy + ": " + st.error().message);
@@ -32,7 +39,7 @@ core::Expected<Preflight> preflight(const std::string& config_file) {
   if (!sock) return core::make_error("sgfwd: " + sock.error().message);
   pf.socket = *sock;
   pf.warnings = checksum_warnings(*cfg);
-  pf.notes = control_group_notes(*cfg);
+  for (auto& n : control_group_notes(*cfg)) pf.notes.push_back(std::move(n));
   pf.policy = std::move(*pol);
   pf.cfg = std::move(*cfg);
   return pf;

@@ -20,11 +20,17 @@ struct Preflight {
   config::DaemonConfig cfg;
   policy::Policy policy;
   std::string policy_text;        // as read: what the first generation persists as
+  // Changes replayed from the policy file's set-groups journal (docs/configuration.md,
+  // "The policy file is rewritten"): `policy` includes them, `policy_text` does not;
+  // the journal stays and later changes are appended to it.
+  size_t journal_applied = 0;
   SocketPathState socket = SocketPathState::kFree;
   std::vector<std::string> warnings;
   std::vector<std::string> notes;
 };
 
+// The policy is the file's content plus its journal's records (a damaged journal, or
+// one naming an unknown VM or group, is an error; a torn last record is a note).
 // Error: the first thing start-up would stop on, as the message to print.
 [[nodiscard]] core::Expected<Preflight> preflight(const std::string& config_file);
 

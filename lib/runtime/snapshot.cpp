@@ -31,7 +31,8 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
                                                           const PortLayout& ports, uint64_t generation,
                                                           unsigned workers,
                                                           const acl::BuildOptions& options,
-                                                          const Snapshot* previous) {
+                                                          const Snapshot* previous,
+                                                          const std::vector<std::string>* membership_changed) {
   // Every caller checked already (with the daemon's file for the message); a snapshot is
   // never built from a policy that fails it.
   if (auto st = policy::check_vm_ports(policy, port_names(ports)); !st) return core::make_error(st.error().message);
@@ -39,7 +40,10 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
   auto ms = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
   auto t0 = Clock::now();
   const acl::PolicyTables* prev_tables = previous ? &previous->tables_ : nullptr;
-  compiler::CompiledPolicy compiled = compiler::compile(policy, prev_tables ? &prev_tables->compiled() : nullptr);
+  compiler::CompiledPolicy compiled =
+      prev_tables && membership_changed
+          ? compiler::compile_membership_change(policy, prev_tables->compiled(), *membership_changed)
+          : compiler::compile(policy, prev_tables ? &prev_tables->compiled() : nullptr);
   auto t1 = Clock::now();
   auto tables = acl::PolicyTables::build(std::move(compiled), options, prev_tables);
   if (!tables) return core::make_error(tables.error().message);

@@ -37,10 +37,14 @@ class Snapshot {
   // Compiles `policy` for `ports` (every local VM's port must exist and must not be the
   // uplink) with `workers` counter blocks. Errors: bad ports, rte_acl/rte_hash errors (the pair and rule tables).
   // With `previous` (the snapshot this one will replace), class ids stay stable and
-  // contexts with unchanged content are shared rather than rebuilt.
+  // contexts with unchanged content are shared rather than rebuilt. With `previous` and
+  // `membership_changed` (a set-groups: `policy` differs from previous->policy() only
+  // in those VMs' groups), the compile is incremental
+  // (compiler::compile_membership_change; the same output).
   [[nodiscard]] static core::Expected<std::unique_ptr<Snapshot>> build(
       policy::Policy policy, const PortLayout& ports, uint64_t generation,
-      unsigned workers, const acl::BuildOptions& options, const Snapshot* previous = nullptr);
+      unsigned workers, const acl::BuildOptions& options, const Snapshot* previous = nullptr,
+      const std::vector<std::string>* membership_changed = nullptr);
 
   uint64_t generation() const { return generation_; }
   // How long build() took, by phase (milliseconds): compile, rte_acl + address table,

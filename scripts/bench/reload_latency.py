@@ -56,6 +56,7 @@ def main():
     roles = sorted({tuple(v.get("securityGroups", [])) for v in pol["vms"]})
     rng = random.Random(a.seed)
     lat, rebuilt, enforced = [], [], []
+    phases = {k: [] for k in ("build_ms", "compile_ms", "tables_ms", "snapshot_other_ms", "publish_ms", "persist_ms")}
     for _ in range(a.changes):
         vm = rng.choice(vms)
         groups = list(rng.choice(roles))  # move the VM to another existing role
@@ -63,6 +64,9 @@ def main():
         lat.append(dt)
         rebuilt.append(r["contexts_rebuilt"])
         enforced.append(r["enforced_ms"])
+        for k, v in phases.items():
+            if k in r:
+                v.append(r[k])
         if len(lat) <= 3:
             print("  change:", json.dumps(r))
     text = open(a.policy).read()
@@ -76,12 +80,15 @@ def main():
                        "enforced_max_ms": max(enforced),
                        "contexts_rebuilt_mean": statistics.mean(rebuilt)},
         "reload": {"n": len(rl), "p50_ms": pct(rl, 50), "max_ms": max(rl), "min_ms": min(rl)},
+        # p50 of each phase of a set-groups (daemon clock; build_ms contains compile, tables and other)
+        "set_groups_phases_p50_ms": {k: pct(v, 50) for k, v in phases.items() if v},
     }
     print(f"set-groups x{len(lat)}, command received -> enforced (daemon clock): "
           f"p50 {pct(enforced, 50):.1f} ms, p99 {pct(enforced, 99):.1f} ms, max {max(enforced):.1f} ms")
     print(f"set-groups x{len(lat)}, sent -> reply (persisted, client clock): p50 {summary['set_groups']['p50_ms']:.1f} ms, "
           f"p99 {summary['set_groups']['p99_ms']:.1f} ms, max {max(lat):.1f} ms, "
           f"contexts rebuilt per change {summary['set_groups']['contexts_rebuilt_mean']:.2f}")
+    print("set-groups phases, p50 (ms): " + ", ".join(f"{k[:-3]} {pct(v, 50):.1f}" for k, v in phases.items() if v))
     print(f"full reload x{len(rl)}: p50 {summary['reload']['p50_ms']:.1f} ms, "
           f"min {min(rl):.1f} ms, max {max(rl):.1f} ms")
     print("json: " + json.dumps(summary))

@@ -133,9 +133,24 @@ def accepted(r, gen):
         check(isinstance(r.json.get(k), (int, float)), f"reply lacks {k}: {r.json}")
 
 
+def apply_journal(doc, path):
+    """The set-groups journal next to the policy file applied to its parsed content
+    (docs/design/update-protocol.md, "The change journal"): what a restart runs."""
+    if not os.path.exists(path + ".journal"):
+        return doc
+    with open(path + ".journal") as f:
+        lines = f.read().splitlines()
+    for line in lines[1:]:
+        _, vm, groups, _crc = line.split(" ")
+        for v in doc["vms"]:
+            if v["name"] == vm:
+                v["securityGroups"] = [] if groups == "-" else groups.split(",")
+    return doc
+
+
 def assert_persisted(t, gen, text=None):
     """status: generation `gen`; the file on disk is `text` (if given) and status's
-    sha256 is the file's hash. Returns the parsed file."""
+    sha256 is the file's hash. Returns the parsed file with its journal applied."""
     st = rc.status(t)
     check(st["generation"] == gen, f"status generation {st['generation']}, want {gen}")
     check(st["policy"]["path"] == t.policy_path, f"status policy path {st['policy']['path']} != {t.policy_path}")
@@ -145,7 +160,7 @@ def assert_persisted(t, gen, text=None):
         check(disk == text, "the policy file on disk is not the content sent")
     check(st["policy"]["sha256"] == rc.sha256_text(disk),
           f"status sha256 {st['policy']['sha256']} != sha256 of the file on disk {rc.sha256_text(disk)}")
-    return yaml.safe_load(disk)
+    return apply_journal(yaml.safe_load(disk), t.policy_path)
 
 
 def vm_groups(doc, name):
