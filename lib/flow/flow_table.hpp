@@ -35,6 +35,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,15 +65,16 @@ inline constexpr unsigned kCreatedShift = 24;
 
 // One connection: one cache line (IPv4), two (IPv6). Fields written after insertion
 // are atomics (both directions of a connection may be handled by different workers).
+// What an established packet reads and writes comes first, the key last: the first
+// cache line holds it for either family (rte_hash compares keys in its own key store,
+// so the entry's copy is read only by the control thread and on slow paths).
 template <class Key>
 struct alignas(64) BasicFlowEntry {
   using Addr = typename Key::Addr;      // uint32_t (IPv4), Addr6 (IPv6), network order
-  Key key;                              // 16 (IPv4), 40 (IPv6)
   std::atomic<ConnState> state;         // 1
   std::atomic<uint8_t> flags;           // 1: kOrigIsLo, kInHalfOpen, kInInbound, kStatelessTrain
   uint8_t train_proto;                  // 1: fragment trains: the first fragment's upper-layer protocol
   uint8_t reserved;                     // 1
-  uint32_t vm_id[2];                    // 8: local VM at the originator's / responder's end, or kNoVmId
   uint32_t created_coarse;              // 4: TSC of the first packet >> kCreatedShift
   std::atomic<uint64_t> last_seen;      // 8: TSC of the last packet
   std::atomic<uint64_t> generation;     // 8: policy generation that admitted / re-checked it
@@ -82,6 +84,8 @@ struct alignas(64) BasicFlowEntry {
   std::atomic<uint64_t> express;
   std::atomic<uint32_t> egress_rule;    // 4: deciding rule id + 1 (0: no such check)
   std::atomic<uint32_t> ingress_rule;   // 4
+  uint32_t vm_id[2];                    // 8: local VM at the originator's / responder's end, or kNoVmId
+  Key key;                              // 16 (IPv4), 40 (IPv6)
 
   // Fragment trains: the first fragment's L4 source and destination ports (ICMP echo:
   // the key's ports), wire order.
@@ -106,6 +110,9 @@ using FlowEntry = BasicFlowEntry<FlowKey>;
 using FlowEntry6 = BasicFlowEntry<FlowKey6>;
 static_assert(sizeof(FlowEntry) == 64);
 static_assert(sizeof(FlowEntry6) == 128);
+// The fields of an established packet, in the first cache line (the only one the
+// packet path prefetches).
+static_assert(offsetof(FlowEntry6, express) + sizeof(uint64_t) <= 64);
 
 struct Timeouts {  // in TSC ticks, per state
   uint64_t by_state[32] = {};
