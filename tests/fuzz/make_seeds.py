@@ -88,6 +88,30 @@ for r in REQS:
 put("control_request", b'{"cmd": "status", "args": {"x": ' + b"[" * 40 + b"]" * 40 + b"}}")
 put("control_request", b'\xff\xfe{"cmd"')
 
+# The set-groups change journal (lib/control/journal_format.hpp): whole, torn, damaged.
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def jline(vm, groups):
+    body = f"set-groups {vm} {','.join(groups) if groups else '-'}"
+    return f"{body} {crc32c(body.encode()):08x}\n"
+
+
+JHEAD = "sgfw-journal 1 " + "ab" * 32 + "\n"
+JOURNAL = JHEAD + jline("web-1", ["g1", "g2"]) + jline("db", []) + jline("x", ["default-allow-ssh"])
+for text in (JHEAD, JOURNAL, JOURNAL[:-5], JOURNAL[:-1], JOURNAL.replace("web-1", "web-2", 1),
+             JHEAD + "set-groups a - 00000000\n" + jline("b", ["c"]), JHEAD + jline("A", ["g"]),
+             JHEAD + jline("a", ["g", ""]), "sgfw-journal 1 xyz\n", "sgfw-journal 2 " + "0" * 64 + "\n",
+             JHEAD + jline("a", ["g"]).replace("set-groups", "del-groups"), JHEAD + "\n\n"):
+    put("journal", text)
+
+
 sys.path.insert(0, "/usr/lib/python3/dist-packages")
 from scapy.all import Ether, IP, TCP, UDP, ICMP, ARP, Dot1Q, IPOption, Raw  # noqa: E402
 from scapy.layers.inet import IPOption_LSRR, IPOption_SSRR, IPOption_RR, IPOption_Timestamp  # noqa: E402

@@ -21,6 +21,8 @@ int policy_writer(const uint8_t* data, size_t size);
 // packet::parse, packet::parse_icmp_error_inner and parse_icmp6_error_inner on an
 // exactly sized copy of the frame.
 int packet_parser(const uint8_t* data, size_t size);
+// control::parse_journal on the input; what parses, written again, parses back equal.
+int journal(const uint8_t* data, size_t size);
 // control::ControlPlane::handle on the input's first line against a real snapshot and
 // publisher (EAL initialised once by control_init; the policy is persisted to a file
 // under /dev/shm). The reply must be one JSON object line with a boolean "ok".
