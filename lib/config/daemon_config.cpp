@@ -34,7 +34,7 @@ policy::PortNames DaemonConfig::policy_ports() const {
 
 namespace {
 
-uint32_t u32(std::string_view file, const YAML::Node& n, std::string_view what, long long lo, long long hi) {
+uint32_t u32(std::string_view file, const YamlNode& n, std::string_view what, long long lo, long long hi) {
   long long v = integer(file, n, what);
   if (v < lo || v > hi)
     fail(file, n.Mark(), std::string(what) + " " + n.Scalar() + " out of range " + std::to_string(lo) +
@@ -42,29 +42,29 @@ uint32_t u32(std::string_view file, const YAML::Node& n, std::string_view what, 
   return static_cast<uint32_t>(v);
 }
 
-DaemonConfig parse(const YAML::Node& root, const std::string& file) {
+DaemonConfig parse(const YamlNode& root, const std::string& file) {
   DaemonConfig c;
   c.file = file;
   MapReader top(file, root, "daemon config",
                 {"eal", "ports", "workers", "policy", "control_socket", "control_group", "flows",
                  "acl_max_size", "mbufs", "limits", "metrics"});
   if (top.has("eal")) {
-    YAML::Node e = top.get("eal");
+    YamlNode e = top.get("eal");
     expect_sequence(file, e, "eal");
     for (const auto& a : e) c.eal.push_back(scalar(file, a, "EAL argument"));
   }
-  YAML::Node ports = top.require("ports");
+  YamlNode ports = top.require("ports");
   expect_sequence(file, ports, "ports");
   std::set<std::string> names;
   int uplinks = 0;
   for (const auto& pn : ports) {
     MapReader m(file, pn, "port", {"name", "device", "uplink"});
     PortConfig p;
-    YAML::Node n = m.require("name");
+    YamlNode n = m.require("name");
     p.name = scalar(file, n, "port name");
     if (!policy::is_valid_name(p.name)) fail(file, n.Mark(), "invalid port name '" + p.name + "'");
     if (!names.insert(p.name).second) fail(file, n.Mark(), "duplicate port name '" + p.name + "'");
-    YAML::Node d = m.require("device");
+    YamlNode d = m.require("device");
     p.device = scalar(file, d, "device");
     if (p.device.empty()) fail(file, d.Mark(), "empty device");
     if (m.has("uplink")) p.uplink = boolean(file, m.get("uplink"), "uplink");
@@ -76,7 +76,7 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
                                  std::to_string(kMaxPorts) + "; let VMs share ports");
   if (uplinks != 1) fail(file, ports.Mark(), "exactly one port must have 'uplink: true'");
   if (top.has("workers")) c.workers = u32(file, top.get("workers"), "workers", 1, kMaxWorkers);
-  YAML::Node pol = top.require("policy");
+  YamlNode pol = top.require("policy");
   c.policy = scalar(file, pol, "policy");
   std::filesystem::path pp(c.policy);
   if (pp.is_relative()) c.policy = (std::filesystem::path(file).parent_path() / pp).lexically_normal().string();
@@ -122,7 +122,7 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
   }
   if (top.has("metrics")) {
     MapReader m(file, top.get("metrics"), "metrics", {"listen"});
-    YAML::Node l = m.require("listen");
+    YamlNode l = m.require("listen");
     std::string v = scalar(file, l, "metrics.listen");
     // host:port; an IPv6 host in brackets ([::1]:9469).
     size_t colon = v.rfind(':');
@@ -143,7 +143,8 @@ DaemonConfig parse(const YAML::Node& root, const std::string& file) {
 
 core::Expected<DaemonConfig> load_daemon_config_text(std::string_view text, const std::string& display_name) {
   try {
-    return parse(load_one_document(text, display_name, "daemon configuration"), display_name);
+    YamlDocument doc = load_one_document(text, display_name, "daemon configuration");
+    return parse(doc.root(), display_name);
   } catch (const LoadError& e) {
     return core::make_error(e.what());
   } catch (const YAML::Exception& e) {

@@ -37,7 +37,7 @@ class Loader {
  public:
   explicit Loader(std::string_view file) : file_(file) {}
 
-  policy::Policy load(const YAML::Node& root) {
+  policy::Policy load(const YamlNode& root) {
     policy::Policy p;
     p.source = file_;  // located messages of policy::check_address_pairs
     if (root.IsNull()) {
@@ -54,7 +54,7 @@ class Loader {
   }
 
  private:
-  std::string name(const YAML::Node& n, std::string_view what) {
+  std::string name(const YamlNode& n, std::string_view what) {
     std::string s = scalar(file_, n, what);
     if (!policy::is_valid_name(s))
       fail(file_, n.Mark(),
@@ -64,7 +64,7 @@ class Loader {
   }
 
   // Either family (docs/policy-format.md, "Addresses").
-  core::IpCidr cidr(const YAML::Node& n, std::string_view what) {
+  core::IpCidr cidr(const YamlNode& n, std::string_view what) {
     std::string s = scalar(file_, n, what);
     auto r = core::parse_ip_cidr(s);
     if (r.cidr) return *r.cidr;
@@ -73,7 +73,7 @@ class Loader {
     fail(file_, n.Mark(), "invalid " + std::string(what) + " '" + s + "'");
   }
 
-  void read_subnets(const YAML::Node& list, policy::Policy& p) {
+  void read_subnets(const YamlNode& list, policy::Policy& p) {
     expect_sequence(file_, list, "subnets");
     if (!list.IsSequence()) return;
     for (const auto& item : list) {
@@ -81,7 +81,7 @@ class Loader {
         fail(file_, item.Mark(), "more than " + std::to_string(policy::kMaxSubnets) + " subnets");
       MapReader m(file_, item, "subnet", {"name", "cidr"});
       policy::Subnet s;
-      YAML::Node n = m.require("name");
+      YamlNode n = m.require("name");
       s.name = name(n, "subnet name");
       if (!subnet_names_.insert(s.name).second)
         fail(file_, n.Mark(), "duplicate subnet name '" + s.name + "'");
@@ -90,20 +90,20 @@ class Loader {
     }
   }
 
-  void read_groups(const YAML::Node& list, policy::Policy& p) {
+  void read_groups(const YamlNode& list, policy::Policy& p) {
     expect_sequence(file_, list, "securityGroups");
     if (!list.IsSequence()) return;
     for (const auto& item : list) {
       MapReader m(file_, item, "security group", {"name", "description", "rules"});
       policy::Group g;
-      YAML::Node n = m.require("name");
+      YamlNode n = m.require("name");
       g.name = name(n, "security group name");
       if (policy::is_builtin_group_name(g.name))
         fail(file_, n.Mark(), "'" + g.name + "' is a built-in security group and cannot be defined");
       if (!group_names_.insert(g.name).second)
         fail(file_, n.Mark(), "duplicate security group name '" + g.name + "'");
       if (m.has("description")) g.description = scalar(file_, m.require("description"), "description");
-      YAML::Node rules = m.get("rules");
+      YamlNode rules = m.get("rules");
       expect_sequence(file_, rules, "rules");
       if (rules.IsSequence()) {
         std::map<std::string, YAML::Mark> rule_names;
@@ -126,7 +126,7 @@ class Loader {
     }
   }
 
-  policy::Rule read_rule(const YAML::Node& node, size_t index, YAML::Mark& name_mark) {
+  policy::Rule read_rule(const YamlNode& node, size_t index, YAML::Mark& name_mark) {
     MapReader m(file_, node, "rule",
                 {"name", "description", "direction", "protocol", "port", "portRange", "remote"});
     policy::Rule r;
@@ -139,13 +139,13 @@ class Loader {
     }
     if (m.has("description")) r.description = scalar(file_, m.require("description"), "description");
 
-    YAML::Node d = m.require("direction");
+    YamlNode d = m.require("direction");
     std::string dir = lower(scalar(file_, d, "direction"));
     if (dir == "ingress") r.direction = Direction::kIngress;
     else if (dir == "egress") r.direction = Direction::kEgress;
     else fail(file_, d.Mark(), "invalid direction '" + d.Scalar() + "': expected Ingress or Egress");
 
-    YAML::Node pr = m.require("protocol");
+    YamlNode pr = m.require("protocol");
     std::string proto = lower(scalar(file_, pr, "protocol"));
     if (proto == "tcp") r.protocol = Protocol::kTcp;
     else if (proto == "udp") r.protocol = Protocol::kUdp;
@@ -166,7 +166,7 @@ class Loader {
            "'port' and 'portRange' cannot both be given");
     }
     if (m.has("port")) {
-      YAML::Node pn = m.require("port");
+      YamlNode pn = m.require("port");
       long long v = integer(file_, pn, "port");
       if (v < 1 || v > 65535)
         fail(file_, pn.Mark(), "port " + pn.Scalar() + " out of range 1..65535");
@@ -178,7 +178,7 @@ class Loader {
     return r;
   }
 
-  policy::PortRange port_range(const YAML::Node& n) {
+  policy::PortRange port_range(const YamlNode& n) {
     std::string s = scalar(file_, n, "portRange");
     auto bad = [&]() {
       fail(file_, n.Mark(), "invalid portRange '" + s + "': expected A-B with 1 <= A <= B <= 65535");
@@ -195,7 +195,7 @@ class Loader {
     return {static_cast<uint16_t>(a), static_cast<uint16_t>(b)};
   }
 
-  Remote remote(const YAML::Node& n) {
+  Remote remote(const YamlNode& n) {
     MapReader m(file_, n, "remote", {"address", "securityGroupRef", "subnetRef"});
     int forms = m.has("address") + m.has("securityGroupRef") + m.has("subnetRef");
     if (forms != 1)
@@ -210,7 +210,7 @@ class Loader {
       bool subnet = m.has("subnetRef");
       std::string_view key = subnet ? "subnetRef" : "securityGroupRef";
       MapReader ref(file_, m.get(key), key, {"name"});
-      YAML::Node nn = ref.require("name");
+      YamlNode nn = ref.require("name");
       r.kind = subnet ? Remote::Kind::kSubnet : Remote::Kind::kGroup;
       r.name = scalar(file_, nn, "name");
       pending_.push_back({r.name, nn.Mark(), subnet});
@@ -218,7 +218,7 @@ class Loader {
     return r;
   }
 
-  void read_vms(const YAML::Node& list, policy::Policy& p) {
+  void read_vms(const YamlNode& list, policy::Policy& p) {
     expect_sequence(file_, list, "vms");
     if (!list.IsSequence()) return;
     std::set<std::string> vm_names;
@@ -227,17 +227,17 @@ class Loader {
     for (const auto& item : list) {
       MapReader m(file_, item, "vm", {"name", "port", "mac", "ips", "allowedAddressPairs", "securityGroups"});
       policy::Vm vm;
-      YAML::Node n = m.require("name");
+      YamlNode n = m.require("name");
       vm.name = name(n, "VM name");
       if (!vm_names.insert(vm.name).second)
         fail(file_, n.Mark(), "duplicate VM name '" + vm.name + "'");
       if (m.has("port")) {
-        YAML::Node pn = m.require("port");
+        YamlNode pn = m.require("port");
         vm.port = name(pn, "port name");
         vm.port_at = {static_cast<uint32_t>(pn.Mark().line + 1), static_cast<uint32_t>(pn.Mark().column + 1)};
       }
       if (m.has("mac")) {
-        YAML::Node mn = m.require("mac");
+        YamlNode mn = m.require("mac");
         std::string s = scalar(file_, mn, "mac");
         auto mac = unicast_mac(mn);
         vm.mac = mac;
@@ -249,7 +249,7 @@ class Loader {
         }
       }
       if (vm.port && !vm.mac) fail(file_, m.key_mark("port"), "local VM '" + vm.name + "' has no 'mac'");
-      YAML::Node ips = m.require("ips");
+      YamlNode ips = m.require("ips");
       expect_sequence(file_, ips, "ips");
       if (!ips.IsSequence() || ips.size() == 0)
         fail(file_, ips.Mark(), "VM '" + vm.name + "' needs at least one address in 'ips'");
@@ -269,7 +269,7 @@ class Loader {
         vm.ips.push_back(*ip);
       }
       read_pairs(m.get("allowedAddressPairs"), vm);
-      YAML::Node groups = m.get("securityGroups");
+      YamlNode groups = m.get("securityGroups");
       expect_sequence(file_, groups, "securityGroups");
       if (groups.IsSequence()) {
         if (groups.size() > policy::kMaxGroupsPerVm)
@@ -290,7 +290,7 @@ class Loader {
   }
 
   // A unicast MAC (not multicast, not all-zero).
-  core::Mac unicast_mac(const YAML::Node& n) {
+  core::Mac unicast_mac(const YamlNode& n) {
     std::string s = scalar(file_, n, "mac");
     auto mac = core::parse_mac(s);
     if (!mac) fail(file_, n.Mark(), "invalid MAC '" + s + "': expected xx:xx:xx:xx:xx:xx");
@@ -300,7 +300,7 @@ class Loader {
 
   // allowedAddressPairs: [{ip: ADDRESS-OR-CIDR, mac: optional}]; the checks against the
   // VMs' addresses run once every VM is read (policy::check_address_pairs).
-  void read_pairs(const YAML::Node& list, policy::Vm& vm) {
+  void read_pairs(const YamlNode& list, policy::Vm& vm) {
     expect_sequence(file_, list, "allowedAddressPairs");
     if (!list.IsSequence()) return;
     if (list.size() > policy::kMaxAddressPairsPerVm)
@@ -308,7 +308,7 @@ class Loader {
                                    std::to_string(policy::kMaxAddressPairsPerVm) + " allowed address pairs");
     for (const auto& item : list) {
       MapReader m(file_, item, "allowed address pair", {"ip", "mac"});
-      YAML::Node ipn = m.require("ip");
+      YamlNode ipn = m.require("ip");
       policy::AddressPair pair;
       pair.ip = cidr(ipn, "allowed address pair ip");
       pair.at = {static_cast<uint32_t>(ipn.Mark().line + 1), static_cast<uint32_t>(ipn.Mark().column + 1)};
@@ -340,7 +340,8 @@ class Loader {
 core::Expected<policy::Policy> load_policy_text(std::string_view text, std::string_view display_name) {
   try {
     // Exactly one document, no aliases: enforced while parsing (yaml_reader.hpp).
-    policy::Policy p = Loader(display_name).load(load_one_document(text, display_name, "policy file"));
+    YamlDocument doc = load_one_document(text, display_name, "policy file");
+    policy::Policy p = Loader(display_name).load(doc.root());
     p.source = std::string(display_name);
     return p;
   } catch (const LoadError& e) {

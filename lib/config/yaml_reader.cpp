@@ -21,7 +21,8 @@ std::string located(std::string_view file, const YAML::Mark& mark, std::string_v
 
 namespace {
 
-// Checks the event stream of one document; builds nothing.
+// Checks the event stream of one document against the rules of yaml_reader.hpp; builds
+// nothing (the second document's checker below).
 class DocumentChecker : public YAML::EventHandler {
  public:
   explicit DocumentChecker(std::string_view file) : file_(file) {}
@@ -48,7 +49,7 @@ class DocumentChecker : public YAML::EventHandler {
     fail(file_, mark, "anchors (&name) are not allowed");
   }
 
- private:
+ protected:
   void node(const YAML::Mark& mark, YAML::anchor_t anchor) {
     if (anchor != YAML::NullAnchor) fail(file_, mark, "anchors (&name) are not allowed");
   }
@@ -61,7 +62,52 @@ class DocumentChecker : public YAML::EventHandler {
   int depth_ = 0;
 };
 
-// Remembers where a second document starts.
+// Checks the first document as DocumentChecker does and builds its tree in the same pass.
+class TreeBuilder : public DocumentChecker {
+ public:
+  TreeBuilder(std::string_view file, YamlDocument& doc) : DocumentChecker(file), doc_(doc) {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    node(mark, anchor);
+    attach(doc_.add(YamlKind::kNull, mark));
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
+    node(mark, anchor);
+    YamlItem& item = doc_.add(YamlKind::kScalar, mark);
+    item.scalar = value;
+    attach(item);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    start(YamlKind::kSequence, mark, anchor);
+  }
+  void OnSequenceEnd() override { end(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    start(YamlKind::kMap, mark, anchor);
+  }
+  void OnMapEnd() override { end(); }
+
+ private:
+  void attach(const YamlItem& item) {
+    if (open_.empty())
+      doc_.set_root(&item);
+    else
+      open_.back()->kids.push_back(&item);
+  }
+  void start(YamlKind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
+    open(mark, anchor);
+    YamlItem& item = doc_.add(kind, mark);
+    attach(item);
+    open_.push_back(&item);
+  }
+  void end() {
+    --depth_;
+    open_.pop_back();
+  }
+  YamlDocument& doc_;
+  std::vector<YamlItem*> open_;
+};
+
 // Remembers where a second document starts (its first node, else its start).
 class SecondDocument : public DocumentChecker {
  public:
@@ -93,45 +139,42 @@ class SecondDocument : public DocumentChecker {
 
 }  // namespace
 
-YAML::Node load_one_document(std::string_view text, std::string_view file, std::string_view what) {
-  {
-    std::istringstream in{std::string(text)};
-    YAML::Parser parser(in);
-    DocumentChecker checker(file);
-    if (!parser.HandleNextDocument(checker)) return YAML::Node();
-    // Parsing stops after the second document (itself bounded by the text), so an
-    // endless stream of empty documents costs nothing.
-    SecondDocument second(file);
-    if (parser.HandleNextDocument(second))
-      fail(file, second.mark(), "a " + std::string(what) + " holds one YAML document");
-  }
-  return YAML::Load(std::string(text));
+YamlDocument load_one_document(std::string_view text, std::string_view file, std::string_view what) {
+  YamlDocument doc;
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  TreeBuilder builder(file, doc);
+  if (!parser.HandleNextDocument(builder)) return doc;
+  // Parsing stops after the second document (itself bounded by the text), so an
+  // endless stream of empty documents costs nothing.
+  SecondDocument second(file);
+  if (parser.HandleNextDocument(second))
+    fail(file, second.mark(), "a " + std::string(what) + " holds one YAML document");
+  return doc;
 }
 
 void fail(std::string_view file, const YAML::Mark& mark, std::string_view message) {
   throw LoadError(located(file, mark, message));
 }
 
-MapReader::MapReader(std::string_view file, const YAML::Node& node, std::string_view what,
+MapReader::MapReader(std::string_view file, const YamlNode& node, std::string_view what,
                      std::initializer_list<std::string_view> allowed)
     : file_(file), what_(what), mark_(node.Mark()) {
   if (!node.IsMap()) fail(file, node.Mark(), std::string(what) + " must be a mapping");
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    // A copy: it->first lives in a proxy destroyed at the end of the statement (a
-    // reference to it dangled; found by the fuzzers under ASan).
-    const YAML::Node k = it->first;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YamlNode k = node.key(i);
     if (!k.IsScalar()) fail(file, k.Mark(), "keys of " + std::string(what) + " must be scalars");
     std::string key = k.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
       fail(file, k.Mark(), "unknown key '" + key + "' in " + std::string(what));
     if (entries_.count(key)) fail(file, k.Mark(), "duplicate key '" + key + "'");
-    entries_.emplace(key, Entry{it->second, k.Mark()});
+    entries_.emplace(key, Entry{node.value(i), k.Mark()});
   }
 }
 
-YAML::Node MapReader::get(std::string_view key) const {
+YamlNode MapReader::get(std::string_view key) const {
   auto it = entries_.find(key);
-  return it == entries_.end() ? YAML::Node() : it->second.value;
+  return it == entries_.end() ? YamlNode() : it->second.value;
 }
 
 YAML::Mark MapReader::key_mark(std::string_view key) const {
@@ -139,7 +182,7 @@ YAML::Mark MapReader::key_mark(std::string_view key) const {
   return it == entries_.end() ? mark_ : it->second.key_mark;
 }
 
-YAML::Node MapReader::require(std::string_view key) const {
+YamlNode MapReader::require(std::string_view key) const {
   auto it = entries_.find(key);
   if (it == entries_.end()) fail(file_, mark_, what_ + " has no '" + std::string(key) + "'");
   // An empty value ("name:") is a null node whose mark is the *next* token, often on
@@ -149,12 +192,12 @@ YAML::Node MapReader::require(std::string_view key) const {
   return it->second.value;
 }
 
-std::string scalar(std::string_view file, const YAML::Node& node, std::string_view what) {
+std::string scalar(std::string_view file, const YamlNode& node, std::string_view what) {
   if (!node.IsScalar()) fail(file, node.Mark(), std::string(what) + " must be a scalar");
   return node.Scalar();
 }
 
-long long integer(std::string_view file, const YAML::Node& node, std::string_view what) {
+long long integer(std::string_view file, const YamlNode& node, std::string_view what) {
   std::string s = scalar(file, node, what);
   bool neg = !s.empty() && s[0] == '-';
   std::string_view digits = neg ? std::string_view(s).substr(1) : std::string_view(s);
@@ -165,14 +208,14 @@ long long integer(std::string_view file, const YAML::Node& node, std::string_vie
   return neg ? -v : v;
 }
 
-bool boolean(std::string_view file, const YAML::Node& node, std::string_view what) {
+bool boolean(std::string_view file, const YamlNode& node, std::string_view what) {
   std::string s = scalar(file, node, what);
   if (s == "true") return true;
   if (s == "false") return false;
   fail(file, node.Mark(), std::string(what) + " must be true or false, not '" + s + "'");
 }
 
-void expect_sequence(std::string_view file, const YAML::Node& node, std::string_view what) {
+void expect_sequence(std::string_view file, const YamlNode& node, std::string_view what) {
   if (!node.IsNull() && !node.IsSequence())
     fail(file, node.Mark(), std::string(what) + " must be a list");
 }

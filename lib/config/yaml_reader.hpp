@@ -7,6 +7,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/yaml_tree.hpp"
+
 #include <initializer_list>
 #include <map>
 #include <stdexcept>
@@ -20,15 +22,16 @@ class LoadError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Parses `text` as exactly one YAML document and returns it; throws LoadError
-// (located) on a second document, an alias or anchor (`&x`/`*x`: they let a small file
-// expand without bound; docs/testing.md, "A hostile member of control_group"),
-// nesting deeper than kMaxYamlDepth, or a syntax error. The rules are enforced by a
-// first, node-less pass over the parser's events that stops at the second document
+// Parses `text` as exactly one YAML document and returns its tree (yaml_tree.hpp);
+// throws LoadError (located) on a second document, an alias or anchor (`&x`/`*x`: they
+// let a small file expand without bound; docs/testing.md, "A hostile member of
+// control_group"), nesting deeper than kMaxYamlDepth, and YAML::Exception on a syntax
+// error. One pass over the parser's events checks the rules and builds the tree; the
+// parser then reads only as far as the start of a second document's first node
 // (yaml-cpp's LoadAll on the one-byte text "," produces empty documents until memory
-// runs out); only then is the tree built.
+// runs out).
 inline constexpr int kMaxYamlDepth = 64;
-[[nodiscard]] YAML::Node load_one_document(std::string_view text, std::string_view file,
+[[nodiscard]] YamlDocument load_one_document(std::string_view text, std::string_view file,
                                            std::string_view what);
 
 // Formats "file:line:col: message" (1-based line and column).
@@ -38,22 +41,22 @@ inline constexpr int kMaxYamlDepth = 64;
 // A YAML map read with its keys checked: duplicates and keys outside `allowed` throw.
 class MapReader {
  public:
-  MapReader(std::string_view file, const YAML::Node& node, std::string_view what,
+  MapReader(std::string_view file, const YamlNode& node, std::string_view what,
             std::initializer_list<std::string_view> allowed);
 
   [[nodiscard]] bool has(std::string_view key) const { return entries_.count(std::string(key)) != 0; }
   // The value node (null Node if absent).
-  [[nodiscard]] YAML::Node get(std::string_view key) const;
+  [[nodiscard]] YamlNode get(std::string_view key) const;
   // The mark of the key token itself (the map's mark if absent).
   [[nodiscard]] YAML::Mark key_mark(std::string_view key) const;
   // Throws "<what> has no '<key>'" at the map when absent, "'<key>' has no value" at
   // the key when its value is empty/null.
-  [[nodiscard]] YAML::Node require(std::string_view key) const;
+  [[nodiscard]] YamlNode require(std::string_view key) const;
   [[nodiscard]] const YAML::Mark& mark() const { return mark_; }
 
  private:
   struct Entry {
-    YAML::Node value;
+    YamlNode value;
     YAML::Mark key_mark;
   };
   std::string file_;
@@ -63,14 +66,14 @@ class MapReader {
 };
 
 // Scalar helpers; each throws LoadError located at the node.
-[[nodiscard]] std::string scalar(std::string_view file, const YAML::Node& node,
+[[nodiscard]] std::string scalar(std::string_view file, const YamlNode& node,
                                  std::string_view what);
-[[nodiscard]] long long integer(std::string_view file, const YAML::Node& node,
+[[nodiscard]] long long integer(std::string_view file, const YamlNode& node,
                                 std::string_view what);
-[[nodiscard]] bool boolean(std::string_view file, const YAML::Node& node, std::string_view what);
+[[nodiscard]] bool boolean(std::string_view file, const YamlNode& node, std::string_view what);
 
 // Throws unless node is a sequence (a null node counts as empty).
-void expect_sequence(std::string_view file, const YAML::Node& node, std::string_view what);
+void expect_sequence(std::string_view file, const YamlNode& node, std::string_view what);
 
 [[noreturn]] void fail(std::string_view file, const YAML::Mark& mark, std::string_view message);
 
