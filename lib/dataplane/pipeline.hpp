@@ -146,13 +146,14 @@ class Pipeline {
   }
   // Capture and trace of one burst (observe.cpp), called only while a tap is armed:
   // received frames captured, traced packets picked after the parse, one event per stage.
-  void begin_observe(rte_mbuf** pkts, uint16_t n, uint16_t in_port);
-  void trace_start(const runtime::Snapshot& snap, const Parsed& ps, uint16_t in_port, uint64_t now);
-  void trace_after_express(const Parsed& ps);
+  // Cold: out of the hot code's way (.text.unlikely), never inlined into it.
+  [[gnu::cold]] void begin_observe(rte_mbuf** pkts, uint16_t n, uint16_t in_port);
+  [[gnu::cold]] void trace_start(const runtime::Snapshot& snap, const Parsed& ps, uint16_t in_port, uint64_t now);
+  [[gnu::cold]] void trace_after_express(const Parsed& ps);
   template <class F>
-  void trace_stage(const BurstOf<F>& b, capture::Stage done);
-  void observe_drop(rte_mbuf* m, uint16_t in_port, core::DropReason r);
-  void end_observe();
+  [[gnu::cold]] void trace_stage(const BurstOf<F>& b, capture::Stage done);
+  [[gnu::cold]] void observe_drop(rte_mbuf* m, uint16_t in_port, core::DropReason r);
+  [[gnu::cold]] void end_observe();
   // Transmit and counting (pipeline.cpp). A dropped frame is counted at once and freed
   // with the burst's other dropped frames at the end of process() (one bulk free).
   void drop(rte_mbuf* m, uint16_t in_port, core::DropReason r, runtime::PolicyCounters* pc, uint32_t vm);
