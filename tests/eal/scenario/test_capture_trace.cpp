@@ -14,6 +14,7 @@
 #include "capture/taps.hpp"
 #include "control/capture_service.hpp"
 #include "ctl/base64.hpp"
+#include "frames6.hpp"
 #include "rig.hpp"
 
 using namespace sgfw::scenario;
@@ -227,6 +228,45 @@ BOOST_AUTO_TEST_CASE(trace_of_a_denied_packet_names_the_failing_check_and_the_re
   BOOST_TEST(p["stages"][5]["rule"].is_null());
   BOOST_TEST(p["stages"][6]["result"].get<std::string>() == "dropped");
   BOOST_TEST(p["stages"][6]["reason"].get<std::string>() == "no-rule");
+}
+
+// IPv6 takes its own pass over the burst after IPv4's stages: a traced IPv6 packet in a
+// burst with an IPv4 one gets its stages, and a drop in the IPv6 admission is an admit
+// event (not a verdict one left over from the IPv4 pass).
+BOOST_AUTO_TEST_CASE(trace_of_ipv6_in_a_mixed_burst) {
+  Rig rig(
+      "securityGroups:\n"
+      "  - name: client\n"
+      "    rules:\n"
+      "      - {name: out, direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}\n"
+      "      - {name: out6, direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: '::/0'}}}\n"
+      "vms:\n"
+      "  - {name: a, port: vm-a, mac: '02:00:00:00:00:0a', ips: [10.0.0.10, '2001:db8::a'], securityGroups: [client]}\n");
+  BOOST_REQUIRE(!request(rig, R"({"cmd":"trace","args":{"proto":"udp","src":"2001:db8::a","dst":"[2001:db8:ffff::7]:53","count":2}})")
+                     .has_value());
+  arm(rig);
+  const std::string a6 = "2001:db8::a", inet6 = "2001:db8:ffff::7";
+  auto out = rig.send("vm-a", std::vector<Bytes>{udp(kMacA, kInetMac, kA, 5000, kInet, 53),
+                                                 udp6(kMacA, kInetMac, a6, 5000, inet6, 53),
+                                                 udp6(kMacC, kInetMac, a6, 5001, inet6, 53)});  // spoofed
+  BOOST_TEST(out.size() == 2u);
+  Json r = finish(rig);
+  BOOST_TEST_MESSAGE(r.dump());
+  BOOST_REQUIRE(r["followed"].get<uint64_t>() == 2u);
+  const Json& ok6 = r["packets"][0];
+  BOOST_TEST((stage_names(ok6) ==
+              std::vector<std::string>{"parse", "express", "admit", "connections", "rules", "verdict"}));
+  BOOST_TEST(ok6["stages"][0]["family"].get<std::string>() == "IPv6");
+  BOOST_TEST(ok6["stages"][2]["to_vm"].is_null());
+  BOOST_TEST(ok6["stages"][2]["out_port"].get<std::string>() == "uplink");
+  BOOST_TEST(ok6["stages"][4]["rule"].get<std::string>() == "client/out6");
+  BOOST_TEST(ok6["stages"][5]["result"].get<std::string>() == "created");
+  BOOST_TEST(ok6["stages"][5]["state"].get<std::string>() ==
+             sgfw::capture::state_name(static_cast<uint16_t>(sgfw::flow::ConnState::kUdpOneWay)));
+  const Json& spoofed = r["packets"][1];
+  BOOST_TEST((stage_names(spoofed) == std::vector<std::string>{"parse", "express", "admit"}));
+  BOOST_TEST(spoofed["stages"][2]["result"].get<std::string>() == "dropped");
+  BOOST_TEST(spoofed["stages"][2]["reason"].get<std::string>() == "spoofed");
 }
 
 BOOST_AUTO_TEST_CASE(bad_requests_get_clear_errors_and_one_capture_runs_at_a_time) {
