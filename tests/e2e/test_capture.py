@@ -30,7 +30,7 @@ class Background:
     def __init__(self, t, *args):
         self.proc = subprocess.Popen([e2e.SGFWCTL, "--socket", t.daemon.socket, *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
-        time.sleep(0.7)  # the request reaches the daemon, which arms the workers within a poll loop
+        time.sleep(1.5)  # sgfwctl starts, the daemon arms the workers within a poll loop (50 ms)
 
     def wait(self, timeout=20):
         out, err = self.proc.communicate(timeout=timeout)
