@@ -178,6 +178,23 @@ BOOST_AUTO_TEST_CASE(capture_of_a_vm_takes_its_frames_both_ways_and_no_others) {
   BOOST_TEST(!pkts[0].comment.has_value());
 }
 
+BOOST_AUTO_TEST_CASE(capture_of_a_port_with_drops_takes_only_that_port_s_drops) {
+  Rig rig(kPolicy);
+  BOOST_REQUIRE(!request(rig, R"({"cmd":"capture","args":{"port":"vm-c","drops":true,"count":1}})").has_value());
+  arm(rig);
+  const Bytes a_denied = tcp(kMacA, kMacB, kA, 44000, kB, 22, kSyn);   // dropped, but on vm-a
+  const Bytes c_passed = udp(kMacC, kInetMac, kC, 5000, kInet, 53);    // vm-c, passed
+  const Bytes c_denied = tcp(kMacC, kMacB, kC, 44001, kB, 22, kSyn);   // vm-c, dropped: taken
+  BOOST_TEST(rig.send("vm-a", a_denied).empty());
+  BOOST_TEST(rig.passes("vm-c", c_passed, "uplink"));
+  BOOST_TEST(rig.send("vm-c", c_denied).empty());
+  Json r = finish(rig);
+  auto pkts = file_of(r);
+  BOOST_REQUIRE(pkts.size() == 1u);
+  BOOST_TEST((pkts[0].data == c_denied));
+  BOOST_TEST(pkts[0].comment.value_or("") == "no-rule");
+}
+
 BOOST_AUTO_TEST_CASE(trace_shows_every_stage_the_deciding_rules_and_the_express_path) {
   Rig rig(kPolicy);
   BOOST_REQUIRE(!request(rig, R"({"cmd":"trace","args":{"proto":"tcp","src":"10.0.0.10","dst":"10.0.0.11:80","count":3}})")
