@@ -17,6 +17,8 @@ SGFW_PACKAGES=(
   iproute2 iputils-ping ethtool python3 python3-scapy python3-yaml netcat-openbsd procps
   # link services (e2e): a DHCP server and client, IPv6 router advertisements
   dnsmasq-base isc-dhcp-client radvd
+  # sgfwctl capture (e2e): the capture file read back by tcpdump (docs/capture.md)
+  tcpdump
 )
 
 missing=()

@@ -7,6 +7,7 @@
 
 #include "ctl/live_commands.hpp"
 #include "ctl/offline_commands.hpp"
+#include "ctl/tap_commands.hpp"
 #include "explain/tuple_text.hpp"
 
 int main(int argc, char** argv) {
@@ -68,6 +69,25 @@ int main(int argc, char** argv) {
   std::string type_code;
   explain->add_option("TYPE/CODE", type_code, "ICMP type/code, e.g. 3/4 (as in --batch)");
 
+  sgfw::ctl::CaptureOptions cap;
+  auto* capture = app.add_subcommand("capture", "write matching packets (or only dropped ones) to a pcapng file");
+  capture->add_option("--vm", cap.vm, "packets from or to this local VM");
+  capture->add_option("--port", cap.port, "packets received on this port");
+  capture->add_flag("--drops", cap.drops, "only dropped packets, the reason as the packet comment");
+  capture->add_option("--count", cap.count, "stop after N packets (1-10000, default 100)");
+  capture->add_option("--timeout", cap.timeout, "stop after S seconds (1-3600, default 60)");
+  capture->add_option("-w", cap.file, "pcapng file to write (created with your permissions)")->required();
+
+  sgfw::ctl::TraceOptions tr;
+  auto* trace = app.add_subcommand("trace", "follow the next N packets of a tuple through every stage");
+  trace->add_option("PROTO", tr.proto, "tcp | udp | icmp | IP protocol number")->required();
+  trace->add_option("SRC", tr.src, "address[:port] (no port: any)")->required();
+  trace->add_option("DST", tr.dst, "address[:port]")->required();
+  trace->add_option("--icmp-type", tr.icmp_type, "ICMP type (default 8)");
+  trace->add_option("--icmp-code", tr.icmp_code, "ICMP code (default 0)");
+  trace->add_option("--count", tr.count, "follow N packets (1-1000, default 10)");
+  trace->add_option("--timeout", tr.timeout, "stop after S seconds (1-3600, default 60)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -88,6 +108,8 @@ int main(int argc, char** argv) {
     if (*stats) return run_stats(live, stats_vm, std::cout, std::cerr);
     if (*flush) return run_flows_flush(live, flush_vm, std::cout, std::cerr);
     if (*flows) return run_flows(live, flows_vm, flows_limit, std::cout, std::cerr);
+    if (*capture) return run_capture(live, cap, std::cout, std::cerr);
+    if (*trace) return run_trace(live, tr, std::cout, std::cerr);
     if (*explain) {
       ex.json = live.json;
       ex.batch = !batch.empty();

@@ -2,6 +2,8 @@
 // the command it names. Control thread only.
 #include <iostream>
 
+#include "control/capture_request.hpp"
+#include "control/capture_start.hpp"
 #include "control/control_plane.hpp"
 #include "core/escape.hpp"
 #include "policy/limits.hpp"
@@ -27,6 +29,14 @@ std::string ControlPlane::handle_now(const std::string& line, const Peer& peer) 
 std::optional<std::string> ControlPlane::dispatch(const std::string& line, const Peer& peer, bool defer_changes) {
   retired_.reset();  // the previous request's reply is out
   try {
+    // capture and trace (docs/capture.md): answered when the session ends (TapService).
+    if (auto tap = parse_tap_request(line)) {
+      if (!*tap) return protocol::encode_error(tap->error().message);
+      if (!defer_changes) return protocol::encode_error("capture and trace need the running daemon's workers");
+      auto st = start_tap(**tap, peer.connection, publisher_, dataplane_);
+      if (!st) return protocol::encode_error(st.error().message);
+      return std::nullopt;
+    }
     auto parsed = protocol::parse_request(line);
     if (!parsed) return protocol::encode_error(parsed.error().message);
     protocol::Request& req = *parsed;

@@ -14,6 +14,10 @@
 namespace sgfw::ctl {
 
 CallResult call(const std::string& socket_path, const protocol::Request& request, int timeout_s) {
+  return call_line(socket_path, protocol::encode_request(request), timeout_s);
+}
+
+CallResult call_line(const std::string& socket_path, const std::string& request_line, int timeout_s) {
   CallResult r;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -33,7 +37,7 @@ CallResult call(const std::string& socket_path, const protocol::Request& request
     close(fd);
     return r;
   }
-  std::string req = protocol::encode_request(request) + "\n";
+  std::string req = request_line + "\n";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   size_t off = 0;
   std::string send_error;

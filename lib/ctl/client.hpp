@@ -22,5 +22,8 @@ struct CallResult {
 // Sends one request (lib/protocol) and waits for its reply (timeout_s for the whole
 // exchange; reloads of large policies take a while).
 [[nodiscard]] CallResult call(const std::string& socket_path, const protocol::Request& request, int timeout_s = 120);
+// The same for a request line the protocol module does not type (capture, trace).
+[[nodiscard]] CallResult call_line(const std::string& socket_path, const std::string& request_line,
+                                   int timeout_s = 120);
 
 }  // namespace sgfw::ctl

@@ -21,6 +21,8 @@
 #include "daemon/preflight.hpp"
 #include "daemon/service_notify.hpp"
 #include "report/plural.hpp"
+#include "capture/taps.hpp"
+#include "control/capture_service.hpp"
 #include "control/control_plane.hpp"
 #include "control/socket_server.hpp"
 #include "daemon/live_dataplane.hpp"
@@ -113,6 +115,7 @@ std::vector<dataplane::WorkerSetup> plan_workers(const std::vector<ports::PortRu
     setups[w].publisher = publisher;
     setups[w].flows = flows;
     setups[w].stop = &g_stop;
+    setups[w].taps = &capture::process_taps();  // docs/capture.md
   }
   unsigned next = 0;
   for (size_t p = 0; p < ports.size(); ++p)
@@ -177,6 +180,7 @@ void serve(control::ControlPlane& control, control::SocketServer& server, FlowTa
     // Without the wake descriptor a commit is looked for every 5 ms while a change builds.
     server.poll_once(control.changes_pending() && control.change_wake_fd() < 0 ? 5 : 50, handler);
     control.collect([&server](uint64_t connection, const std::string& reply) { server.deliver(connection, reply); });
+    control::tap_tick([&server](uint64_t connection, const std::string& reply) { server.deliver(connection, reply); });
     if (g_dump.exchange(false)) dump_stats(control);
     // A scrape waits at most one poll (50 ms) for its text.
     if (metrics) metrics->serve_pending([&control] { return control.metrics_text(); });
@@ -325,6 +329,7 @@ int run(const Options& opt) {
   metrics.reset();  // no scrape outlives the serve loop
   notify_stopping();
   rte_eal_mp_wait_lcore();
+  control::tap_service().stop();  // a capture or trace still running: freed while the EAL runs
   ports::stop_ports(*ports);
   dump_stats(control);
   server->reset();

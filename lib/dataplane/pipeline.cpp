@@ -11,6 +11,7 @@ using core::DropReason;
 void Pipeline::drop(rte_mbuf* m, uint16_t in_port, DropReason r, runtime::PolicyCounters* pc, uint32_t vm) {
   runtime::bump(port_counters_[in_port].drops[static_cast<size_t>(r)]);
   if (pc && vm != kNoVm) runtime::bump(pc->vm_drops[vm * core::kDropReasonCount + static_cast<size_t>(r)]);
+  if (observing_) [[unlikely]] observe_drop(m, in_port, r);
   if (ndropped_ == kBurst) free_dropped();  // not reached: a burst drops each frame at most once
   dropped_[ndropped_++] = m;
 }
@@ -55,19 +56,27 @@ void Pipeline::flush() {
 
 void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   runtime::bump(port_counters_[in_port].rx, n);
+  const bool observe = cap_ != nullptr || trace_ != nullptr;
+  if (observe) [[unlikely]] begin_observe(pkts, n, in_port);
   Parsed ps;
   parse_burst(ps, pkts, n, in_port);
+  if (observe) [[unlikely]] trace_start(snap, ps, in_port, now);
   if (!flows_.forward_only) {
     if (ps.n6 != ps.n) express<Ipv4Family>(ps, snap, in_port, now);
     if (ps.n6 != 0) express<Ipv6Family>(ps, snap, in_port, now);
   }
+  if (ntraced_ != 0) [[unlikely]] trace_after_express(ps);
   lookup_links(ps, snap, in_port);
   Burst b;
   for (uint16_t i = 0; i < ps.n; ++i)
     if (ps.m[i] != nullptr && ps.pkt[i].kind != packet::ParsedPacket::Kind::kIpv6)
       admit_one(b, snap, in_port, ps, i, now);
   if (b.np != 0) run_stages(b, snap, in_port, now);
-  if (ps.n6 != 0) process6(snap, in_port, ps, now);
+  if (ps.n6 != 0) {
+    if (ntraced_ != 0) [[unlikely]] trace_stage_ = capture::Stage::kAdmit;  // the IPv6 pass starts over
+    process6(snap, in_port, ps, now);
+  }
+  if (observe) [[unlikely]] end_observe();
   if (ndropped_ != 0) free_dropped();
 }
 }  // namespace sgfw::dataplane

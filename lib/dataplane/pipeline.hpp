@@ -11,6 +11,8 @@
 // Data path: no allocation, no locks but the connection table's (connection creation
 // and answer only), no exceptions, no logging; every drop increments exactly one
 // reason counter.
+// Capture and trace (docs/capture.md, observe.cpp): armed per loop with arm(); when
+// neither is armed a burst costs a few predictable branches and drop() one.
 // Thread-safety: one Pipeline per worker lcore; the Snapshot is shared read-only
 // (only this worker's counter block is written).
 #pragma once
@@ -20,6 +22,7 @@
 #include <cstdint>
 
 #include "acl/address_table.hpp"
+#include "capture/taps.hpp"
 #include "core/drop_reason.hpp"
 #include "flow/flow_table.hpp"
 #include "packet/parsed_packet.hpp"
@@ -74,6 +77,13 @@ class Pipeline {
   // Transmits every buffered packet; what a port refuses is dropped as tx-failed.
   void flush();
 
+  // The capture and trace taps for the next bursts (nullptr: none), read by the worker
+  // once per loop from capture::Taps. The taps outlive the bursts that use them (RCU).
+  void arm(capture::CaptureTap* cap, capture::TraceTap* trace) {
+    cap_ = cap;
+    trace_ = trace;
+  }
+
  private:
   using Burst = BurstOf<Ipv4Family>;
   using Burst6 = BurstOf<Ipv6Family>;
@@ -126,10 +136,24 @@ class Pipeline {
   void remember_train(const PendingOf<F>& q, runtime::Snapshot& snap, uint64_t now);
   template <class F>
   void run_stages(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
+    if (ntraced_ != 0) [[unlikely]] trace_stage(b, capture::Stage::kAdmit);
     lookup_connections(b, snap, in_port, now);
+    if (ntraced_ != 0) [[unlikely]] trace_stage(b, capture::Stage::kConnections);
     classify(b, snap);
+    if (ntraced_ != 0) [[unlikely]] trace_stage(b, capture::Stage::kRules);
     verdicts(b, snap, in_port, now);
+    if (ntraced_ != 0) [[unlikely]] trace_stage(b, capture::Stage::kVerdict);
   }
+  // Capture and trace of one burst (observe.cpp), called only while a tap is armed:
+  // received frames captured, traced packets picked after the parse, one event per stage.
+  // Cold: out of the hot code's way (.text.unlikely), never inlined into it.
+  [[gnu::cold]] void begin_observe(rte_mbuf** pkts, uint16_t n, uint16_t in_port);
+  [[gnu::cold]] void trace_start(const runtime::Snapshot& snap, const Parsed& ps, uint16_t in_port, uint64_t now);
+  [[gnu::cold]] void trace_after_express(const Parsed& ps);
+  template <class F>
+  [[gnu::cold]] void trace_stage(const BurstOf<F>& b, capture::Stage done);
+  [[gnu::cold]] void observe_drop(rte_mbuf* m, uint16_t in_port, core::DropReason r);
+  [[gnu::cold]] void end_observe();
   // Transmit and counting (pipeline.cpp). A dropped frame is counted at once and freed
   // with the burst's other dropped frames at the end of process() (one bulk free).
   void drop(rte_mbuf* m, uint16_t in_port, core::DropReason r, runtime::PolicyCounters* pc, uint32_t vm);
@@ -151,6 +175,23 @@ class Pipeline {
   rte_mbuf* dropped_[kBurst];
   uint16_t ndropped_ = 0;
   uint16_t tx_len_[kMaxTxPorts] = {};
+  // Capture and trace (observe.cpp).
+  struct TraceSlot {
+    rte_mbuf* m;
+    uint16_t idx;      // in Parsed
+    int16_t pend;      // in its family's burst, or -1
+    uint8_t path;      // before stage 4
+    bool ended;        // passed by the express stage, or dropped
+    bool v6;
+    capture::TraceRecord rec;
+  };
+  static constexpr uint8_t kMaxTraced = 4;  // per burst
+  capture::CaptureTap* cap_ = nullptr;
+  capture::TraceTap* trace_ = nullptr;
+  bool observing_ = false;  // this burst: drop() calls observe_drop()
+  uint8_t ntraced_ = 0;
+  capture::Stage trace_stage_ = capture::Stage::kParse;  // where a drop now happens
+  TraceSlot traced_[kMaxTraced];
 };
 
 }  // namespace sgfw::dataplane

@@ -14,6 +14,8 @@ int worker_main(void* arg) {
     uint64_t start = rte_rdtsc();
     uint64_t got = 0;
     runtime::Snapshot* snap = w->publisher->acquire();
+    if (w->taps != nullptr)
+      pipeline.arm(w->taps->capture.load(std::memory_order_acquire), w->taps->trace.load(std::memory_order_acquire));
     for (auto [port, queue] : w->rx) {
       uint16_t n = rte_eth_rx_burst(w->tx.dpdk_port[port], queue, pkts, kBurst);
       if (n == 0) continue;

@@ -1,6 +1,7 @@
 // The poll-mode loop of one worker lcore: for each (port, rx queue) it owns, rx burst
 // -> Pipeline::process -> tx flush, reading the current snapshot once per loop and
-// reporting an RCU quiescent state at the end of every loop (it then holds no snapshot).
+// reporting an RCU quiescent state at the end of every loop (it then holds no snapshot
+// and no capture or trace tap).
 // Thread-safety: one Worker per lcore; `current` and `stop` are shared atomics.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "capture/taps.hpp"
 #include "dataplane/pipeline.hpp"
 #include "runtime/publisher.hpp"
 #include "runtime/snapshot.hpp"
@@ -30,6 +32,8 @@ struct WorkerSetup {
   runtime::Publisher* publisher = nullptr;
   FlowContext flows;
   const std::atomic<bool>* stop = nullptr;
+  // Capture and trace (docs/capture.md): loaded once per loop; nullptr: never armed.
+  capture::Taps* taps = nullptr;
 };
 
 // rte_eal_remote_launch entry point; arg is a WorkerSetup*.

@@ -82,6 +82,12 @@ REQS = [
     {"cmd": "reload", "args": {"policy": ","}},
     {"cmd": "reload", "args": {"policy": POLICIES[8]}},
     {"cmd": "frobnicate"}, {"cmd": 5}, [1, 2], {"cmd": "status", "args": 3},
+    # capture and trace (docs/capture.md): parsed by control/capture_request.cpp
+    {"cmd": "capture", "args": {"vm": "b", "port": "vm-a", "drops": True, "count": 5, "timeout": 1}},
+    {"cmd": "capture", "args": {"count": 0, "drops": "yes", "file": "/etc/shadow"}},
+    {"cmd": "trace", "args": {"proto": "tcp", "src": "10.0.0.1:1234", "dst": "10.0.1.5:80", "count": 3}},
+    {"cmd": "trace", "args": {"proto": "icmp", "src": "[2001:db8::1]", "dst": "2001:db8::2", "icmp_type": 300}},
+    {"cmd": "trace", "args": []},
 ]
 for r in REQS:
     put("control_request", json.dumps(r))

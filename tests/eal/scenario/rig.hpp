@@ -63,6 +63,7 @@ class Rig {
   flow::FlowTable6& flows6() { return *tables_.connections6; }
   flow::FlowTable6& fragments6() { return *tables_.fragments6; }
   runtime::Publisher& publisher() { return *publisher_; }
+  dataplane::Pipeline& pipeline() { return *pipeline_; }
   const std::string& policy_path() const { return policy_path_; }
   const config::DaemonConfig& config() const { return cfg_; }
 
