@@ -9,6 +9,8 @@ SGFW_PACKAGES=(
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev libssl-dev
+  # the etcd v3 client (lib/etcd, docs/dependencies.md): gRPC, protobuf and their code generators
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # sd_notify readiness (sgfwd.service); the packaging suite: systemd-analyze, man pages
   libsystemd-dev systemd groff-base man-db
   # GET /metrics: an HTTP server (docs/dependencies.md)
@@ -17,6 +19,8 @@ SGFW_PACKAGES=(
   iproute2 iputils-ping ethtool python3 python3-scapy python3-yaml netcat-openbsd procps
   # link services (e2e): a DHCP server and client, IPv6 router advertisements
   dnsmasq-base isc-dhcp-client radvd
+  # lib/etcd against a real etcd (tests/etcd): a single member and a 3-member cluster
+  etcd-server
 )
 
 missing=()
