@@ -8,6 +8,7 @@ Entry entry_by_name(std::string_view name, bool* needs_eal) {
   if (name == "daemon_config") return daemon_config;
   if (name == "policy_writer") return policy_writer;
   if (name == "packet_parser") return packet_parser;
+  if (name == "etcd_value") return etcd_value;
   if (name == "control_request") {
     *needs_eal = true;
     return control_request;
