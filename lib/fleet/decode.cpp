@@ -85,7 +85,9 @@ core::Expected<policy::Policy> decode_policy(const KeyValues& kvs, std::string_v
   if (auto st = check_prefix(prefix); !st) return core::make_error(st.error().message);
   // The assembled document: one line per value, so a line names its key.
   std::array<std::vector<std::pair<std::string_view, std::string>>, 3> by_kind;
+  const std::string meta = std::string(prefix) + "meta/";  // the push protocol's keys, not policy
   for (const auto& [key, value] : kvs) {
+    if (key.compare(0, meta.size(), meta) == 0) continue;
     auto ref = parse_key(prefix, key);
     if (!ref) return core::make_error(ref.error().message);
     auto prepared = prepare(key, *ref, value, appliance);

@@ -11,7 +11,8 @@
 
 namespace sgfw::fleet {
 
-// `kvs`: every key under `prefix` (one revision). `appliance`: the name of the appliance
+// `kvs`: every key under `prefix` (one revision); keys under PREFIX "meta/" (the push
+// protocol's, docs/fleet.md) are skipped. `appliance`: the name of the appliance
 // decoding; VMs whose `appliance` is this one keep their `port` (local VMs), the others
 // are hosted elsewhere. Every error names the key it is about, as "KEY: message", e.g.
 //   /sgfw/vms/app-1: unknown security group 'nope'

@@ -201,6 +201,7 @@ int run_basic(const Args& args) {
   check_txn(*client, p);
   check_watch(client, p);
   check_compaction(client, p);
+  check_push(client, p);
   std::printf("%s basic failures=%d\n", g_failures ? "FAIL" : "ok", g_failures);
   return g_failures ? 1 : 0;
 }

@@ -105,7 +105,7 @@ def single_member():
     print(out.stderr, end="", file=sys.stderr)
     check(out.returncode == 0, f"etcd_probe basic exited {out.returncode}")
     oks = [l.split()[1] for l in out.stdout.splitlines() if l.startswith("ok ")]
-    check(oks == ["bad-input", "range-at-revision", "paged-range", "txn", "watch", "compaction", "basic"],
+    check(oks == ["bad-input", "range-at-revision", "paged-range", "txn", "watch", "compaction", "push", "basic"],
           f"checks run: {oks}")
     cleanup()
     print(f"single member: ok ({time.time() - t0:.1f}s)")

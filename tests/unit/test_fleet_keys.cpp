@@ -128,6 +128,7 @@ BOOST_AUTO_TEST_CASE(empty_prefix_is_an_empty_policy) {
 
 BOOST_AUTO_TEST_CASE(a_minimal_valid_policy_decodes) {
   BOOST_TEST(error_with("/sgfw/vms/b", R"({"ips":["10.0.0.2"]})") == "decoded");  // name from the key
+  BOOST_TEST(error_with("/sgfw/meta/push", "not a policy value") == "decoded");  // the push protocol's
 }
 
 BOOST_AUTO_TEST_CASE(bad_values_are_refused_naming_the_key) {
