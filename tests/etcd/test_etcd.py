@@ -13,6 +13,7 @@
 Every etcd is started here, each with its own data directory, and stopped by PID at the
 end, also on failure. Exit 77 (skipped) only when the etcd binary is not installed
 (scripts/deps.sh installs Debian's etcd-server)."""
+import json
 import os
 import shutil
 import signal
@@ -74,7 +75,6 @@ def start_cluster(names):
 def status(urls):
     out = subprocess.run([PROBE, "status", "--endpoints", ",".join(urls), "--timeout-ms", "1000"],
                          capture_output=True, text=True, timeout=30)
-    import json
     return [json.loads(line) for line in out.stdout.splitlines()]
 
 
