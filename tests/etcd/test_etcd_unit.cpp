@@ -6,6 +6,10 @@
 #include "etcd/backoff.hpp"
 #include "etcd/client.hpp"
 #include "etcd/endpoint.hpp"
+#include "etcd/watch.hpp"
+
+#include <atomic>
+#include <thread>
 
 using namespace sgfw;
 using namespace std::chrono_literals;
@@ -78,4 +82,35 @@ BOOST_AUTO_TEST_CASE(client_errors_without_a_server) {
   BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s));
   BOOST_TEST(!(*c)->member_status(1));
   BOOST_TEST((*c)->member_status(1).error().message == "etcd: no endpoint 1");
+}
+
+BOOST_AUTO_TEST_CASE(a_watch_without_a_server_retries_until_stopped) {
+  auto c = etcd::Client::create({{"http://127.0.0.1:1", "http://127.0.0.1:2"}, 300ms, 10ms, 50ms});
+  BOOST_REQUIRE(c);
+  BOOST_TEST(!etcd::Watch::start(*c, "", 1, [](const etcd::WatchUpdate&) {}));
+  BOOST_TEST(etcd::Watch::start(*c, "", 1, [](const etcd::WatchUpdate&) {}).error().message == "etcd watch: empty prefix");
+  BOOST_TEST(etcd::Watch::start(*c, "/p/", -1, [](const etcd::WatchUpdate&) {}).error().message ==
+             "etcd watch: negative start revision");
+  std::atomic<int> disconnected{0}, other{0};
+  std::atomic<bool> both{false};
+  std::string first;
+  auto w = etcd::Watch::start(*c, "/p/", 5, [&](const etcd::WatchUpdate& u) {
+    if (u.kind != etcd::WatchUpdate::Kind::kDisconnected) {
+      ++other;
+      return;
+    }
+    if (disconnected++ == 0) first = u.endpoint;
+    else if (u.endpoint != first) both = true;  // it moves on to the other endpoint
+  });
+  BOOST_REQUIRE(w);
+  for (int i = 0; i < 300 && disconnected < 4; ++i) std::this_thread::sleep_for(10ms);
+  BOOST_TEST(disconnected.load() >= 4);
+  BOOST_TEST(both.load());
+  BOOST_TEST((*w)->running());
+  auto t0 = std::chrono::steady_clock::now();
+  (*w)->stop();
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 1s));
+  BOOST_TEST(!(*w)->running());
+  BOOST_TEST(other.load() == 0);
+  BOOST_TEST((*w)->last_revision() == 0);
 }
