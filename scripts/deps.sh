@@ -9,6 +9,8 @@ SGFW_PACKAGES=(
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev libssl-dev
+  # the etcd v3 client (lib/etcd, docs/dependencies.md): gRPC, protobuf and their code generators
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # sd_notify readiness (sgfwd.service); the packaging suite: systemd-analyze, man pages
   libsystemd-dev systemd groff-base man-db
   # GET /metrics: an HTTP server (docs/dependencies.md)
@@ -19,6 +21,8 @@ SGFW_PACKAGES=(
   dnsmasq-base isc-dhcp-client radvd
   # sgfwctl capture (e2e): the capture file read back by tcpdump (docs/capture.md)
   tcpdump
+  # lib/etcd against a real etcd (tests/etcd): a single member and a 3-member cluster
+  etcd-server
 )
 
 missing=()

@@ -117,6 +117,28 @@ for text in (JHEAD, JOURNAL, JOURNAL[:-5], JOURNAL[:-1], JOURNAL.replace("web-1"
              JHEAD + jline("a", ["g"]).replace("set-groups", "del-groups"), JHEAD + "\n\n"):
     put("journal", text)
 
+# etcd_value (docs/fleet.md): byte 0 picks the key (0 subnet, 1 group, 2 VM), the rest
+# is the value, among a small valid policy's keys (tests/fuzz/entries/etcd_value_entry.cpp).
+ETCD_VALUES = [
+    (0, '{"name":"fz","cidr":"10.1.0.0/16"}'), (0, '{"cidr":"2001:db8::/64"}'), (0, '{"name":"fz","cidr":"10.1.0.1/16"}'),
+    (0, '{"name":"other","cidr":"10.1.0.0/16"}'), (0, '{"cidr":"10.1.0.0/33","x":1}'), (0, '[]'), (0, ''), (0, '{'),
+    (1, '{"name":"fz","description":"d\\u00e9\\n","rules":[{"name":"r","direction":"Egress","protocol":"UDP",'
+        '"portRange":"1000-1100","remote":{"securityGroupRef":{"name":"web"}}},{"direction":"ingress","protocol":"icmp",'
+        '"remote":{"address":{"IPAddressOrCIDR":"::/0"}}}]}'),
+    (1, '{"rules":[{"direction":"Ingress","protocol":"TCP","port":"0x50","remote":{"subnetRef":{"name":"nope"}}}]}'),
+    (1, '{"rules":[{"direction":"Ingress","protocol":"TCP","port":80,"portRange":"1-2","remote":{}}]}'),
+    (1, '{"rules":' + "[" * 60 + "]" * 60 + '}'), (1, '{"name":null}'), (1, '"just a string"'),
+    (2, '{"ips":["10.0.0.9"],"securityGroups":["web","default-allow-ssh"]}'),
+    (2, '{"appliance":"edge-1","port":"p2","mac":"02:00:00:00:00:02","ips":["10.0.0.9","2001:db8::9"],'
+        '"allowedAddressPairs":[{"ip":"10.0.0.100","mac":"02:00:00:00:00:64"},{"ip":"10.0.3.0/28"}]}'),
+    (2, '{"appliance":"edge-2","port":"p1","mac":"02:00:00:00:00:01","ips":["10.0.0.9"]}'),
+    (2, '{"appliance":"edge-1","port":"p1","mac":"02:00:00:00:00:01","ips":["10.0.0.9"]}'),
+    (2, '{"ips":["10.0.0.1"]}'), (2, '{"port":"p9","ips":["10.0.0.9"]}'), (2, '{"appliance":"Edge 1","port":"p"}'),
+    (2, '{"ips":["10.0.0.9"],"securityGroups":["web","web"]}'), (2, '{"ips":[],"extra":true}'),
+    (2, '{"ips":["10.0.0.9"]}, "vms": [{"name":"inj","ips":["10.0.0.8"]}'), (2, '{"ips":["\\u0000"]}'),
+]
+for kind, value in ETCD_VALUES:
+    put("etcd_value", bytes([kind]) + value.encode())
 
 sys.path.insert(0, "/usr/lib/python3/dist-packages")
 from scapy.all import Ether, IP, TCP, UDP, ICMP, ARP, Dot1Q, IPOption, Raw  # noqa: E402

@@ -11,10 +11,11 @@ import sys
 
 EXTERNAL_HEADERS = {  # include prefix -> the external name the table uses
     "rte_": "dpdk", "yaml-cpp/": "yaml", "nlohmann/": "json", "openssl/": "openssl",
-    "systemd/": "systemd", "httplib.h": "httplib",
+    "systemd/": "systemd", "httplib.h": "httplib", "grpcpp/": "grpc", "google/protobuf/": "protobuf",
 }
 EXTERNAL_DEPS = {"dpdk_dep": "dpdk", "yaml_dep": "yaml", "json_dep": "json", "crypto_dep": "openssl",
-                 "threads_dep": "threads", "systemd_dep": "systemd", "httplib_dep": "httplib"}
+                 "threads_dep": "threads", "systemd_dep": "systemd", "httplib_dep": "httplib",
+                 "grpcpp_dep": "grpc", "protobuf_dep": "protobuf"}
 
 
 def read_table(root):

@@ -9,6 +9,7 @@ Entry entry_by_name(std::string_view name, bool* needs_eal) {
   if (name == "policy_writer") return policy_writer;
   if (name == "packet_parser") return packet_parser;
   if (name == "journal") return journal;
+  if (name == "etcd_value") return etcd_value;
   if (name == "control_request") {
     *needs_eal = true;
     return control_request;
