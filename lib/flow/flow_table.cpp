@@ -182,6 +182,7 @@ bool BasicFlowTable<Key>::reclaim_oldest(List& l, bool inbound, const uint64_t* 
       }
     }
     if (!removed) continue;  // answered or removed meanwhile: try the next oldest
+    if (end_hook_) end_hook_(end_ctx_, e, closing_reason(s, EndReason::kEvicted));
     leave_lists(static_cast<int32_t>(pos));
     rte_hash_del_key(hash_.get(), &e.key);
     count_.fetch_sub(1, std::memory_order_relaxed);
@@ -196,12 +197,13 @@ bool BasicFlowTable<Key>::reclaim_oldest(List& l, bool inbound, const uint64_t* 
 // --- insert / remove ----------------------------------------------------------------
 
 template <class Key>
-bool BasicFlowTable<Key>::remove(int32_t pos) {
+bool BasicFlowTable<Key>::remove(int32_t pos, EndReason why) {
   FlowEntry& e = at(pos);
   ConnState s = e.state.load(std::memory_order_relaxed);
   do {
     if (s == ConnState::kFree || s == ConnState::kDead) return false;
   } while (!e.state.compare_exchange_weak(s, ConnState::kDead, std::memory_order_acq_rel));
+  if (end_hook_) end_hook_(end_ctx_, e, closing_reason(s, why));
   leave_lists(pos);
   rte_hash_del_key(hash_.get(), &e.key);
   count_.fetch_sub(1, std::memory_order_relaxed);
@@ -225,7 +227,7 @@ bool BasicFlowTable<Key>::evict_expired_near(const Key& near, uint64_t now) {
     ConnState s = e.state.load(std::memory_order_relaxed);
     if (s == ConnState::kFree || s == ConnState::kDead) continue;
     ++seen;
-    if (!live(e, now) && remove(pos)) return true;
+    if (!live(e, now) && remove(pos, EndReason::kTimeout)) return true;
   }
   return false;
 }
@@ -320,6 +322,10 @@ void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64
   e.generation.store(c.generation, std::memory_order_relaxed);
   e.egress_rule.store(c.egress_rule, std::memory_order_relaxed);
   e.ingress_rule.store(c.ingress_rule, std::memory_order_relaxed);
+  e.packets[0].store(c.first_len != 0 ? 1 : 0, std::memory_order_relaxed);
+  e.bytes[0].store(c.first_len, std::memory_order_relaxed);
+  e.packets[1].store(0, std::memory_order_relaxed);
+  e.bytes[1].store(0, std::memory_order_relaxed);
   e.state.store(c.state, std::memory_order_release);
   push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos));
   if (c.resp_vm != kNoVmId) push(vm_lists_[c.resp_vm], inbound_links_.get(), static_cast<uint32_t>(pos));

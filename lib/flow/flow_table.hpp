@@ -45,6 +45,7 @@
 #include "core/expected.hpp"
 #include "core/unique_handle.hpp"
 #include "flow/conn_state.hpp"
+#include "flow/end_reason.hpp"
 #include "flow/flow_key.hpp"
 
 namespace sgfw::flow {
@@ -59,15 +60,16 @@ inline constexpr uint8_t kInInbound = 4;       // on the responder VM's inbound 
 inline constexpr uint8_t kStatelessTrain = 8;  // fragment trains: the first fragment created no connection
 
 // The creation time is kept coarse (TSC >> kCreatedShift: ~6 ms at 2.6 GHz) in 32 bits,
-// so that an entry keeps one cache line with the express word; ages are right for
-// connections younger than 2^56 TSC ticks (~320 days at 2.6 GHz).
+// so that the first cache line holds the express word and the counters; ages are right
+// for connections younger than 2^56 TSC ticks (~320 days at 2.6 GHz).
 inline constexpr unsigned kCreatedShift = 24;
 
-// One connection: one cache line (IPv4), two (IPv6). Fields written after insertion
+// One connection: two cache lines, for either family. Fields written after insertion
 // are atomics (both directions of a connection may be handled by different workers).
-// What an established packet reads and writes comes first, the key last: the first
-// cache line holds it for either family (rte_hash compares keys in its own key store,
-// so the entry's copy is read only by the control thread and on slow paths).
+// The first cache line holds everything an established packet reads and writes (state,
+// last_seen, generation, the express word, the packet and byte counters); the second
+// what only the slow paths and the control thread read (rules, VM ids, the key: rte_hash
+// compares keys in its own key store). docs/design/flow-table.md, "The entry".
 template <class Key>
 struct alignas(64) BasicFlowEntry {
   using Addr = typename Key::Addr;      // uint32_t (IPv4), Addr6 (IPv6), network order
@@ -82,11 +84,25 @@ struct alignas(64) BasicFlowEntry {
   // only, docs/design/packet-path.md "Express path"; 0: none); fragment trains: the
   // first fragment's L4 ports (train_sport_be(), train_dport_be()).
   std::atomic<uint64_t> express;
+  // 32: packets and bytes (frame length) per direction, [0] from the originator, [1]
+  // from the responder, counting every packet that passed (the first one included).
+  // Added with a relaxed load and store, not an atomic read-modify-write (no lock
+  // prefix on the packet path): two workers adding to the same direction at the same
+  // instant may lose one addition (RSS sends one direction to one queue; docs/logs.md).
+  std::atomic<uint64_t> packets[2];
+  std::atomic<uint64_t> bytes[2];
+  // --- second cache line ---
   std::atomic<uint32_t> egress_rule;    // 4: deciding rule id + 1 (0: no such check)
   std::atomic<uint32_t> ingress_rule;   // 4
   uint32_t vm_id[2];                    // 8: local VM at the originator's / responder's end, or kNoVmId
   Key key;                              // 16 (IPv4), 40 (IPv6)
 
+  // Counts one passed packet of `len` bytes from the originator (dir 0) or the
+  // responder (dir 1). Data path: two loads and two stores, no atomic read-modify-write.
+  void count(unsigned dir, uint32_t len) {
+    packets[dir].store(packets[dir].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    bytes[dir].store(bytes[dir].load(std::memory_order_relaxed) + len, std::memory_order_relaxed);
+  }
   // Fragment trains: the first fragment's L4 source and destination ports (ICMP echo:
   // the key's ports), wire order.
   [[nodiscard]] uint16_t train_sport_be() const {
@@ -108,11 +124,20 @@ struct alignas(64) BasicFlowEntry {
 };
 using FlowEntry = BasicFlowEntry<FlowKey>;
 using FlowEntry6 = BasicFlowEntry<FlowKey6>;
-static_assert(sizeof(FlowEntry) == 64);
+static_assert(sizeof(FlowEntry) == 128);
 static_assert(sizeof(FlowEntry6) == 128);
 // The fields of an established packet, in the first cache line (the only one the
 // packet path prefetches).
-static_assert(offsetof(FlowEntry6, express) + sizeof(uint64_t) <= 64);
+static_assert(offsetof(FlowEntry, bytes) + 2 * sizeof(uint64_t) == 64);
+static_assert(offsetof(FlowEntry6, bytes) + 2 * sizeof(uint64_t) == 64);
+
+// Called once per connection removed from a table that has one (set_end_hook), on the
+// thread that removed it (a worker: revoked, evicted, replaced; the control thread:
+// expired, flushed), once it is marked dead (only the remover gets here) and before
+// its position can be reused.
+// Must not block. docs/logs.md.
+template <class Key>
+using EndHook = void (*)(void* ctx, const BasicFlowEntry<Key>& e, EndReason why);
 
 struct Timeouts {  // in TSC ticks, per state
   uint64_t by_state[32] = {};
@@ -174,6 +199,7 @@ struct BasicNewConnection {
   uint16_t train_dport_be = 0;
   bool stateless_train = false;       // fragment trains only
   uint64_t express = 0;               // connections only: the packet path's express word
+  uint32_t first_len = 0;             // connections only: the first packet's length (counted from the originator)
 };
 using NewConnection = BasicNewConnection<FlowKey>;
 using NewConnection6 = BasicNewConnection<FlowKey6>;
@@ -227,8 +253,16 @@ class BasicFlowTable {
   // The connection at `pos` has just moved from an established to a closed state
   // (time-wait, closed): it joins the table's reclaimable list (not the inbound one).
   void mark_closed(int32_t pos);
-  // Removes a connection now (revoked, replaced, flushed, expired). Idempotent.
-  bool remove(int32_t pos);
+  // Removes a connection now (revoked, replaced, flushed, expired), `why` for the end
+  // hook (closing_reason() applied to kTimeout and kEvicted). Idempotent: true (and
+  // the hook called) only for the call that removed it.
+  bool remove(int32_t pos, EndReason why = EndReason::kTimeout);
+  // Control thread, before any worker runs: every removal calls `hook(ctx, ...)` from
+  // then on (null: none).
+  void set_end_hook(EndHook<Key> hook, void* ctx) {
+    end_hook_ = hook;
+    end_ctx_ = ctx;
+  }
 
   // --- control thread ---
   // Removes expired connections, then recycles removed positions after a grace period.
@@ -298,6 +332,8 @@ class BasicFlowTable {
   std::unique_ptr<List[]> vm_lists_;         // [vm id]
   std::atomic<uint64_t> inbound_recycled_{0};
   std::atomic<uint64_t> half_open_reclaimed_{0};
+  EndHook<Key> end_hook_ = nullptr;
+  void* end_ctx_ = nullptr;
 };
 
 // The two instantiations (flow_table.cpp); no other is compiled.

@@ -32,7 +32,7 @@ size_t BasicFlowTable<Key>::reclaim(uint64_t now) {
     FlowEntry& e = entries_[i];
     ConnState s = e.state.load(std::memory_order_relaxed);
     if (s == ConnState::kFree || s == ConnState::kDead) continue;
-    if (!live(e, now) && remove(static_cast<int32_t>(i))) ++expired;
+    if (!live(e, now) && remove(static_cast<int32_t>(i), EndReason::kTimeout)) ++expired;
   }
   recycle();
   return expired;
@@ -47,7 +47,7 @@ size_t BasicFlowTable<Key>::flush(const std::vector<bool>* vm_ids) {
     ConnState s = e.state.load(std::memory_order_relaxed);
     if (s == ConnState::kFree || s == ConnState::kDead) continue;
     if (vm_ids && !listed(e.vm_id[0]) && !listed(e.vm_id[1])) continue;
-    if (remove(static_cast<int32_t>(i))) ++removed;
+    if (remove(static_cast<int32_t>(i), EndReason::kFlushed)) ++removed;
   }
   recycle();
   return removed;
