@@ -86,4 +86,16 @@ size_t LiveDataplane::reclaim_flows() {
   return n + (parts_.flows6 ? parts_.flows6->reclaim(now) : 0);
 }
 
+std::vector<control::LogFileInfo> LiveDataplane::logs() const {
+  std::vector<control::LogFileInfo> out;
+  if (!log_writer_) return out;
+  for (logs::File f : {logs::File::kConnections, logs::File::kDrops}) {
+    if (!log_writer_->enabled(f)) continue;
+    logs::FileCounters c = log_writer_->counters(f);
+    out.push_back({f == logs::File::kConnections ? "connections" : "drops", log_writer_->path(f), c.written,
+                   c.suppressed, c.lost, c.errors});
+  }
+  return out;
+}
+
 }  // namespace sgfw::daemon

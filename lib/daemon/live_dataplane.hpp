@@ -9,6 +9,7 @@
 #include "control/dataplane_access.hpp"
 #include "dataplane/worker.hpp"
 #include "flow/flow_table.hpp"
+#include "logs/log_writer.hpp"
 #include "ports/ports.hpp"
 #include "runtime/counters.hpp"
 
@@ -34,9 +35,13 @@ class LiveDataplane final : public control::DataplaneAccess {
   void for_each_flow(const std::function<void(const control::FlowRecord&)>& fn) const override;
   size_t flush_flows(const std::vector<bool>* vm_ids) override;
   size_t reclaim_flows() override;
+  [[nodiscard]] std::vector<control::LogFileInfo> logs() const override;
+  // The log writer whose counters logs() reports (null: logs off).
+  void set_log_writer(const logs::LogWriter* w) { log_writer_ = w; }
 
  private:
   LiveDataplaneParts parts_;
+  const logs::LogWriter* log_writer_ = nullptr;
 };
 
 }  // namespace sgfw::daemon
