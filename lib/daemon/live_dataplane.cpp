@@ -77,7 +77,9 @@ void LiveDataplane::for_each_flow(const std::function<void(const control::FlowRe
 
 size_t LiveDataplane::flush_flows(const std::vector<bool>* vm_ids) {
   size_t n = parts_.flows ? parts_.flows->flush(vm_ids) : 0;
-  return n + (parts_.flows6 ? parts_.flows6->flush(vm_ids) : 0);
+  n += parts_.flows6 ? parts_.flows6->flush(vm_ids) : 0;
+  if (log_writer_) log_writer_->drain(rte_rdtsc());  // named before the caller releases the VM ids
+  return n;
 }
 
 size_t LiveDataplane::reclaim_flows() {

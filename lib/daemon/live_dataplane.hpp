@@ -36,12 +36,13 @@ class LiveDataplane final : public control::DataplaneAccess {
   size_t flush_flows(const std::vector<bool>* vm_ids) override;
   size_t reclaim_flows() override;
   [[nodiscard]] std::vector<control::LogFileInfo> logs() const override;
-  // The log writer whose counters logs() reports (null: logs off).
-  void set_log_writer(const logs::LogWriter* w) { log_writer_ = w; }
+  // The log writer whose counters logs() reports (null: logs off); flush_flows()
+  // writes the flushed connections' end records at once, while their VM ids are held.
+  void set_log_writer(logs::LogWriter* w) { log_writer_ = w; }
 
  private:
   LiveDataplaneParts parts_;
-  const logs::LogWriter* log_writer_ = nullptr;
+  logs::LogWriter* log_writer_ = nullptr;
 };
 
 }  // namespace sgfw::daemon

@@ -30,7 +30,7 @@ class LogService {
   void drain();
   // SIGHUP: both files opened again by path (logrotate); the outcome on stdout/stderr.
   void reopen();
-  [[nodiscard]] const logs::LogWriter* writer() const { return writer_.get(); }
+  [[nodiscard]] logs::LogWriter* writer() { return writer_.get(); }
 
   ~LogService();
 
