@@ -119,7 +119,7 @@ bool Pipeline::follow_fragment(PendingOf<F>& q, runtime::Snapshot& snap, uint16_
     }
     typename F::Entry& conn = ft.at(cpos);
     if (!flows_.keep_established && conn.generation.load(std::memory_order_relaxed) != gen) {
-      typename F::Plan c = connection_checks<F>(snap, conn);
+      typename F::Plan c = connection_checks<F>(snap, conn, ft.cold(cpos));
       int failed = run_checks<F>(snap, c, results);
       if (failed >= 0) {
         ft.remove(cpos, flow::EndReason::kRevoked);
@@ -127,8 +127,8 @@ bool Pipeline::follow_fragment(PendingOf<F>& q, runtime::Snapshot& snap, uint16_
         drop(q.m, in_port, DropReason::kRevoked, pc, c.vm[failed]);
         return false;
       }
-      conn.egress_rule.store(results[0], std::memory_order_relaxed);
-      conn.ingress_rule.store(results[1], std::memory_order_relaxed);
+      ft.cold(cpos).egress_rule.store(results[0], std::memory_order_relaxed);
+      ft.cold(cpos).ingress_rule.store(results[1], std::memory_order_relaxed);
       conn.generation.store(gen, std::memory_order_relaxed);
     }
   }
@@ -143,7 +143,7 @@ bool Pipeline::related_still_valid(PendingOf<F>& q, runtime::Snapshot& snap, uin
   typename F::Entry& conn = ft.at(q.flow_pos);
   const uint64_t gen = snap.generation();
   if (flows_.keep_established || conn.generation.load(std::memory_order_relaxed) == gen) return true;
-  typename F::Plan c = connection_checks<F>(snap, conn);
+  typename F::Plan c = connection_checks<F>(snap, conn, ft.cold(q.flow_pos));
   uint32_t results[2];
   int failed = run_checks<F>(snap, c, results);
   if (failed >= 0) {
@@ -151,8 +151,8 @@ bool Pipeline::related_still_valid(PendingOf<F>& q, runtime::Snapshot& snap, uin
     drop(q.m, in_port, r, &snap.counters(worker_), c.vm[failed]);
     return false;
   }
-  conn.egress_rule.store(results[0], std::memory_order_relaxed);
-  conn.ingress_rule.store(results[1], std::memory_order_relaxed);
+  ft.cold(q.flow_pos).egress_rule.store(results[0], std::memory_order_relaxed);
+  ft.cold(q.flow_pos).ingress_rule.store(results[1], std::memory_order_relaxed);
   conn.generation.store(gen, std::memory_order_relaxed);
   return true;
 }
@@ -286,8 +286,8 @@ void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port
       if (q.path == Path::kRevalidate) {
         typename F::Entry& e = ft.at(q.flow_pos);
         e.generation.store(snap.generation(), std::memory_order_relaxed);
-        e.egress_rule.store(q.result[0], std::memory_order_relaxed);
-        e.ingress_rule.store(q.result[1], std::memory_order_relaxed);
+        ft.cold(q.flow_pos).egress_rule.store(q.result[0], std::memory_order_relaxed);
+        ft.cold(q.flow_pos).ingress_rule.store(q.result[1], std::memory_order_relaxed);
         q.path = Path::kFast;
       } else if (q.path == Path::kNew) {
         if (!create_connection(q, snap, in_port, now)) continue;

@@ -16,9 +16,10 @@ namespace sgfw::logs {
 
 // The addresses of `key`'s two ends into a record, the originator's first.
 template <class Key>
-void set_ends(Record& r, const flow::BasicFlowEntry<Key>& e) {
-  const auto orig = e.orig_addr_be();
-  const auto resp = e.resp_addr_be();
+void set_ends(Record& r, const flow::BasicFlowEntry<Key>& e, const flow::BasicFlowCold<Key>& c) {
+  const bool lo = e.orig_is_lo();
+  const auto orig = c.orig_addr_be(lo);
+  const auto resp = c.resp_addr_be(lo);
   if constexpr (std::is_same_v<Key, flow::FlowKey6>) {
     r.family = 6;
     std::memcpy(r.src, orig.data(), 16);
@@ -28,21 +29,21 @@ void set_ends(Record& r, const flow::BasicFlowEntry<Key>& e) {
     std::memcpy(r.src, &orig, 4);
     std::memcpy(r.dst, &resp, 4);
   }
-  r.sport_be = e.orig_port_be();
-  r.dport_be = e.resp_port_be();
+  r.sport_be = c.orig_port_be(lo);
+  r.dport_be = c.resp_port_be(lo);
 }
 
 template <class Key>
-void end_hook(void* ctx, const flow::BasicFlowEntry<Key>& e, flow::EndReason why) {
+void end_hook(void* ctx, const flow::BasicFlowEntry<Key>& e, const flow::BasicFlowCold<Key>& c, flow::EndReason why) {
   Record r{};
   r.kind = Kind::kEnd;
-  r.proto = e.key.proto;
+  r.proto = c.key.proto;
   r.reason = static_cast<uint8_t>(why);
-  set_ends(r, e);
-  r.vm[0] = e.vm_id[0];
-  r.vm[1] = e.vm_id[1];
-  r.rule[0] = e.egress_rule.load(std::memory_order_relaxed);
-  r.rule[1] = e.ingress_rule.load(std::memory_order_relaxed);
+  set_ends(r, e, c);
+  r.vm[0] = c.vm_id[0];
+  r.vm[1] = c.vm_id[1];
+  r.rule[0] = c.egress_rule.load(std::memory_order_relaxed);
+  r.rule[1] = c.ingress_rule.load(std::memory_order_relaxed);
   r.checks = static_cast<uint8_t>((r.rule[0] != 0 ? 1 : 0) | (r.rule[1] != 0 ? 2 : 0));
   r.generation = e.generation.load(std::memory_order_relaxed);
   r.tsc = rte_rdtsc();
