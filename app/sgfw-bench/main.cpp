@@ -123,6 +123,7 @@ Command add_traffic(CLI::App& root) {
   sub->add_option("--passes", o->passes, "passes over the packet set per repeat")->capture_default_str();
   sub->add_option("--memory-mb", o->memory_mb, "EAL memory")->capture_default_str();
   sub->add_flag("--hugepages", o->hugepages, "use reserved 2 MiB hugepages instead of --no-huge");
+  sub->add_flag("--logs", o->logs, "connection and drop logs on (a log ring, end hooks, a writer to /dev/null)");
   sub->add_flag("--json", *json, "one JSON object (docs/public-interface.md) instead of the table");
   return {sub, [sub, o, json, scenarios]() {
             bool defaults = sub->count("--vms") + sub->count("--rules") + sub->count("--connections") +

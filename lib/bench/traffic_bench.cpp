@@ -21,6 +21,8 @@
 #include "ports/ports.hpp"
 #include "eal/eal_session.hpp"
 #include "flow/flow_table.hpp"
+#include "logs/end_records.hpp"
+#include "logs/log_writer.hpp"
 #include "runtime/snapshot.hpp"
 
 namespace sgfw::bench {
@@ -30,6 +32,57 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 enum class Kind : uint8_t { kEstablished, kNew, kDeny };
+
+// --logs: a log ring, the connection tables' end hooks and a writer to /dev/null.
+struct BenchLogs {
+  struct NoNames final : logs::Names {
+    const std::string* vm(uint32_t) const override { return nullptr; }
+    const std::string* rule(uint64_t, uint32_t) const override { return nullptr; }
+  };
+  NoNames names;
+  std::unique_ptr<logs::LogRing> ring;
+  std::unique_ptr<logs::LogWriter> writer;
+  flow::FlowTable* t4 = nullptr;
+  flow::FlowTable6* t6 = nullptr;
+
+  core::Status start(const std::string& name, dataplane::FlowContext& fc) {
+    auto r = logs::LogRing::create(name, 1u << 14);
+    if (!r) return core::make_error(r.error().message);
+    ring = std::move(*r);
+    logs::LogWriterOptions lo;
+    lo.connections = "/dev/null";
+    lo.drops = "/dev/null";
+    lo.time.tsc_hz = rte_get_tsc_hz();
+    auto w = logs::LogWriter::open(lo, ring.get(), &names);
+    if (!w) return core::make_error(w.error().message);
+    writer = std::move(*w);
+    ring->set_consumer(nullptr, nullptr);  // the pipeline runs on this thread: never drain inside a timed pass
+    fc.log = ring.get();
+    fc.log_connections = fc.log_drops = true;
+    t4 = fc.table;
+    t6 = fc.table6;
+    logs::install_end_hook(*t4, ring.get());
+    logs::install_end_hook(*t6, ring.get());
+    return {};
+  }
+  void drain() {
+    if (writer) writer->drain(rte_rdtsc());
+  }
+  Json summary() const {
+    Json j;
+    for (logs::File f : {logs::File::kConnections, logs::File::kDrops}) {
+      logs::FileCounters c = writer->counters(f);
+      j[f == logs::File::kConnections ? "connections" : "drops"] =
+          Json{{"written", c.written}, {"suppressed", c.suppressed}, {"lost", c.lost}};
+    }
+    return j;
+  }
+  ~BenchLogs() {
+    drain();
+    if (t4) logs::install_end_hook(*t4, nullptr);
+    if (t6) logs::install_end_hook(*t6, nullptr);
+  }
+};
 
 struct Bench {
   const TrafficOptions& o;
@@ -235,6 +288,10 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     fc.table6 = table6->get();
     fc.fragments6 = frag6->get();
     fc.forward_only = sc == "null";
+    BenchLogs log_sink;
+    if (o.logs) {
+      if (auto st = log_sink.start("bench-logs-" + no, fc); !st) return core::make_error(st.error().message);
+    }
     dataplane::Pipeline pl(0, b.tx, b.port_counters.data(), fc);
 
     std::vector<Kind> kinds(conns, Kind::kEstablished);
@@ -265,6 +322,7 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
             b.renew();   // so the timed pass sees the "new" packets as new again
           }
         }
+        log_sink.drain();  // untimed: the control thread's work
         const uint64_t created0 = b.connections_created();
         cycles += b.pass(pl);
         packets += b.mbufs.size();
@@ -288,6 +346,7 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     rj["forwarded"] = tx;
     rj["dropped"] = drops;
     rj["connections_live"] = o.family == 6 ? b.flows6->size() : b.flows->size();
+    if (o.logs) rj["logs"] = log_sink.summary();
     report["rows"].push_back(std::move(rj));
     for (auto* m : b.mbufs) {
       rte_mbuf_refcnt_set(m, 1);

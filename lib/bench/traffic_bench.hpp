@@ -35,6 +35,10 @@ struct TrafficOptions {
   bool extra_1m = false;        // also `established` at 1M connections (the default run)
   unsigned memory_mb = 3072;
   bool hugepages = false;       // use hugepages (needs them reserved and mounted)
+  // Connection and drop logs on, as sgfwd has them with `logs:` (docs/logs.md): the
+  // pipeline gets a log ring, the tables end hooks, and a writer drains the ring to
+  // /dev/null between timed passes (the writer is the control thread's cost, not timed).
+  bool logs = false;
 };
 
 // One JSON document as docs/public-interface.md gives it ({"machine": ..., "rows": [...]}).

@@ -42,12 +42,35 @@ uint32_t u32(std::string_view file, const YamlNode& n, std::string_view what, lo
   return static_cast<uint32_t>(v);
 }
 
+// logs: {connections, drops, rate_limit_per_s}; relative paths are relative to the
+// config file, like `policy`. At least one file.
+void parse_logs(const std::string& file, const YamlNode& n, DaemonConfig& c) {
+  MapReader m(file, n, "logs", {"connections", "drops", "rate_limit_per_s"});
+  auto path = [&](const char* k) -> std::string {
+    if (!m.has(k)) return "";
+    YamlNode v = m.get(k);
+    std::string s = scalar(file, v, std::string("logs.") + k);
+    if (s.empty()) fail(file, v.Mark(), std::string("logs.") + k + " is empty (leave the key out for no file)");
+    if (s.back() == '/') fail(file, v.Mark(), std::string("logs.") + k + " '" + s + "' names a directory, not a file");
+    std::filesystem::path p(s);
+    if (p.is_relative()) p = std::filesystem::path(file).parent_path() / p;
+    return p.lexically_normal().string();
+  };
+  c.logs.connections = path("connections");
+  c.logs.drops = path("drops");
+  if (!c.logs.enabled()) fail(file, n.Mark(), "logs: give connections, drops or both (leave logs out for none)");
+  if (!c.logs.connections.empty() && c.logs.connections == c.logs.drops)
+    fail(file, m.key_mark("drops"), "logs.drops is the same file as logs.connections");
+  if (m.has("rate_limit_per_s"))
+    c.logs.rate_limit_per_s = u32(file, m.get("rate_limit_per_s"), "rate_limit_per_s", 1, 10000000);
+}
+
 DaemonConfig parse(const YamlNode& root, const std::string& file) {
   DaemonConfig c;
   c.file = file;
   MapReader top(file, root, "daemon config",
                 {"eal", "ports", "workers", "policy", "control_socket", "control_group", "flows",
-                 "acl_max_size", "mbufs", "limits", "metrics"});
+                 "acl_max_size", "mbufs", "limits", "metrics", "logs"});
   if (top.has("eal")) {
     YamlNode e = top.get("eal");
     expect_sequence(file, e, "eal");
@@ -136,6 +159,7 @@ DaemonConfig parse(const YamlNode& root, const std::string& file) {
     c.metrics_host = host;
     c.metrics_port = static_cast<uint16_t>(pn);
   }
+  if (top.has("logs")) parse_logs(file, top.get("logs"), c);
   return c;
 }
 

@@ -41,6 +41,14 @@ struct FlowConfig {
   FlowTimeouts timeouts;
 };
 
+// logs: (docs/logs.md). Both paths empty: logs off.
+struct LogConfig {
+  std::string connections;          // resolved path, or empty: no connection records
+  std::string drops;                // resolved path, or empty: no drop records
+  uint32_t rate_limit_per_s = 1000; // lines per second per file, excess counted
+  [[nodiscard]] bool enabled() const { return !connections.empty() || !drops.empty(); }
+};
+
 using Limits = policy::Limits;  // what a policy may hold (policy/limits.hpp)
 
 inline constexpr uint32_t kMaxPorts = 32;    // Debian's DPDK: RTE_MAX_ETHPORTS
@@ -62,6 +70,7 @@ struct DaemonConfig {
   // metrics.listen: "host:port" of the Prometheus endpoint (docs/metrics.md); empty: off.
   std::string metrics_host;
   uint16_t metrics_port = 0;
+  LogConfig logs;                   // logs: connection and drop logs; off when absent
 
   [[nodiscard]] std::vector<std::string> port_names() const;
   [[nodiscard]] uint32_t uplink_index() const;  // index into ports

@@ -78,6 +78,14 @@ class ControlPlane {
   [[nodiscard]] core::Expected<Json> flush(const std::string& vm, const Peer& peer);
   // Periodic housekeeping (control thread): expire connections, recycle positions.
   size_t reclaim();
+  // Control thread (the log writer, docs/logs.md): the VM holding stable id `id`, and
+  // the "group/rule" label of rule `index` under `generation`; nullptr when unknown
+  // (released, or that generation's labels are no longer kept).
+  [[nodiscard]] const std::string* vm_name(uint32_t id) const { return vm_ids_.name_of(id); }
+  [[nodiscard]] const std::string* rule_label(uint64_t generation, uint32_t index) const {
+    auto it = labels_.find(generation);
+    return it != labels_.end() && index < it->second->size() ? &(*it->second)[index] : nullptr;
+  }
 
   // Stable ids for the VMs of a snapshot (by name; a VM keeps its id across
   // generations), and keeps the snapshot's rule labels for `flows`. Call before

@@ -56,6 +56,13 @@ struct FlowRecord {
   uint32_t egress_rule = 0, ingress_rule = 0;  // deciding rule id + 1; 0: no such check
 };
 
+// One log file's counters (docs/logs.md, "Counters").
+struct LogFileInfo {
+  std::string file;  // "connections" or "drops"
+  std::string path;
+  uint64_t written = 0, suppressed = 0, lost = 0, errors = 0;
+};
+
 class DataplaneAccess {
  public:
   virtual ~DataplaneAccess() = default;
@@ -72,6 +79,8 @@ class DataplaneAccess {
   virtual size_t flush_flows(const std::vector<bool>* vm_ids) = 0;
   // Expires idle connections and recycles positions; returns how many were reclaimed.
   virtual size_t reclaim_flows() = 0;
+  // The log files' counters (docs/logs.md); empty: logs off.
+  [[nodiscard]] virtual std::vector<LogFileInfo> logs() const { return {}; }
 };
 
 }  // namespace sgfw::control

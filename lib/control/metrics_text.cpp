@@ -71,6 +71,12 @@ std::string render_metrics(const Json& stats, const Json& status, const PolicyLo
       w.sample("sgfw_vm_drops_total", label("vm", v.at("name")) + "," + label("reason", reason), n);
   w.family("sgfw_rule_hits_total", "counter", "Connections admitted by the rule (group/rule).");
   for (const auto& r : stats.at("rules")) w.sample("sgfw_rule_hits_total", label("rule", r.at("rule")), r.at("hits"));
+  if (stats.contains("logs")) {  // docs/logs.md, "Counters"
+    w.family("sgfw_log_lines_total", "counter", "Log records by file and outcome (written, suppressed, lost, errors).");
+    for (const auto& [file, c] : stats.at("logs").items())
+      for (const char* outcome : {"written", "suppressed", "lost", "errors"})
+        w.sample("sgfw_log_lines_total", label("file", file) + "," + label("outcome", outcome), c.at(outcome));
+  }
   const Json& flows = status.at("flows");
   w.family("sgfw_connections", "gauge", "Connections in the connection table, by address family.");
   w.sample("sgfw_connections", label("family", "ipv4"), flows.at("used_ipv4"));

@@ -141,6 +141,10 @@ core::Expected<Json> ControlPlane::stats(const std::string& vm_filter) const {
                               {"drops", drops_obj(t)}});
   }
   const auto& compiled = s->tables().compiled();
+  // Connection and drop logs (docs/logs.md): only when configured.
+  for (const LogFileInfo& l : dataplane_->logs())
+    j["logs"][l.file] = Json{{"path", l.path}, {"written", l.written}, {"suppressed", l.suppressed},
+                             {"lost", l.lost}, {"errors", l.errors}};
   j["vms"] = Json::array();
   for (size_t v = 0; v < compiled.vms.size(); ++v) {
     const std::string& name = compiled.vms[v].name;

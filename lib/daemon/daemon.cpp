@@ -18,6 +18,7 @@
 #include "config/daemon_config.hpp"
 #include "daemon/device_lock.hpp"
 #include "daemon/flow_tables.hpp"
+#include "daemon/log_service.hpp"
 #include "daemon/preflight.hpp"
 #include "daemon/service_notify.hpp"
 #include "report/plural.hpp"
@@ -41,9 +42,11 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_dump{false};
+std::atomic<bool> g_reopen{false};  // SIGHUP: reopen the log files (docs/logs.md)
 
 extern "C" void on_signal(int sig) {
   if (sig == SIGUSR1) g_dump.store(true);
+  else if (sig == SIGHUP) g_reopen.store(true);
   else g_stop.store(true);
 }
 
@@ -164,8 +167,9 @@ int check_only(const Preflight& pf, const std::string& served) {
 // The control thread's loop until SIGTERM/SIGINT: requests, committed changes, SIGUSR1
 // counter dumps and housekeeping every 500 ms.
 // metrics: GET /metrics, rendered here on the control thread (null: metrics.listen unset).
+// logs: the connection and drop logs (null: logs unset), drained every pass.
 void serve(control::ControlPlane& control, control::SocketServer& server, FlowTables& tables,
-           MetricsServer* metrics) {
+           MetricsServer* metrics, LogService* logs) {
   // Nothing a client sends may unwind run() while the workers use its state.
   auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::optional<std::string> {
     try {
@@ -182,6 +186,7 @@ void serve(control::ControlPlane& control, control::SocketServer& server, FlowTa
     control.collect([&server](uint64_t connection, const std::string& reply) { server.deliver(connection, reply); });
     control::tap_tick([&server](uint64_t connection, const std::string& reply) { server.deliver(connection, reply); });
     if (g_dump.exchange(false)) dump_stats(control);
+    if (g_reopen.exchange(false) && logs) logs->reopen();
     // A scrape waits at most one poll (50 ms) for its text.
     if (metrics) metrics->serve_pending([&control] { return control.metrics_text(); });
     if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
@@ -189,6 +194,7 @@ void serve(control::ControlPlane& control, control::SocketServer& server, FlowTa
       tables.reclaim_fragments(rte_rdtsc());  // the connections: control.reclaim()
       last_reclaim = std::chrono::steady_clock::now();
     }
+    if (logs) logs->drain();
   }
 }
 
@@ -275,8 +281,13 @@ int run(const Options& opt) {
   const unsigned nw = cfg->workers;
   std::vector<std::vector<runtime::PortCounters>> port_counters(nw, std::vector<runtime::PortCounters>(ports->size()));
   std::vector<dataplane::WorkerStats> wstats(nw);
-  std::vector<dataplane::WorkerSetup> setups =
-      plan_workers(*ports, port_counters, wstats, publisher->get(), tables->context(*cfg));
+  dataplane::FlowContext flows = tables->context(*cfg);
+  auto log_service = LogService::create(*cfg, *tables, flows);  // null: logs off
+  if (!log_service) {
+    std::cerr << "sgfwd: " << log_service.error().message << "\n";
+    return 1;
+  }
+  std::vector<dataplane::WorkerSetup> setups = plan_workers(*ports, port_counters, wstats, publisher->get(), flows);
 
   LiveDataplane dataplane_access(
       {&*ports, &port_counters, &wstats, tables->connections.get(), tables->connections6.get()});
@@ -288,6 +299,13 @@ int run(const Options& opt) {
   if (auto st = control.open_journal(); !st) {
     std::cerr << "sgfwd: journal: " << st.error().message << "\n";
     return 1;
+  }
+  if (*log_service) {
+    if (auto st = (*log_service)->attach(control); !st) {
+      std::cerr << "sgfwd: " << st.error().message << "\n";
+      return 1;
+    }
+    dataplane_access.set_log_writer((*log_service)->writer());
   }
   auto server = control::SocketServer::open(cfg->control_socket, cfg->control_group);
   if (!server) {
@@ -311,6 +329,7 @@ int run(const Options& opt) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGUSR1, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   auto started = ports::start_ports(*ports);
@@ -325,13 +344,14 @@ int run(const Options& opt) {
             << cfg->policy << std::endl;
   notify_ready();  // Type=notify: ready only now (docs/packaging.md)
 
-  serve(control, **server, *tables, metrics.get());
+  serve(control, **server, *tables, metrics.get(), log_service->get());
   metrics.reset();  // no scrape outlives the serve loop
   notify_stopping();
   rte_eal_mp_wait_lcore();
   control::tap_service().stop();  // a capture or trace still running: freed while the EAL runs
   ports::stop_ports(*ports);
   dump_stats(control);
+  log_service->reset();  // the last records written while the control plane still names them
   server->reset();
   std::cout << "sgfwd: stopped" << std::endl;
   return 0;

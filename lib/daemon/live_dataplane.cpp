@@ -11,24 +11,25 @@ core::IpAddress address_of(uint32_t be) { return core::Ipv4{rte_be_to_cpu_32(be)
 core::IpAddress address_of(const flow::Addr6& be) { return core::Ipv6{be}; }
 
 // One connection of either family as `flows` shows it, at TSC time `now`.
-template <class Entry>
-control::FlowRecord record_of(const Entry& e, uint64_t now, double hz) {
+template <class Entry, class Cold>
+control::FlowRecord record_of(const Entry& e, const Cold& c, uint64_t now, double hz) {
   control::FlowRecord r;
-  r.proto = e.key.proto;
-  r.src = address_of(e.orig_addr_be());
-  r.dst = address_of(e.resp_addr_be());
-  r.sport = rte_be_to_cpu_16(e.orig_port_be());
-  r.dport = rte_be_to_cpu_16(e.resp_port_be());
+  const bool lo = e.orig_is_lo();
+  r.proto = c.key.proto;
+  r.src = address_of(c.orig_addr_be(lo));
+  r.dst = address_of(c.resp_addr_be(lo));
+  r.sport = rte_be_to_cpu_16(c.orig_port_be(lo));
+  r.dport = rte_be_to_cpu_16(c.resp_port_be(lo));
   r.state = flow::to_string(e.state.load(std::memory_order_relaxed));
-  r.vm_id[0] = e.vm_id[0] == flow::kNoVmId ? control::kNoVmId : e.vm_id[0];
-  r.vm_id[1] = e.vm_id[1] == flow::kNoVmId ? control::kNoVmId : e.vm_id[1];
+  r.vm_id[0] = c.vm_id[0] == flow::kNoVmId ? control::kNoVmId : c.vm_id[0];
+  r.vm_id[1] = c.vm_id[1] == flow::kNoVmId ? control::kNoVmId : c.vm_id[1];
   r.age_s = static_cast<double>(e.age(now)) / hz;
   // Another worker may have stamped the connection after `now` was read.
   uint64_t last = e.last_seen.load(std::memory_order_relaxed);
   r.idle_s = last >= now ? 0.0 : static_cast<double>(now - last) / hz;
   r.generation = e.generation.load(std::memory_order_relaxed);
-  r.egress_rule = e.egress_rule.load(std::memory_order_relaxed);
-  r.ingress_rule = e.ingress_rule.load(std::memory_order_relaxed);
+  r.egress_rule = c.egress_rule.load(std::memory_order_relaxed);
+  r.ingress_rule = c.ingress_rule.load(std::memory_order_relaxed);
   return r;
 }
 
@@ -71,19 +72,37 @@ control::FlowTableInfo LiveDataplane::flow_table() const {
 void LiveDataplane::for_each_flow(const std::function<void(const control::FlowRecord&)>& fn) const {
   const uint64_t now = rte_rdtsc();
   const double hz = tsc_hz();
-  if (parts_.flows) parts_.flows->for_each([&](int32_t, const flow::FlowEntry& e) { fn(record_of(e, now, hz)); });
-  if (parts_.flows6) parts_.flows6->for_each([&](int32_t, const flow::FlowEntry6& e) { fn(record_of(e, now, hz)); });
+  if (parts_.flows) parts_.flows->for_each([&](int32_t, const flow::FlowEntry& e, const flow::FlowCold& c) {
+    fn(record_of(e, c, now, hz));
+  });
+  if (parts_.flows6) parts_.flows6->for_each([&](int32_t, const flow::FlowEntry6& e, const flow::FlowCold6& c) {
+    fn(record_of(e, c, now, hz));
+  });
 }
 
 size_t LiveDataplane::flush_flows(const std::vector<bool>* vm_ids) {
   size_t n = parts_.flows ? parts_.flows->flush(vm_ids) : 0;
-  return n + (parts_.flows6 ? parts_.flows6->flush(vm_ids) : 0);
+  n += parts_.flows6 ? parts_.flows6->flush(vm_ids) : 0;
+  if (log_writer_) log_writer_->drain(rte_rdtsc());  // named before the caller releases the VM ids
+  return n;
 }
 
 size_t LiveDataplane::reclaim_flows() {
   const uint64_t now = rte_rdtsc();
   size_t n = parts_.flows ? parts_.flows->reclaim(now) : 0;
   return n + (parts_.flows6 ? parts_.flows6->reclaim(now) : 0);
+}
+
+std::vector<control::LogFileInfo> LiveDataplane::logs() const {
+  std::vector<control::LogFileInfo> out;
+  if (!log_writer_) return out;
+  for (logs::File f : {logs::File::kConnections, logs::File::kDrops}) {
+    if (!log_writer_->enabled(f)) continue;
+    logs::FileCounters c = log_writer_->counters(f);
+    out.push_back({f == logs::File::kConnections ? "connections" : "drops", log_writer_->path(f), c.written,
+                   c.suppressed, c.lost, c.errors});
+  }
+  return out;
 }
 
 }  // namespace sgfw::daemon

@@ -9,6 +9,7 @@
 #include "control/dataplane_access.hpp"
 #include "dataplane/worker.hpp"
 #include "flow/flow_table.hpp"
+#include "logs/log_writer.hpp"
 #include "ports/ports.hpp"
 #include "runtime/counters.hpp"
 
@@ -34,9 +35,14 @@ class LiveDataplane final : public control::DataplaneAccess {
   void for_each_flow(const std::function<void(const control::FlowRecord&)>& fn) const override;
   size_t flush_flows(const std::vector<bool>* vm_ids) override;
   size_t reclaim_flows() override;
+  [[nodiscard]] std::vector<control::LogFileInfo> logs() const override;
+  // The log writer whose counters logs() reports (null: logs off); flush_flows()
+  // writes the flushed connections' end records at once, while their VM ids are held.
+  void set_log_writer(logs::LogWriter* w) { log_writer_ = w; }
 
  private:
   LiveDataplaneParts parts_;
+  logs::LogWriter* log_writer_ = nullptr;
 };
 
 }  // namespace sgfw::daemon

@@ -24,6 +24,7 @@ struct Ipv4Family {
   using Key = flow::FlowKey;
   using Table = flow::FlowTable;
   using Entry = flow::FlowEntry;
+  using Cold = flow::FlowCold;
   using NewConnection = flow::NewConnection;
   using Plan = acl::CheckPlan;
   static constexpr uint8_t kIcmp = core::kProtoIcmp;
@@ -60,6 +61,7 @@ struct Ipv6Family {
   using Key = flow::FlowKey6;
   using Table = flow::FlowTable6;
   using Entry = flow::FlowEntry6;
+  using Cold = flow::FlowCold6;
   using NewConnection = flow::NewConnection6;
   using Plan = acl::CheckPlan6;
   static constexpr uint8_t kIcmp = core::kProtoIcmp6;

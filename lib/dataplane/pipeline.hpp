@@ -25,6 +25,7 @@
 #include "capture/taps.hpp"
 #include "core/drop_reason.hpp"
 #include "flow/flow_table.hpp"
+#include "logs/log_ring.hpp"
 #include "packet/parsed_packet.hpp"
 #include "runtime/counters.hpp"
 #include "runtime/snapshot.hpp"
@@ -54,6 +55,12 @@ struct FlowContext {
   // The IPv6 twins (docs/design/flow-table.md), required as well.
   flow::FlowTable6* table6 = nullptr;
   flow::FlowTable6* fragments6 = nullptr;
+  // Connection and drop logs (docs/logs.md): admit and drop records go to `log` (null:
+  // logs off, the packet path pays one test per new connection); end records come
+  // from the tables' end hooks (logs/end_records.hpp).
+  logs::LogRing* log = nullptr;
+  bool log_connections = false;  // admit records (the connections file is configured)
+  bool log_drops = false;        // drop records (the drops file is configured)
 };
 
 // burst.hpp and family.hpp: the burst context, per address family.
@@ -131,7 +138,11 @@ class Pipeline {
   template <class F>
   void advance_connection(PendingOf<F>& q, uint64_t gen, uint64_t now);
   template <class F>
-  void advance_entry(int32_t pos, bool src_is_lo, uint8_t proto, uint8_t tcp_flags, uint64_t now);
+  void advance_entry(int32_t pos, bool src_is_lo, uint8_t proto, uint8_t tcp_flags, uint32_t len, uint64_t now);
+  // A `drop` record of a first packet (stage_verdicts.cpp); `denied`: the check that
+  // denied it (0, 1) or -1.
+  template <class F>
+  void log_drop(const PendingOf<F>& q, const runtime::Snapshot& snap, core::DropReason why, int denied, uint64_t now);
   template <class F>
   void remember_train(const PendingOf<F>& q, runtime::Snapshot& snap, uint64_t now);
   template <class F>

@@ -45,10 +45,12 @@ template <class F>
 
 // The checks of a live connection, in its original direction.
 template <class F>
-[[nodiscard]] inline typename F::Plan connection_checks(const runtime::Snapshot& snap, const typename F::Entry& e) {
-  const typename F::Addr a = e.orig_addr_be(), b = e.resp_addr_be();
-  return rule_checks<F>(snap, e.key.proto, a, e.orig_port_be(), connection_end<F>(snap, a, e.vm_id[0]), b,
-                        e.resp_port_be(), connection_end<F>(snap, b, e.vm_id[1]));
+[[nodiscard]] inline typename F::Plan connection_checks(const runtime::Snapshot& snap, const typename F::Entry& e,
+                                                        const typename F::Cold& c) {
+  const bool lo = e.orig_is_lo();
+  const typename F::Addr a = c.orig_addr_be(lo), b = c.resp_addr_be(lo);
+  return rule_checks<F>(snap, c.key.proto, a, c.orig_port_be(lo), connection_end<F>(snap, a, c.vm_id[0]), b,
+                        c.resp_port_be(lo), connection_end<F>(snap, b, c.vm_id[1]));
 }
 
 // Runs the checks one by one. results[d] = deciding rule id + 1 or kNoMatch; returns

@@ -112,7 +112,7 @@ void Pipeline::express(Parsed& ps, runtime::Snapshot& snap, uint16_t in_port, ui
       if (mac_u64(p.dst_mac) != snap.vm_mac(dst_vm)) continue;
       out = snap.vm_port(dst_vm);
     }
-    advance_entry<F>(pos, src_is_lo[k], p.proto, p.tcp_flags, now);
+    advance_entry<F>(pos, src_is_lo[k], p.proto, p.tcp_flags, rte_pktmbuf_pkt_len(ps.m[i]), now);
     if (src_vm != kNoVm) runtime::bump(pc->vm_allowed[src_vm]);
     if (dst_vm != kNoVm && dst_vm != src_vm) runtime::bump(pc->vm_allowed[dst_vm]);
     send(ps.m[i], out);

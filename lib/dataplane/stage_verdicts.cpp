@@ -3,9 +3,13 @@
 // One code for both families (family.hpp).
 #include <rte_prefetch.h>
 
+#include <cstring>
+#include <type_traits>
+
 #include "dataplane/burst.hpp"
 #include "dataplane/express.hpp"
 #include "dataplane/rule_checks.hpp"
+#include "logs/log_ring.hpp"
 #include "packet/wire.hpp"
 
 namespace sgfw::dataplane {
@@ -25,7 +29,54 @@ ConnState initial_state(uint8_t proto, uint8_t tcp_flags) {
   return ConnState::kOtherOneWay;
 }
 
+// A log record (docs/logs.md) of a first packet: its tuple, VMs (stable ids), the
+// rule of each check that applies, the generation. Only when logs are on.
+template <class F>
+logs::Record first_packet_record(const PendingOf<F>& q, const runtime::Snapshot& snap, logs::Kind kind,
+                                 uint64_t now) {
+  logs::Record r{};
+  r.kind = kind;
+  r.proto = q.proto;
+  r.denied_check = logs::kNoCheck;
+  if constexpr (std::is_same_v<F, Ipv6Family>) {
+    r.family = 6;
+    std::memcpy(r.src, q.src_be.data(), 16);
+    std::memcpy(r.dst, q.dst_be.data(), 16);
+  } else {
+    r.family = 4;
+    std::memcpy(r.src, &q.src_be, 4);
+    std::memcpy(r.dst, &q.dst_be, 4);
+  }
+  r.sport_be = q.sport_be;
+  r.dport_be = q.dport_be;
+  r.vm[0] = q.src_vm != kNoVm ? snap.vm_id(q.src_vm) : flow::kNoVmId;
+  r.vm[1] = q.dst_vm != kNoVm ? snap.vm_id(q.dst_vm) : flow::kNoVmId;
+  for (int d = 0; d < 2; ++d) {
+    if (!q.checks.needed[d]) continue;
+    r.checks |= static_cast<uint8_t>(1u << d);
+    r.rule[d] = q.result[d];
+  }
+  r.generation = snap.generation();
+  r.tsc = now;
+  return r;
+}
+
 }  // namespace
+
+// A first packet dropped (no-rule, table-full, quota-exceeded): a `drop` record when
+// the drops log is on (docs/logs.md).
+template <class F>
+void Pipeline::log_drop(const PendingOf<F>& q, const runtime::Snapshot& snap, DropReason why, int denied,
+                        uint64_t now) {
+  if (flows_.log == nullptr || !flows_.log_drops) return;
+  logs::Record r = first_packet_record(q, snap, logs::Kind::kDrop, now);
+  r.reason = static_cast<uint8_t>(why);
+  if (denied >= 0) {
+    r.denied_check = static_cast<uint8_t>(denied);
+    r.rule[denied] = 0;
+  }
+  flows_.log->push(r);
+}
 
 // A later fragment follows its first fragment's remembered verdict while that
 // verdict still holds: the train's connection must be live (it is looked up for every
@@ -68,16 +119,16 @@ bool Pipeline::follow_fragment(PendingOf<F>& q, runtime::Snapshot& snap, uint16_
     }
     typename F::Entry& conn = ft.at(cpos);
     if (!flows_.keep_established && conn.generation.load(std::memory_order_relaxed) != gen) {
-      typename F::Plan c = connection_checks<F>(snap, conn);
+      typename F::Plan c = connection_checks<F>(snap, conn, ft.cold(cpos));
       int failed = run_checks<F>(snap, c, results);
       if (failed >= 0) {
-        ft.remove(cpos);
+        ft.remove(cpos, flow::EndReason::kRevoked);
         frags.remove(fpos);
         drop(q.m, in_port, DropReason::kRevoked, pc, c.vm[failed]);
         return false;
       }
-      conn.egress_rule.store(results[0], std::memory_order_relaxed);
-      conn.ingress_rule.store(results[1], std::memory_order_relaxed);
+      ft.cold(cpos).egress_rule.store(results[0], std::memory_order_relaxed);
+      ft.cold(cpos).ingress_rule.store(results[1], std::memory_order_relaxed);
       conn.generation.store(gen, std::memory_order_relaxed);
     }
   }
@@ -92,16 +143,16 @@ bool Pipeline::related_still_valid(PendingOf<F>& q, runtime::Snapshot& snap, uin
   typename F::Entry& conn = ft.at(q.flow_pos);
   const uint64_t gen = snap.generation();
   if (flows_.keep_established || conn.generation.load(std::memory_order_relaxed) == gen) return true;
-  typename F::Plan c = connection_checks<F>(snap, conn);
+  typename F::Plan c = connection_checks<F>(snap, conn, ft.cold(q.flow_pos));
   uint32_t results[2];
   int failed = run_checks<F>(snap, c, results);
   if (failed >= 0) {
-    DropReason r = ft.remove(q.flow_pos) ? DropReason::kRevoked : DropReason::kNoRule;
+    DropReason r = ft.remove(q.flow_pos, flow::EndReason::kRevoked) ? DropReason::kRevoked : DropReason::kNoRule;
     drop(q.m, in_port, r, &snap.counters(worker_), c.vm[failed]);
     return false;
   }
-  conn.egress_rule.store(results[0], std::memory_order_relaxed);
-  conn.ingress_rule.store(results[1], std::memory_order_relaxed);
+  ft.cold(q.flow_pos).egress_rule.store(results[0], std::memory_order_relaxed);
+  ft.cold(q.flow_pos).ingress_rule.store(results[1], std::memory_order_relaxed);
   conn.generation.store(gen, std::memory_order_relaxed);
   return true;
 }
@@ -119,11 +170,13 @@ bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint1
   c.egress_rule = q.result[0];
   c.ingress_rule = q.result[1];
   c.express = express_word_of(q, c.generation);
+  c.first_len = rte_pktmbuf_pkt_len(q.m);
   int32_t pos = -1;
   flow::InsertResult r = F::table(flows_).insert(c, now, &pos);
   if (r == flow::InsertResult::kTableFull || r == flow::InsertResult::kQuotaExceeded) {
-    drop(q.m, in_port, r == flow::InsertResult::kTableFull ? DropReason::kTableFull : DropReason::kQuotaExceeded, pc,
-         q.owner());
+    const DropReason why = r == flow::InsertResult::kTableFull ? DropReason::kTableFull : DropReason::kQuotaExceeded;
+    log_drop(q, snap, why, -1, now);
+    drop(q.m, in_port, why, pc, q.owner());
     return false;
   }
   if (r == flow::InsertResult::kExists) {
@@ -132,6 +185,8 @@ bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint1
   } else {
     for (int d = 0; d < 2; ++d)
       if (q.checks.needed[d]) runtime::bump(pc->rule_hits[q.result[d] - 1]);  // connections admitted
+    if (flows_.log != nullptr && flows_.log_connections)
+      flows_.log->push(first_packet_record(q, snap, logs::Kind::kAdmit, now));
   }
   return true;
 }
@@ -139,10 +194,12 @@ bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint1
 // The state after a packet of a live connection; leaving half-open takes it off the
 // half-open lists.
 template <class F>
-void Pipeline::advance_entry(int32_t pos, bool src_is_lo, uint8_t proto, uint8_t tcp_flags, uint64_t now) {
+void Pipeline::advance_entry(int32_t pos, bool src_is_lo, uint8_t proto, uint8_t tcp_flags, uint32_t len,
+                             uint64_t now) {
   typename F::Table& ft = F::table(flows_);
   typename F::Entry& e = ft.at(pos);
   bool from_orig = src_is_lo == e.orig_is_lo();
+  e.count(from_orig ? 0 : 1, len);
   ConnState s = e.state.load(std::memory_order_relaxed);
   ConnState ns = s;
   if (proto == wire::kProtoTcp) {
@@ -160,8 +217,8 @@ void Pipeline::advance_entry(int32_t pos, bool src_is_lo, uint8_t proto, uint8_t
   }
   e.last_seen.store(now, std::memory_order_relaxed);
 }
-template void Pipeline::advance_entry<Ipv4Family>(int32_t, bool, uint8_t, uint8_t, uint64_t);
-template void Pipeline::advance_entry<Ipv6Family>(int32_t, bool, uint8_t, uint8_t, uint64_t);
+template void Pipeline::advance_entry<Ipv4Family>(int32_t, bool, uint8_t, uint8_t, uint32_t, uint64_t);
+template void Pipeline::advance_entry<Ipv6Family>(int32_t, bool, uint8_t, uint8_t, uint32_t, uint64_t);
 
 // A packet of a live, current connection through the stages: its state advances, and
 // the connection's express word is brought up to date (the next packet may take the
@@ -173,7 +230,7 @@ void Pipeline::advance_connection(PendingOf<F>& q, uint64_t gen, uint64_t now) {
     const uint64_t w = express_word_of(q, gen);
     if (e.express.load(std::memory_order_relaxed) != w) e.express.store(w, std::memory_order_relaxed);
   }
-  advance_entry<F>(q.flow_pos, q.src_is_lo, q.proto, q.tcp_flags, now);
+  advance_entry<F>(q.flow_pos, q.src_is_lo, q.proto, q.tcp_flags, rte_pktmbuf_pkt_len(q.m), now);
 }
 
 // Remembers a first fragment's verdict for its datagram's later fragments (15 s). If
@@ -216,11 +273,12 @@ void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port
         if (q.path == Path::kRevalidate) {
           // One `revoked` per connection: later packets of it in this burst find it
           // gone, as the next burst would (TCP: no-connection; others: no-rule).
-          DropReason r = ft.remove(q.flow_pos)          ? DropReason::kRevoked
+          DropReason r = ft.remove(q.flow_pos, flow::EndReason::kRevoked) ? DropReason::kRevoked
                          : q.proto == wire::kProtoTcp ? DropReason::kNoConnection
                                                       : DropReason::kNoRule;
           drop(q.m, in_port, r, pc, q.checks.vm[failed]);
         } else {
+          log_drop(q, snap, DropReason::kNoRule, failed, now);
           drop(q.m, in_port, DropReason::kNoRule, pc, q.checks.vm[failed]);
         }
         continue;
@@ -228,8 +286,8 @@ void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port
       if (q.path == Path::kRevalidate) {
         typename F::Entry& e = ft.at(q.flow_pos);
         e.generation.store(snap.generation(), std::memory_order_relaxed);
-        e.egress_rule.store(q.result[0], std::memory_order_relaxed);
-        e.ingress_rule.store(q.result[1], std::memory_order_relaxed);
+        ft.cold(q.flow_pos).egress_rule.store(q.result[0], std::memory_order_relaxed);
+        ft.cold(q.flow_pos).ingress_rule.store(q.result[1], std::memory_order_relaxed);
         q.path = Path::kFast;
       } else if (q.path == Path::kNew) {
         if (!create_connection(q, snap, in_port, now)) continue;

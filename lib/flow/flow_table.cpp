@@ -72,6 +72,7 @@ core::Expected<std::unique_ptr<BasicFlowTable<Key>>> BasicFlowTable<Key>::create
   if (!t->hash_) return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
   t->slots_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_.get())) + 1;
   t->entries_.reset(new FlowEntry[t->slots_]);
+  t->colds_.reset(new FlowCold[t->slots_]);
   for (uint32_t i = 0; i < t->slots_; ++i) {
     t->entries_[i].state.store(ConnState::kFree, std::memory_order_relaxed);
     t->entries_[i].flags.store(0, std::memory_order_relaxed);
@@ -145,7 +146,7 @@ void BasicFlowTable<Key>::leave_lists(int32_t pos) {
     if (e.flags.load(std::memory_order_relaxed) & kInHalfOpen) unlink(half_open_, half_open_links_.get(), p);
     rte_spinlock_unlock(&half_open_.lock);
   }
-  uint32_t vm = e.vm_id[1];
+  uint32_t vm = cold(pos).vm_id[1];
   if (vm != kNoVmId && (e.flags.load(std::memory_order_relaxed) & kInInbound)) {
     List& l = vm_lists_[vm];
     rte_spinlock_lock(&l.lock);
@@ -182,11 +183,13 @@ bool BasicFlowTable<Key>::reclaim_oldest(List& l, bool inbound, const uint64_t* 
       }
     }
     if (!removed) continue;  // answered or removed meanwhile: try the next oldest
+    const FlowCold& c = cold(static_cast<int32_t>(pos));
+    if (end_hook_) end_hook_(end_ctx_, e, c, closing_reason(s, EndReason::kEvicted));
     leave_lists(static_cast<int32_t>(pos));
-    rte_hash_del_key(hash_.get(), &e.key);
+    rte_hash_del_key(hash_.get(), &c.key);
     count_.fetch_sub(1, std::memory_order_relaxed);
-    charge(e.vm_id[0], -1);
-    if (e.vm_id[1] != e.vm_id[0]) charge(e.vm_id[1], -1);
+    charge(c.vm_id[0], -1);
+    if (c.vm_id[1] != c.vm_id[0]) charge(c.vm_id[1], -1);
     rte_ring_enqueue(freed_.get(), reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1));
     return true;
   }
@@ -196,17 +199,19 @@ bool BasicFlowTable<Key>::reclaim_oldest(List& l, bool inbound, const uint64_t* 
 // --- insert / remove ----------------------------------------------------------------
 
 template <class Key>
-bool BasicFlowTable<Key>::remove(int32_t pos) {
+bool BasicFlowTable<Key>::remove(int32_t pos, EndReason why) {
   FlowEntry& e = at(pos);
   ConnState s = e.state.load(std::memory_order_relaxed);
   do {
     if (s == ConnState::kFree || s == ConnState::kDead) return false;
   } while (!e.state.compare_exchange_weak(s, ConnState::kDead, std::memory_order_acq_rel));
+  const FlowCold& c = cold(pos);
+  if (end_hook_) end_hook_(end_ctx_, e, c, closing_reason(s, why));
   leave_lists(pos);
-  rte_hash_del_key(hash_.get(), &e.key);
+  rte_hash_del_key(hash_.get(), &c.key);
   count_.fetch_sub(1, std::memory_order_relaxed);
-  charge(e.vm_id[0], -1);
-  if (e.vm_id[1] != e.vm_id[0]) charge(e.vm_id[1], -1);
+  charge(c.vm_id[0], -1);
+  if (c.vm_id[1] != c.vm_id[0]) charge(c.vm_id[1], -1);
   void* obj = reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1);
   rte_ring_enqueue(freed_.get(), obj);  // MP RTS (the ring's mode); sized for every slot: cannot fail
   return true;
@@ -225,7 +230,7 @@ bool BasicFlowTable<Key>::evict_expired_near(const Key& near, uint64_t now) {
     ConnState s = e.state.load(std::memory_order_relaxed);
     if (s == ConnState::kFree || s == ConnState::kDead) continue;
     ++seen;
-    if (!live(e, now) && remove(pos)) return true;
+    if (!live(e, now) && remove(pos, EndReason::kTimeout)) return true;
   }
   return false;
 }
@@ -308,18 +313,23 @@ InsertResult BasicFlowTable<Key>::claim_position(const Key& key, int32_t* pos) {
 template <class Key>
 void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64_t now) {
   FlowEntry& e = at(pos);
-  e.key = c.key;
+  FlowCold& cd = cold(pos);
+  cd.key = c.key;
   e.flags.store(static_cast<uint8_t>((c.orig_is_lo ? kOrigIsLo : 0) | (c.stateless_train ? kStatelessTrain : 0)),
                 std::memory_order_relaxed);
-  e.vm_id[0] = c.orig_vm;
-  e.vm_id[1] = c.resp_vm;
+  cd.vm_id[0] = c.orig_vm;
+  cd.vm_id[1] = c.resp_vm;
   e.train_proto = c.train_proto;
   e.created_coarse = static_cast<uint32_t>(now >> kCreatedShift);
   e.express.store(c.express | (uint64_t{c.train_sport_be} << 16) | c.train_dport_be, std::memory_order_relaxed);
   e.last_seen.store(now, std::memory_order_relaxed);
   e.generation.store(c.generation, std::memory_order_relaxed);
-  e.egress_rule.store(c.egress_rule, std::memory_order_relaxed);
-  e.ingress_rule.store(c.ingress_rule, std::memory_order_relaxed);
+  cd.egress_rule.store(c.egress_rule, std::memory_order_relaxed);
+  cd.ingress_rule.store(c.ingress_rule, std::memory_order_relaxed);
+  e.packets[0].store(c.first_len != 0 ? 1 : 0, std::memory_order_relaxed);
+  e.bytes[0].store(c.first_len, std::memory_order_relaxed);
+  e.packets[1].store(0, std::memory_order_relaxed);
+  e.bytes[1].store(0, std::memory_order_relaxed);
   e.state.store(c.state, std::memory_order_release);
   push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos));
   if (c.resp_vm != kNoVmId) push(vm_lists_[c.resp_vm], inbound_links_.get(), static_cast<uint32_t>(pos));

@@ -1,9 +1,9 @@
 // The connection table (docs/design/flow-table.md), generic over its key:
-// FlowTable (IPv4, FlowKey, 64-byte entries) and FlowTable6 (IPv6, FlowKey6, 128-byte
-// entries) are BasicFlowTable<FlowKey> and BasicFlowTable<FlowKey6>, both instantiated
+// FlowTable (IPv4, FlowKey) and FlowTable6 (IPv6, FlowKey6) are BasicFlowTable<FlowKey> and BasicFlowTable<FlowKey6>, both instantiated
 // in flow_table.cpp (no other key type links). An rte_hash in lock-free
 // read/write-concurrency mode maps a canonical key to a position; each position
-// indexes one FlowEntry (one cache line for IPv4, two for IPv6). Lookups take no lock (bulk, per burst). Inserts
+// indexes one FlowEntry (the hot part, one cache line) and one FlowCold (the rest).
+// Lookups take no lock (bulk, per burst). Inserts
 // from several workers go through rte_hash's multi-writer path. Removed positions are
 // recycled only after an RCU grace period (the workers' rte_rcu_qsbr), so a worker
 // holding a position from a lookup never sees it reused under its feet.
@@ -45,6 +45,7 @@
 #include "core/expected.hpp"
 #include "core/unique_handle.hpp"
 #include "flow/conn_state.hpp"
+#include "flow/end_reason.hpp"
 #include "flow/flow_key.hpp"
 
 namespace sgfw::flow {
@@ -59,18 +60,20 @@ inline constexpr uint8_t kInInbound = 4;       // on the responder VM's inbound 
 inline constexpr uint8_t kStatelessTrain = 8;  // fragment trains: the first fragment created no connection
 
 // The creation time is kept coarse (TSC >> kCreatedShift: ~6 ms at 2.6 GHz) in 32 bits,
-// so that an entry keeps one cache line with the express word; ages are right for
-// connections younger than 2^56 TSC ticks (~320 days at 2.6 GHz).
+// so that the first cache line holds the express word and the counters; ages are right
+// for connections younger than 2^56 TSC ticks (~320 days at 2.6 GHz).
 inline constexpr unsigned kCreatedShift = 24;
 
-// One connection: one cache line (IPv4), two (IPv6). Fields written after insertion
-// are atomics (both directions of a connection may be handled by different workers).
-// What an established packet reads and writes comes first, the key last: the first
-// cache line holds it for either family (rte_hash compares keys in its own key store,
-// so the entry's copy is read only by the control thread and on slow paths).
+// One connection, in two parallel arrays indexed by its position (docs/design/
+// flow-table.md, "The entry"): the hot part, one cache line for either family, holds
+// everything an established packet reads and writes (state, last_seen, generation, the
+// express word, the packet and byte counters); the cold part what only the slow paths
+// and the control thread read (rules, VM ids, the key: rte_hash compares keys in its own
+// key store). An established packet touches the hot line only, and the hot array is
+// as dense as one line per connection allows. Fields written after insertion are
+// atomics (both directions of a connection may be handled by different workers).
 template <class Key>
 struct alignas(64) BasicFlowEntry {
-  using Addr = typename Key::Addr;      // uint32_t (IPv4), Addr6 (IPv6), network order
   std::atomic<ConnState> state;         // 1
   std::atomic<uint8_t> flags;           // 1: kOrigIsLo, kInHalfOpen, kInInbound, kStatelessTrain
   uint8_t train_proto;                  // 1: fragment trains: the first fragment's upper-layer protocol
@@ -82,11 +85,20 @@ struct alignas(64) BasicFlowEntry {
   // only, docs/design/packet-path.md "Express path"; 0: none); fragment trains: the
   // first fragment's L4 ports (train_sport_be(), train_dport_be()).
   std::atomic<uint64_t> express;
-  std::atomic<uint32_t> egress_rule;    // 4: deciding rule id + 1 (0: no such check)
-  std::atomic<uint32_t> ingress_rule;   // 4
-  uint32_t vm_id[2];                    // 8: local VM at the originator's / responder's end, or kNoVmId
-  Key key;                              // 16 (IPv4), 40 (IPv6)
+  // 32: packets and bytes (frame length) per direction, [0] from the originator, [1]
+  // from the responder, counting every packet that passed (the first one included).
+  // Added with a relaxed load and store, not an atomic read-modify-write (no lock
+  // prefix on the packet path): two workers adding to the same direction at the same
+  // instant may lose one addition (RSS sends one direction to one queue; docs/logs.md).
+  std::atomic<uint64_t> packets[2];
+  std::atomic<uint64_t> bytes[2];
 
+  // Counts one passed packet of `len` bytes from the originator (dir 0) or the
+  // responder (dir 1). Data path: two loads and two stores, no atomic read-modify-write.
+  void count(unsigned dir, uint32_t len) {
+    packets[dir].store(packets[dir].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    bytes[dir].store(bytes[dir].load(std::memory_order_relaxed) + len, std::memory_order_relaxed);
+  }
   // Fragment trains: the first fragment's L4 source and destination ports (ICMP echo:
   // the key's ports), wire order.
   [[nodiscard]] uint16_t train_sport_be() const {
@@ -100,19 +112,42 @@ struct alignas(64) BasicFlowEntry {
     return static_cast<uint64_t>(static_cast<uint32_t>((now >> kCreatedShift) - created_coarse)) << kCreatedShift;
   }
   [[nodiscard]] bool orig_is_lo() const { return (flags.load(std::memory_order_relaxed) & kOrigIsLo) != 0; }
-  // The originator's address and port (first packet's source), in wire order.
-  [[nodiscard]] Addr orig_addr_be() const { return orig_is_lo() ? key.addr_lo : key.addr_hi; }
-  [[nodiscard]] uint16_t orig_port_be() const { return orig_is_lo() ? key.port_lo : key.port_hi; }
-  [[nodiscard]] Addr resp_addr_be() const { return orig_is_lo() ? key.addr_hi : key.addr_lo; }
-  [[nodiscard]] uint16_t resp_port_be() const { return orig_is_lo() ? key.port_hi : key.port_lo; }
+};
+
+// The cold part of a connection (above): written when it is created (and the rules
+// when it is re-checked), read by the slow paths and the control thread.
+template <class Key>
+struct BasicFlowCold {
+  using Addr = typename Key::Addr;      // uint32_t (IPv4), Addr6 (IPv6), network order
+  std::atomic<uint32_t> egress_rule;    // 4: deciding rule id + 1 (0: no such check)
+  std::atomic<uint32_t> ingress_rule;   // 4
+  uint32_t vm_id[2];                    // 8: local VM at the originator's / responder's end, or kNoVmId
+  Key key;                              // 16 (IPv4), 40 (IPv6)
+
+  // The originator's address and port (first packet's source), in wire order;
+  // `orig_is_lo` is the hot part's orig_is_lo().
+  [[nodiscard]] Addr orig_addr_be(bool orig_is_lo) const { return orig_is_lo ? key.addr_lo : key.addr_hi; }
+  [[nodiscard]] uint16_t orig_port_be(bool orig_is_lo) const { return orig_is_lo ? key.port_lo : key.port_hi; }
+  [[nodiscard]] Addr resp_addr_be(bool orig_is_lo) const { return orig_is_lo ? key.addr_hi : key.addr_lo; }
+  [[nodiscard]] uint16_t resp_port_be(bool orig_is_lo) const { return orig_is_lo ? key.port_hi : key.port_lo; }
 };
 using FlowEntry = BasicFlowEntry<FlowKey>;
 using FlowEntry6 = BasicFlowEntry<FlowKey6>;
+using FlowCold = BasicFlowCold<FlowKey>;
+using FlowCold6 = BasicFlowCold<FlowKey6>;
+// The fields of an established packet: one cache line, for either family.
 static_assert(sizeof(FlowEntry) == 64);
-static_assert(sizeof(FlowEntry6) == 128);
-// The fields of an established packet, in the first cache line (the only one the
-// packet path prefetches).
-static_assert(offsetof(FlowEntry6, express) + sizeof(uint64_t) <= 64);
+static_assert(sizeof(FlowEntry6) == 64);
+static_assert(sizeof(FlowCold) == 32);
+static_assert(sizeof(FlowCold6) == 56);
+
+// Called once per connection removed from a table that has one (set_end_hook), on the
+// thread that removed it (a worker: revoked, evicted, replaced; the control thread:
+// expired, flushed), once it is marked dead (only the remover gets here) and before
+// its position can be reused.
+// Must not block. docs/logs.md.
+template <class Key>
+using EndHook = void (*)(void* ctx, const BasicFlowEntry<Key>& e, const BasicFlowCold<Key>& c, EndReason why);
 
 struct Timeouts {  // in TSC ticks, per state
   uint64_t by_state[32] = {};
@@ -174,6 +209,7 @@ struct BasicNewConnection {
   uint16_t train_dport_be = 0;
   bool stateless_train = false;       // fragment trains only
   uint64_t express = 0;               // connections only: the packet path's express word
+  uint32_t first_len = 0;             // connections only: the first packet's length (counted from the originator)
 };
 using NewConnection = BasicNewConnection<FlowKey>;
 using NewConnection6 = BasicNewConnection<FlowKey6>;
@@ -183,6 +219,7 @@ class BasicFlowTable {
  public:
   using key_type = Key;
   using FlowEntry = BasicFlowEntry<Key>;
+  using FlowCold = BasicFlowCold<Key>;
   using NewConnection = BasicNewConnection<Key>;
 
   BasicFlowTable(const BasicFlowTable&) = delete;
@@ -205,6 +242,9 @@ class BasicFlowTable {
   [[nodiscard]] int32_t lookup(const Key& key) const;
   [[nodiscard]] FlowEntry& at(int32_t pos) { return entries_[static_cast<size_t>(pos)]; }
   [[nodiscard]] const FlowEntry& at(int32_t pos) const { return entries_[static_cast<size_t>(pos)]; }
+  // The cold part (rules, VM ids, key) of the connection at `pos`.
+  [[nodiscard]] FlowCold& cold(int32_t pos) { return colds_[static_cast<size_t>(pos)]; }
+  [[nodiscard]] const FlowCold& cold(int32_t pos) const { return colds_[static_cast<size_t>(pos)]; }
   // A last_seen after `now` (another worker stored a later TSC since `now` was read)
   // is live, not idle.
   [[nodiscard]] bool live(const FlowEntry& e, uint64_t now) const {
@@ -227,8 +267,16 @@ class BasicFlowTable {
   // The connection at `pos` has just moved from an established to a closed state
   // (time-wait, closed): it joins the table's reclaimable list (not the inbound one).
   void mark_closed(int32_t pos);
-  // Removes a connection now (revoked, replaced, flushed, expired). Idempotent.
-  bool remove(int32_t pos);
+  // Removes a connection now (revoked, replaced, flushed, expired), `why` for the end
+  // hook (closing_reason() applied to kTimeout and kEvicted). Idempotent: true (and
+  // the hook called) only for the call that removed it.
+  bool remove(int32_t pos, EndReason why = EndReason::kTimeout);
+  // Control thread, before any worker runs: every removal calls `hook(ctx, ...)` from
+  // then on (null: none).
+  void set_end_hook(EndHook<Key> hook, void* ctx) {
+    end_hook_ = hook;
+    end_ctx_ = ctx;
+  }
 
   // --- control thread ---
   // Removes expired connections, then recycles removed positions after a grace period.
@@ -237,7 +285,7 @@ class BasicFlowTable {
   // Removes every connection (vm_ids == nullptr), or those with a VM in `vm_ids` (a
   // bitmap indexed by VM id) at either end, now.
   size_t flush(const std::vector<bool>* vm_ids = nullptr);
-  void for_each(const std::function<void(int32_t, const FlowEntry&)>& fn) const;
+  void for_each(const std::function<void(int32_t, const FlowEntry&, const FlowCold&)>& fn) const;
 
   [[nodiscard]] uint32_t size() const { return count_.load(std::memory_order_relaxed); }
   // The VM's connections counted by this table's quota: of every table sharing it.
@@ -288,6 +336,7 @@ class BasicFlowTable {
   core::UniqueHandle<rte_ring, rte_ring_free> freed_;  // positions removed, waiting for a grace period
   rte_rcu_qsbr* qs_ = nullptr;
   std::unique_ptr<FlowEntry[]> entries_;
+  std::unique_ptr<FlowCold[]> colds_;  // [slot]: the cold parts, beside entries_
   uint32_t slots_ = 0;
   std::atomic<uint32_t> count_{0};
   std::shared_ptr<VmQuota> quota_;
@@ -298,6 +347,8 @@ class BasicFlowTable {
   std::unique_ptr<List[]> vm_lists_;         // [vm id]
   std::atomic<uint64_t> inbound_recycled_{0};
   std::atomic<uint64_t> half_open_reclaimed_{0};
+  EndHook<Key> end_hook_ = nullptr;
+  void* end_ctx_ = nullptr;
 };
 
 // The two instantiations (flow_table.cpp); no other is compiled.

@@ -32,7 +32,7 @@ size_t BasicFlowTable<Key>::reclaim(uint64_t now) {
     FlowEntry& e = entries_[i];
     ConnState s = e.state.load(std::memory_order_relaxed);
     if (s == ConnState::kFree || s == ConnState::kDead) continue;
-    if (!live(e, now) && remove(static_cast<int32_t>(i))) ++expired;
+    if (!live(e, now) && remove(static_cast<int32_t>(i), EndReason::kTimeout)) ++expired;
   }
   recycle();
   return expired;
@@ -46,28 +46,28 @@ size_t BasicFlowTable<Key>::flush(const std::vector<bool>* vm_ids) {
     FlowEntry& e = entries_[i];
     ConnState s = e.state.load(std::memory_order_relaxed);
     if (s == ConnState::kFree || s == ConnState::kDead) continue;
-    if (vm_ids && !listed(e.vm_id[0]) && !listed(e.vm_id[1])) continue;
-    if (remove(static_cast<int32_t>(i))) ++removed;
+    if (vm_ids && !listed(colds_[i].vm_id[0]) && !listed(colds_[i].vm_id[1])) continue;
+    if (remove(static_cast<int32_t>(i), EndReason::kFlushed)) ++removed;
   }
   recycle();
   return removed;
 }
 
 template <class Key>
-void BasicFlowTable<Key>::for_each(const std::function<void(int32_t, const FlowEntry&)>& fn) const {
+void BasicFlowTable<Key>::for_each(const std::function<void(int32_t, const FlowEntry&, const FlowCold&)>& fn) const {
   for (uint32_t i = 0; i < slots_; ++i) {
     ConnState s = entries_[i].state.load(std::memory_order_acquire);
-    if (s != ConnState::kFree && s != ConnState::kDead) fn(static_cast<int32_t>(i), entries_[i]);
+    if (s != ConnState::kFree && s != ConnState::kDead) fn(static_cast<int32_t>(i), entries_[i], colds_[i]);
   }
 }
 
 template void BasicFlowTable<FlowKey>::recycle();
 template size_t BasicFlowTable<FlowKey>::reclaim(uint64_t);
 template size_t BasicFlowTable<FlowKey>::flush(const std::vector<bool>*);
-template void BasicFlowTable<FlowKey>::for_each(const std::function<void(int32_t, const FlowEntry&)>&) const;
+template void BasicFlowTable<FlowKey>::for_each(const std::function<void(int32_t, const FlowEntry&, const FlowCold&)>&) const;
 template void BasicFlowTable<FlowKey6>::recycle();
 template size_t BasicFlowTable<FlowKey6>::reclaim(uint64_t);
 template size_t BasicFlowTable<FlowKey6>::flush(const std::vector<bool>*);
-template void BasicFlowTable<FlowKey6>::for_each(const std::function<void(int32_t, const FlowEntry&)>&) const;
+template void BasicFlowTable<FlowKey6>::for_each(const std::function<void(int32_t, const FlowEntry&, const FlowCold&)>&) const;
 
 }  // namespace sgfw::flow

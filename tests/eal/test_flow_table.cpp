@@ -115,7 +115,7 @@ size_t count_present(const FlowTable& t, uint32_t from, uint32_t to) {
 
 size_t for_each_count(const FlowTable& t) {
   size_t n = 0;
-  t.for_each([&](int32_t, const FlowEntry&) { ++n; });
+  t.for_each([&](int32_t, const FlowEntry&, const FlowCold&) { ++n; });
   return n;
 }
 
@@ -133,14 +133,15 @@ BOOST_AUTO_TEST_CASE(insert_lookup_remove_both_directions) {
   BOOST_TEST(t->lookup(a.fwd()) == pa);
   BOOST_TEST(t->lookup(a.rev()) == pa);  // the reply direction finds the same entry
   const FlowEntry& e = t->at(pa);
-  BOOST_TEST(same(e.key, a.fwd()));
-  BOOST_TEST(e.orig_addr_be() == a.src);
-  BOOST_TEST(e.orig_port_be() == a.sport);
+  const FlowCold& c = t->cold(pa);
+  BOOST_TEST(same(c.key, a.fwd()));
+  BOOST_TEST(c.orig_addr_be(e.orig_is_lo()) == a.src);
+  BOOST_TEST(c.orig_port_be(e.orig_is_lo()) == a.sport);
   BOOST_TEST((e.state.load() == ConnState::kTcpSynSent));
-  BOOST_TEST(e.vm_id[0] == 3u);
+  BOOST_TEST(c.vm_id[0] == 3u);
   BOOST_TEST(e.generation.load() == 7u);
-  BOOST_TEST(e.egress_rule.load() == 11u);
-  BOOST_TEST(e.ingress_rule.load() == 12u);
+  BOOST_TEST(c.egress_rule.load() == 11u);
+  BOOST_TEST(c.ingress_rule.load() == 12u);
   BOOST_TEST(e.express.load() == ((7ull << 32) | 0x10002u));
   BOOST_TEST(e.age(1000) == 0u);  // creation time at kCreatedShift resolution
   BOOST_TEST(e.age(1000 + (3ull << kCreatedShift)) == (3ull << kCreatedShift));
@@ -154,7 +155,7 @@ BOOST_AUTO_TEST_CASE(insert_lookup_remove_both_directions) {
   BOOST_TEST((insert_conn(*t, a.rev(), a.dst, a.dport, ConnState::kTcpSynSent, 3, 7, 0, 0, 2000, &pd) ==
               InsertResult::kExists));
   BOOST_TEST(pd == pa);
-  BOOST_TEST(e.orig_addr_be() == a.src);  // the first insert's originator stays
+  BOOST_TEST(c.orig_addr_be(e.orig_is_lo()) == a.src);  // the first insert's originator stays
   BOOST_TEST(t->size() == 1u);
   BOOST_TEST(t->vm_count(3) == 1u);
 
@@ -200,10 +201,10 @@ BOOST_AUTO_TEST_CASE(for_each_visits_live_entries_once) {
   for (uint32_t i = 0; i < 500; i += 2) BOOST_REQUIRE(t->remove(t->lookup(key(i))));
   std::set<uint32_t> seen;
   size_t n = 0;
-  t->for_each([&](int32_t p, const FlowEntry& e) {
+  t->for_each([&](int32_t p, const FlowEntry& e, const FlowCold& c) {
     ++n;
-    BOOST_TEST(t->lookup(e.key) == p);
-    seen.insert(ntohl(e.orig_addr_be()) & 0xffffffu);
+    BOOST_TEST(t->lookup(c.key) == p);
+    seen.insert(ntohl(c.orig_addr_be(e.orig_is_lo())) & 0xffffffu);
   });
   BOOST_TEST(n == 250u);
   BOOST_TEST(seen.size() == 250u);
@@ -547,7 +548,7 @@ BOOST_AUTO_TEST_CASE(recycling_waits_for_the_grace_period) {
       while (stage.load() < 2) std::this_thread::yield();  // the control thread removed it
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       // Still this connection's slot, dead, not recycled.
-      held_ok = mine == p && t->at(mine).state.load() == ConnState::kDead && same(t->at(mine).key, key(1));
+      held_ok = mine == p && t->at(mine).state.load() == ConnState::kDead && same(t->cold(mine).key, key(1));
       rte_rcu_qsbr_quiescent(qs, 0);
       rte_rcu_qsbr_thread_offline(qs, 0);
     });
@@ -647,7 +648,7 @@ void concurrency_round(unsigned iteration) {
         if (r == InsertResult::kInserted) ++inserted[i];
         else if (r == InsertResult::kExists) ++existed[i];
         else ++errors;
-        if (r == InsertResult::kInserted && !same(t->at(p).key, keys[i])) ++errors;
+        if (r == InsertResult::kInserted && !same(t->cold(p).key, keys[i])) ++errors;
         tick();
         return;
       }
@@ -736,7 +737,7 @@ void concurrency_round(unsigned iteration) {
           const FlowEntry& e = t->at(pos[k]);
           ConnState s = e.state.load(std::memory_order_acquire);
           bool in_use = s != ConnState::kFree && s != ConnState::kDead;
-          if (in_use && !same(e.key, keys[idx[k]])) ++reader_violations;
+          if (in_use && !same(t->cold(pos[k]).key, keys[idx[k]])) ++reader_violations;
           if (pass == 0) {
             first[k] = s;
             ++h;
@@ -828,16 +829,16 @@ void concurrency_round(unsigned iteration) {
   BOOST_TEST(t->size() == want);
   std::vector<uint32_t> seen(kUniverse, 0);
   uint32_t visited = 0, strangers = 0, got_vm[5] = {};
-  t->for_each([&](int32_t p, const FlowEntry& e) {
+  t->for_each([&](int32_t p, const FlowEntry&, const FlowCold& c) {
     ++visited;
-    uint32_t a = e.key.addr_lo == htonl(0xc0a80001u) ? e.key.addr_hi : e.key.addr_lo;
+    uint32_t a = c.key.addr_lo == htonl(0xc0a80001u) ? c.key.addr_hi : c.key.addr_lo;
     uint32_t i = ntohl(a) & 0xffffffu;
-    if (i >= kUniverse || !same(e.key, keys[i]) || t->lookup(e.key) != p) {
+    if (i >= kUniverse || !same(c.key, keys[i]) || t->lookup(c.key) != p) {
       ++strangers;
       return;
     }
     ++seen[i];
-    if (e.vm_id[0] < 5) ++got_vm[e.vm_id[0]];
+    if (c.vm_id[0] < 5) ++got_vm[c.vm_id[0]];
   });
   BOOST_TEST(visited == want);
   BOOST_TEST(strangers == 0u);

@@ -71,9 +71,9 @@ struct V6 {
 };
 using Families = boost::mpl::list<V4, V6>;
 
-static_assert(std::is_same_v<decltype(std::declval<const FlowEntry&>().orig_addr_be()), uint32_t>);
-static_assert(std::is_same_v<decltype(std::declval<const FlowEntry6&>().orig_addr_be()), Addr6>);
-static_assert(std::is_same_v<decltype(std::declval<const FlowEntry6&>().resp_addr_be()), Addr6>);
+static_assert(std::is_same_v<decltype(std::declval<const FlowCold&>().orig_addr_be(true)), uint32_t>);
+static_assert(std::is_same_v<decltype(std::declval<const FlowCold6&>().orig_addr_be(true)), Addr6>);
+static_assert(std::is_same_v<decltype(std::declval<const FlowCold6&>().resp_addr_be(true)), Addr6>);
 
 template <class Key>
 bool same(const Key& a, const Key& b) {
@@ -158,7 +158,7 @@ size_t count_present(const typename F::Table& t, uint32_t from, uint32_t to) {
 template <class Table>
 size_t for_each_count(const Table& t) {
   size_t n = 0;
-  t.for_each([&](int32_t, const typename Table::FlowEntry&) { ++n; });
+  t.for_each([&](int32_t, const typename Table::FlowEntry&, const typename Table::FlowCold&) { ++n; });
   return n;
 }
 
@@ -181,13 +181,14 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(insert_lookup_remove_both_directions, F, Families)
   BOOST_TEST(t->lookup(a.fwd()) == pa);
   BOOST_TEST(t->lookup(a.rev()) == pa);  // the reply direction finds the same entry
   const auto& e = t->at(pa);
-  BOOST_TEST(same(e.key, a.fwd()));
-  BOOST_TEST((e.orig_addr_be() == a.src));
-  BOOST_TEST((e.resp_addr_be() == a.dst));
-  BOOST_TEST(e.orig_port_be() == a.sport);
-  BOOST_TEST(e.resp_port_be() == a.dport);
+  const auto& c = t->cold(pa);
+  BOOST_TEST(same(c.key, a.fwd()));
+  BOOST_TEST((c.orig_addr_be(e.orig_is_lo()) == a.src));
+  BOOST_TEST((c.resp_addr_be(e.orig_is_lo()) == a.dst));
+  BOOST_TEST(c.orig_port_be(e.orig_is_lo()) == a.sport);
+  BOOST_TEST(c.resp_port_be(e.orig_is_lo()) == a.dport);
   BOOST_TEST((e.state.load() == ConnState::kTcpSynSent));
-  BOOST_TEST(e.vm_id[0] == 3u);
+  BOOST_TEST(c.vm_id[0] == 3u);
   BOOST_TEST(e.age(1000) == 0u);  // creation time at kCreatedShift resolution
   BOOST_TEST(e.age(1000 + (3ull << kCreatedShift)) == (3ull << kCreatedShift));
   BOOST_TEST(t->size() == 1u);
@@ -202,7 +203,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(insert_lookup_remove_both_directions, F, Families)
   int32_t pd = -1;
   BOOST_TEST((t->insert(r, 2000, &pd) == InsertResult::kExists));
   BOOST_TEST(pd == pa);
-  BOOST_TEST((e.orig_addr_be() == a.src));
+  BOOST_TEST((c.orig_addr_be(e.orig_is_lo()) == a.src));
   BOOST_TEST(t->size() == 1u);
   BOOST_TEST(t->vm_count(3) == 1u);
 
@@ -367,7 +368,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(recycling_waits_for_the_grace_period, F, Families)
       stage = 1;
       while (stage.load() < 2) std::this_thread::yield();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      held_ok = mine == p && t->at(mine).state.load() == ConnState::kDead && same(t->at(mine).key, key<F>(1));
+      held_ok = mine == p && t->at(mine).state.load() == ConnState::kDead && same(t->cold(mine).key, key<F>(1));
       rte_rcu_qsbr_quiescent(qs, 0);
       rte_rcu_qsbr_thread_offline(qs, 0);
     });

@@ -35,6 +35,34 @@ BOOST_AUTO_TEST_CASE(one_document_is_enforced_while_parsing) {
   BOOST_TEST((std::clock() - c0) < 2 * CLOCKS_PER_SEC);
 }
 
+// logs: (docs/logs.md): paths relative to the config file, the rate limit's default
+// and range, at least one file and not the same one twice; absent = off.
+BOOST_AUTO_TEST_CASE(logs_files_and_rate_limit) {
+  auto r = config::load_daemon_config_text(
+      kConfig + "logs: {connections: c.jsonl, drops: /var/log/sgfw/d.jsonl, rate_limit_per_s: 50}\n", "/etc/sgfw/d.yaml");
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->logs.connections == "/etc/sgfw/c.jsonl");
+  BOOST_TEST(r->logs.drops == "/var/log/sgfw/d.jsonl");
+  BOOST_TEST(r->logs.rate_limit_per_s == 50u);
+  BOOST_TEST(r->logs.enabled());
+  auto one = config::load_daemon_config_text(kConfig + "logs: {drops: d.jsonl}\n", "d.yaml");
+  BOOST_REQUIRE(one);
+  BOOST_TEST(one->logs.connections.empty());
+  BOOST_TEST(one->logs.rate_limit_per_s == 1000u);
+  auto off = config::load_daemon_config_text(kConfig, "d.yaml");
+  BOOST_REQUIRE(off);
+  BOOST_TEST(!off->logs.enabled());
+  BOOST_TEST(load_error(kConfig + "logs: {rate_limit_per_s: 5}\n") ==
+             "d.yaml:5:7: logs: give connections, drops or both (leave logs out for none)");
+  BOOST_TEST(load_error(kConfig + "logs: {connections: a.jsonl, drops: a.jsonl}\n").find("same file") !=
+             std::string::npos);
+  BOOST_TEST(load_error(kConfig + "logs: {drops: d.jsonl, rate_limit_per_s: 0}\n").find("out of range 1..10000000") !=
+             std::string::npos);
+  BOOST_TEST(load_error(kConfig + "logs: {drops: \"\"}\n").find("logs.drops is empty") != std::string::npos);
+  BOOST_TEST(load_error(kConfig + "logs: {drops: /var/log/}\n").find("names a directory") != std::string::npos);
+  BOOST_TEST(load_error(kConfig + "logs: {drop: d.jsonl}\n").find("drop") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(metrics_listen_is_host_and_port) {
   auto r = config::load_daemon_config_text(kConfig + "metrics: {listen: \"127.0.0.1:9469\"}\n", "d.yaml");
   BOOST_REQUIRE(r);

@@ -179,7 +179,7 @@ def check_commands():
 # ------------------------------------------------------------------ configuration keys
 
 PREFIX = {"daemon config": "", "port": "ports[].", "flows": "flows.", "timeouts": "flows.timeouts.",
-          "limits": "limits.", "metrics": "metrics."}
+          "limits": "limits.", "metrics": "metrics.", "logs": "logs."}
 
 
 def loader_keys():

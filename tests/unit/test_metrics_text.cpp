@@ -61,3 +61,25 @@ BOOST_AUTO_TEST_CASE(renders_every_family_exactly) {
       "sgfw_worker_packets_total{worker=\"0\"} 10\n";
   BOOST_TEST(sgfw::control::render_metrics(stats, status, load) == want);
 }
+
+// With logs configured, `stats` has `logs` and the exposition one series per file and
+// outcome (docs/logs.md, "Counters"), between the rule hits and the connections.
+BOOST_AUTO_TEST_CASE(renders_log_counters) {
+  json stats = json::parse(R"({"generation": 1, "ports": [], "vms": [], "rules": [],
+    "logs": {"drops": {"path": "/var/log/sgfw/drops.jsonl", "written": 50, "suppressed": 2950, "lost": 1, "errors": 0}}})");
+  json status = json::parse(R"({"generation": 1,
+    "flows": {"capacity": 8, "used": 0, "used_ipv4": 0, "used_ipv6": 0}, "workers": []})");
+  const std::string text = sgfw::control::render_metrics(stats, status, {});
+  const std::string want =
+      "# HELP sgfw_log_lines_total Log records by file and outcome (written, suppressed, lost, errors).\n"
+      "# TYPE sgfw_log_lines_total counter\n"
+      "sgfw_log_lines_total{file=\"drops\",outcome=\"written\"} 50\n"
+      "sgfw_log_lines_total{file=\"drops\",outcome=\"suppressed\"} 2950\n"
+      "sgfw_log_lines_total{file=\"drops\",outcome=\"lost\"} 1\n"
+      "sgfw_log_lines_total{file=\"drops\",outcome=\"errors\"} 0\n"
+      "# HELP sgfw_connections ";
+  BOOST_TEST(text.find(want) != std::string::npos, text);
+  // Without `logs` in stats: no such family.
+  stats.erase("logs");
+  BOOST_TEST(sgfw::control::render_metrics(stats, status, {}).find("sgfw_log_lines_total") == std::string::npos);
+}

@@ -43,7 +43,7 @@ std::string policy(const std::string& a_line = "  - {name: a, port: vm-a, mac: '
 uint64_t express_word(Rig& rig) {
   uint64_t w = 0;
   size_t n = 0;
-  rig.flows().for_each([&](int32_t, const sgfw::flow::FlowEntry& e) {
+  rig.flows().for_each([&](int32_t, const sgfw::flow::FlowEntry& e, const sgfw::flow::FlowCold&) {
     w = e.express.load();
     ++n;
   });
@@ -160,7 +160,7 @@ BOOST_AUTO_TEST_CASE(ipv6_established_tuple_from_the_wrong_place_is_judged_by_st
   BOOST_REQUIRE(rig.passes("vm-a", udp6(kMacA, kInetMac, a6, 5000, inet6, 53), "uplink"));
   BOOST_REQUIRE(rig.passes("uplink", udp6(kInetMac, kMacA, inet6, 53, a6, 5000), "vm-a"));
   uint64_t w = 0;
-  rig.flows6().for_each([&](int32_t, const sgfw::flow::FlowEntry6& e) { w = e.express.load(); });
+  rig.flows6().for_each([&](int32_t, const sgfw::flow::FlowEntry6& e, const sgfw::flow::FlowCold6&) { w = e.express.load(); });
   BOOST_REQUIRE(w != 0u);
   BOOST_TEST(rig.send("vm-c", udp6(kMacC, kInetMac, a6, 5000, inet6, 53)).empty());
   BOOST_TEST(rig.send("vm-a", udp6(kMacC, kInetMac, a6, 5000, inet6, 53)).empty());

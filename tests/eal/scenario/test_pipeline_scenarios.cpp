@@ -257,7 +257,7 @@ BOOST_AUTO_TEST_CASE(full_table_finds_the_half_open_connection) {
   BOOST_TEST(rig.drops(DropReason::kTableFull) == 0u);
   // No answered connection was evicted.
   size_t established = 0;
-  rig.flows().for_each([&](int32_t, const sgfw::flow::FlowEntry& e) {
+  rig.flows().for_each([&](int32_t, const sgfw::flow::FlowEntry& e, const sgfw::flow::FlowCold&) {
     established += sgfw::flow::is_established(e.state.load());
   });
   BOOST_TEST(established == 1999u);
@@ -275,7 +275,7 @@ BOOST_AUTO_TEST_CASE(tcp_loose_pickup_is_half_open) {
   BOOST_TEST(rig.passes("uplink", tcp(kInetMac, kMacB, kInet, 5556, kB, 80, kAck), "vm-b"));
   BOOST_TEST(rig.passes("uplink", tcp(kInetMac, kMacB, kInet, 5557, kB, 80, kFin | kAck), "vm-b"));
   BOOST_REQUIRE(rig.flows().size() == 2u);
-  rig.flows().for_each([&](int32_t, const sgfw::flow::FlowEntry& e) {
+  rig.flows().for_each([&](int32_t, const sgfw::flow::FlowEntry& e, const sgfw::flow::FlowCold&) {
     BOOST_TEST(!sgfw::flow::is_established(e.state.load()));
   });
   // Unanswered, they expire like half-open connections (tcp_syn / tcp_closing), not
@@ -286,7 +286,7 @@ BOOST_AUTO_TEST_CASE(tcp_loose_pickup_is_half_open) {
   BOOST_TEST(rig.passes("uplink", tcp(kInetMac, kMacB, kInet, 5558, kB, 80, kAck), "vm-b"));
   BOOST_TEST(rig.passes("vm-b", tcp(kMacB, kInetMac, kB, 80, kInet, 5558, kAck), "uplink"));
   size_t established = 0;
-  rig.flows().for_each([&](int32_t, const sgfw::flow::FlowEntry& e) {
+  rig.flows().for_each([&](int32_t, const sgfw::flow::FlowEntry& e, const sgfw::flow::FlowCold&) {
     established += sgfw::flow::is_established(e.state.load());
   });
   BOOST_TEST(established == 1u);
