@@ -136,17 +136,22 @@ def flood(t, a, port):
             for _ in range(IDLE):
                 idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
             time.sleep(0.5)
-            refused = 0
+            kinds = {"503": 0, "eof": 0, "held": 0, "reset": 0, "other": 0}
             for s in idle:
                 s.setblocking(False)
                 try:
-                    refused += s.recv(64).startswith(b"HTTP/1.1 503")
+                    got = s.recv(64)
+                    kinds["503" if got.startswith(b"HTTP/1.1 503") else "eof" if not got else "other"] += 1
                 except BlockingIOError:
-                    pass  # held by an HTTP thread or queued: nothing sent yet
-            e2e.log(f"     {refused} of {IDLE} refused at once with 503")
-            # At most 2 threads + 8 queued hold one; a loaded machine may have let a few
-            # time out (2 s) and take new ones meanwhile.
-            check(refused >= IDLE - 40, f"only {refused} of {IDLE} connections refused at once")
+                    kinds["held"] += 1  # held by an HTTP thread or queued: nothing sent yet
+                except OSError:
+                    kinds["reset"] += 1
+            e2e.log(f"     {IDLE} connections: {kinds}")
+            # At most 2 threads + 8 queued hold one at a time; a loaded machine may have
+            # let some time out (2 s) and taken new ones meanwhile, which end as eof.
+            check(kinds["held"] <= 10, f"{kinds['held']} connections held, at most 10")
+            check(kinds["503"] >= IDLE // 2, f"only {kinds['503']} of {IDLE} connections refused with 503")
+            check(kinds["other"] == 0 and kinds["reset"] == 0, f"{kinds}")
             t0 = time.monotonic()
             status_ok(t)
             took = time.monotonic() - t0
@@ -176,21 +181,27 @@ def flood(t, a, port):
         check(closed, f"still open after {took:.0f}s")
         # Each byte comes within the 2 s read timeout: only the deadline closes it.
         check(4.0 <= took < 15.0, f"closed after {took:.1f}s, want the 5 s deadline")
-    with t.case("a 100 MB body is refused; /metrics answers again after the flood"):
+    with t.case("a 100 MB body: discarded and refused with 413 within the deadline"):
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
         sent = 0
+        reply = b""
+        t0 = time.monotonic()
         try:
             s.sendall(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (100 << 20))
             chunk = b"b" * (1 << 20)
             while sent < (100 << 20):
                 s.sendall(chunk)
                 sent += len(chunk)
+            reply = s.recv(64)
         except OSError:
-            pass  # refused: the server closed the connection while we sent
+            pass  # the server closed the connection while we sent (the deadline)
         finally:
             s.close()
-        e2e.log(f"     {sent >> 20} MB of the body accepted before the server closed")
-        check(sent < (100 << 20), "the whole 100 MB body was taken")
+        took = time.monotonic() - t0
+        e2e.log(f"     {sent >> 20} MB sent in {took:.1f}s, reply {reply[:20]!r}")
+        # cpp-httplib reads an oversized body and discards it (bounded memory), then 413.
+        check(reply.startswith(b"HTTP/1.1 413") or sent < (100 << 20), f"reply {reply!r}")
+        check(took < 15.0, f"took {took:.1f}s")
         deadline = time.monotonic() + 30
         while True:
             try:

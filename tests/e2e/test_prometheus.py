@@ -146,7 +146,8 @@ def scenario():
                            for _ in range(SPOOFED)]
                 a.send_frames(frames)
                 after = t.expect(before, {("vm", "a", "allowed"): ALLOWED, ("vm", "a", "no-rule"): DENIED,
-                                          ("port", "vm-a", "no-rule"): DENIED, ("port", "vm-a", "spoofed"): SPOOFED},
+                                          ("port", "vm-a", "no-rule"): DENIED, ("port", "vm-a", "spoofed"): SPOOFED,
+                                          ("vm", "a", "spoofed"): SPOOFED},
                                  quiet=[("port", "vm-a"), ("vm", "a")])
                 prom.wait_value(allowed_q, base[allowed_q] + ALLOWED)
                 prom.wait_value(norule_q, base[norule_q] + DENIED)
