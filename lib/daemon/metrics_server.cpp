@@ -14,10 +14,10 @@ constexpr size_t kMaxBody = 1024;  // a GET has none
 }  // namespace
 
 MetricsServer::~MetricsServer() {
+  if (handoff_) handoff_->close();  // waiters give up at once (the serve loop is gone): 503
   if (http_) http_->stop();
-  if (listener_.joinable()) listener_.join();
-  if (handoff_) handoff_->close();  // waiters give up at once (the serve loop is gone)
-  http_.reset();                    // the HTTP threads are joined: nobody asks any more
+  if (listener_.joinable()) listener_.join();  // the HTTP threads are joined with it
+  http_.reset();
 }
 
 core::Expected<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& host, uint16_t port) {
