@@ -13,10 +13,10 @@ set -euo pipefail
 root=$(realpath "$1")
 deb=$(realpath "$2")
 machine=sgfwcheck$$
-cp "$deb" "$root/tmp/sgfw.deb"
+cp "$deb" "$root/var/tmp/sgfw.deb"  # /tmp is a fresh tmpfs in the container
 echo "== install the package (and its dependencies from deb.debian.org) in the tree"
 systemd-nspawn -q -D "$root" --register=no --keep-unit --pipe \
-  sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /tmp/sgfw.deb dpdk iproute2 >/dev/null && dpkg -s sgfw | grep -E "^(Status|Version)"'
+  sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /var/tmp/sgfw.deb dpdk iproute2 >/dev/null && dpkg -s sgfw | grep -E "^(Status|Version)"'
 
 echo "== boot"
 systemd-nspawn -q -D "$root" --register=no --keep-unit --private-network --machine="$machine" -b \
