@@ -16,10 +16,13 @@ machine=sgfwcheck$$
 cp "$deb" "$root/var/tmp/sgfw.deb"  # /tmp is a fresh tmpfs in the container
 echo "== install the package (and its dependencies from deb.debian.org) in the tree"
 systemd-nspawn -q -D "$root" --register=no --keep-unit --pipe \
-  sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /var/tmp/sgfw.deb dpdk iproute2 >/dev/null && dpkg -s sgfw | grep -E "^(Status|Version)"'
+  sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /var/tmp/sgfw.deb iproute2 ethtool >/dev/null && dpkg -s sgfw | grep -E "^(Status|Version)"'
 
 echo "== boot"
-systemd-nspawn -q -D "$root" --register=no --keep-unit --private-network --machine="$machine" -b \
+# --bind-ro=/sys/module: a booted nspawn container's /sys lacks it, and DPDK's EAL
+# (built with VFIO) refuses to start without it ("Cannot init VFIO").
+systemd-nspawn -q -D "$root" --register=no --keep-unit --private-network --bind-ro=/sys/module \
+  --machine="$machine" -b \
   </dev/null >/tmp/$machine.console 2>&1 &
 nspawn=$!
 leader=""
@@ -49,6 +52,7 @@ for i in web1 app1 up; do
   in_ct ip link add "veth-$i" type veth peer name "peer-$i"
   in_ct ip link set "veth-$i" up
   in_ct ip link set "peer-$i" up
+  in_ct ethtool -K "peer-$i" tx off >/dev/null  # docs/daemon.md, "Checksum offload"
 done
 if [[ $(ulimit -Hl) != unlimited ]]; then
   # The container cannot raise RLIMIT_MEMLOCK past the host's hard limit (no
@@ -57,6 +61,12 @@ if [[ $(ulimit -Hl) != unlimited ]]; then
   in_ct mkdir -p /etc/systemd/system/sgfwd.service.d
   printf '[Service]\nLimitMEMLOCK=%sK\n' "$(ulimit -Hl)" | in_ct tee /etc/systemd/system/sgfwd.service.d/memlock.conf
   in_ct systemctl daemon-reload
+fi
+if [[ ${SGFW_NSPAWN_DRIVER:-af_packet} == af_packet ]]; then
+  # In this container af_xdp cannot make its UMEM (xdp_umem_configure fails under the
+  # host's 8 MiB memlock limit, docs/packaging.md): the same ports as af_packet.
+  echo "== /etc/sgfw/sgfwd.yaml: net_af_xdp ports -> net_af_packet"
+  in_ct sed -i 's/net_af_xdp/net_af_packet/' /etc/sgfw/sgfwd.yaml
 fi
 echo "== systemctl start sgfwd"
 if ! in_ct systemctl start sgfwd; then
