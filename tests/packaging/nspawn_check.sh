@@ -18,6 +18,11 @@ echo "== install the package (and its dependencies from deb.debian.org) in the t
 systemd-nspawn -q -D "$root" --register=no --keep-unit --pipe \
   sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /var/tmp/sgfw.deb iproute2 ethtool >/dev/null && dpkg -s sgfw | grep -E "^(Status|Version)"'
 
+if [[ -n ${SGFW_NSPAWN_SGFWD:-} ]]; then
+  # A newer sgfwd binary (e.g. build/app/sgfwd/sgfwd) over the package's.
+  echo "== /usr/sbin/sgfwd replaced by $SGFW_NSPAWN_SGFWD"
+  install -m 0755 "$SGFW_NSPAWN_SGFWD" "$root/usr/sbin/sgfwd"
+fi
 echo "== boot"
 # --bind-ro=/sys/module: a booted nspawn container's /sys lacks it, and DPDK's EAL
 # (built with VFIO) refuses to start without it ("Cannot init VFIO").
