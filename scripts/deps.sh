@@ -15,6 +15,8 @@ SGFW_PACKAGES=(
   libsystemd-dev systemd groff-base man-db
   # GET /metrics: an HTTP server (docs/dependencies.md)
   libcpp-httplib-dev
+  # e2e_prometheus: a real Prometheus server scrapes sgfwd (docs/metrics.md)
+  prometheus
   # tests and demo: namespaces, traffic, crafted packets
   iproute2 iputils-ping ethtool python3 python3-scapy python3-yaml netcat-openbsd procps
   # link services (e2e): a DHCP server and client, IPv6 router advertisements

@@ -125,7 +125,9 @@ void ControlPlane::remember_labels(const runtime::Snapshot& snap) {
 
 size_t ControlPlane::reclaim() {
   retired_.reset();
-  return dataplane_->reclaim_flows();
+  size_t expired = dataplane_->reclaim_flows();
+  connections_expired_ += expired;
+  return expired;
 }
 
 core::Expected<Json> ControlPlane::flush(const std::string& vm, const Peer& peer) {

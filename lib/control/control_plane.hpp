@@ -25,6 +25,7 @@
 #include "control/change_queue.hpp"
 #include "control/counter_totals.hpp"
 #include "control/dataplane_access.hpp"
+#include "control/metrics_text.hpp"
 #include "control/socket_server.hpp"
 #include "control/vm_ids.hpp"
 #include "core/expected.hpp"
@@ -72,6 +73,13 @@ class ControlPlane {
   [[nodiscard]] core::Expected<Json> stats(const std::string& vm) const;
   // GET /metrics (docs/metrics.md): stats and status as Prometheus text. Control thread only.
   [[nodiscard]] std::string metrics_text() const;
+  // The duration of the start-up load (policy read, validated, compiled), reported as
+  // the last load's duration until the first accepted change (docs/metrics.md).
+  void set_startup_load_seconds(double seconds) { last_load_seconds_ = seconds; }
+  // The last accepted load: its duration and when it happened (docs/metrics.md).
+  [[nodiscard]] PolicyLoadInfo policy_load() const;
+  // Connections reclaim() expired since start.
+  [[nodiscard]] uint64_t connections_expired() const { return connections_expired_; }
   [[nodiscard]] Json explain(const std::vector<std::string>& packets) const;
   // Error: `vm` names no VM of the running policy.
   [[nodiscard]] core::Expected<Json> flows(const std::string& vm, long limit) const;
@@ -144,6 +152,7 @@ class ControlPlane {
   mutable std::string policy_sha256_;  // of policy_text_; empty until asked
   std::chrono::system_clock::time_point loaded_at_;
   double last_load_seconds_ = 0.0;  // total time of the last accepted change (0: none since start)
+  uint64_t connections_expired_ = 0;  // by reclaim()
   uint64_t last_generation_ = 1;  // the highest generation ever published (never reused)
   // A retired snapshot is destroyed after the reply has gone out (next request or
   // housekeeping).

@@ -51,7 +51,7 @@ std::string label(const char* k, const std::string& v) { return std::string(k) +
 
 }  // namespace
 
-std::string render_metrics(const Json& stats, const Json& status, const PolicyLoadInfo& load) {
+std::string render_metrics(const Json& stats, const Json& status, const PolicyLoadInfo& load, uint64_t expired) {
   Writer w;
   const Json& ports = stats.at("ports");
   w.family("sgfw_port_rx_packets_total", "counter", "Packets received on the port.");
@@ -84,9 +84,17 @@ std::string render_metrics(const Json& stats, const Json& status, const PolicyLo
   w.family("sgfw_connections_capacity", "gauge", "Capacity of each family's connection table.");
   w.sample("sgfw_connections_capacity", label("family", "ipv4"), flows.at("capacity"));
   w.sample("sgfw_connections_capacity", label("family", "ipv6"), flows.at("capacity"));
+  w.family("sgfw_connection_evictions_total", "counter",
+           "Half-open connections reclaimed to make room, by reason (capacity: table full; "
+           "inbound-half-open: the VM's inbound half-open budget).");
+  w.sample("sgfw_connection_evictions_total", label("reason", "capacity"), flows.value("half_open_reclaimed", Json(0)));
+  w.sample("sgfw_connection_evictions_total", label("reason", "inbound-half-open"),
+           flows.value("inbound_half_open_recycled", Json(0)));
+  w.family("sgfw_connections_expired_total", "counter", "Connections removed after their idle timeout.");
+  w.sample("sgfw_connections_expired_total", "", Json(expired));
   w.family("sgfw_policy_generation", "gauge", "Generation of the running policy.");
   w.sample("sgfw_policy_generation", "", status.at("generation"));
-  w.family("sgfw_policy_load_duration_seconds", "gauge", "Duration of the last accepted policy change (0: none since start).");
+  w.family("sgfw_policy_load_duration_seconds", "gauge", "Duration of the last accepted policy load (the start-up load until the first change).");
   w.sample("sgfw_policy_load_duration_seconds", "", load.seconds);
   w.family("sgfw_policy_load_timestamp_seconds", "gauge", "Unix time the running policy was loaded.");
   w.sample("sgfw_policy_load_timestamp_seconds", "", load.unix_time);
@@ -95,6 +103,10 @@ std::string render_metrics(const Json& stats, const Json& status, const PolicyLo
   for (const auto& k : workers) w.sample("sgfw_worker_busy_cycles_total", label("worker", std::to_string(k.at("worker").get<uint64_t>())), k.at("busy_cycles"));
   w.family("sgfw_worker_packets_total", "counter", "Packets the worker received.");
   for (const auto& k : workers) w.sample("sgfw_worker_packets_total", label("worker", std::to_string(k.at("worker").get<uint64_t>())), k.at("packets"));
+  w.family("sgfw_worker_loops_total", "counter", "Iterations of the worker's polling loop (the watchdog's progress).");
+  for (const auto& k : workers)
+    w.sample("sgfw_worker_loops_total", label("worker", std::to_string(k.at("worker").get<uint64_t>())),
+             k.value("loops", Json(0)));
   return w.take();
 }
 

@@ -164,11 +164,16 @@ core::Expected<Json> ControlPlane::stats(const std::string& vm_filter) const {
   return j;
 }
 
-std::string ControlPlane::metrics_text() const {
+PolicyLoadInfo ControlPlane::policy_load() const {
   PolicyLoadInfo load;
   load.seconds = last_load_seconds_;
   load.unix_time = std::chrono::duration<double>(loaded_at_.time_since_epoch()).count();
-  return render_metrics(*stats(""), status(), load);  // no VM filter: never an error
+  return load;
+}
+
+std::string ControlPlane::metrics_text() const {
+  // no VM filter: never an error
+  return render_metrics(*stats(""), status(), policy_load(), connections_expired_);
 }
 
 Json ControlPlane::explain(const std::vector<std::string>& packets) const {

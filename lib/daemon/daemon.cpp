@@ -28,6 +28,7 @@
 #include "control/socket_server.hpp"
 #include "daemon/live_dataplane.hpp"
 #include "daemon/metrics_server.hpp"
+#include "daemon/telemetry.hpp"
 #include "report/tables.hpp"
 #include "ports/ports.hpp"
 #include "dataplane/worker.hpp"
@@ -91,6 +92,13 @@ void print_summary(const config::DaemonConfig& cfg, const runtime::Snapshot& s) 
             << report::count_of(c.acl_rule_count(), "ACL rule") << ", "
             << report::count_of(c.class_groups.size() - 1, "address class", "address classes") << ", "
             << s.tables().dpdk_bytes() / 1024 << " KiB of DPDK memory\n";
+}
+
+// What the telemetry commands answer from (telemetry.hpp).
+std::string telemetry_json(const control::ControlPlane& control) {
+  control::Json j{{"stats", *control.stats("")}, {"status", control.status()},
+                  {"load_seconds", control.policy_load().seconds}};
+  return j.dump();
 }
 
 void dump_stats(control::ControlPlane& control) {
@@ -168,8 +176,10 @@ int check_only(const Preflight& pf, const std::string& served) {
 // counter dumps and housekeeping every 500 ms.
 // metrics: GET /metrics, rendered here on the control thread (null: metrics.listen unset).
 // logs: the connection and drop logs (null: logs unset), drained every pass.
+// telemetry: the /sgfw/ telemetry commands, answered the same way (null: not registered).
+// watchdog: WATCHDOG=1 while the workers make progress (null: systemd asked for none).
 void serve(control::ControlPlane& control, control::SocketServer& server, FlowTables& tables,
-           MetricsServer* metrics, LogService* logs) {
+           MetricsServer* metrics, LogService* logs, Telemetry* telemetry, ServiceWatchdog* watchdog) {
   // Nothing a client sends may unwind run() while the workers use its state.
   auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::optional<std::string> {
     try {
@@ -189,6 +199,8 @@ void serve(control::ControlPlane& control, control::SocketServer& server, FlowTa
     if (g_reopen.exchange(false) && logs) logs->reopen();
     // A scrape waits at most one poll (50 ms) for its text.
     if (metrics) metrics->serve_pending([&control] { return control.metrics_text(); });
+    if (telemetry) telemetry->serve_pending([&control] { return telemetry_json(control); });
+    if (watchdog) watchdog->tick(std::chrono::steady_clock::now());
     if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
       control.reclaim();
       tables.reclaim_fragments(rte_rdtsc());  // the connections: control.reclaim()
@@ -202,7 +214,10 @@ void serve(control::ControlPlane& control, control::SocketServer& server, FlowTa
 
 int run(const Options& opt) {
   // Steps 1-2 of docs/daemon.md: everything that needs no device (--check runs it all).
+  // The start-up load's duration: preflight (read, validate) plus the first compile.
+  auto load_started = std::chrono::steady_clock::now();
   auto pf = preflight(opt.config_file);
+  std::chrono::duration<double> load_time = std::chrono::steady_clock::now() - load_started;
   if (!pf) {
     std::cerr << pf.error().message << "\n";
     return 1;
@@ -248,11 +263,13 @@ int run(const Options& opt) {
   }
 
   // Fail closed: the policy is compiled and published before any port starts.
+  auto build_started = std::chrono::steady_clock::now();
   auto snap = runtime::Snapshot::build(*pol, layout_of(*cfg), 1, cfg->workers, acl_opts);
   if (!snap) {
     std::cerr << cfg->policy << ": " << snap.error().message << "\n";
     return 1;
   }
+  load_time += std::chrono::steady_clock::now() - build_started;
   auto publisher = runtime::Publisher::create(cfg->workers, std::move(*snap));
   if (!publisher) {
     std::cerr << "sgfwd: " << publisher.error().message << "\n";
@@ -292,6 +309,7 @@ int run(const Options& opt) {
   LiveDataplane dataplane_access(
       {&*ports, &port_counters, &wstats, tables->connections.get(), tables->connections6.get()});
   control::ControlPlane control(*cfg, publisher->get(), &dataplane_access, policy_text);
+  control.set_startup_load_seconds(load_time.count());
   if (auto st = control.assign_vm_ids(*(*publisher)->current()); !st) {
     std::cerr << "sgfwd: " << st.error().message << "\n";
     return 1;
@@ -322,6 +340,17 @@ int run(const Options& opt) {
     }
     metrics = std::move(*m);
   }
+  // DPDK telemetry (docs/metrics.md): off with --no-telemetry in eal; a failure to
+  // register is not fatal (the data plane does not need it).
+  std::unique_ptr<Telemetry> telemetry;
+  if (std::string sock = Telemetry::socket_path(); !sock.empty()) {
+    if (auto t = Telemetry::start(); t) {
+      telemetry = std::move(*t);
+      std::cout << "sgfwd: telemetry: " << sock << " (commands /sgfw/...)" << std::endl;
+    } else {
+      std::cout << "sgfwd: warning: " << t.error().message << std::endl;
+    }
+  }
 
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -343,9 +372,19 @@ int run(const Options& opt) {
             << report::count_of(ports->size(), "port") << ", " << report::count_of(nw, "worker") << ", control socket " << cfg->control_socket << ", policy persisted to "
             << cfg->policy << std::endl;
   notify_ready();  // Type=notify: ready only now (docs/packaging.md)
+  auto watchdog = ServiceWatchdog::from_environment([&dataplane_access] {
+    std::vector<uint64_t> loops;
+    for (const auto& w : dataplane_access.workers()) loops.push_back(w.loops);
+    return loops;
+  });
+  if (watchdog)
+    std::cout << "sgfwd: watchdog: WATCHDOG=1 every "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(watchdog->period()).count()
+              << " ms while the workers make progress" << std::endl;
 
-  serve(control, **server, *tables, metrics.get(), log_service->get());
+  serve(control, **server, *tables, metrics.get(), log_service->get(), telemetry.get(), watchdog.get());
   metrics.reset();  // no scrape outlives the serve loop
+  telemetry.reset();  // telemetry commands answer null from now on
   notify_stopping();
   rte_eal_mp_wait_lcore();
   control::tap_service().stop();  // a capture or trace still running: freed while the EAL runs

@@ -78,7 +78,10 @@ std::string DeviceLocks::lock_path(const std::string& key) { return lock_dir() +
 core::Expected<DeviceLocks> DeviceLocks::acquire(const config::DaemonConfig& cfg) {
   DeviceLocks locks;
   std::error_code ec;
-  std::filesystem::create_directories(lock_dir(), ec);
+  // Made here 02750 (the mode the control socket's directory must have): by default
+  // the locks and the control socket share /run/sgfw, which the socket server
+  // refuses when someone else made it (docs/packaging.md).
+  if (std::filesystem::create_directories(lock_dir(), ec)) (void)::chmod(lock_dir().c_str(), 02750);
   for (const auto& p : cfg.ports) {
     for (const auto& [key, what] : lock_keys(p)) {
       std::string path = lock_path(key);

@@ -2,7 +2,11 @@
 """GET /metrics (docs/metrics.md): after K allowed and K denied UDP frames from VM a the
 exposition's counters moved by exactly K, and agree with `sgfwctl stats`; any other
 path is 404; a non-HTTP line, a 10 MB header and a stalled connection leave the daemon
-answering `sgfwctl status` and further scrapes."""
+answering `sgfwctl status` and further scrapes. Flood (docs/metrics.md, "Limits"): with
+200 idle connections held open the control socket answers at once, pings still pass,
+the connections past the bounded queue are refused with 503 at once; a slowloris that
+sends a byte every 0.5 s is cut off by the connection deadline; a 100 MB body is
+refused; after the flood /metrics answers again."""
 import re
 import socket
 import subprocess
@@ -15,6 +19,7 @@ from sgfw_e2e import check, rule, group, eth_ip, marker
 from scapy.layers.inet import UDP
 
 K = 5
+IDLE = 200
 
 
 def free_port():
@@ -67,9 +72,10 @@ def status_ok(t):
 def scenario():
     port = free_port()
     with e2e.Topology("metrics") as t:
-        a = t.vm("a", "10.0.1.10", groups=["out7000"])
+        a = t.vm("a", "10.0.1.10", groups=["out7000", "ping"])
         inet = t.inet
-        t.start(security_groups=[group("out7000", rule("Egress", "UDP", cidr="0.0.0.0/0", port=7000))],
+        t.start(security_groups=[group("out7000", rule("Egress", "UDP", cidr="0.0.0.0/0", port=7000)),
+                                 group("ping", rule("Egress", "ICMP", cidr="0.0.0.0/0"))],
                 extra_config={"metrics": {"listen": f"127.0.0.1:{port}"}})
         with t.case(f"{K} allowed and {K} denied UDP frames: the counters move by exactly {K}"):
             inet.udp_server(7000, echo=False)  # no port-unreachable back to a (it would count as allowed)
@@ -119,7 +125,94 @@ def scenario():
             check(("sgfw_policy_generation", "") in again, "a scrape after the garbage")
             stalled.close()
             status_ok(t)
+        flood(t, a, port)
         return t
+
+
+def flood(t, a, port):
+    idle = []
+    try:
+        with t.case(f"{IDLE} idle connections: control socket, traffic and the bounded queue"):
+            for _ in range(IDLE):
+                idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            time.sleep(0.5)
+            kinds = {"503": 0, "eof": 0, "held": 0, "reset": 0, "other": 0}
+            for s in idle:
+                s.setblocking(False)
+                try:
+                    got = s.recv(64)
+                    kinds["503" if got.startswith(b"HTTP/1.1 503") else "eof" if not got else "other"] += 1
+                except BlockingIOError:
+                    kinds["held"] += 1  # held by an HTTP thread or queued: nothing sent yet
+                except OSError:
+                    kinds["reset"] += 1
+            e2e.log(f"     {IDLE} connections: {kinds}")
+            # At most 2 threads + 8 queued hold one at a time; a loaded machine may have
+            # let some time out (2 s) and taken new ones meanwhile, which end as eof.
+            check(kinds["held"] <= 10, f"{kinds['held']} connections held, at most 10")
+            check(kinds["503"] >= IDLE // 2, f"only {kinds['503']} of {IDLE} connections refused with 503")
+            check(kinds["other"] == 0 and kinds["reset"] == 0, f"{kinds}")
+            t0 = time.monotonic()
+            status_ok(t)
+            took = time.monotonic() - t0
+            check(took < 2.0, f"sgfwctl status took {took:.2f}s during the flood")
+            replies = a.ping(t.inet.ip, count=3)
+            check(replies == 3, f"{replies} of 3 ping replies during the flood")
+    finally:
+        for s in idle:
+            s.close()
+    with t.case("slowloris: a byte every 0.5 s is cut off by the connection deadline (5 s)"):
+        slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+        t0 = time.monotonic()
+        closed = False
+        try:
+            for ch in b"GET /metrics HTTP/1.1\r\nX-Slow: " + b"a" * 200:
+                try:
+                    slow.sendall(bytes([ch]))
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.5)
+                if time.monotonic() - t0 > 30:
+                    break
+        finally:
+            slow.close()
+        took = time.monotonic() - t0
+        check(closed, f"still open after {took:.0f}s")
+        # Each byte comes within the 2 s read timeout: only the deadline closes it.
+        check(4.0 <= took < 15.0, f"closed after {took:.1f}s, want the 5 s deadline")
+    with t.case("a 100 MB body: discarded and refused with 413 within the deadline"):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sent = 0
+        reply = b""
+        t0 = time.monotonic()
+        try:
+            s.sendall(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (100 << 20))
+            chunk = b"b" * (1 << 20)
+            while sent < (100 << 20):
+                s.sendall(chunk)
+                sent += len(chunk)
+            reply = s.recv(64)
+        except OSError:
+            pass  # the server closed the connection while we sent (the deadline)
+        finally:
+            s.close()
+        took = time.monotonic() - t0
+        e2e.log(f"     {sent >> 20} MB sent in {took:.1f}s, reply {reply[:20]!r}")
+        # cpp-httplib reads an oversized body and discards it (bounded memory), then 413.
+        check(reply.startswith(b"HTTP/1.1 413") or sent < (100 << 20), f"reply {reply!r}")
+        check(took < 15.0, f"took {took:.1f}s")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                again = scrape(port)
+                break
+            except (urllib.error.URLError, OSError, AssertionError) as e:
+                check(time.monotonic() < deadline, f"no scrape 30 s after the flood: {e}")
+                time.sleep(0.5)
+        check(("sgfw_policy_generation", "") in again, "a scrape after the flood")
+        status_ok(t)
+        t.assert_alive()
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ with tempfile.TemporaryDirectory(prefix="sgfw-unit-") as d:
     r = subprocess.run(["systemd-analyze", "verify", "--man=no", unit], capture_output=True, text=True, timeout=60)
     expect("systemd-analyze verify sgfwd.service", r.returncode == 0 and not r.stderr.strip(),
            f"exit {r.returncode}: {r.stdout}{r.stderr}")
-    for key in ("Type=notify", "ExecReload=", "Restart=on-failure"):
+    for key in ("Type=notify", "ExecReload=", "Restart=on-failure", "WatchdogSec=30s"):
         expect(f"the unit has {key}", "\n" + key in text)
 
 # 2. The man pages.

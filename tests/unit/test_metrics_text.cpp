@@ -13,7 +13,8 @@ BOOST_AUTO_TEST_CASE(renders_every_family_exactly) {
     "vms": [{"name": "a\"b", "allowed": 7, "dropped": 2, "drops": {"no-rule": 2}}],
     "rules": [{"rule": "web/https", "hits": 4}]})");
   json status = json::parse(R"({"generation": 3,
-    "flows": {"capacity": 1024, "used": 5, "used_ipv4": 4, "used_ipv6": 1},
+    "flows": {"capacity": 1024, "used": 5, "used_ipv4": 4, "used_ipv6": 1, "half_open_reclaimed": 6,
+              "inbound_half_open_recycled": 2},
     "workers": [{"worker": 0, "packets": 10, "busy_cycles": 12345, "busy_percent": 0.1, "loops": 9}]})");
   sgfw::control::PolicyLoadInfo load{0.25, 1700000000.5};
   const std::string want =
@@ -44,10 +45,18 @@ BOOST_AUTO_TEST_CASE(renders_every_family_exactly) {
       "# TYPE sgfw_connections_capacity gauge\n"
       "sgfw_connections_capacity{family=\"ipv4\"} 1024\n"
       "sgfw_connections_capacity{family=\"ipv6\"} 1024\n"
+      "# HELP sgfw_connection_evictions_total Half-open connections reclaimed to make room, by reason (capacity: "
+      "table full; inbound-half-open: the VM's inbound half-open budget).\n"
+      "# TYPE sgfw_connection_evictions_total counter\n"
+      "sgfw_connection_evictions_total{reason=\"capacity\"} 6\n"
+      "sgfw_connection_evictions_total{reason=\"inbound-half-open\"} 2\n"
+      "# HELP sgfw_connections_expired_total Connections removed after their idle timeout.\n"
+      "# TYPE sgfw_connections_expired_total counter\n"
+      "sgfw_connections_expired_total 11\n"
       "# HELP sgfw_policy_generation Generation of the running policy.\n"
       "# TYPE sgfw_policy_generation gauge\n"
       "sgfw_policy_generation 3\n"
-      "# HELP sgfw_policy_load_duration_seconds Duration of the last accepted policy change (0: none since start).\n"
+      "# HELP sgfw_policy_load_duration_seconds Duration of the last accepted policy load (the start-up load until the first change).\n"
       "# TYPE sgfw_policy_load_duration_seconds gauge\n"
       "sgfw_policy_load_duration_seconds 0.25\n"
       "# HELP sgfw_policy_load_timestamp_seconds Unix time the running policy was loaded.\n"
@@ -58,8 +67,11 @@ BOOST_AUTO_TEST_CASE(renders_every_family_exactly) {
       "sgfw_worker_busy_cycles_total{worker=\"0\"} 12345\n"
       "# HELP sgfw_worker_packets_total Packets the worker received.\n"
       "# TYPE sgfw_worker_packets_total counter\n"
-      "sgfw_worker_packets_total{worker=\"0\"} 10\n";
-  BOOST_TEST(sgfw::control::render_metrics(stats, status, load) == want);
+      "sgfw_worker_packets_total{worker=\"0\"} 10\n"
+      "# HELP sgfw_worker_loops_total Iterations of the worker's polling loop (the watchdog's progress).\n"
+      "# TYPE sgfw_worker_loops_total counter\n"
+      "sgfw_worker_loops_total{worker=\"0\"} 9\n";
+  BOOST_TEST(sgfw::control::render_metrics(stats, status, load, 11) == want);
 }
 
 // With logs configured, `stats` has `logs` and the exposition one series per file and
