@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(renders_log_counters) {
     "logs": {"drops": {"path": "/var/log/sgfw/drops.jsonl", "written": 50, "suppressed": 2950, "lost": 1, "errors": 0}}})");
   json status = json::parse(R"({"generation": 1,
     "flows": {"capacity": 8, "used": 0, "used_ipv4": 0, "used_ipv6": 0}, "workers": []})");
-  const std::string text = sgfw::control::render_metrics(stats, status, {});
+  const std::string text = sgfw::control::render_metrics(stats, status, {}, 0);
   const std::string want =
       "# HELP sgfw_log_lines_total Log records by file and outcome (written, suppressed, lost, errors).\n"
       "# TYPE sgfw_log_lines_total counter\n"
@@ -93,5 +93,5 @@ BOOST_AUTO_TEST_CASE(renders_log_counters) {
   BOOST_TEST(text.find(want) != std::string::npos, text);
   // Without `logs` in stats: no such family.
   stats.erase("logs");
-  BOOST_TEST(sgfw::control::render_metrics(stats, status, {}).find("sgfw_log_lines_total") == std::string::npos);
+  BOOST_TEST(sgfw::control::render_metrics(stats, status, {}, 0).find("sgfw_log_lines_total") == std::string::npos);
 }
