@@ -17,6 +17,8 @@ SGFW_PACKAGES=(
   libcpp-httplib-dev
   # e2e_prometheus: a real Prometheus server scrapes sgfwd (docs/metrics.md)
   prometheus
+  # e2e_telemetry: DPDK's own client, dpdk-telemetry.py, against sgfwd (docs/metrics.md)
+  dpdk-dev
   # tests and demo: namespaces, traffic, crafted packets
   iproute2 iputils-ping ethtool python3 python3-scapy python3-yaml netcat-openbsd procps
   # link services (e2e): a DHCP server and client, IPv6 router advertisements

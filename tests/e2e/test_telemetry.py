@@ -5,10 +5,14 @@ A allowed UDP datagrams and D TCP SYNs denied by policy from VM a (nothing else 
 /sgfw/vm,a and /sgfw/port,vm-a answer those exact counts, the same as `sgfwctl stats`;
 /sgfw/status, /sgfw/stats, /sgfw/vms, /sgfw/ports, /sgfw/rules and /sgfw/workers agree
 with `sgfwctl`; an unknown VM or a missing parameter answers null, and the daemon stays
-up. The client speaks the protocol of DPDK's usertools/dpdk-telemetry.py (SOCK_SEQPACKET,
-a JSON greeting, one command per message, one JSON reply)."""
+up. The test's client speaks the protocol of DPDK's dpdk-telemetry.py (SOCK_SEQPACKET, a
+JSON greeting, one command per message, one JSON reply), and DPDK's own script (Debian
+dpdk-dev) reads /sgfw/vm,a and /sgfw/status too."""
 import json
+import os
+import shutil
 import socket
+import subprocess
 
 import sgfw_e2e as e2e
 from sgfw_e2e import check, rule, group, eth_ip, marker
@@ -97,6 +101,17 @@ def scenario():
                     check(client.ask(cmd) is None, f"{cmd} answered")
                 t.assert_alive()
                 check(client.ask("/sgfw/status")["generation"] == 1, "status after bad parameters")
+            with t.case("DPDK's own client, dpdk-telemetry.py (Debian dpdk-dev), reads the same counts"):
+                tool = shutil.which("dpdk-telemetry.py")
+                check(tool is not None, "dpdk-telemetry.py not installed (scripts/deps.sh installs dpdk-dev)")
+                prefix = os.path.basename(os.path.dirname(path))
+                r = subprocess.run([tool, "-f", prefix], input="/sgfw/vm,a\n/sgfw/status\nquit\n",
+                                   capture_output=True, text=True, timeout=30)
+                replies = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+                check(r.returncode == 0 and len(replies) == 2, f"dpdk-telemetry.py: rc {r.returncode}, {r.stdout}{r.stderr}")
+                vm = replies[0]["/sgfw/vm"]
+                check(vm["allowed"] == ALLOWED and vm["no_rule"] == DENIED, f"dpdk-telemetry.py /sgfw/vm,a {vm}")
+                check(replies[1]["/sgfw/status"]["generation"] == 1, f"dpdk-telemetry.py /sgfw/status {replies[1]}")
         finally:
             if client:
                 client.close()
