@@ -32,7 +32,7 @@ core::Expected<std::string> prepare(std::string_view key, const KeyRef& ref, std
   json j;
   try {
     j = json::parse(value);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // a syntax error, or a number out of range (1e999)
     return key_error(key, "the value is not JSON: " + std::string(e.what()));
   }
   if (!j.is_object()) return key_error(key, "the value must be a JSON object");
