@@ -100,7 +100,11 @@ with tempfile.TemporaryDirectory(prefix="sgfw-notify-") as d:
     notify_path = os.path.join(d, "notify")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(notify_path)
-    env = dict(os.environ, NOTIFY_SOCKET=notify_path, SGFW_LOCK_DIR=d, WATCHDOG_USEC=str(WATCHDOG_USEC))
+    # The device locks and the control socket share one directory that does not exist yet,
+    # as /run/sgfw does on a fresh machine with the example configuration (the locks made
+    # it 0755 and the socket server refused it, before b1ade88).
+    env = dict(os.environ, NOTIFY_SOCKET=notify_path, SGFW_LOCK_DIR=os.path.dirname(ctl),
+               WATCHDOG_USEC=str(WATCHDOG_USEC))
     out = open(os.path.join(d, "out"), "w+")
     # WATCHDOG_PID: the process systemd started, i.e. sgfwd after the exec.
     proc = subprocess.Popen(["/bin/sh", "-c", 'WATCHDOG_PID=$$ exec "$@"', "sh"] + start, stdout=out,
