@@ -69,7 +69,7 @@ DaemonConfig parse(const YamlNode& root, const std::string& file) {
   DaemonConfig c;
   c.file = file;
   MapReader top(file, root, "daemon config",
-                {"eal", "ports", "workers", "policy", "control_socket", "control_group", "flows",
+                {"eal", "ports", "workers", "worker_idle_sleep_us", "policy", "control_socket", "control_group", "flows",
                  "acl_max_size", "mbufs", "limits", "metrics", "logs"});
   if (top.has("eal")) {
     YamlNode e = top.get("eal");
@@ -99,6 +99,8 @@ DaemonConfig parse(const YamlNode& root, const std::string& file) {
                                  std::to_string(kMaxPorts) + "; let VMs share ports");
   if (uplinks != 1) fail(file, ports.Mark(), "exactly one port must have 'uplink: true'");
   if (top.has("workers")) c.workers = u32(file, top.get("workers"), "workers", 1, kMaxWorkers);
+  if (top.has("worker_idle_sleep_us"))
+    c.worker_idle_sleep_us = u32(file, top.get("worker_idle_sleep_us"), "worker_idle_sleep_us", 0, 10000);
   YamlNode pol = top.require("policy");
   c.policy = scalar(file, pol, "policy");
   std::filesystem::path pp(c.policy);

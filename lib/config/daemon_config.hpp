@@ -59,6 +59,9 @@ struct DaemonConfig {
   std::vector<std::string> eal;     // extra EAL arguments
   std::vector<PortConfig> ports;    // exactly one uplink
   uint32_t workers = 1;
+  // Microseconds a worker sleeps between polls once its queues were empty for a while
+  // (docs/configuration.md, `worker_idle_sleep_us`); 0: it busy-polls.
+  uint32_t worker_idle_sleep_us = 0;
   std::string policy;               // resolved: relative paths are relative to the config file
   std::string control_socket = "/run/sgfw/sgfwd.sock";
   std::string control_group = "sgfw";

@@ -305,6 +305,7 @@ int run(const Options& opt) {
     return 1;
   }
   std::vector<dataplane::WorkerSetup> setups = plan_workers(*ports, port_counters, wstats, publisher->get(), flows);
+  for (auto& s : setups) s.idle_sleep_us = cfg->worker_idle_sleep_us;
 
   LiveDataplane dataplane_access(
       {&*ports, &port_counters, &wstats, tables->connections.get(), tables->connections6.get()});

@@ -9,6 +9,7 @@ int worker_main(void* arg) {
   auto* w = static_cast<WorkerSetup*>(arg);
   Pipeline pipeline(w->index, w->tx, w->port_counters, w->flows);
   rte_mbuf* pkts[kBurst];
+  uint32_t empty_polls = 0;
   w->publisher->online(w->index);
   while (!w->stop->load(std::memory_order_relaxed)) {
     uint64_t start = rte_rdtsc();
@@ -28,6 +29,11 @@ int worker_main(void* arg) {
     if (got) {
       runtime::bump(w->stats->packets, got);
       runtime::bump(w->stats->busy_cycles, rte_rdtsc() - start);
+      empty_polls = 0;
+    } else if (w->idle_sleep_us != 0 && ++empty_polls >= kEmptyPollsBeforeSleep) {
+      // Quiescent above, so a sleeping worker holds no snapshot: a policy swap waits
+      // at most one sleep for it.
+      rte_delay_us_sleep(w->idle_sleep_us);
     }
   }
   pipeline.flush();

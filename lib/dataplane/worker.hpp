@@ -34,7 +34,12 @@ struct WorkerSetup {
   const std::atomic<bool>* stop = nullptr;
   // Capture and trace (docs/capture.md): loaded once per loop; nullptr: never armed.
   capture::Taps* taps = nullptr;
+  // > 0: after kEmptyPollsBeforeSleep polls that found nothing, sleep this long before
+  // each next poll until a packet comes (docs/configuration.md, `worker_idle_sleep_us`).
+  uint32_t idle_sleep_us = 0;
 };
+
+inline constexpr uint32_t kEmptyPollsBeforeSleep = 1024;
 
 // rte_eal_remote_launch entry point; arg is a WorkerSetup*.
 int worker_main(void* arg);

@@ -81,6 +81,10 @@ VM6_NET = "2001:db8:1::/64"
 INET6_IP = "2001:db8:ff::7"
 INET6_NET = "2001:db8:ff::/64"
 NS_PREFIX = "sgfwe2e-"  # + <pid>-<tag>-<role>
+# Microseconds an idle worker sleeps between polls (sgfwd's worker_idle_sleep_us);
+# SGFW_E2E_IDLE_SLEEP_US=0 runs the suite with busy-polling workers.
+IDLE_SLEEP_US = int(os.environ.get("SGFW_E2E_IDLE_SLEEP_US", "200"))
+
 # The port type of veth-attached hosts: net_af_xdp (default; fragments reach sgfwd as
 # sent), net_af_packet (the kernel reassembles IPv4 fragments for it) or net_pcap.
 DEFAULT_DRIVER = os.environ.get("SGFW_E2E_DRIVER", "af_xdp")
@@ -1013,6 +1017,9 @@ class Topology:
                     "--file-prefix", f"sgfwe2e{self.pid}{self.tag}", "--log-level=lib.*:error"],
             "ports": ports,
             "workers": self.workers,
+            # Idle workers sleep between polls, so the suite's daemons leave the CPU to
+            # the tests and the background sanitizer build (docs/testing.md, "CI time").
+            "worker_idle_sleep_us": IDLE_SLEEP_US,
             "policy": "policy.yaml",
             "control_socket": os.path.join(self.tmp, "run", "sgfwd.sock"),  # a directory sgfwd creates
         }

@@ -2,6 +2,9 @@
 """Smoke test with 2 workers: every port has 2 queue pairs (net_af_packet qpairs=2, a
 net_null port with 2 queues), the kernel fans flows out over the queues, and forwarding
 and exact drop counting still hold when the counters are summed over workers."""
+import os
+import time
+
 import sgfw_e2e as e2e
 from sgfw_e2e import check, rule, group
 
@@ -51,6 +54,26 @@ def scenario():
             pk = sum(w["packets"] for w in workers)
             check(rx == pk, f"ports rx {rx} != workers' packets {pk}")
             print(f"packets per worker: {[w['packets'] for w in workers]}", flush=True)
+        with t.case(f"2 idle workers sleep between polls (worker_idle_sleep_us {e2e.IDLE_SLEEP_US})"):
+            # Busy-polling, two workers burn up to 2 CPU seconds per second (4 s here);
+            # sleeping, about 0.3 s in all. 1 s tells the two apart on a loaded machine.
+            if e2e.IDLE_SLEEP_US == 0:
+                print("SGFW_E2E_IDLE_SLEEP_US=0: the workers busy-poll; nothing to check", flush=True)
+            else:
+                ticks = os.sysconf("SC_CLK_TCK")
+
+                def cpu_seconds():
+                    with open(f"/proc/{t.daemon.proc.pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+                time.sleep(0.5)  # past the 1,024 empty polls before the first sleep
+                c0 = cpu_seconds()
+                time.sleep(2.0)
+                used = cpu_seconds() - c0
+                check(used < 1.0, f"sgfwd used {used:.2f} CPU seconds in 2 idle seconds")
+                print(f"sgfwd idle: {used:.2f} CPU seconds in 2 s", flush=True)
+                check(a.ping(b.ip, count=3) == 3, "a -> b lost replies after the idle spell")
         t.assert_alive()
     return t
 

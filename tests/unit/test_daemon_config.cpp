@@ -79,3 +79,15 @@ BOOST_AUTO_TEST_CASE(metrics_listen_is_host_and_port) {
   BOOST_TEST(load_error(kConfig + "metrics: {listen: \":70000\"}\n").find("is not host:port") != std::string::npos);
   BOOST_TEST(load_error(kConfig + "metrics: {port: 1}\n").find("port") != std::string::npos);
 }
+
+// worker_idle_sleep_us (docs/configuration.md): 0 (busy-poll) by default, 0..10000.
+BOOST_AUTO_TEST_CASE(worker_idle_sleep_is_bounded) {
+  auto d = config::load_daemon_config_text(kConfig, "d.yaml");
+  BOOST_REQUIRE(d);
+  BOOST_TEST(d->worker_idle_sleep_us == 0u);
+  auto s = config::load_daemon_config_text(kConfig + "worker_idle_sleep_us: 250\n", "d.yaml");
+  BOOST_REQUIRE(s);
+  BOOST_TEST(s->worker_idle_sleep_us == 250u);
+  BOOST_TEST(load_error(kConfig + "worker_idle_sleep_us: 10001\n").find("out of range 0..10000") != std::string::npos);
+  BOOST_TEST(load_error(kConfig + "worker_idle_sleep_us: -1\n").find("worker_idle_sleep_us") != std::string::npos);
+}
