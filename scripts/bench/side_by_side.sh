@@ -21,6 +21,12 @@
 #              +trk+est -> the other port; +trk+new,udp,in_port=1,nw_dst=198.18.0.0/15,
 #              tp_dst=53 -> ct(commit,zone=1),output:2; everything else dropped.
 #
+# Memory: without --hugepages both systems run their EAL with --no-huge (4 KiB pages);
+# with --hugepages the script reserves 2 MiB hugepages for the larger of the two (one
+# system runs at a time), mounts a hugetlbfs of its own in the work directory, and
+# both use it (sgfwd -m 2048, OVS -m --ovs-mem, --huge-dir); the previous reservation
+# is restored and the mount removed at exit.
+#
 # Placement: sgfwd workers: 1, EAL --lcores 0@0,1@1 (main lcore on CPU 0, the worker on
 # CPU 1); OVS pmd-cpu-mask=0x2 (PMD on CPU 1), dpdk-lcore-mask=0x1. Both processes are
 # started under `taskset -c 0` so that their other threads stay off CPU 1.
@@ -47,6 +53,11 @@
 #
 # usage: scripts/bench/side_by_side.sh [--flows "1000 100000"] [--rounds 3]
 #          [--seconds 10] [--warmup 3] [--json FILE] [--keep DIR] [--ovs-mem MB]
+#          [--hugepages] [--perf]
+#   --perf       sample the measured worker/PMD thread with `perf record -e cpu-clock`
+#                during each window and report the share of its samples in the packet
+#                I/O libraries (net_pcap's PMD, the mempool: what the driver costs) and
+#                the top shared objects
 #   --keep DIR   keep the work directory (pcaps, configs, logs) in DIR
 # env: SGFW_BUILD_DIR (default build), SGFW_BUILD=1 to run scripts/build.sh even if
 #      the binaries exist.
@@ -61,6 +72,8 @@ warmup=3
 json_out=""
 keep=""
 ovs_mem=2048
+hugepages=
+use_perf=
 while [ $# -gt 0 ]; do
   case "$1" in
     --flows) flows_list=$2; shift 2 ;;
@@ -70,6 +83,8 @@ while [ $# -gt 0 ]; do
     --json) json_out=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
     --ovs-mem) ovs_mem=$2; shift 2 ;;
+    --hugepages) hugepages=1; shift ;;
+    --perf) use_perf=1; shift ;;
     -h|--help) sed -n "2,$(grep -n "^set -euo" "$0" | cut -d: -f1)p" "$0" | sed "\$d" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "side_by_side.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -103,6 +118,9 @@ VSWITCHD_PID=
 OVSDB_PID=
 NAP_PID=
 DPDK_RUN=/var/run/dpdk
+HUGE_DIR=
+HUGE_SYSFS=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+HUGE_BEFORE=
 
 stop_pid() {  # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL (our own children only)
   local pid=$1
@@ -123,6 +141,11 @@ cleanup() {
   stop_pid "$OVSDB_PID"
   [ -n "$NS_MADE" ] && ip netns del "$NS" 2>/dev/null
   rm -rf "${DPDK_RUN:?}/$SG_PREFIX" "${DPDK_RUN:?}/$OVS_PREFIX"
+  if [ -n "$HUGE_DIR" ]; then
+    rm -f "$HUGE_DIR"/* 2>/dev/null
+    umount "$HUGE_DIR" 2>/dev/null
+  fi
+  [ -n "$HUGE_BEFORE" ] && echo "$HUGE_BEFORE" > "$HUGE_SYSFS"
   if [ -n "$keep" ]; then
     mkdir -p "$keep" && cp -a "$WORK"/. "$keep"/ && echo "work directory kept in $keep" >&2
   fi
@@ -145,8 +168,56 @@ thread_run_ns() {
   done
   echo 0
 }
+thread_tid() {  # thread_tid PID COMM-PREFIX: the thread's id
+  local t
+  for t in /proc/"$1"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in "$2"*) basename "$t"; return ;; esac
+  done
+}
+# window SECONDS PID COMM TAG: wait out the measurement window; with --perf, sample the
+# measured thread meanwhile and write its shares per shared object to $WORK/TAG.dso.
+window() {
+  if [ -z "$use_perf" ]; then nap "$1"; return; fi
+  local tid
+  tid=$(thread_tid "$2" "$3")
+  perf record -q -e cpu-clock -t "$tid" -o "$WORK/$4.perf" -- sleep "$1" >/dev/null 2>&1
+  perf report -q -i "$WORK/$4.perf" --sort dso --stdio 2>/dev/null |
+    awk '$1 ~ /%$/ { sub(/%/, "", $1); print $1, $2 }' > "$WORK/$4.dso"
+}
+# dso_json TAG: {"driver_share": ..., "top_dsos": [[name, share], ...]} or {} without --perf
+dso_json() {
+  [ -n "$use_perf" ] || { echo '{}'; return; }
+  $PY -c '
+import json, re, sys
+rows = [l.split(None, 1) for l in open(sys.argv[1]) if l.strip()]
+rows = [(name.strip(), float(pct)) for pct, name in rows]
+driver = sum(p for n, p in rows if re.search(r"net_pcap|mempool|librte_mbuf|librte_ring", n))
+print(json.dumps({"driver_share": round(driver / 100, 3), "top_dsos": [[n, round(p / 100, 3)] for n, p in rows[:6]]}))
+' "$WORK/$1.dso"
+}
 now() { date +%s.%N; }
 nap() { sleep "$1" & NAP_PID=$!; wait $NAP_PID; NAP_PID=; }  # a signal interrupts the wait
+
+# --- memory: 4 KiB pages, or 2 MiB hugepages on a mount of our own --------------------
+SG_MEM_ARGS='"--no-huge", "-m", "2048"'
+OVS_MEM_ARGS="--no-huge --legacy-mem -m $ovs_mem"
+if [ -n "$hugepages" ]; then
+  [ -w "$HUGE_SYSFS" ] || { echo "side_by_side.sh: no 2 MiB hugepages here ($HUGE_SYSFS)" >&2; exit 1; }
+  want=$(( ( (ovs_mem > 2048 ? ovs_mem : 2048) + 256 ) / 2 ))
+  HUGE_BEFORE=$(cat "$HUGE_SYSFS")
+  [ "$HUGE_BEFORE" -lt "$want" ] && echo "$want" > "$HUGE_SYSFS"
+  got=$(cat "$HUGE_SYSFS")
+  if [ "$got" -lt "$want" ]; then
+    echo "side_by_side.sh: reserved $got of $want 2 MiB hugepages (memory too fragmented?)" >&2
+    exit 1
+  fi
+  HUGE_DIR=$WORK/huge
+  mkdir -p "$HUGE_DIR"
+  mount -t hugetlbfs -o pagesize=2M nodev "$HUGE_DIR"
+  SG_MEM_ARGS="\"--huge-dir\", \"$HUGE_DIR\", \"-m\", \"2048\""
+  OVS_MEM_ARGS="--huge-dir $HUGE_DIR --legacy-mem -m $ovs_mem"
+  log "hugepages: $got x 2 MiB reserved (was $HUGE_BEFORE), hugetlbfs on $HUGE_DIR"
+fi
 
 # Private copies: every run of this invocation uses the same binaries even if the
 # build directory is rebuilt meanwhile.
@@ -174,7 +245,7 @@ for _ in $(seq 100); do [ -S "$OVS_DIR/run/db.sock" ] && break; sleep 0.1; done
 "${VSCTL[@]}" --no-wait init
 "${VSCTL[@]}" --no-wait set Open_vSwitch . other_config:dpdk-init=true \
   other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 \
-  "other_config:dpdk-extra=\"--no-huge --legacy-mem -m $ovs_mem --file-prefix $OVS_PREFIX --no-pci --log-level=lib.*:error\""
+  "other_config:dpdk-extra=\"$OVS_MEM_ARGS --file-prefix $OVS_PREFIX --no-pci --log-level=lib.*:error\""
 "${VSCTL[@]}" --no-wait add-br br0 -- set bridge br0 datapath_type=netdev
 
 # --- one OVS run ---------------------------------------------------------------------
@@ -235,7 +306,7 @@ run_ovs() {  # run_ovs FLOWS VARIANT ROUND DIR
   c0=$(ovs_port_counts)
   "${APPCTL[@]}" dpif-netdev/pmd-stats-clear
   t0=$(now); r0=$(thread_run_ns "$VSWITCHD_PID" pmd)
-  nap "$seconds"
+  window "$seconds" "$VSWITCHD_PID" pmd "$tag"
   stats=$("${APPCTL[@]}" dpif-netdev/pmd-stats-show)
   t1=$(now); r1=$(thread_run_ns "$VSWITCHD_PID" pmd)
   c1=$(ovs_port_counts)
@@ -247,7 +318,7 @@ run_ovs() {  # run_ovs FLOWS VARIANT ROUND DIR
   VSWITCHD_PID=
   echo "$stats" | $PY -c '
 import json, re, sys
-flows, variant, rnd, t0, t1, c0, c1, r0, r1 = sys.argv[1:10]
+flows, variant, rnd, t0, t1, c0, c1, r0, r1, prof = sys.argv[1:11]
 text = sys.stdin.read()
 pmd = text.split("main thread:")[0]
 def num(pat):
@@ -264,8 +335,9 @@ print(json.dumps({"flows": int(flows), "system": "ovs", "variant": variant, "rou
                   "cycles_per_packet": round(cy / pk, 1) if pk else None,
                   "mpps": round(pk / dt / 1e6, 3),
                   "forwarded": round((tx1 - tx0) / (rx1 - rx0), 4) if rx1 > rx0 else None,
-                  "cpu_share": round((int(r1) - int(r0)) / 1e9 / dt, 3), "run_ns": int(r1) - int(r0)}))
-' "$flows" "$variant" "$round" "$t0" "$t1" "$c0" "$c1" "$r0" "$r1" >> "$WORK/runs.jsonl"
+                  "cpu_share": round((int(r1) - int(r0)) / 1e9 / dt, 3), "run_ns": int(r1) - int(r0),
+                  **json.loads(prof)}))
+' "$flows" "$variant" "$round" "$t0" "$t1" "$c0" "$c1" "$r0" "$r1" "$(dso_json "$tag")" >> "$WORK/runs.jsonl"
 }
 
 # --- one sgfwd run -------------------------------------------------------------------
@@ -276,7 +348,7 @@ run_sgfwd() {  # run_sgfwd FLOWS VARIANT ROUND DIR
   local policy=policy-allow.yaml
   [ "$variant" = firewall ] && policy=policy-sg.yaml
   cat > "$dir/$tag.yaml" <<EOF
-eal: ["--no-huge", "-m", "2048", "--no-pci", "--no-shconf", "--file-prefix", "$SG_PREFIX", "--lcores", "0@0,1@1", "--log-level=lib.*:error"]
+eal: [$SG_MEM_ARGS, "--no-pci", "--no-shconf", "--file-prefix", "$SG_PREFIX", "--lcores", "0@0,1@1", "--log-level=lib.*:error"]
 ports:
   - {name: vm0, device: "net_pcap0,rx_pcap=$dir/vm.pcap,infinite_rx=1"}
   - {name: uplink, device: "net_pcap1,rx_pcap=$dir/uplink.pcap,infinite_rx=1", uplink: true}
@@ -301,13 +373,13 @@ EOF
   nap "$warmup"
   local s0 s1 t0 t1 r0 r1
   t0=$(now); r0=$(thread_run_ns "$SGFWD_PID" rte-worker); s0=$(sgfwd_status)
-  nap "$seconds"
+  window "$seconds" "$SGFWD_PID" rte-worker "$tag"
   t1=$(now); r1=$(thread_run_ns "$SGFWD_PID" rte-worker); s1=$(sgfwd_status)
   stop_pid "$SGFWD_PID"
   SGFWD_PID=
   $PY -c '
 import json, sys
-flows, variant, rnd, t0, t1, s0, s1, r0, r1 = sys.argv[1:10]
+flows, variant, rnd, t0, t1, s0, s1, r0, r1, prof = sys.argv[1:11]
 a, b = json.loads(s0), json.loads(s1)
 w0, w1 = a["workers"][0], b["workers"][0]
 pk = w1["packets"] - w0["packets"]
@@ -321,14 +393,14 @@ print(json.dumps({"flows": int(flows), "system": "sgfwd", "variant": variant, "r
                   "mpps": round(pk / dt / 1e6, 3),
                   "forwarded": round(tx / rx, 4) if rx else None,
                   "cpu_share": round((int(r1) - int(r0)) / 1e9 / dt, 3), "run_ns": int(r1) - int(r0),
-                  "flows_held": b["flows"]["used"]}))
-' "$flows" "$variant" "$round" "$t0" "$t1" "$s0" "$s1" "$r0" "$r1" >> "$WORK/runs.jsonl"
+                  "flows_held": b["flows"]["used"], **json.loads(prof)}))
+' "$flows" "$variant" "$round" "$t0" "$t1" "$s0" "$s1" "$r0" "$r1" "$(dso_json "$tag")" >> "$WORK/runs.jsonl"
 }
 
 # --- main loop -------------------------------------------------------------------------
 TSC_HZ=
 : > "$WORK/runs.jsonl"
-mkdir -p "$WORK/sgfwd-run"
+# (no mkdir of $WORK/sgfwd-run: sgfwd makes its control socket directory itself, 02750)
 START=$(date +%s)
 for flows in $flows_list; do
   dir=$WORK/f$flows
@@ -350,7 +422,7 @@ done
 [ -n "$TSC_HZ" ] || TSC_HZ=$(awk -F': *' '/^cpu MHz/ { printf "%.0f", $2 * 1e6; exit }' /proc/cpuinfo)
 
 # --- report ----------------------------------------------------------------------------
-MACHINE="$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs"
+MACHINE="$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, $([ -n "$hugepages" ] && echo "2 MiB hugepages" || echo "no hugepages (--no-huge)")"
 $PY - "$WORK/runs.jsonl" "$TSC_HZ" "$MACHINE" "$(uptime | sed 's/.*load average: //')" \
     "$($OVS_VSWITCHD --version | head -1)" "$(( $(date +%s) - START ))" "$json_out" <<'PY'
 import json, statistics, sys
@@ -386,6 +458,7 @@ for flows, variant in keys:
              "forwarded": med(r["forwarded"] for r in rs),
              "cpu_share": med(r["cpu_share"] for r in rs),
              "oncpu_cycles_per_packet": med(r["oncpu_cycles_per_packet"] for r in rs),
+             "driver_share": med(r.get("driver_share") for r in rs),
              "cycles_per_packet_runs": [r["cycles_per_packet"] for r in rs],
              "mpps_runs": [r["mpps"] for r in rs]}
         summary.append(s)
@@ -393,6 +466,10 @@ for flows, variant in keys:
         runs_txt = " ".join(f"{r['cycles_per_packet']:.0f} ({r['cpu_share']:.2f})" for r in rs)
         print(f"{flows:>7}  {system:<6} {variant:<9} {s['cycles_per_packet']:>10.0f} {s['mpps']:>7.2f} "
               f"{s['forwarded']:>5.2f} {s['cpu_share']:>5.2f} {s['oncpu_cycles_per_packet']:>10.0f}  {runs_txt}")
+        if s["driver_share"] is not None:
+            top = ", ".join(f"{n.split('/')[-1]} {p:.0%}" for n, p in rs[-1]["top_dsos"])
+            print(f"{'':>7}  {'':<6} perf: driver (net_pcap, mempool) {s['driver_share']:.0%} of the thread's "
+                  f"samples; last round: {top}")
     if "sgfwd" in by and "ovs" in by:
         rt = {"flows": flows, "variant": variant,
               "mpps_sgfwd_over_ovs": round(by["sgfwd"]["mpps"] / by["ovs"]["mpps"], 2),
