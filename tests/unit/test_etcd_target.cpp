@@ -57,7 +57,8 @@ BOOST_AUTO_TEST_CASE(flags_all_or_none) {
   BOOST_TEST(!ctl::flags_usage_error({"", "", "edge-1"}, true).empty());
   // pull needs no appliance
   BOOST_TEST(ctl::flags_usage_error({"http://127.0.0.1:2379", "/sgfw/", ""}, false).empty());
-  auto r = ctl::resolve_target({"http://127.0.0.1:2379,http://127.0.0.2:2379", "/sgfw/", "edge-1"}, "/nonexistent", true);
+  auto r = ctl::resolve_target({"http://127.0.0.1:2379,http://127.0.0.2:2379", "/sgfw/", "edge-1"}, "/nonexistent",
+                               true);
   BOOST_REQUIRE_MESSAGE(r.code == 0, r.error);
   BOOST_TEST(r.target.endpoints.size() == 2u);
   auto partial = ctl::resolve_target({"http://127.0.0.1:2379", "", ""}, "/nonexistent", true);
