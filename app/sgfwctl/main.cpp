@@ -7,8 +7,10 @@
 
 #include "ctl/live_commands.hpp"
 #include "ctl/offline_commands.hpp"
+#include "ctl/helper_exec.hpp"
 #include "ctl/tap_commands.hpp"
 #include "explain/tuple_text.hpp"
+#include "policy_cli.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"sgfwctl: control and inspect the sgfw security-group firewall"};
@@ -69,6 +71,11 @@ int main(int argc, char** argv) {
   std::string type_code;
   explain->add_option("TYPE/CODE", type_code, "ICMP type/code, e.g. 3/4 (as in --batch)");
 
+  // docs/fleet.md, "policy push and pull": parsed here (usage, --help), run by the
+  // helper sgfwctl-etcd (ctl/helper_exec.hpp).
+  sgfw::app::PolicyCli policy_cli;
+  sgfw::app::add_policy_commands(app, policy_cli);
+
   sgfw::ctl::CaptureOptions cap;
   auto* capture = app.add_subcommand("capture", "write matching packets (or only dropped ones) to a pcapng file");
   capture->add_option("--vm", cap.vm, "packets from or to this local VM");
@@ -109,6 +116,7 @@ int main(int argc, char** argv) {
     if (*flush) return run_flows_flush(live, flush_vm, std::cout, std::cerr);
     if (*flows) return run_flows(live, flows_vm, flows_limit, std::cout, std::cerr);
     if (*capture) return run_capture(live, cap, std::cout, std::cerr);
+    if (*policy_cli.push || *policy_cli.pull) return exec_etcd_helper(SGFW_LIBEXEC_DIR, argc, argv, std::cerr);
     if (*trace) return run_trace(live, tr, std::cout, std::cerr);
     if (*explain) {
       ex.json = live.json;
