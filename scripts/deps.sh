@@ -27,6 +27,8 @@ SGFW_PACKAGES=(
   tcpdump
   # lib/etcd against a real etcd (tests/etcd): a single member and a 3-member cluster
   etcd-server
+  # tests/e2e/test_fleet_follow.py writes keys and compacts with etcdctl
+  etcd-client
 )
 
 missing=()

@@ -200,9 +200,9 @@ void EtcdFollower::on_result(const core::Expected<control::Json>& r, int64_t rev
     std::string msg = r.error().message;
     if (msg.compare(0, src_.prefix.size(), src_.prefix) != 0) msg = src_.prefix + ": " + msg;
     last_error_ = msg;
-    if (epoch == epoch_) {
+    if (epoch == epoch_) {  // the map as it is now was judged: the next batch re-validates it whole
       consistent_ = false;
-      need_full_ = true;
+      need_full_ = false;
     }
     log_line("etcd: refused revision " + std::to_string(revision) + ": " + msg);
   }
