@@ -84,7 +84,10 @@ void EtcdFollower::pump(const Deliver& deliver) {
   for (auto& item : loader_->drain()) {
     switch (item.kind) {
       case LoaderItem::Kind::kUpdate: on_update(item.update); break;
-      case LoaderItem::Kind::kLoaded: on_loaded(std::move(item.range), item.endpoint); break;
+      case LoaderItem::Kind::kLoaded:
+        client_ = item.client;  // the watch uses the channel that answered
+        on_loaded(std::move(item.range), item.endpoint);
+        break;
       case LoaderItem::Kind::kLoadFailed: set_connected(false, "etcd: disconnected: " + item.error); break;
       case LoaderItem::Kind::kWritten: on_written(item, deliver); break;
     }

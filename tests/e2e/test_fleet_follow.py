@@ -167,6 +167,7 @@ def run(etcd):
             check(s["kind"] == "etcd" and s["prefix"] == PREFIX and s["appliance"] == APPLIANCE, f"status {s}")
             check(s["revision"] == rev and s["connected"] is True and s["refused"] == 0, f"status {s}")
             check(s["last_error"] is None and s["persisted"] == copy_path, f"status {s}")
+            # Printed before "running", which the harness waited for.
             check(log_has(t, rf"etcd: loaded revision {rev} \(3 keys\)"), "no 'etcd: loaded revision' line")
             check(log_has(t, re.escape(f"etcd: connected to {etcd.url}")), "no 'etcd: connected to' line")
             check(pings(a, b) == 3, "a -> b ping lost")
@@ -179,13 +180,13 @@ def run(etcd):
             check(pings(a, b) == 0, "ping passed with mesh TCP-only")
             r = etcd.put("groups/mesh", MESH)
             wait_applied(t, r)
-            check(log_has(t, rf"etcd: applied revision {r} "), f"no 'etcd: applied revision {r}' line")
+            wait_for(f"the line 'etcd: applied revision {r}'", lambda: log_has(t, rf"etcd: applied revision {r} "), 3)
             check(pings(a, b) == 3, "ping lost after mesh restored")
 
         with t.case("membership fast path: b's groups put to [], then vm set-groups b mesh through etcd"):
             r = etcd.put("vms/b", vm_value(b, []))
             wait_applied(t, r)
-            check(log_has(t, rf"etcd: applied revision {r} .*membership"), "not applied on the membership path")
+            wait_for("the membership path's line", lambda: log_has(t, rf"etcd: applied revision {r} .*membership"), 3)
             check(pings(a, b) == 0, "ping passed with b in no group")
             sg = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "vm", "set-groups", "b", "mesh"],
                                 capture_output=True, text=True, timeout=20)
@@ -227,7 +228,7 @@ def run(etcd):
                      f"revision {applied} appliance {APPLIANCE}" in open(copy_path).readline())
             etcd.stop()
             wait_for("connected=false", lambda: status(t)["connected"] is False)
-            check(log_has(t, r"etcd: disconnected: "), "no 'etcd: disconnected' line")
+            wait_for("the line 'etcd: disconnected: ...'", lambda: log_has(t, r"etcd: disconnected: "), 3)
             check(pings(a, b) == 3, "ping lost with etcd down")
 
         with t.case("restart without etcd: the persisted copy serves"):
@@ -235,15 +236,18 @@ def run(etcd):
             t.daemon = e2e.Daemon(t.daemon.config_path, os.path.join(t.tmp, "sgfwd-2.log"), t.daemon.socket)
             t.daemon.start()
             line = f"etcd: unreachable at start; serving the persisted copy {copy_path} (revision {applied})"
-            check(log_has(t, re.escape(line)), "no 'unreachable at start' line:\n" + t.daemon.tail())
+            check(log_has(t, re.escape(line)), "no 'unreachable at start' line:\n" + t.daemon.tail())  # before "running"
             s = status(t)
             check(s["revision"] == applied and s["connected"] is False, f"status {s}")
             check(pings(a, b) == 3, "ping lost on the persisted copy")
 
         with t.case("etcd back: the daemon loads and follows again"):
             mark = len(t.daemon.lines)
+            t0 = time.monotonic()
             etcd.start()
+            t1 = time.monotonic()
             wait_for("a full load", lambda: log_has(t, r"etcd: loaded revision \d+", mark), timeout=15)
+            e2e.log(f"etcd healthy after {t1 - t0:.1f}s, sgfwd loaded after a further {time.monotonic() - t1:.1f}s")
             wait_applied(t, etcd.put("groups/mesh", MESH_TCP))
             check(status(t)["connected"] is True, "not connected")
             check(pings(a, b) == 0, "ping passed after mesh TCP-only")
