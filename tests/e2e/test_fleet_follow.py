@@ -222,6 +222,11 @@ def run(etcd):
             got = json.loads(etcd.ctl("get", PREFIX + "vms/b", "--print-value-only").stdout)
             check(got["securityGroups"] == ["mesh"] and got["ips"] == b.ips, f"etcd holds {got}")
             check(pings(a, b) == 3, "ping lost after set-groups (the reply came before enforcement?)")
+            nope = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "vm", "set-groups", "b", "nope"],
+                                  capture_output=True, text=True, timeout=20)
+            check(nope.returncode == 1 and "unknown security group 'nope'" in nope.stderr, f"nope: {nope.stderr!r}")
+            got = json.loads(etcd.ctl("get", PREFIX + "vms/b", "--print-value-only").stdout)
+            check(got["securityGroups"] == ["mesh"], f"an unknown group was written to etcd: {got}")
             bad = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "vm", "set-groups", "nobody", "mesh"],
                                  capture_output=True, text=True, timeout=20)
             check(bad.returncode == 1 and "unknown VM 'nobody'" in bad.stderr, f"unknown VM: {bad.stderr!r}")
