@@ -88,7 +88,10 @@ void EtcdFollower::pump(const Deliver& deliver) {
         client_ = item.client;  // the watch uses the channel that answered
         on_loaded(std::move(item.range), item.endpoint);
         break;
-      case LoaderItem::Kind::kLoadFailed: set_connected(false, "etcd: disconnected: " + item.error); break;
+      case LoaderItem::Kind::kLoadFailed:
+        set_connected(false, "etcd: disconnected: " + item.error);
+        refuse_waiting_reloads(item.error, deliver);
+        break;
       case LoaderItem::Kind::kWritten: on_written(item, deliver); break;
     }
   }
@@ -96,6 +99,22 @@ void EtcdFollower::pump(const Deliver& deliver) {
   for (auto& [connection, reply] : replies_) deliver(connection, reply);
   replies_.clear();
   persist_if_due();
+}
+
+// A reload waiting for a full load that failed gets its error now instead of waiting
+// for etcd to come back (docs/fleet.md, "Following the policy live"): the load goes on
+// retrying in the background and is applied when it succeeds.
+void EtcdFollower::refuse_waiting_reloads(const std::string& error, const Deliver& deliver) {
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if (it->reload && it->revision == 0) {
+      deliver(it->connection, protocol::encode_error(
+                                  "etcd is unreachable (" + core::escape_for_log(error, 1024) +
+                                  "): the running policy stays; sgfwd loads the prefix by itself when etcd answers"));
+      it = waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void EtcdFollower::on_update(const etcd::WatchUpdate& u) {

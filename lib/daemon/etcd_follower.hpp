@@ -53,6 +53,7 @@ class EtcdFollower {
   void on_loaded(etcd::RangeResult range, const std::string& endpoint);
   void on_written(const LoaderItem& item, const Deliver& deliver);
   void set_connected(bool connected, const std::string& what);
+  void refuse_waiting_reloads(const std::string& error, const Deliver& deliver);
   void start_watch(int64_t from);
   void next_batch();
   void on_result(const core::Expected<control::Json>& r, int64_t revision, bool full, uint64_t epoch);

@@ -263,6 +263,13 @@ def run(etcd):
             wait_for("connected=false", lambda: status(t)["connected"] is False)
             wait_for("the line 'etcd: disconnected: ...'", lambda: log_has(t, r"etcd: disconnected: "), 3)
             check(pings(a, b) == 3, "ping lost with etcd down")
+            t0 = time.monotonic()
+            rl = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "reload"], capture_output=True,
+                                text=True, timeout=20)
+            check(rl.returncode != 0 and "etcd is unreachable" in rl.stderr and "the running policy stays" in rl.stderr,
+                  f"reload with etcd down: exit {rl.returncode}, {rl.stderr.strip()!r}")
+            check(time.monotonic() - t0 < 10, f"reload with etcd down answered after {time.monotonic() - t0:.1f}s")
+            check(status(t)["revision"] == applied and pings(a, b) == 3, "the reload's failure changed the policy")
 
         with t.case("restart without etcd: the persisted copy serves"):
             t.daemon.stop()
