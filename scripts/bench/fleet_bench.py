@@ -212,7 +212,8 @@ def big(args, work, rng):
                     "--local-vms", "1000", "--groups", "1000", "--rules-per-group", "60", "--groups-per-vm", "5",
                     "--roles", "200", "--group-ref-share", "0.2", "--ports", "31", "--seed", "1", "--out", path],
                    check=True)
-    pol = yaml.safe_load(open(path))
+    with open(path) as f:  # libyaml's loader (python3-yaml has it): seconds, not minutes
+        pol = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     ports = sorted({v["port"] for v in pol["vms"] if "port" in v})
     edge_of = {p: f"edge-{i % 2 + 1}" for i, p in enumerate(ports)}
     file_pol = {k: v for k, v in pol.items()}
@@ -220,7 +221,7 @@ def big(args, work, rng):
                        for v in pol["vms"]]
     file_path = os.path.join(work, "edge-1-file.yaml")
     with open(file_path, "w") as f:
-        yaml.safe_dump(file_pol, f, sort_keys=False)
+        yaml.dump(file_pol, f, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
     for v in pol["vms"]:
         if "port" in v:
             v["appliance"] = edge_of[v["port"]]
