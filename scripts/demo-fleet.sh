@@ -59,7 +59,8 @@ def say(text):
 
 def show_sources(edges):
     for e in edges:
-        line = next(l for l in fr.ctl(e, "status").stdout.splitlines() if l.startswith("policy source"))
+        out = fr.ctl(e, "status").stdout.splitlines()
+        line = next((l for l in out if l.startswith("policy source")), "(sgfwctl status printed no policy source)")
         say(f"  {e.appliance}: {line}")
 
 
