@@ -27,6 +27,8 @@ SGFW_PACKAGES=(
   tcpdump
   # lib/etcd against a real etcd (tests/etcd): a single member and a 3-member cluster
   etcd-server
+  # sgfwctl policy push/pull (e2e_fleet_push): etcdctl reads back what was pushed
+  etcd-client
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_set>
 #include <sstream>
+#include <tuple>
 
 #include "config/yaml_reader.hpp"
 #include "core/escape.hpp"
@@ -223,14 +224,17 @@ class Loader {
     if (!list.IsSequence()) return;
     std::set<std::string> vm_names;
     std::map<core::IpAddress, std::string> owner_of_ip;  // canonical values: 2001:db8::1 == 2001:0db8::0001
-    std::map<std::pair<std::string, core::Mac>, std::string> owner_of_mac;
+    // MACs are unique per port of one appliance: (appliance or "", port, MAC).
+    std::map<std::tuple<std::string, std::string, core::Mac>, std::string> owner_of_mac;
     for (const auto& item : list) {
-      MapReader m(file_, item, "vm", {"name", "port", "mac", "ips", "allowedAddressPairs", "securityGroups"});
+      MapReader m(file_, item, "vm", {"name", "appliance", "port", "mac", "ips", "allowedAddressPairs",
+                                            "securityGroups"});
       policy::Vm vm;
       YamlNode n = m.require("name");
       vm.name = name(n, "VM name");
       if (!vm_names.insert(vm.name).second)
         fail(file_, n.Mark(), "duplicate VM name '" + vm.name + "'");
+      if (m.has("appliance")) vm.appliance = name(m.require("appliance"), "appliance name");
       if (m.has("port")) {
         YamlNode pn = m.require("port");
         vm.port = name(pn, "port name");
@@ -242,9 +246,11 @@ class Loader {
         auto mac = unicast_mac(mn);
         vm.mac = mac;
         if (vm.port) {
-          auto [it, fresh] = owner_of_mac.emplace(std::make_pair(*vm.port, mac), vm.name);
+          auto [it, fresh] =
+              owner_of_mac.emplace(std::make_tuple(vm.appliance.value_or(""), *vm.port, mac), vm.name);
           if (!fresh)
             fail(file_, mn.Mark(), "duplicate MAC '" + s + "' on port '" + *vm.port +
+                                       (vm.appliance ? "' of appliance '" + *vm.appliance : std::string()) +
                                        "' (also VM '" + it->second + "')");
         }
       }

@@ -25,10 +25,17 @@ core::Unexpected key_error(std::string_view key, const std::string& message) {
   return core::make_error(shown(key) + ": " + message);
 }
 
+// Whose view a decode is: one appliance's (only its VMs keep `port`) or the fleet's
+// (every VM keeps `port`).
+struct View {
+  bool fleet = false;
+  std::string_view appliance;  // !fleet
+};
+
 // One value, checked and made ready for the loader: the JSON object of a policy file's
-// entry, `name` defaulting to the key's, a VM's `appliance` resolved into its `port`.
+// entry, `name` defaulting to the key's, a VM's `port` kept only where `view` hosts it.
 core::Expected<std::string> prepare(std::string_view key, const KeyRef& ref, std::string_view value,
-                                    std::string_view appliance) {
+                                    const View& view) {
   json j;
   try {
     j = json::parse(value);
@@ -51,8 +58,7 @@ core::Expected<std::string> prepare(std::string_view key, const KeyRef& ref, std
       if (!app->is_string() || !policy::is_valid_name(app->get<std::string>()))
         return key_error(key, "'appliance' must be a name: 1-63 of [a-z0-9-]");
       if (!has_port) return key_error(key, "'appliance' without 'port'");
-      if (app->get<std::string>() != appliance) j.erase("port");  // hosted elsewhere
-      j.erase("appliance");
+      if (!view.fleet && app->get<std::string>() != view.appliance) j.erase("port");  // hosted elsewhere
     }
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -78,10 +84,7 @@ bool split_located(const std::string& msg, size_t& line, std::string& rest) {
   return true;
 }
 
-}  // namespace
-
-core::Expected<policy::Policy> decode_policy(const KeyValues& kvs, std::string_view prefix,
-                                             std::string_view appliance) {
+core::Expected<policy::Policy> decode_view(const KeyValues& kvs, std::string_view prefix, const View& view) {
   if (auto st = check_prefix(prefix); !st) return core::make_error(st.error().message);
   // The assembled document: one line per value, so a line names its key.
   std::array<std::vector<std::pair<std::string_view, std::string>>, 3> by_kind;
@@ -90,7 +93,7 @@ core::Expected<policy::Policy> decode_policy(const KeyValues& kvs, std::string_v
     if (key.compare(0, meta.size(), meta) == 0) continue;
     auto ref = parse_key(prefix, key);
     if (!ref) return core::make_error(ref.error().message);
-    auto prepared = prepare(key, *ref, value, appliance);
+    auto prepared = prepare(key, *ref, value, view);
     if (!prepared) return core::make_error(prepared.error().message);
     by_kind[static_cast<size_t>(ref->kind)].emplace_back(key, std::move(*prepared));
   }
@@ -129,6 +132,17 @@ core::Expected<policy::Policy> decode_policy(const KeyValues& kvs, std::string_v
     for (auto& pair : vm.allowed_address_pairs) pair.at = {};
   }
   return p;
+}
+
+}  // namespace
+
+core::Expected<policy::Policy> decode_policy(const KeyValues& kvs, std::string_view prefix,
+                                             std::string_view appliance) {
+  return decode_view(kvs, prefix, View{false, appliance});
+}
+
+core::Expected<policy::Policy> decode_fleet_policy(const KeyValues& kvs, std::string_view prefix) {
+  return decode_view(kvs, prefix, View{true, {}});
 }
 
 }  // namespace sgfw::fleet

@@ -19,8 +19,16 @@ namespace sgfw::fleet {
 //   /sgfw/subnets/net: invalid subnet cidr '10.0.0.0/33'
 //   /sgfw/groups/web: the value is not JSON: ...
 // (docs/fleet.md, "Validation"); an error about the policy as a whole names the prefix.
-// The policy's `source` is "etcd:PREFIX"; locations in it are unknown (0).
+// The policy's `source` is "etcd:PREFIX"; locations in it are unknown (0). Every VM
+// keeps its `appliance` (Vm::appliance); only the local ones keep their `port`.
 [[nodiscard]] core::Expected<policy::Policy> decode_policy(const KeyValues& kvs, std::string_view prefix,
                                                            std::string_view appliance);
+
+// The fleet view (`sgfwctl policy pull`, docs/fleet.md, "policy push and pull"): the
+// same keys and checks, but every VM keeps its `appliance` and its `port`, so the
+// policy holds the whole fleet and encode_policy gives back the same keys. MACs are
+// unique per (appliance, port); ports are checked against no daemon's ports. Errors
+// as decode_policy's.
+[[nodiscard]] core::Expected<policy::Policy> decode_fleet_policy(const KeyValues& kvs, std::string_view prefix);
 
 }  // namespace sgfw::fleet

@@ -72,8 +72,8 @@ std::string encode_group(const policy::Group& group) {
 std::string encode_vm(const policy::Vm& vm, std::string_view appliance) {
   json j = json::object();
   j["name"] = vm.name;
-  if (vm.port) {
-    j["appliance"] = appliance;
+  if (vm.port) {  // `appliance` and `port` come together (docs/fleet.md); the VM's own wins
+    j["appliance"] = vm.appliance ? std::string_view(*vm.appliance) : appliance;
     j["port"] = *vm.port;
   }
   if (vm.mac) j["mac"] = core::to_string(*vm.mac);
@@ -103,7 +103,7 @@ core::Expected<KeyValues> encode_policy(const policy::Policy& policy, std::strin
     out.emplace(key_for(prefix, Kind::kGroup, g.name), encode_group(g));
   }
   for (const auto& vm : policy.vms) {
-    if (vm.port && !policy::is_valid_name(appliance))
+    if (vm.port && !vm.appliance && !policy::is_valid_name(appliance))
       return core::make_error("VM '" + vm.name + "' is local: the appliance name '" + std::string(appliance) +
                               "' must be 1-63 of [a-z0-9-]");
     out.emplace(key_for(prefix, Kind::kVm, vm.name), encode_vm(vm, appliance));

@@ -13,14 +13,16 @@
 
 namespace sgfw::fleet {
 
-// One value each. `appliance` is written into a local VM's value (one with a `port`);
-// a VM hosted elsewhere gets none. Compact JSON, one line.
+// One value each. A VM with a `port` gets `"appliance"`: its own (Vm::appliance) if it
+// has one, else `appliance`; a VM without `port` gets none, even with Vm::appliance set
+// (a value holds `appliance` and `port` together, docs/fleet.md). Compact JSON, one line.
 [[nodiscard]] std::string encode_subnet(const policy::Subnet& subnet);
 [[nodiscard]] std::string encode_group(const policy::Group& group);
 [[nodiscard]] std::string encode_vm(const policy::Vm& vm, std::string_view appliance);
 
-// Every key of `policy` (built-in groups left out). Local VMs are hosted on `appliance`.
-// Errors: a bad prefix (check_prefix); a local VM while `appliance` is not a valid name.
+// Every key of `policy` (built-in groups left out). VMs with a `port` and no appliance of
+// their own are hosted on `appliance`. Errors: a bad prefix (check_prefix); such a VM
+// while `appliance` is not a valid name.
 [[nodiscard]] core::Expected<KeyValues> encode_policy(const policy::Policy& policy, std::string_view prefix,
                                                       std::string_view appliance);
 

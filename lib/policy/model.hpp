@@ -90,6 +90,10 @@ struct AddressPair {
 struct Vm {
   std::string name;
   std::optional<std::string> port;  // set: local VM (enforced here); unset: hosted elsewhere
+  // The appliance hosting the VM (docs/policy-format.md, "appliance"; docs/fleet.md).
+  // Only the fleet encoding reads it; a daemon with a file source enforces every VM
+  // with a `port` whatever it says.
+  std::optional<std::string> appliance;
   SourceLocation port_at;           // of the `port` token (policy::check_vm_ports' messages)
   std::optional<core::Mac> mac;     // required for local VMs
   std::vector<core::IpAddress> ips;  // its own addresses, either family, unique policy-wide

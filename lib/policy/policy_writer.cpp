@@ -90,6 +90,7 @@ void write_rule(const policy::Rule& r, size_t index, std::string& out) {
 
 void write_vm(const policy::Vm& vm, std::string& out) {
   out += "  - {name: " + quoted(vm.name);
+  if (vm.appliance) out += ", appliance: " + quoted(*vm.appliance);
   if (vm.port) out += ", port: " + quoted(*vm.port);
   if (vm.mac) out += ", mac: " + quoted(core::to_string(*vm.mac));
   out += ", ips: [";
