@@ -7,9 +7,10 @@
 
 #include "ctl/live_commands.hpp"
 #include "ctl/offline_commands.hpp"
-#include "ctl/policy_commands.hpp"
+#include "ctl/helper_exec.hpp"
 #include "ctl/tap_commands.hpp"
 #include "explain/tuple_text.hpp"
+#include "policy_cli.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"sgfwctl: control and inspect the sgfw security-group firewall"};
@@ -70,24 +71,10 @@ int main(int argc, char** argv) {
   std::string type_code;
   explain->add_option("TYPE/CODE", type_code, "ICMP type/code, e.g. 3/4 (as in --batch)");
 
-  // docs/fleet.md, "policy push and pull": etcd from the flags, or from sgfwd's status.
-  sgfw::ctl::EtcdFlags etcd_flags;
-  std::string push_file, pull_file;
-  bool push_force = false;
-  auto* policy_cmd = app.add_subcommand("policy", "the fleet policy in etcd");
-  policy_cmd->require_subcommand(1);
-  auto add_etcd_flags = [&](CLI::App* c) {
-    c->add_option("--endpoints", etcd_flags.endpoints, "etcd endpoints URL[,URL...] (default: sgfwd's)");
-    c->add_option("--prefix", etcd_flags.prefix, "the fleet's key prefix, e.g. /sgfw/ (default: sgfwd's)");
-    c->add_option("--appliance", etcd_flags.appliance, "this appliance's name (default: sgfwd's)");
-  };
-  auto* push = policy_cmd->add_subcommand("push", "write a policy file into the etcd prefix (only what changed)");
-  push->add_option("FILE", push_file, "policy file")->required();
-  push->add_flag("--force", push_force, "remove a push marker left by a pusher that died, then push");
-  add_etcd_flags(push);
-  auto* pull = policy_cmd->add_subcommand("pull", "write the etcd prefix's policy (every VM, every appliance) to FILE");
-  pull->add_option("FILE", pull_file, "policy file to write (replaced atomically)")->required();
-  add_etcd_flags(pull);
+  // docs/fleet.md, "policy push and pull": parsed here (usage, --help), run by the
+  // helper sgfwctl-etcd (ctl/helper_exec.hpp).
+  sgfw::app::PolicyCli policy_cli;
+  sgfw::app::add_policy_commands(app, policy_cli);
 
   sgfw::ctl::CaptureOptions cap;
   auto* capture = app.add_subcommand("capture", "write matching packets (or only dropped ones) to a pcapng file");
@@ -129,11 +116,7 @@ int main(int argc, char** argv) {
     if (*flush) return run_flows_flush(live, flush_vm, std::cout, std::cerr);
     if (*flows) return run_flows(live, flows_vm, flows_limit, std::cout, std::cerr);
     if (*capture) return run_capture(live, cap, std::cout, std::cerr);
-    if (*push || *pull) {
-      PolicyCommandOptions po{live.socket, live.json, etcd_flags};
-      if (*push) return run_policy_push(po, push_file, push_force, std::cout, std::cerr);
-      return run_policy_pull(po, pull_file, std::cout, std::cerr);
-    }
+    if (*policy_cli.push || *policy_cli.pull) return exec_etcd_helper(SGFW_LIBEXEC_DIR, argc, argv, std::cerr);
     if (*trace) return run_trace(live, tr, std::cout, std::cerr);
     if (*explain) {
       ex.json = live.json;

@@ -1,6 +1,8 @@
 #include "ctl/policy_commands.hpp"
 
+#include <map>
 #include <ostream>
+#include <tuple>
 
 #include "config/file_writer.hpp"
 #include "config/policy_loader.hpp"
@@ -41,6 +43,23 @@ core::Status check_fleet_file(const policy::Policy& p, const std::string& file) 
   return {};
 }
 
+// MACs unique per (appliance, port) once every VM's appliance is resolved (a VM with a
+// port and no appliance is on `appliance`): what each appliance will check when it
+// decodes, here in one pass instead of a second load of the whole policy.
+core::Status check_macs_resolved(const policy::Policy& p, const std::string& appliance, const std::string& file) {
+  std::map<std::tuple<std::string, std::string, core::Mac>, const policy::Vm*> owner;
+  for (const auto& vm : p.vms) {
+    if (!vm.port || !vm.mac) continue;
+    const std::string& app = vm.appliance ? *vm.appliance : appliance;
+    auto [it, fresh] = owner.emplace(std::make_tuple(app, *vm.port, *vm.mac), &vm);
+    if (!fresh)
+      return core::make_error(core::escape_for_log(file, 300) + ": VM '" + vm.name + "': duplicate MAC '" +
+                              core::to_string(*vm.mac) + "' on port '" + *vm.port + "' of appliance '" + app +
+                              "' (also VM '" + it->second->name + "')");
+  }
+  return {};
+}
+
 }  // namespace
 
 int run_policy_push(const PolicyCommandOptions& o, const std::string& file, bool force, std::ostream& out,
@@ -55,10 +74,7 @@ int run_policy_push(const PolicyCommandOptions& o, const std::string& file, bool
   const EtcdTarget& t = target.target;
   auto wanted = fleet::encode_policy(*policy, t.prefix, t.appliance);
   if (!wanted) return fail(err, "push", core::escape_for_log(file, 300) + ": " + wanted.error().message);
-  // What the appliances will decode: the fleet view of the keys (MACs per appliance and
-  // port once every VM's appliance is resolved).
-  if (auto fleet_view = fleet::decode_fleet_policy(*wanted, t.prefix); !fleet_view)
-    return fail(err, "push", core::escape_for_log(file, 300) + ": as keys: " + fleet_view.error().message);
+  if (auto st = check_macs_resolved(*policy, t.appliance, file); !st) return fail(err, "push", st.error().message);
   auto client = make_client(t, o.timeout_ms);
   if (!client) return fail(err, "push", client.error().message);
   fleet::PushOptions po;

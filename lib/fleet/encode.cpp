@@ -103,6 +103,9 @@ core::Expected<KeyValues> encode_policy(const policy::Policy& policy, std::strin
     out.emplace(key_for(prefix, Kind::kGroup, g.name), encode_group(g));
   }
   for (const auto& vm : policy.vms) {
+    if (vm.appliance && !policy::is_valid_name(*vm.appliance))
+      return core::make_error("VM '" + vm.name + "': the appliance name '" + *vm.appliance +
+                              "' must be 1-63 of [a-z0-9-]");
     if (vm.port && !vm.appliance && !policy::is_valid_name(appliance))
       return core::make_error("VM '" + vm.name + "' is local: the appliance name '" + std::string(appliance) +
                               "' must be 1-63 of [a-z0-9-]");

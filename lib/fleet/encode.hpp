@@ -22,7 +22,7 @@ namespace sgfw::fleet {
 
 // Every key of `policy` (built-in groups left out). VMs with a `port` and no appliance of
 // their own are hosted on `appliance`. Errors: a bad prefix (check_prefix); such a VM
-// while `appliance` is not a valid name.
+// while `appliance` is not a valid name; a VM whose own appliance is not a valid name.
 [[nodiscard]] core::Expected<KeyValues> encode_policy(const policy::Policy& policy, std::string_view prefix,
                                                       std::string_view appliance);
 

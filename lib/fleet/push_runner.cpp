@@ -104,8 +104,9 @@ class Pusher {
         return core::make_error("a push is in progress: " + shown(marker_) + " exists (revision " +
                                 std::to_string(m->second.mod_revision) + ", " + shown(m->second.value) +
                                 "); if its pusher died, run policy push --force");
-      if (auto removed = remove_stale(m->second.mod_revision); !removed) return core::make_error(removed.error().message);
-      else if (!*removed) return false;
+      auto removed = remove_stale(m->second.mod_revision);
+      if (!removed) return core::make_error(removed.error().message);
+      if (!*removed) return false;
       snap.keys.erase(m);
       snap.revision = out_.revision;
     }

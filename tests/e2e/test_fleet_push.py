@@ -8,7 +8,8 @@ with `etcdctl get --prefix` (Debian etcd-client):
    changed file writes exactly the changed keys (2 puts, 1 delete).
 2. pull writes a file holding every VM with its appliance and port; pushing it writes 0.
 3. A generated policy of 300 keys (above the 127 writes of one transaction) is pushed
-   staged: every key lands, the marker is gone, steps of <= 127 keys.
+   staged: every key lands, steps of <= 127 keys, PREFIX meta/push present at every
+   revision of the push but the last (so an appliance never applies half of it).
 4. A stale PREFIX meta/push makes push fail with a clear message and writes nothing;
    --force removes it and pushes.
 5. A bad file is refused before anything is written (etcd's revision unchanged).
@@ -228,6 +229,11 @@ def staged(url, work):
     per_rev = [sum(1 for _, m in keys.values() if m == x) for x in revs]
     check(len(revs) == 3 and max(per_rev) <= 127, f"steps: {per_rev} keys per revision")
     check(rev == store_rev, f"push says revision {rev}, etcd {store_rev}")
+    # Bracketed: the marker exists at every revision from the one before the first step
+    # (its creation) to the one before the last, and not at the last (deleted with it).
+    for r in range(revs[0] - 1, rev + 1):
+        out = etcdctl(url, "get", PREFIX + "meta/push", f"--rev={r}", "--print-value-only")
+        check(bool(out.strip()) == (r < rev), f"meta/push at revision {r}: {out.strip()!r}")
     r = sgfwctl(url, "push", f, "--json")
     check(r.returncode == 0, f"json push: {r.stderr}")
     j = json.loads(r.stdout)
@@ -266,9 +272,10 @@ def refusals(url, work):
           f"bad file: {r.stderr}")
     r = sgfwctl(url, "push", write(work, "appl.yaml", "vms:\n  - {name: a, appliance: edge-2, ips: [10.0.0.1]}\n"))
     check(r.returncode == 1 and "has appliance 'edge-2' but no 'port'" in r.stderr, f"appliance only: {r.stderr}")
-    r = sgfwctl(url, "push", write(work, "mac.yaml", "vms:\n"
-                                   "  - {name: a, appliance: edge-1, port: p1, mac: '02:00:00:00:00:01', ips: [10.0.0.1]}\n"
-                                   "  - {name: b, port: p1, mac: '02:00:00:00:00:01', ips: [10.0.0.2]}\n"))
+    clash = ("vms:\n"
+             "  - {name: a, appliance: edge-1, port: p1, mac: '02:00:00:00:00:01', ips: [10.0.0.1]}\n"
+             "  - {name: b, port: p1, mac: '02:00:00:00:00:01', ips: [10.0.0.2]}\n")
+    r = sgfwctl(url, "push", write(work, "mac.yaml", clash))
     check(r.returncode == 1 and "duplicate MAC '02:00:00:00:00:01' on port 'p1' of appliance 'edge-1'" in r.stderr,
           f"MAC after resolving appliances: {r.stderr}")
     r = sgfwctl(url, "push", os.path.join(work, "missing.yaml"))

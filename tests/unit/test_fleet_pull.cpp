@@ -72,10 +72,10 @@ BOOST_AUTO_TEST_CASE(a_vms_own_appliance_wins) {
   - {name: d, ips: [10.0.0.4]}
 )");
   auto kvs = encode(p, "edge-1");
-  BOOST_TEST(kvs.at("/sgfw/vms/a") ==
-             R"({"appliance":"edge-2","ips":["10.0.0.1"],"mac":"02:00:00:00:00:01","name":"a","port":"p1","securityGroups":[]})");
-  BOOST_TEST(kvs.at("/sgfw/vms/b") ==
-             R"({"appliance":"edge-1","ips":["10.0.0.2"],"mac":"02:00:00:00:00:02","name":"b","port":"p1","securityGroups":[]})");
+  BOOST_TEST(kvs.at("/sgfw/vms/a") == R"({"appliance":"edge-2","ips":["10.0.0.1"],"mac":"02:00:00:00:00:01",)"
+                                     R"("name":"a","port":"p1","securityGroups":[]})");
+  BOOST_TEST(kvs.at("/sgfw/vms/b") == R"({"appliance":"edge-1","ips":["10.0.0.2"],"mac":"02:00:00:00:00:02",)"
+                                     R"("name":"b","port":"p1","securityGroups":[]})");
   // No port: no appliance in the value (a value holds both or neither).
   BOOST_TEST(kvs.at("/sgfw/vms/c") == R"({"ips":["10.0.0.3"],"name":"c","securityGroups":[]})");
   BOOST_TEST(kvs.at("/sgfw/vms/d") == R"({"ips":["10.0.0.4"],"name":"d","securityGroups":[]})");
@@ -85,6 +85,11 @@ BOOST_AUTO_TEST_CASE(a_vms_own_appliance_wins) {
   BOOST_TEST(!fleet::encode_policy(load("vms:\n  - {name: b, port: p1, mac: \"02:00:00:00:00:02\", ips: [10.0.0.2]}\n"),
                                    kPrefix, "")
                   .has_value());
+  auto bad = own;
+  bad.vms[0].appliance = "Edge 2";  // built in code, past the loader's check
+  auto refused = fleet::encode_policy(bad, kPrefix, "edge-1");
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().message == "VM 'a': the appliance name 'Edge 2' must be 1-63 of [a-z0-9-]");
 }
 
 BOOST_AUTO_TEST_CASE(each_appliance_sees_its_own_vms_local) {

@@ -46,9 +46,10 @@ BOOST_AUTO_TEST_CASE(a_bad_appliance_name_is_located) {
   BOOST_TEST(error_of("vms:\n  - {name: a, appliance: Edge_1, ips: [10.0.0.1]}\n") ==
              "p.yaml:2:26: invalid appliance name 'Edge_1': names are 1-63 of [a-z0-9-], starting and ending "
              "with a letter or digit");
-  BOOST_TEST(error_of("vms:\n  - name: a\n    appliance: [edge-1]\n    ips: [10.0.0.1]\n").rfind("p.yaml:3:16: ", 0) ==
-             0u);
-  BOOST_TEST(error_of("vms:\n  - {name: a, appliance: '', ips: [10.0.0.1]}\n").rfind("p.yaml:2:26: invalid appliance name ''", 0) == 0u);
+  BOOST_TEST(error_of("vms:\n  - name: a\n    appliance: [edge-1]\n    ips: [10.0.0.1]\n")
+                 .rfind("p.yaml:3:16: ", 0) == 0u);
+  BOOST_TEST(error_of("vms:\n  - {name: a, appliance: '', ips: [10.0.0.1]}\n")
+                 .rfind("p.yaml:2:26: invalid appliance name ''", 0) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(macs_are_unique_per_appliance_and_port) {
