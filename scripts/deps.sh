@@ -27,7 +27,7 @@ SGFW_PACKAGES=(
   tcpdump
   # lib/etcd against a real etcd (tests/etcd): a single member and a 3-member cluster
   etcd-server
-  # sgfwctl policy push/pull (e2e_fleet_push): etcdctl reads back what was pushed
+  # etcdctl: e2e_fleet_push reads back what was pushed; test_fleet_follow.py writes keys and compacts
   etcd-client
 )
 

@@ -1,5 +1,7 @@
 #include "config/daemon_config.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -70,7 +72,7 @@ DaemonConfig parse(const YamlNode& root, const std::string& file) {
   c.file = file;
   MapReader top(file, root, "daemon config",
                 {"eal", "ports", "workers", "policy", "control_socket", "control_group", "flows",
-                 "acl_max_size", "mbufs", "limits", "metrics", "logs"});
+                 "acl_max_size", "mbufs", "limits", "metrics", "logs", "policy_source"});
   if (top.has("eal")) {
     YamlNode e = top.get("eal");
     expect_sequence(file, e, "eal");
@@ -160,6 +162,11 @@ DaemonConfig parse(const YamlNode& root, const std::string& file) {
     c.metrics_port = static_cast<uint16_t>(pn);
   }
   if (top.has("logs")) parse_logs(file, top.get("logs"), c);
+  if (top.has("policy_source")) {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0) host[0] = 0;
+    c.policy_source = parse_policy_source(file, top.get("policy_source"), host);
+  }
   return c;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/policy_source.hpp"
 #include "core/expected.hpp"
 #include "policy/limits.hpp"
 #include "policy/validate.hpp"
@@ -71,6 +72,9 @@ struct DaemonConfig {
   std::string metrics_host;
   uint16_t metrics_port = 0;
   LogConfig logs;                   // logs: connection and drop logs; off when absent
+  // policy_source: the policy file (default) or an etcd prefix (docs/configuration.md);
+  // with etcd, `policy` is the persisted last good copy.
+  PolicySource policy_source;
 
   [[nodiscard]] std::vector<std::string> port_names() const;
   [[nodiscard]] uint32_t uplink_index() const;  // index into ports

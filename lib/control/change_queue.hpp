@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <future>
 #include <optional>
 
@@ -28,6 +29,9 @@ inline constexpr size_t kMaxWaitingMemberChanges = 2;
 struct ChangeJob {
   ChangeRequest request;
   Peer peer;  // peer.connection: where the reply goes
+  // Set: the outcome goes here (control thread, after the commit) instead of a reply
+  // to peer.connection (an etcd batch, docs/fleet.md).
+  std::function<void(const core::Expected<nlohmann::ordered_json>&)> done;
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
 };
 

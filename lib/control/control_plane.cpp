@@ -77,7 +77,9 @@ ControlPlane::ControlPlane(config::DaemonConfig cfg, runtime::Publisher* publish
 ChangeBase ControlPlane::change_base(const ChangeRequest& request) {
   ChangeBase b{&cfg_, publisher_->current(), last_generation_ + 1,
                static_cast<unsigned>(dataplane_->workers().size()), nullptr};
-  if (request.kind == ChangeRequest::Kind::kSetGroups && spare_.valid() &&
+  const bool membership = request.kind == ChangeRequest::Kind::kSetGroups ||
+                          (request.kind == ChangeRequest::Kind::kEtcd && !request.make_policy);
+  if (membership && spare_.valid() &&
       spare_generation_ == publisher_->current()->generation())
     b.spare = std::make_shared<std::future<std::unique_ptr<policy::Policy>>>(std::move(spare_));
   return b;
@@ -260,6 +262,10 @@ core::Status ControlPlane::open_journal() {
 }
 
 core::Status ControlPlane::persist(const ChangeJob& job, std::string& text) {
+  if (job.request.kind == ChangeRequest::Kind::kEtcd) {  // the follower writes the persisted copy
+    text.clear();
+    return {};
+  }
   const policy::Policy& running = publisher_->current()->policy();
   if (job.request.kind == ChangeRequest::Kind::kSetGroups && journal_ && !journal_->broken()) {
     if (const policy::Vm* vm = running.find_vm(job.request.vm)) {
@@ -294,6 +300,8 @@ core::Status ControlPlane::compact() {
   return {};
 }
 
+void ControlPlane::submit_change(ChangeJob job) { changes_.submit(std::move(job)); }
+
 core::Expected<Json> ControlPlane::change_now(ChangeRequest request, const Peer& peer) {
   ChangeJob job{std::move(request), peer};
   auto prepared = prepare_change(job.request, change_base(job.request));
@@ -320,8 +328,12 @@ core::Expected<Json> ControlPlane::set_groups(const std::string& vm, std::vector
 void ControlPlane::collect(const std::function<void(uint64_t, const std::string&)>& deliver) {
   if (auto done = changes_.finished()) {
     auto r = commit(done->job, std::move(done->result));
-    deliver(done->job.peer.connection,
+    if (done->job.done) {
+      done->job.done(r);
+    } else {
+      deliver(done->job.peer.connection,
             r ? protocol::encode_ok(std::move(*r)) : protocol::encode_error(core::escape_for_log(r.error().message, 4096)));
+    }
   }
   changes_.start_next();
 }

@@ -69,6 +69,21 @@ class ControlPlane {
   [[nodiscard]] core::Expected<Json> set_groups(const std::string& vm, std::vector<std::string> groups,
                                                 const Peer& peer);
   [[nodiscard]] Json status() const;
+
+  // Another policy source (etcd, docs/fleet.md "Following the policy live"), served on
+  // the control thread. `status` is status()'s "policy_source" (null: the file source).
+  // `change`: a reload or set-groups request goes to the source instead of the change
+  // queue; it returns the reply, or nothing when the source replies later (through the
+  // deliver function it was given by the daemon's loop).
+  struct SourceHooks {
+    std::function<Json()> status;
+    std::function<std::optional<std::string>(ChangeRequest, const Peer&)> change;
+    std::function<std::string()> metrics;  // extra Prometheus lines (may be null)
+  };
+  void set_source_hooks(SourceHooks hooks) { source_ = std::move(hooks); }
+  // Queues a change built on the builder thread like a client's (job.done receives the
+  // outcome after the commit). Control thread only.
+  void submit_change(ChangeJob job);
   // Error: `vm` names no VM of the running policy.
   [[nodiscard]] core::Expected<Json> stats(const std::string& vm) const;
   // GET /metrics (docs/metrics.md): stats and status as Prometheus text. Control thread only.
@@ -168,6 +183,7 @@ class ControlPlane {
   // it copies. After retired_: destroyed (and so waited for) first.
   std::future<std::unique_ptr<policy::Policy>> spare_;
   uint64_t spare_generation_ = 0;
+  SourceHooks source_;
   ChangeQueue changes_;  // last: its destructor waits for a build that reads the members above
 };
 

@@ -58,6 +58,7 @@ std::optional<std::string> ControlPlane::dispatch(const std::string& line, const
       change.vm = std::move(sg.vm);
       change.groups = std::move(sg.groups);
     }
+    if (source_.change && defer_changes) return source_.change(std::move(change), peer);
     if (!defer_changes) return reply_of(change_now(std::move(change), peer));
     if (peer.uid != 0 && changes_.building() && changes_.waiting_from_members() >= kMaxWaitingMemberChanges)
       return protocol::encode_error(std::to_string(changes_.waiting_from_members()) +

@@ -47,13 +47,27 @@ core::Expected<Parsed> parse_set_groups(const ChangeRequest& r, const ChangeBase
   return Parsed{std::move(p), std::string()};
 }
 
+// An etcd batch: the whole decoded policy, or memberships applied to the running one.
+core::Expected<Parsed> parse_etcd(const ChangeRequest& r, const ChangeBase& base) {
+  if (r.make_policy) {
+    auto p = r.make_policy();
+    if (!p) return core::make_error(p.error().message);
+    return Parsed{std::move(*p), std::string()};
+  }
+  policy::Policy p = base.spare ? std::move(*base.spare->get()) : base.running->policy();
+  for (const auto& m : r.memberships)
+    if (auto st = policy::set_vm_groups(p, m.vm, m.groups); !st) return core::make_error(m.key + ": " + st.error().message);
+  return Parsed{std::move(p), std::string()};
+}
+
 }  // namespace
 
 core::Expected<PreparedChange> prepare_change(const ChangeRequest& request, const ChangeBase& base) {
   auto t0 = std::chrono::steady_clock::now();
   const config::DaemonConfig& cfg = *base.cfg;
-  auto parsed = request.kind == ChangeRequest::Kind::kReload ? parse_reload(request, cfg)
-                                                              : parse_set_groups(request, base);
+  auto parsed = request.kind == ChangeRequest::Kind::kReload  ? parse_reload(request, cfg)
+                : request.kind == ChangeRequest::Kind::kEtcd ? parse_etcd(request, base)
+                                                             : parse_set_groups(request, base);
   if (!parsed) return core::make_error(parsed.error().message);
   // Validation of what the policy cannot know by itself (policy/validate.hpp, limits.hpp).
   if (auto st = policy::check_vm_ports(parsed->policy, cfg.policy_ports()); !st) return core::make_error(st.error().message);
@@ -62,8 +76,13 @@ core::Expected<PreparedChange> prepare_change(const ChangeRequest& request, cons
   opts.max_size = cfg.acl_max_size;
   // A set-groups changes one VM's membership: the compiler reuses what that cannot
   // have changed (compiler::compile_membership_change, same output as a full compile).
-  const std::vector<std::string> changed{request.vm};
-  const bool membership = request.kind == ChangeRequest::Kind::kSetGroups;
+  std::vector<std::string> changed{request.vm};
+  bool membership = request.kind == ChangeRequest::Kind::kSetGroups;
+  if (request.kind == ChangeRequest::Kind::kEtcd && !request.make_policy) {
+    changed.clear();
+    for (const auto& m : request.memberships) changed.push_back(m.vm);
+    membership = true;
+  }
   auto snap = runtime::Snapshot::build(std::move(parsed->policy), layout_of(cfg), base.generation, base.workers, opts,
                                        base.running, membership ? &changed : nullptr);
   if (!snap) return core::make_error(snap.error().message);

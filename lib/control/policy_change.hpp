@@ -8,6 +8,7 @@
 // the operator's messages (locations for YAML, client text escaped).
 #pragma once
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -20,8 +21,16 @@
 
 namespace sgfw::control {
 
+// One VM's new groups in an etcd batch (the membership fast path, docs/fleet.md,
+// "Following the policy live"): `key` names it in errors.
+struct Membership {
+  std::string key;
+  std::string vm;
+  std::vector<std::string> groups;
+};
+
 struct ChangeRequest {
-  enum class Kind { kReload, kSetGroups };
+  enum class Kind { kReload, kSetGroups, kEtcd };
   Kind kind = Kind::kReload;
   // reload: the policy's content sent by a client (name labels messages); none: the
   // configured policy file, read once.
@@ -31,7 +40,17 @@ struct ChangeRequest {
   std::string vm;
   std::vector<std::string> groups;
 
-  [[nodiscard]] const char* what() const { return kind == Kind::kReload ? "reload" : "vm set-groups"; }
+  // etcd: a batch of the watch (docs/fleet.md). Either `make_policy` builds the whole
+  // new policy (called on the builder thread: the decode of every key), or, when it is
+  // empty, `memberships` are applied to the running policy like set-groups (the
+  // incremental compile). Never persisted by the control plane (the follower writes the
+  // persisted copy).
+  std::function<core::Expected<policy::Policy>()> make_policy;
+  std::vector<Membership> memberships;
+
+  [[nodiscard]] const char* what() const {
+    return kind == Kind::kReload ? "reload" : kind == Kind::kSetGroups ? "vm set-groups" : "etcd";
+  }
 };
 
 // A copy of the running policy made ahead of time on another thread (ControlPlane),

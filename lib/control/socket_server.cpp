@@ -284,7 +284,7 @@ void SocketServer::poll_once(int timeout_ms, const Handler& handler) {
     fds.push_back({c.fd, ev, 0});
   }
   const size_t nconn = conns_.size();
-  if (watch_fd_ >= 0) fds.push_back({watch_fd_, POLLIN, 0});  // wakes the caller; read by its owner
+  for (int fd : watch_fds_) fds.push_back({fd, POLLIN, 0});  // wake the caller; read by their owners
   int rc = poll(fds.data(), fds.size(), timeout_ms);
   for (size_t i = 1; i <= nconn; ++i) {
     Conn& c = conns_[i - 1];

@@ -74,8 +74,11 @@ class SocketServer {
   // Waits up to timeout_ms for activity, then accepts, reads, answers and expires.
   void poll_once(int timeout_ms, const Handler& handler);
   // Also returns from poll_once when `fd` is readable (the caller drains it), e.g. the
-  // change queue's completion event; -1: none.
-  void watch(int fd) { watch_fd_ = fd; }
+  // change queue's completion event, the etcd follower's inbox; -1: ignored. Adds to
+  // the descriptors watched.
+  void watch(int fd) {
+    if (fd >= 0) watch_fds_.push_back(fd);
+  }
   // The reply to the request of `connection` that the handler deferred. A connection
   // that has gone meanwhile is ignored.
   void deliver(uint64_t connection, const std::string& reply);
@@ -109,7 +112,7 @@ class SocketServer {
   std::vector<Conn> conns_;
   uint64_t next_connection_ = 1;
   size_t member_buffered_ = 0;  // request bytes buffered for non-root peers (kMaxMemberBuffered)
-  int watch_fd_ = -1;
+  std::vector<int> watch_fds_;
 };
 
 }  // namespace sgfw::control

@@ -82,6 +82,7 @@ Json ControlPlane::status() const {
   // The running policy is written back to the configured file on every accepted change.
   j["policy"] = Json{{"path", cfg_.policy}, {"sha256", policy_sha256_}, {"loaded_at", iso_time(loaded_at_)},
                      {"persisted_to", cfg_.policy}};
+  j["policy_source"] = source_.status ? source_.status() : Json{{"kind", "file"}, {"path", cfg_.policy}};
   double uptime = std::chrono::duration<double>(Clock::now() - started_).count();
   j["uptime_s"] = std::round(uptime * 1000.0) / 1000.0;
   const auto& c = s->tables().compiled();
@@ -173,7 +174,9 @@ PolicyLoadInfo ControlPlane::policy_load() const {
 
 std::string ControlPlane::metrics_text() const {
   // no VM filter: never an error
-  return render_metrics(*stats(""), status(), policy_load(), connections_expired_);
+  std::string text = render_metrics(*stats(""), status(), policy_load(), connections_expired_);
+  if (source_.metrics) text += source_.metrics();
+  return text;
 }
 
 Json ControlPlane::explain(const std::vector<std::string>& packets) const {

@@ -29,6 +29,8 @@
 #include "daemon/live_dataplane.hpp"
 #include "daemon/metrics_server.hpp"
 #include "daemon/telemetry.hpp"
+#include "daemon/worker_plan.hpp"
+#include "daemon/etcd_follower.hpp"
 #include "report/tables.hpp"
 #include "ports/ports.hpp"
 #include "dataplane/worker.hpp"
@@ -106,34 +108,6 @@ void dump_stats(control::ControlPlane& control) {
   std::cout << "stats: " << s->dump() << "\n" << report::stats_text(*s) << std::flush;
 }
 
-// One setup per worker: its tx queue on every port, its counter blocks, and its share
-// of the (port, rx queue) pairs, spread round-robin.
-std::vector<dataplane::WorkerSetup> plan_workers(const std::vector<ports::PortRuntime>& ports,
-                                                 std::vector<std::vector<runtime::PortCounters>>& port_counters,
-                                                 std::vector<dataplane::WorkerStats>& stats,
-                                                 runtime::Publisher* publisher, const dataplane::FlowContext& flows) {
-  const unsigned nw = static_cast<unsigned>(stats.size());
-  std::vector<dataplane::WorkerSetup> setups(nw);
-  dataplane::TxTarget tx;
-  tx.nports = static_cast<uint16_t>(ports.size());
-  for (size_t p = 0; p < ports.size(); ++p) tx.dpdk_port[p] = ports[p].dpdk_port;
-  for (unsigned w = 0; w < nw; ++w) {
-    setups[w].index = w;
-    setups[w].tx = tx;
-    setups[w].tx.txq = static_cast<uint16_t>(w);
-    setups[w].port_counters = port_counters[w].data();
-    setups[w].stats = &stats[w];
-    setups[w].publisher = publisher;
-    setups[w].flows = flows;
-    setups[w].stop = &g_stop;
-    setups[w].taps = &capture::process_taps();  // docs/capture.md
-  }
-  unsigned next = 0;
-  for (size_t p = 0; p < ports.size(); ++p)
-    for (uint16_t q = 0; q < ports[p].rx_queues; ++q) setups[next++ % nw].rx.emplace_back(static_cast<uint16_t>(p), q);
-  return setups;
-}
-
 // Starts one worker per setup on the EAL's worker lcores; a worker that cannot be
 // launched stops the others (the daemon then shuts down).
 void launch_workers(std::vector<dataplane::WorkerSetup>& setups) {
@@ -178,8 +152,10 @@ int check_only(const Preflight& pf, const std::string& served) {
 // logs: the connection and drop logs (null: logs unset), drained every pass.
 // telemetry: the /sgfw/ telemetry commands, answered the same way (null: not registered).
 // watchdog: WATCHDOG=1 while the workers make progress (null: systemd asked for none).
+// follower: the etcd policy source (null: the policy file), pumped every pass.
 void serve(control::ControlPlane& control, control::SocketServer& server, FlowTables& tables,
-           MetricsServer* metrics, LogService* logs, Telemetry* telemetry, ServiceWatchdog* watchdog) {
+           MetricsServer* metrics, LogService* logs, Telemetry* telemetry, ServiceWatchdog* watchdog,
+           EtcdFollower* follower) {
   // Nothing a client sends may unwind run() while the workers use its state.
   auto handler = [&control](const std::string& line, const control::Peer& peer) -> std::optional<std::string> {
     try {
@@ -190,10 +166,13 @@ void serve(control::ControlPlane& control, control::SocketServer& server, FlowTa
   };
   auto last_reclaim = std::chrono::steady_clock::now();
   server.watch(control.change_wake_fd());  // a finished build wakes the loop at once
+  if (follower) server.watch(follower->wake_fd());  // and so does a watch event
+  auto deliver = [&server](uint64_t connection, const std::string& reply) { server.deliver(connection, reply); };
   while (!g_stop.load()) {
     // Without the wake descriptor a commit is looked for every 5 ms while a change builds.
     server.poll_once(control.changes_pending() && control.change_wake_fd() < 0 ? 5 : 50, handler);
-    control.collect([&server](uint64_t connection, const std::string& reply) { server.deliver(connection, reply); });
+    control.collect(deliver);
+    if (follower) follower->pump(deliver);
     control::tap_tick([&server](uint64_t connection, const std::string& reply) { server.deliver(connection, reply); });
     if (g_dump.exchange(false)) dump_stats(control);
     if (g_reopen.exchange(false) && logs) logs->reopen();
@@ -304,7 +283,7 @@ int run(const Options& opt) {
     std::cerr << "sgfwd: " << log_service.error().message << "\n";
     return 1;
   }
-  std::vector<dataplane::WorkerSetup> setups = plan_workers(*ports, port_counters, wstats, publisher->get(), flows);
+  std::vector<dataplane::WorkerSetup> setups = plan_workers(*ports, port_counters, wstats, publisher->get(), flows, &g_stop);
 
   LiveDataplane dataplane_access(
       {&*ports, &port_counters, &wstats, tables->connections.get(), tables->connections6.get()});
@@ -314,7 +293,15 @@ int run(const Options& opt) {
     std::cerr << "sgfwd: " << st.error().message << "\n";
     return 1;
   }
-  if (auto st = control.open_journal(); !st) {
+  std::unique_ptr<EtcdFollower> follower;  // docs/fleet.md, "Following the policy live"
+  if (pf->etcd) {
+    auto f = EtcdFollower::start(*cfg, std::move(*pf->etcd), control, publisher->get());
+    if (!f) {
+      std::cerr << "sgfwd: " << f.error().message << "\n";
+      return 1;
+    }
+    follower = std::move(*f);
+  } else if (auto st = control.open_journal(); !st) {  // the file source's set-groups journal
     std::cerr << "sgfwd: journal: " << st.error().message << "\n";
     return 1;
   }
@@ -382,7 +369,8 @@ int run(const Options& opt) {
               << std::chrono::duration_cast<std::chrono::milliseconds>(watchdog->period()).count()
               << " ms while the workers make progress" << std::endl;
 
-  serve(control, **server, *tables, metrics.get(), log_service->get(), telemetry.get(), watchdog.get());
+  serve(control, **server, *tables, metrics.get(), log_service->get(), telemetry.get(), watchdog.get(), follower.get());
+  follower.reset();  // no batch is queued after the loop
   metrics.reset();  // no scrape outlives the serve loop
   telemetry.reset();  // telemetry commands answer null from now on
   notify_stopping();

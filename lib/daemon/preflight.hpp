@@ -6,11 +6,13 @@
 // it. Control path; run from the main thread before the EAL.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/daemon_config.hpp"
 #include "core/expected.hpp"
+#include "daemon/etcd_start.hpp"
 #include "daemon/socket_precheck.hpp"
 #include "policy/model.hpp"
 
@@ -24,6 +26,9 @@ struct Preflight {
   // "The policy file is rewritten"): `policy` includes them, `policy_text` does not;
   // the journal stays and later changes are appended to it.
   size_t journal_applied = 0;
+  // policy_source etcd: the start-up load (the policy came from etcd or from the
+  // persisted copy); unset for a file source.
+  std::optional<EtcdStart> etcd;
   SocketPathState socket = SocketPathState::kFree;
   std::vector<std::string> warnings;
   std::vector<std::string> notes;

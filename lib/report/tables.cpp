@@ -107,9 +107,20 @@ std::string status_text(const Json& s) {
   const auto& p = s.at("policy");
   o << "policy " << p.at("path").get<std::string>() << " sha256 " << p.at("sha256").get<std::string>()
     << " loaded " << p.at("loaded_at").get<std::string>() << "\n";
-  if (p.contains("persisted_to"))
+  const Json* src = s.contains("policy_source") ? &s.at("policy_source") : nullptr;
+  const bool etcd = src && src->value("kind", "") == "etcd";
+  if (p.contains("persisted_to") && !etcd)
     o << "  persisted to " << p.at("persisted_to").get<std::string>()
       << " (rewritten on every reload --policy and vm set-groups)\n";
+  if (etcd) {  // docs/fleet.md, "Following the policy live"
+    o << "policy source: etcd " << src->at("prefix").get<std::string>() << " at revision " << src->at("revision")
+      << ", " << (src->at("connected").get<bool>() ? "connected" : "disconnected") << "\n";
+    o << "  appliance " << src->at("appliance").get<std::string>() << ", " << src->at("refused")
+      << " refused batch(es), persisted copy " << src->at("persisted").get<std::string>() << "\n";
+    if (!src->at("last_error").is_null()) o << "  last error: " << src->at("last_error").get<std::string>() << "\n";
+  } else if (src && src->contains("path")) {
+    o << "policy source: file " << src->at("path").get<std::string>() << "\n";
+  }
   const auto& c = s.at("compiled");
   o << "compiled: " << count_of(c.at("vms").get<uint64_t>(), "local VM") << ", "
     << count_of(c.at("contexts").get<uint64_t>(), "context") << ", "

@@ -79,3 +79,59 @@ BOOST_AUTO_TEST_CASE(metrics_listen_is_host_and_port) {
   BOOST_TEST(load_error(kConfig + "metrics: {listen: \":70000\"}\n").find("is not host:port") != std::string::npos);
   BOOST_TEST(load_error(kConfig + "metrics: {port: 1}\n").find("port") != std::string::npos);
 }
+
+// policy_source: {etcd: {endpoints, prefix, appliance}} (docs/configuration.md,
+// "policy_source"): the valid form, the defaults, and each error with its location.
+BOOST_AUTO_TEST_CASE(policy_source_etcd_keys) {
+  auto r = config::load_daemon_config_text(
+      kConfig +
+          "policy_source:\n  etcd:\n    endpoints: [\"http://127.0.0.1:2379\", \"http://127.0.0.2:2379\"]\n"
+          "    prefix: /sgfw/\n    appliance: edge-1\n",
+      "d.yaml");
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->policy_source.etcd);
+  BOOST_TEST(r->policy_source.source.endpoints.size() == 2u);
+  BOOST_TEST(r->policy_source.source.endpoints[1] == "http://127.0.0.2:2379");
+  BOOST_TEST(r->policy_source.source.prefix == "/sgfw/");
+  BOOST_TEST(r->policy_source.source.appliance == "edge-1");
+  auto file = config::load_daemon_config_text(kConfig, "d.yaml");
+  BOOST_REQUIRE(file);
+  BOOST_TEST(!file->policy_source.etcd);
+
+  const std::string head = kConfig + "policy_source:\n  etcd:\n";
+  const std::string eps = "    endpoints: [\"http://127.0.0.1:2379\"]\n";
+  BOOST_TEST(load_error(head + "    endpoints: [\"https://h:1\"]\n    prefix: /p/\n    appliance: a\n") ==
+             "d.yaml:7:17: endpoint 'https://h:1': expected http://HOST:PORT");
+  BOOST_TEST(load_error(head + "    endpoints: [\"http://h:0\"]\n    prefix: /p/\n    appliance: a\n") ==
+             "d.yaml:7:17: endpoint 'http://h:0': the port must be 1..65535");
+  BOOST_TEST(load_error(head + "    endpoints: [\"http://h:1\", \"http://h:1\"]\n    prefix: /p/\n    appliance: a\n") ==
+             "d.yaml:7:31: endpoint 'http://h:1' is listed twice");
+  BOOST_TEST(load_error(head + "    endpoints: []\n    prefix: /p/\n    appliance: a\n") ==
+             "d.yaml:7:16: policy_source.etcd.endpoints: give 1..16 URLs");
+  std::string seventeen = "    endpoints: [";
+  for (int i = 1; i <= 17; ++i) seventeen += (i > 1 ? ", " : "") + std::string("\"http://h:") + std::to_string(i) + "\"";
+  BOOST_TEST(load_error(head + seventeen + "]\n    prefix: /p/\n    appliance: a\n") ==
+             "d.yaml:7:16: policy_source.etcd.endpoints: give 1..16 URLs");
+  BOOST_TEST(load_error(head + eps + "    prefix: /sgfw\n    appliance: a\n") ==
+             "d.yaml:8:13: etcd prefix '/sgfw': must end with '/'");
+  BOOST_TEST(load_error(head + eps + "    prefix: \"/a b/\"\n    appliance: a\n") ==
+             "d.yaml:8:13: etcd prefix '/a b/': must be printable ASCII without spaces");
+  BOOST_TEST(load_error(head + eps + "    prefix: /p/\n    appliance: Edge_1\n") ==
+             "d.yaml:9:16: appliance 'Edge_1': names are 1-63 of [a-z0-9-], starting and ending with a letter or digit");
+  BOOST_TEST(load_error(head + "    prefix: /p/\n    appliance: a\n") == "d.yaml:7:5: policy_source.etcd has no 'endpoints'");
+  BOOST_TEST(load_error(head + eps + "    appliance: a\n") == "d.yaml:7:5: policy_source.etcd has no 'prefix'");
+  BOOST_TEST(load_error(head + eps + "    prefix: /p/\n    appliance: a\n    extra: 1\n").find("extra") != std::string::npos);
+  BOOST_TEST(load_error(kConfig + "policy_source: {file: x}\n").find("file") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(default_appliance_is_the_host_names_first_label) {
+  BOOST_TEST(config::appliance_from_host("edge-1.example.org") == "edge-1");
+  BOOST_TEST(config::appliance_from_host("edge-1") == "edge-1");
+  BOOST_TEST(config::appliance_from_host("Edge_1.example.org") == "");
+  BOOST_TEST(config::appliance_from_host("") == "");
+  BOOST_TEST(config::endpoint_problem("http://127.0.0.1:2379") == "");
+  BOOST_TEST(config::endpoint_problem("http://:2379") == "expected http://HOST:PORT");
+  BOOST_TEST(config::endpoint_problem("http://h:99999") == "the port must be 1..65535");
+  BOOST_TEST(config::prefix_problem("/sgfw/") == "");
+  BOOST_TEST(config::prefix_problem(std::string(201, '/')) == "must be 1-200 bytes");
+}

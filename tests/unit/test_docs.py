@@ -179,11 +179,13 @@ def check_commands():
 # ------------------------------------------------------------------ configuration keys
 
 PREFIX = {"daemon config": "", "port": "ports[].", "flows": "flows.", "timeouts": "flows.timeouts.",
-          "limits": "limits.", "metrics": "metrics.", "logs": "logs."}
+          "limits": "limits.", "metrics": "metrics.", "logs": "logs.",
+          "policy_source": "policy_source.", "policy_source.etcd": "policy_source.etcd."}
 
 
 def loader_keys():
-    src = open(os.path.join(SOURCE, "lib", "config", "daemon_config.cpp")).read()
+    src = "".join(open(os.path.join(SOURCE, "lib", "config", f)).read()
+                  for f in ("daemon_config.cpp", "policy_source.cpp"))  # policy_source: its own file
     keys = set()
     for head, body in re.findall(r'MapReader\s+\w+\((.*?)\{([^}]*)\}', src, re.S):
         what = re.findall(r'"([^"]+)"', head)[-1]  # the map's name: the last string before the key list
