@@ -24,10 +24,41 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import sgfw_e2e as e2e
 from sgfw_e2e import HarnessError, sh
+
+
+class Daemon(e2e.Daemon):
+    """sgfw_e2e.Daemon with its start in two halves, so that several sgfwd start at
+    once from the main thread (PR_SET_PDEATHSIG signals a child when the *thread* that
+    made it ends: sgfwd must not be started from a helper thread)."""
+
+    def launch(self):
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([e2e.SGFWD, "--config", self.config_path], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     preexec_fn=e2e._pdeathsig)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def wait_running(self, timeout):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.running:
+                if self.proc.poll() is not None:
+                    self.cond.wait(0.2)  # let the reader drain the output
+                    raise HarnessError(f"sgfwd exited with {self.proc.returncode} before running:\n" + self.tail())
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise HarnessError("sgfwd did not report 'running' in time:\n" + self.tail())
+                self.cond.wait(min(left, 0.1))
+
+    def start(self, timeout=40.0):
+        self.launch()
+        self.wait_running(timeout)
 
 
 class Edge(e2e.Topology):
@@ -43,9 +74,10 @@ class Edge(e2e.Topology):
             mac = mac[:6] + f"e{self.index}" + mac[8:]
         return super()._make_host(role, ips, mac, port, **kw)
 
-    def start_etcd(self, endpoints, prefix):
+    def start_etcd(self, endpoints, prefix, wait=True):
         """Writes the configuration (ports as Topology.start, policy_source etcd) and
-        starts sgfwd; no policy file is written (etcd is the source)."""
+        starts sgfwd; no policy file is written (etcd is the source). wait=False: the
+        caller calls self.daemon.wait_running() (start several at once)."""
         ports = [{"name": h.port, "device": self._device(i, h.host_if, h.driver)}
                  for i, h in enumerate(self.vms)]
         ports.append({"name": "uplink", "device": self._device(len(self.vms), self.inet.host_if),
@@ -64,8 +96,10 @@ class Edge(e2e.Topology):
         self.cfg_path = os.path.join(self.tmp, "sgfwd.yaml")
         with open(self.cfg_path, "w") as f:
             f.write(e2e.to_yaml(cfg) + "\n")
-        self.daemon = e2e.Daemon(self.cfg_path, os.path.join(self.tmp, "sgfwd.log"), cfg["control_socket"])
-        self.daemon.start(timeout=40)
+        self.daemon = Daemon(self.cfg_path, os.path.join(self.tmp, "sgfwd.log"), cfg["control_socket"])
+        self.daemon.launch()
+        if wait:
+            self.daemon.wait_running(40)
 
     def restart(self, timeout=40):
         """Stops sgfwd (SIGTERM by PID; its exit code must be 0) and starts it again."""
@@ -73,8 +107,8 @@ class Edge(e2e.Topology):
         if rc != 0:
             raise AssertionError(f"{self.appliance}: sgfwd exited {rc} on SIGTERM:\n" + self.daemon.tail())
         self.restarts += 1
-        self.daemon = e2e.Daemon(self.cfg_path, os.path.join(self.tmp, f"sgfwd-{self.restarts}.log"),
-                                 self.daemon.socket)
+        self.daemon = Daemon(self.cfg_path, os.path.join(self.tmp, f"sgfwd-{self.restarts}.log"),
+                             self.daemon.socket)
         self.daemon.start(timeout=timeout)
 
     def pause(self):
