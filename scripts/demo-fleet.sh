@@ -24,6 +24,10 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 command -v etcd >/dev/null || { echo "demo-fleet: no etcd (apt-get install etcd-server)" >&2; exit 1; }
 
+# Debian's python3 (python3-scapy, which the e2e harness imports, lives there): the
+# program comes on stdin, so it cannot re-execute itself under another interpreter.
+PYTHON=/usr/bin/python3
+[[ -x $PYTHON ]] || PYTHON=python3
 PY=
 cleanup() {  # the Python side removes what it made; this stops it if it still runs
   if [[ -n $PY ]] && kill -0 "$PY" 2>/dev/null; then
@@ -34,7 +38,7 @@ cleanup() {  # the Python side removes what it made; this stops it if it still r
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-PYTHONPATH=$ROOT/tests/e2e PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 python3 - <<'PY' &
+PYTHONPATH=$ROOT/tests/e2e PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 "$PYTHON" - <<'PY' &
 import json, signal, sys, time
 import sgfw_e2e as e2e
 import etcd_cluster
@@ -106,7 +110,7 @@ with etcd_cluster.EtcdCluster(3) as cluster, Edge("edge-1", 1) as e1, Edge("edge
     show_sources([e1, e2])
     traffic(a1, b1)
     drops = e2.stats()[("vm", "b1", "no-rule")]
-    say(f"  edge-2 counted {drops} packets to b1 dropped by its rules (no-rule)")
+    say(f"  edge-2 has dropped {drops} packets to b1 by its rules so far (no-rule: a2 before, a1 now)")
     say("== sgfwctl vm set-groups a1 client   (restored)")
     say("  " + fr.ctl(e1, "vm", "set-groups", "a1", "client").stdout.strip())
     fr.wait_revision([e1, e2], cluster.revision())
