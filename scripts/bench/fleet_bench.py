@@ -24,6 +24,7 @@ import base64
 import json
 import os
 import random
+import re
 import signal
 import socket
 import statistics
@@ -168,20 +169,34 @@ def keys_of(policy):
 def changes(cluster, edges, vms, roles, n, rng):
     """n membership changes written to etcd; write -> applied_at_unix per appliance (ms)."""
     lat = {e.name: [] for e in edges}
+    revs = set()
     for i in range(n):
         vm = dict(rng.choice(vms))
         old = vm.get("securityGroups", [])
         vm["securityGroups"] = list(rng.choice([r for r in roles if list(r) != old]))
         t0 = time.time()
         rev = cluster.put(f"{PREFIX}vms/{vm['name']}", json.dumps(vm))
+        revs.add(rev)
         for e in edges:
             ps = e.wait_revision(rev)
             lat[e.name].append((ps["applied_at_unix"] - t0) * 1000.0)
         for j, v in enumerate(vms):
             if v["name"] == vm["name"]:
                 vms[j] = vm
-    return {k: {"n": len(v), "p50_ms": round(pct(v, 50), 2), "p99_ms": round(pct(v, 99), 2),
-                "max_ms": round(max(v), 2)} for k, v in lat.items()}
+    out = {k: {"n": len(v), "p50_ms": round(pct(v, 50), 2), "p99_ms": round(pct(v, 99), 2),
+               "max_ms": round(max(v), 2)} for k, v in lat.items()}
+    for e in edges:  # the daemon's own part: "etcd: applied revision R (generation G, KIND, X ms)"
+        own, kinds = [], set()
+        with open(e.log) as f:
+            for line in f:
+                m = re.search(r"etcd: applied revision (\d+) \(generation \d+, ([a-z ]+), ([0-9.]+) ms\)", line)
+                if m and int(m.group(1)) in revs:
+                    own.append(float(m.group(3)))
+                    kinds.add(m.group(2))
+        if own:
+            out[e.name].update(apply_p50_ms=round(pct(own, 50), 2), apply_p99_ms=round(pct(own, 99), 2),
+                               apply_kinds=sorted(kinds))
+    return out
 
 
 def small(args, work, rng):
