@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/compile_bench.hpp"
+#include "bench/etcd_batch_bench.hpp"
 #include "bench/flow_table_bench.hpp"
 #include "bench/policy_generator.hpp"
 #include "bench/traffic_bench.hpp"
@@ -84,6 +85,23 @@ Command add_compile(CLI::App& root) {
           }};
 }
 
+Command add_etcd_batch(CLI::App& root) {
+  auto* sub = root.add_subcommand("etcd-batch", "time applying an etcd batch: membership fast path vs full decode");
+  auto o = std::make_shared<sgfw::bench::EtcdBatchBenchOptions>();
+  sub->add_option("FILE", o->policy_file, "policy file (encoded as etcd keys)")->required();
+  sub->add_option("--changes", o->changes, "batches per path")->capture_default_str();
+  sub->add_option("--memory-mb", o->memory_mb, "EAL memory (no hugepages)")->capture_default_str();
+  return {sub, [o]() {
+            auto r = sgfw::bench::run_etcd_batch_bench(*o);
+            if (!r) {
+              std::cerr << "sgfw-bench etcd-batch: " << r.error().message << '\n';
+              return 1;
+            }
+            std::cout << r->dump(2) << "\n";
+            return 0;
+          }};
+}
+
 Command add_flow_table(CLI::App& root) {
   auto* sub = root.add_subcommand("flow-table", "connection-table insert rate with one and two writer threads, and lookup rate");
   auto o = std::make_shared<sgfw::bench::FlowTableBenchOptions>();
@@ -151,6 +169,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_compile(app));
   commands.push_back(add_traffic(app));
   commands.push_back(add_flow_table(app));
+  commands.push_back(add_etcd_batch(app));
 
   try {
     app.parse(argc, argv);

@@ -84,7 +84,10 @@ void EtcdFollower::pump(const Deliver& deliver) {
   for (auto& item : loader_->drain()) {
     switch (item.kind) {
       case LoaderItem::Kind::kUpdate: on_update(item.update); break;
-      case LoaderItem::Kind::kLoaded: on_loaded(std::move(item.range), item.endpoint); break;
+      case LoaderItem::Kind::kLoaded:
+        client_ = item.client;  // the watch uses the channel that answered
+        on_loaded(std::move(item.range), item.endpoint);
+        break;
       case LoaderItem::Kind::kLoadFailed: set_connected(false, "etcd: disconnected: " + item.error); break;
       case LoaderItem::Kind::kWritten: on_written(item, deliver); break;
     }
@@ -243,6 +246,10 @@ std::optional<std::string> EtcdFollower::change(control::ChangeRequest request, 
   for (const auto& g : request.groups) {
     std::string t = trim(g);
     if (t.empty()) return protocol::encode_error("an empty security group name");
+    // Checked against the running policy before anything is written: an unknown group
+    // written to etcd would be refused by every appliance of the fleet.
+    if (!publisher_->current()->policy().find_group(t))
+      return protocol::encode_error("unknown security group '" + core::escape_for_log(t) + "'");
     groups.push_back(std::move(t));
   }
   log_line("etcd: vm set-groups " + request.vm + " by uid " + std::to_string(peer.uid) + ": writing " + src_.prefix +

@@ -29,6 +29,7 @@ struct LoaderItem {
   etcd::WatchUpdate update;  // kUpdate
   etcd::RangeResult range;   // kLoaded
   std::string endpoint;      // kLoaded: the member that answered
+  std::shared_ptr<etcd::Client> client;  // kLoaded: the client that answered (its channel is up)
   std::string error;         // kLoadFailed, kWritten (empty: written)
   uint64_t connection = 0;   // kWritten: the set-groups request's
   int64_t revision = 0;      // kWritten: the store's revision after the write

@@ -2,7 +2,8 @@
 """sgfwd follows a policy in etcd (docs/fleet.md, "Following the policy live"): one etcd
 member, one sgfwd with two VMs (a, b) whose policy lives under /sgfw/.
 
-The initial load lets a ping b (both in `mesh`); a put of `mesh` without ICMP stops the
+The initial load lets a ping b (both in `mesh`; status, log lines, /metrics); a put
+while `meta/push` exists waits for its delete; `sgfwctl reload` loads in full; a put of `mesh` without ICMP stops the
 pings and the old value restores them; b's groups put to [] (the membership fast path)
 cut a -> b, `sgfwctl vm set-groups b mesh` (written to etcd by the daemon) restores it;
 an unknown group in b's value and a bad CIDR in a subnet are refused with the exact log
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import sgfw_e2e as e2e
 from sgfw_e2e import check, rule, group
@@ -158,8 +160,10 @@ def run(etcd):
         etcd.put("vms/a", vm_value(a, ["mesh"]))
         rev = etcd.put("vms/b", vm_value(b, ["mesh"]))
         src = {"etcd": {"endpoints": [etcd.url], "prefix": PREFIX, "appliance": APPLIANCE}}
+        metrics_port = free_port()
         # The file written here is never read: etcd answers, and sgfwd replaces it with its copy.
-        t.start(policy_text="vms: []\n", extra_config={"policy_source": src})
+        t.start(policy_text="vms: []\n", extra_config={"policy_source": src,
+                                                       "metrics": {"listen": f"127.0.0.1:{metrics_port}"}})
         copy_path = os.path.join(t.tmp, "policy.yaml")
 
         with t.case("initial load at one revision: status, the log line, a pings b"):
@@ -167,25 +171,50 @@ def run(etcd):
             check(s["kind"] == "etcd" and s["prefix"] == PREFIX and s["appliance"] == APPLIANCE, f"status {s}")
             check(s["revision"] == rev and s["connected"] is True and s["refused"] == 0, f"status {s}")
             check(s["last_error"] is None and s["persisted"] == copy_path, f"status {s}")
+            # Printed before "running", which the harness waited for.
             check(log_has(t, rf"etcd: loaded revision {rev} \(3 keys\)"), "no 'etcd: loaded revision' line")
             check(log_has(t, re.escape(f"etcd: connected to {etcd.url}")), "no 'etcd: connected to' line")
             check(pings(a, b) == 3, "a -> b ping lost")
             text = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "status"], capture_output=True,
                                   text=True, timeout=10).stdout
             check(f"policy source: etcd {PREFIX} at revision {rev}, connected" in text, f"status text:\n{text}")
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+                m = r.read().decode()
+            for want in (f"\nsgfw_policy_etcd_revision {rev}\n", "\nsgfw_policy_etcd_connected 1\n",
+                         "\nsgfw_policy_etcd_refused_batches_total 0\n"):
+                check(want in m, f"/metrics lacks {want.strip()!r}")
+
+        with t.case("a staged push (meta/push) holds the batch until its delete; sgfwctl reload loads in full"):
+            before = status(t)["revision"]
+            etcd.put("meta/push", '{"id":"test","steps":2}')
+            etcd.put("groups/mesh", MESH_TCP)
+            time.sleep(0.5)  # what is checked is that nothing happens: give it the time to
+            check(status(t)["revision"] == before, "a batch was applied while meta/push exists")
+            check(pings(a, b) == 3, "ping lost while the push is open")
+            etcd.ctl("del", PREFIX + "meta/push")
+            wait_applied(t, etcd.revision())
+            check(pings(a, b) == 0, "the pushed change (mesh TCP-only) not enforced after the delete")
+            mark = len(t.daemon.lines)
+            r = etcd.put("groups/mesh", MESH)
+            rl = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "reload"], capture_output=True,
+                                text=True, timeout=20)
+            check(rl.returncode == 0, f"reload: exit {rl.returncode}: {rl.stderr.strip()}")
+            check(status(t)["revision"] >= r, "reload replied before the full load was applied")
+            wait_for("the reload's full load", lambda: log_has(t, r"etcd: loaded revision \d+", mark), 3)
+            check(pings(a, b) == 3, "ping lost after the reload")
 
         with t.case("a group's rules put: ICMP no longer allowed, then allowed again"):
             wait_applied(t, etcd.put("groups/mesh", MESH_TCP))
             check(pings(a, b) == 0, "ping passed with mesh TCP-only")
             r = etcd.put("groups/mesh", MESH)
             wait_applied(t, r)
-            check(log_has(t, rf"etcd: applied revision {r} "), f"no 'etcd: applied revision {r}' line")
+            wait_for(f"the line 'etcd: applied revision {r}'", lambda: log_has(t, rf"etcd: applied revision {r} "), 3)
             check(pings(a, b) == 3, "ping lost after mesh restored")
 
         with t.case("membership fast path: b's groups put to [], then vm set-groups b mesh through etcd"):
             r = etcd.put("vms/b", vm_value(b, []))
             wait_applied(t, r)
-            check(log_has(t, rf"etcd: applied revision {r} .*membership"), "not applied on the membership path")
+            wait_for("the membership path's line", lambda: log_has(t, rf"etcd: applied revision {r} .*membership"), 3)
             check(pings(a, b) == 0, "ping passed with b in no group")
             sg = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "vm", "set-groups", "b", "mesh"],
                                 capture_output=True, text=True, timeout=20)
@@ -193,6 +222,11 @@ def run(etcd):
             got = json.loads(etcd.ctl("get", PREFIX + "vms/b", "--print-value-only").stdout)
             check(got["securityGroups"] == ["mesh"] and got["ips"] == b.ips, f"etcd holds {got}")
             check(pings(a, b) == 3, "ping lost after set-groups (the reply came before enforcement?)")
+            nope = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "vm", "set-groups", "b", "nope"],
+                                  capture_output=True, text=True, timeout=20)
+            check(nope.returncode == 1 and "unknown security group 'nope'" in nope.stderr, f"nope: {nope.stderr!r}")
+            got = json.loads(etcd.ctl("get", PREFIX + "vms/b", "--print-value-only").stdout)
+            check(got["securityGroups"] == ["mesh"], f"an unknown group was written to etcd: {got}")
             bad = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "vm", "set-groups", "nobody", "mesh"],
                                  capture_output=True, text=True, timeout=20)
             check(bad.returncode == 1 and "unknown VM 'nobody'" in bad.stderr, f"unknown VM: {bad.stderr!r}")
@@ -227,7 +261,7 @@ def run(etcd):
                      f"revision {applied} appliance {APPLIANCE}" in open(copy_path).readline())
             etcd.stop()
             wait_for("connected=false", lambda: status(t)["connected"] is False)
-            check(log_has(t, r"etcd: disconnected: "), "no 'etcd: disconnected' line")
+            wait_for("the line 'etcd: disconnected: ...'", lambda: log_has(t, r"etcd: disconnected: "), 3)
             check(pings(a, b) == 3, "ping lost with etcd down")
 
         with t.case("restart without etcd: the persisted copy serves"):
@@ -235,15 +269,18 @@ def run(etcd):
             t.daemon = e2e.Daemon(t.daemon.config_path, os.path.join(t.tmp, "sgfwd-2.log"), t.daemon.socket)
             t.daemon.start()
             line = f"etcd: unreachable at start; serving the persisted copy {copy_path} (revision {applied})"
-            check(log_has(t, re.escape(line)), "no 'unreachable at start' line:\n" + t.daemon.tail())
+            check(log_has(t, re.escape(line)), "no 'unreachable at start' line:\n" + t.daemon.tail())  # before "running"
             s = status(t)
             check(s["revision"] == applied and s["connected"] is False, f"status {s}")
             check(pings(a, b) == 3, "ping lost on the persisted copy")
 
         with t.case("etcd back: the daemon loads and follows again"):
             mark = len(t.daemon.lines)
+            t0 = time.monotonic()
             etcd.start()
+            t1 = time.monotonic()
             wait_for("a full load", lambda: log_has(t, r"etcd: loaded revision \d+", mark), timeout=15)
+            e2e.log(f"etcd healthy after {t1 - t0:.1f}s, sgfwd loaded after a further {time.monotonic() - t1:.1f}s")
             wait_applied(t, etcd.put("groups/mesh", MESH_TCP))
             check(status(t)["connected"] is True, "not connected")
             check(pings(a, b) == 0, "ping passed after mesh TCP-only")

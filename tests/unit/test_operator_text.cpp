@@ -191,6 +191,24 @@ BOOST_AUTO_TEST_CASE(status_connections_per_family) {
   BOOST_TEST(t.find("\nconnections: 5 (IPv4 3 / 1000, IPv6 2 / 1000)\n") != std::string::npos, t);
 }
 
+// status: the policy source line (docs/control.md, "status"; docs/fleet.md).
+BOOST_AUTO_TEST_CASE(status_policy_source_line) {
+  const std::string head = R"({"generation": 2,
+    "policy": {"path": "p.yaml", "sha256": "ab", "loaded_at": "2024-01-01T00:00:00Z", "persisted_to": "p.yaml"},
+    "compiled": {"vms": 1, "contexts": 1, "acl_rules": 1}, "ports": [], "workers": [],
+    "flows": {"capacity": 1000, "used": 0, "used_ipv4": 0, "used_ipv6": 0, "half_open_reclaimed": 0,
+              "inbound_half_open_recycled": 0}, "policy_source": )";
+  std::string etcd = report::status_text(report::Json::parse(head + R"({"kind": "etcd", "endpoints": ["http://h:1"],
+    "prefix": "/sgfw/", "appliance": "edge-1", "revision": 42, "connected": false, "applied_at_unix": 1.5,
+    "refused": 2, "last_error": "/sgfw/vms/b: unknown security group 'nope'", "persisted": "p.yaml"}})"));
+  BOOST_TEST(etcd.find("\npolicy source: etcd /sgfw/ at revision 42, disconnected\n"
+                       "  appliance edge-1, 2 refused batch(es), persisted copy p.yaml\n"
+                       "  last error: /sgfw/vms/b: unknown security group 'nope'\n") != std::string::npos, etcd);
+  BOOST_TEST(etcd.find("rewritten on every reload") == std::string::npos, etcd);
+  std::string file = report::status_text(report::Json::parse(head + R"({"kind": "file", "path": "p.yaml"}})"));
+  BOOST_TEST(file.find("\npolicy source: file p.yaml\n") != std::string::npos, file);
+}
+
 BOOST_AUTO_TEST_CASE(change_result_times_have_fixed_precision) {
   auto r = report::Json::parse(R"({"generation": 4, "contexts": 1, "contexts_rebuilt": 1, "total_ms": 12.345678,
                                    "enforced_ms": 3.14159})");
