@@ -65,6 +65,7 @@ class Pusher {
       auto snap = read_stored(client_, prefix_);
       if (!snap) return core::make_error(snap.error().message + left_behind());
       ++out_.attempts;
+      txn_in_attempt_ = 0;
       auto st = once(*snap);
       if (!st) return core::make_error(st.error().message);
       if (*st) return finish();
@@ -145,7 +146,7 @@ class Pusher {
     etcd::Txn t;
     t.compares.push_back({marker_, C::Target::kVersion, C::Result::kEqual, 0});
     add_writes(step, t);
-    auto r = client_.txn(t);
+    auto r = txn(t);
     if (!r) return unknown(r.error().message);
     if (!r->succeeded) return guard_failed();
     ++out_.transactions;
@@ -158,7 +159,7 @@ class Pusher {
     etcd::Txn t;
     t.compares.push_back({marker_, C::Target::kVersion, C::Result::kEqual, 0});
     t.success.push_back({Op::Type::kPut, marker_, marker_value_, {}});
-    auto r = client_.txn(t);
+    auto r = txn(t);
     if (!r) return unknown(r.error().message);
     if (!r->succeeded) {
       last_problem_ = "another push started first";
@@ -180,7 +181,7 @@ class Pusher {
       t.compares.push_back({marker_, C::Target::kModRevision, C::Result::kEqual, own_marker_});
       if (i < plan.steps.size()) add_writes(plan.steps[i], t);
       if (i + 1 == n) t.success.push_back({Op::Type::kDelete, marker_, {}, {}});
-      auto r = client_.txn(t);
+      auto r = txn(t);
       if (!r) return unknown(r.error().message);
       if (!r->succeeded) return guard_failed();
       ++out_.transactions;
@@ -189,6 +190,12 @@ class Pusher {
     }
     own_marker_ = 0;
     return true;
+  }
+
+  core::Expected<etcd::TxnResult> txn(const etcd::Txn& t) {
+    if (options_.before_transaction) options_.before_transaction(out_.attempts, txn_in_attempt_);
+    ++txn_in_attempt_;
+    return client_.txn(t);
   }
 
   core::Expected<bool> unknown(const std::string& message) {
@@ -222,6 +229,7 @@ class Pusher {
   const std::string marker_;
   const std::string marker_value_;
   int64_t own_marker_ = 0;  // mod_revision of our marker while a staged push is open
+  size_t txn_in_attempt_ = 0;
   std::string last_problem_;
   Tally tally_;
   PushOutcome out_;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,10 @@ struct PushOptions {
   int retries = 3;       // re-reads after a guard failed or a write's outcome is unknown
   PushLimits limits;     // etcd's transaction limits (defaults: etcd's defaults)
   std::string push_id;   // written into the marker's value (who pushes); may be empty
+  // Tests only (the etcd probe): called before each transaction of an attempt with the
+  // attempt (1-based) and the transaction's index in it (staged: 0 opens the marker),
+  // so a test can change a key in between and make a guard fail.
+  std::function<void(int attempt, size_t transaction)> before_transaction;
 };
 
 struct PushOutcome {

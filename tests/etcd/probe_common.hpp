@@ -49,6 +49,8 @@ T must(core::Expected<T> r, const char* what) {
 
 int run_basic(const Args& args);   // probe_basic.cpp
 void check_push(const std::shared_ptr<etcd::Client>& c, const std::string& prefix);  // probe_push.cpp
+// fleet::push_keys' retries and --force; a summary for check_push's line (probe_runner.cpp)
+std::string check_push_runner(const std::shared_ptr<etcd::Client>& c, const std::string& prefix);
 int run_bench(const Args& args);   // probe_bench.cpp
 int run_watch(const Args& args);   // probe_stream.cpp
 int run_put_stream(const Args& args);  // probe_stream.cpp

@@ -136,7 +136,8 @@ void check_push(const std::shared_ptr<etcd::Client>& c, const std::string& base)
   auto fresh = must(fleet::plan_push(read_keys(*c, prefix), changed, prefix), "plan");
   (void)must(run_push(*c, fresh, prefix), "push");
   PROBE_CHECK(must(fleet::plan_push(read_keys(*c, prefix), changed, prefix), "plan").empty(), "not pushed");
-  std::printf("ok push keys=%zu steps=%zu\n", wanted.size(), plan.steps.size());
+  std::string runner = check_push_runner(c, base);
+  std::printf("ok push keys=%zu steps=%zu %s\n", wanted.size(), plan.steps.size(), runner.c_str());
 }
 
 }  // namespace sgfw::probe
