@@ -174,11 +174,12 @@ def run(cluster, e1, e2):
                 e2e.log(f"     killed the etcd leader {killed} after {i} changes")
             if i % 2 == 0:
                 name = f"s-{i:02d}"
-                cluster.put(f"{PREFIX}groups/{name}", json.dumps(
+                put_rev = cluster.put(f"{PREFIX}groups/{name}", json.dumps(
                     {"name": name, "rules": [{"direction": "Ingress", "protocol": "TCP", "port": 7000 + i,
                                               "remote": {"address": {"IPAddressOrCIDR": NET}}}]}))
                 added.append(name)
-            else:
+            else:  # set-groups checks the groups against edge-1's running policy: it must have the new one
+                fr.wait_revision([e1], put_rev)
                 retries += set_groups(e1, "a2", "other", *added)
         final = cluster.revision()
         got = fr.wait_revision(edges, final, timeout=20)
