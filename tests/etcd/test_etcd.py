@@ -5,30 +5,28 @@
    a paged range over 3,000 keys at one revision, transactions by compare, a watch
    delivering exactly the events written, a watch from a compacted revision, and errors
    for a bad URL and a dead endpoint.
-2. Three members on 127.0.0.1 (distinct ports): a watch connected to the leader, 200
-   puts through the followers, the leader killed (SIGKILL) after 60 puts. The watch must
+2. Three members on 127.0.0.1..3: a watch connected to the leader, 200 puts through
+   the followers, the leader killed (SIGKILL) after 60 puts. The watch must
    move to another member and deliver every revision exactly once: revisions contiguous
    from the start to the writer's last, none twice, every key seen.
 
-Every etcd is started here, each with its own data directory, and stopped by PID at the
-end, also on failure. Exit 77 (skipped) only when the etcd binary is not installed
-(scripts/deps.sh installs Debian's etcd-server)."""
-import json
+Every etcd is started here (tests/e2e/etcd_cluster.py), each with its own data
+directory, and stopped by PID at the end, also on failure. Exit 77 (skipped) only when
+the etcd binary is not installed (scripts/deps.sh installs Debian's etcd-server)."""
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 PROBE = os.environ.get("SGFW_ETCD_PROBE") or os.path.join(os.environ.get("SGFW_BUILD_DIR", "build"),
                                                            "tests", "etcd", "etcd_probe")
-ETCD = shutil.which("etcd") or "/usr/bin/etcd"
-PROCS = []   # every process started, stopped by PID in cleanup()
-DIRS = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import etcd_cluster  # noqa: E402  (tests/e2e/etcd_cluster.py: members, leader, kill)
+PROCS = []     # every probe started, stopped by PID in cleanup()
+CLUSTERS = []  # every etcd cluster started, its members stopped by PID in cleanup()
 
 
 def free_port():
@@ -43,49 +41,17 @@ def cleanup():
             os.kill(p.pid, signal.SIGKILL)
             p.wait()
     PROCS.clear()
-    for d in DIRS:
-        shutil.rmtree(d, ignore_errors=True)
-    DIRS.clear()
+    for c in CLUSTERS:
+        c.close()
+    CLUSTERS.clear()
 
 
-def start_cluster(names):
-    """Starts one etcd per name; returns [(name, client_url, Popen)]."""
-    base = tempfile.mkdtemp(prefix="sgfw-etcd-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    DIRS.append(base)
-    ports = {n: (free_port(), free_port()) for n in names}
-    initial = ",".join(f"{n}=http://127.0.0.1:{ports[n][1]}" for n in names)
-    members = []
-    for n in names:
-        client, peer = ports[n]
-        url = f"http://127.0.0.1:{client}"
-        log = open(os.path.join(base, n + ".log"), "w")
-        p = subprocess.Popen([ETCD, "--name", n, "--data-dir", os.path.join(base, n),
-                              "--listen-client-urls", url, "--advertise-client-urls", url,
-                              "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-                              "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-                              "--initial-cluster", initial, "--initial-cluster-state", "new",
-                              "--initial-cluster-token", os.path.basename(base),
-                              "--heartbeat-interval", "50", "--election-timeout", "500"],
-                             stdout=log, stderr=subprocess.STDOUT)
-        PROCS.append(p)
-        members.append((n, url, p))
-    return members, base
-
-
-def status(urls):
-    out = subprocess.run([PROBE, "status", "--endpoints", ",".join(urls), "--timeout-ms", "1000"],
-                         capture_output=True, text=True, timeout=30)
-    return [json.loads(line) for line in out.stdout.splitlines()]
-
-
-def wait_leader(urls, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        st = status(urls)
-        if st and all("error" not in s and s["leader"] != "0" for s in st):
-            return st
-        time.sleep(0.2)
-    raise SystemExit(f"FAIL: no leader among {urls} within {timeout}s")
+def start_cluster(n):
+    """n members on 127.0.0.1..n (tests/e2e/etcd_cluster.py), a leader agreed."""
+    c = etcd_cluster.EtcdCluster(n)
+    CLUSTERS.append(c)
+    c.start()
+    return c
 
 
 def check(cond, msg):
@@ -95,9 +61,7 @@ def check(cond, msg):
 
 def single_member():
     t0 = time.time()
-    members, _ = start_cluster(["solo"])
-    url = members[0][1]
-    wait_leader([url])
+    url = start_cluster(1).urls[0]
     out = subprocess.run([PROBE, "basic", "--endpoints", url, "--prefix", "/probe/",
                           "--dead-endpoint", f"http://127.0.0.1:{free_port()}"],
                          capture_output=True, text=True, timeout=60)
@@ -120,13 +84,13 @@ def reader(pipe, lines, cond):
 
 def leader_kill():
     t0 = time.time()
-    members, _ = start_cluster(["m1", "m2", "m3"])
-    urls = [m[1] for m in members]
-    st = wait_leader(urls)
-    leader = next(i for i, s in enumerate(st) if s["is_leader"])
-    start = max(s["revision"] for s in st) + 1
+    cluster = start_cluster(3)
+    urls = cluster.urls
+    lead = cluster.leader()
+    leader = cluster.members.index(lead)
+    start = cluster.revision() + 1
     followers = [u for i, u in enumerate(urls) if i != leader]
-    print(f"leader {members[leader][0]} ({urls[leader]}), watch from revision {start}")
+    print(f"leader {lead.name} ({urls[leader]}), watch from revision {start}")
 
     cond = threading.Condition()
     wlines, plines = [], []
@@ -144,8 +108,7 @@ def leader_kill():
     threading.Thread(target=reader, args=(put.stdout, plines, cond), daemon=True).start()
     with cond:
         check(cond.wait_for(lambda: len(plines) >= 60, 20), "the writer stalled before 60 puts")
-    os.kill(members[leader][2].pid, signal.SIGKILL)
-    members[leader][2].wait()
+    cluster.kill(lead)
     print(f"killed the leader after {len(plines)} puts")
     check(put.wait(timeout=40) == 0, f"put-stream failed: {plines[-3:]}")
     time.sleep(0.1)
@@ -178,7 +141,7 @@ def leader_kill():
 
 
 def main():
-    if not os.path.exists(ETCD):
+    if not etcd_cluster.have_etcd():
         print("SKIP: no etcd binary (Debian etcd-server; scripts/deps.sh installs it)")
         return 77
     check(os.access(PROBE, os.X_OK), f"no probe at {PROBE}")
