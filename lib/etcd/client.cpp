@@ -7,6 +7,11 @@ namespace sgfw::etcd {
 
 namespace {
 
+// How long a call first waits for its member's channel to connect (Member::ready).
+std::chrono::milliseconds connect_budget(const ClientOptions& o) {
+  return std::min<std::chrono::milliseconds>(o.call_timeout, std::chrono::milliseconds(1000));
+}
+
 void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) {
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
 }
@@ -53,6 +58,8 @@ core::Expected<Client::RangePage> Client::range(std::string_view key, std::strin
   for (size_t n = 0; n < connection_->size(); ++n) {
     size_t i = (start + n) % connection_->size();
     auto& m = connection_->member(i);
+  m.ready(connect_budget(options_));
+    m.ready(connect_budget(options_));
     grpc::ClientContext ctx;
     set_deadline(ctx, options_.call_timeout);
     etcdserverpb::RangeResponse resp;
@@ -106,6 +113,7 @@ core::Expected<RangeResult> Client::range_prefix(std::string_view prefix, int64_
 core::Expected<int64_t> Client::put(std::string_view key, std::string_view value) {
   size_t i = connection_->current();
   auto& m = connection_->member(i);
+  m.ready(connect_budget(options_));
   etcdserverpb::PutRequest req;
   req.set_key(std::string(key));
   req.set_value(std::string(value));
@@ -123,6 +131,7 @@ core::Expected<int64_t> Client::put(std::string_view key, std::string_view value
 core::Expected<DeleteResult> Client::delete_range(std::string_view key, std::string_view range_end) {
   size_t i = connection_->current();
   auto& m = connection_->member(i);
+  m.ready(connect_budget(options_));
   etcdserverpb::DeleteRangeRequest req;
   req.set_key(std::string(key));
   if (!range_end.empty()) req.set_range_end(std::string(range_end));
@@ -140,6 +149,7 @@ core::Expected<DeleteResult> Client::delete_range(std::string_view key, std::str
 core::Expected<TxnResult> Client::txn(const Txn& txn) {
   size_t i = connection_->current();
   auto& m = connection_->member(i);
+  m.ready(connect_budget(options_));
   etcdserverpb::TxnRequest req;
   internal::to_proto(txn, req);
   grpc::ClientContext ctx;
@@ -156,6 +166,7 @@ core::Expected<TxnResult> Client::txn(const Txn& txn) {
 core::Status Client::compact(int64_t revision) {
   size_t i = connection_->current();
   auto& m = connection_->member(i);
+  m.ready(connect_budget(options_));
   etcdserverpb::CompactionRequest req;
   req.set_revision(revision);
   req.set_physical(true);

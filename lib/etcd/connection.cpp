@@ -36,6 +36,10 @@ Connection::Connection(const std::vector<Endpoint>& endpoints) {
     // Our own backoff decides when to come back; keep gRPC's short.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    // gRPC gives each connection attempt at least this long (default 20 s). A member
+    // that is restarting accepts TCP before it serves gRPC; an attempt made then would
+    // wait that long for the HTTP/2 SETTINGS frame before the next one.
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 2000);
     Member m;
     m.endpoint = e;
     m.channel = grpc::CreateCustomChannel(e.target, grpc::InsecureChannelCredentials(), args);
@@ -44,6 +48,11 @@ Connection::Connection(const std::vector<Endpoint>& endpoints) {
     m.maintenance = etcdserverpb::Maintenance::NewStub(m.channel);
     members_.push_back(std::move(m));
   }
+}
+
+bool Member::ready(std::chrono::milliseconds budget) const {
+  if (channel->GetState(true) == GRPC_CHANNEL_READY) return true;
+  return channel->WaitForConnected(std::chrono::system_clock::now() + budget);
 }
 
 void Connection::failed(size_t i) noexcept {

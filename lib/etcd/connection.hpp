@@ -23,6 +23,12 @@ struct Member {
   std::unique_ptr<etcdserverpb::KV::Stub> kv;
   std::unique_ptr<etcdserverpb::Watch::Stub> watch;
   std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
+
+  // Drives the channel towards READY for up to `budget`; true when it is. gRPC's sync
+  // API polls a channel only while a call waits on it, and fail-fast calls do not wait:
+  // without this, a channel whose member came back stays in its old failure (the watch
+  // came back ~40 s after the cluster). docs/design/etcd-client.md, "Reconnection".
+  bool ready(std::chrono::milliseconds budget) const;
 };
 
 class Connection {

@@ -60,6 +60,7 @@ void Watch::run() {
 
 bool Watch::run_stream(size_t i, bool& connected) {
   auto& m = client_->connection()->member(i);
+  m.ready(std::min<std::chrono::milliseconds>(client_->options().call_timeout, std::chrono::milliseconds(1000)));
   grpc::ClientContext ctx;
   // Ask the member to end the stream when it loses its leader (etcd's
   // clientv3.WithRequireLeader), so a member cut off from the quorum is left.
