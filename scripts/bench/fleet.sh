@@ -6,7 +6,8 @@
 # file (alternating, 3 rounds, median of per-round ratios) and 50 membership changes.
 # net_null ports: no traffic, no namespaces. Figures: docs/performance.md, "etcd: write
 # to enforcement". Every etcd and sgfwd is stopped by PID at the end (scripts/bench/
-# fleet_bench.py). Options: CHANGES, BIG_CHANGES, ROUNDS, NO_BIG=1, SGFW_NO_BUILD=1.
+# fleet_bench.py). Options: CHANGES, BIG_CHANGES, ROUNDS, NO_BIG=1, SGFW_NO_BUILD=1,
+# IDLE_SLEEP_US (sgfwd worker_idle_sleep_us; 0: busy-poll).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ -z ${SGFW_NO_BUILD:-} ]]; then
@@ -18,4 +19,4 @@ command -v etcd >/dev/null || { echo "fleet bench: no etcd (scripts/deps.sh inst
 BUILD=${SGFW_BUILD_DIR:-build}
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 exec python3 scripts/bench/fleet_bench.py --build "$BUILD" --changes "${CHANGES:-100}" \
-  --big-changes "${BIG_CHANGES:-50}" --rounds "${ROUNDS:-3}" ${NO_BIG:+--no-big}
+  --big-changes "${BIG_CHANGES:-50}" --rounds "${ROUNDS:-3}" --idle-sleep-us "${IDLE_SLEEP_US:-0}" ${NO_BIG:+--no-big}

@@ -39,6 +39,7 @@ import etcd_cluster  # noqa: E402
 import yaml  # noqa: E402  (python3-yaml)
 
 PREFIX = "/sgfw/"
+IDLE_SLEEP_US = 0  # --idle-sleep-us
 PROCS = []
 
 
@@ -65,7 +66,7 @@ class Appliance:
                  f'"sgfwbench{os.getpid()}{name}", "--log-level=lib.*:error"]', "ports:"]
         lines += [f'  - {{name: {p}, device: "net_null{i},no-rx=1"}}' for i, p in enumerate(ports)]
         lines += [f'  - {{name: uplink, device: "net_null{len(ports)},no-rx=1", uplink: true}}',
-                  "workers: 1", f"policy: {policy_file or os.path.join(self.dir, 'policy.yaml')}",
+                  "workers: 1", f"worker_idle_sleep_us: {IDLE_SLEEP_US}", f"policy: {policy_file or os.path.join(self.dir, 'policy.yaml')}",
                   f"control_socket: {self.socket}", "flows: {capacity: 65536}",
                   f"metrics: {{listen: {self.metrics}}}"]
         if policy_source:
@@ -282,7 +283,13 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-big", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--idle-sleep-us", type=int, default=0,
+                    help="sgfwd's worker_idle_sleep_us: on a machine with fewer cores than pollers, "
+                         "idle workers then leave the CPUs to the control threads and etcd")
     a = ap.parse_args()
+    global IDLE_SLEEP_US
+    IDLE_SLEEP_US = a.idle_sleep_us
+    print(f"sgfwd worker_idle_sleep_us: {IDLE_SLEEP_US}", flush=True)
     rng = random.Random(a.seed)
     work = tempfile.mkdtemp(prefix="sgfw-fleet-bench-")
     result = {}

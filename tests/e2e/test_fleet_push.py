@@ -29,14 +29,14 @@ import sys
 import tempfile
 import time
 
+import etcd_cluster  # tests/e2e/etcd_cluster.py: members started and stopped by PID
+
 BUILD = os.environ.get("SGFW_BUILD_DIR", "build")
 SGFWCTL = os.environ.get("SGFW_SGFWCTL") or os.path.join(BUILD, "app", "sgfwctl", "sgfwctl")
 SOURCE = os.environ.get("SGFW_SOURCE_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 ETCD = shutil.which("etcd") or "/usr/bin/etcd"
 ETCDCTL = shutil.which("etcdctl") or "/usr/bin/etcdctl"
 PREFIX = "/sgfw/"
-PROCS = []  # every process started, stopped by PID in cleanup()
-DIRS = []
 
 
 def check(cond, msg):
@@ -48,40 +48,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def cleanup():
-    for p in PROCS:
-        if p.poll() is None:
-            os.kill(p.pid, signal.SIGKILL)
-            p.wait()
-    PROCS.clear()
-    for d in DIRS:
-        shutil.rmtree(d, ignore_errors=True)
-    DIRS.clear()
-
-
-def start_member(work):
-    client, peer = free_port(), free_port()
-    url = f"http://127.0.0.1:{client}"
-    log = open(os.path.join(work, "etcd.log"), "w")
-    p = subprocess.Popen([ETCD, "--name", "solo", "--data-dir", os.path.join(work, "data"),
-                          "--listen-client-urls", url, "--advertise-client-urls", url,
-                          "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-                          "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-                          "--initial-cluster", f"solo=http://127.0.0.1:{peer}",
-                          "--initial-cluster-state", "new"],
-                         stdout=log, stderr=subprocess.STDOUT)
-    PROCS.append(p)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        r = subprocess.run([ETCDCTL, "--endpoints", url, "endpoint", "health"], capture_output=True, text=True,
-                           env=dict(os.environ, ETCDCTL_API="3"), timeout=10)
-        if r.returncode == 0:
-            return url
-        check(p.poll() is None, "etcd exited at start (see its log)")
-        time.sleep(0.2)
-    raise SystemExit("FAIL: etcd not healthy within 20 s")
 
 
 def etcdctl(url, *args):
@@ -304,16 +270,17 @@ def main():
     check(os.access(SGFWCTL, os.X_OK), f"no sgfwctl at {SGFWCTL}")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: terminated"))
     work = tempfile.mkdtemp(prefix="sgfw-push-")
-    DIRS.append(work)
     try:
-        url = start_member(work)
-        first_push_and_changes(url, work)
-        pull_round_trip(url, work)
-        f = staged(url, work)
-        stale_marker(url, work, f)
-        refusals(url, work)
+        # One member (tests/e2e/etcd_cluster.py), stopped by PID when the block ends.
+        with etcd_cluster.EtcdCluster(1) as cluster:
+            url = cluster.urls[0]
+            first_push_and_changes(url, work)
+            pull_round_trip(url, work)
+            f = staged(url, work)
+            stale_marker(url, work, f)
+            refusals(url, work)
     finally:
-        cleanup()
+        shutil.rmtree(work, ignore_errors=True)
     print("policy push/pull: all checks passed")
     return 0
 
