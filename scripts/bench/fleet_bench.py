@@ -279,7 +279,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--changes", type=int, default=100)
-    ap.add_argument("--big-changes", type=int, default=50)
+    ap.add_argument("--big-changes", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-big", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
