@@ -19,9 +19,19 @@ namespace {
 
 using nlohmann::json;
 
+// Deeper values take the full decode, which refuses them: comparing two parsed values
+// recurses once per level, and a value of 750,000 nested arrays (etcd allows 1.5 MiB)
+// overflowed the stack of the control thread.
+constexpr int kMaxDepth = 64;
+
 std::optional<json> parse_object(const std::string& text) {
-  json j = json::parse(text, nullptr, false);  // no exceptions: discarded on error
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  bool too_deep = false;
+  json::parser_callback_t cb = [&too_deep](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxDepth) too_deep = true;
+    return !too_deep;
+  };
+  json j = json::parse(text, cb, false);  // no exceptions: discarded on error
+  if (too_deep || j.is_discarded() || !j.is_object()) return std::nullopt;
   return j;
 }
 

@@ -58,6 +58,22 @@ BOOST_AUTO_TEST_CASE(membership_only_batches_qualify) {
   BOOST_TEST(follow::membership_only(kPrefix, kv, {put("/sgfw/vms/a", R"({"name":"a","appliance":"edge-1","port":"p","ips":["10.0.0.1"],"securityGroups":["nope"]})")}).has_value());
 }
 
+// A value nested deeper than 64 levels is left to the full decode (which refuses it):
+// comparing two 500,000-level values crashed the daemon (stack overflow) before.
+BOOST_AUTO_TEST_CASE(deeply_nested_values_take_the_full_decode) {
+  const std::string deep = std::string(500000, '[') + std::string(500000, ']');
+  fleet::KeyValues kv{{"/sgfw/vms/v", R"({"name":"v","securityGroups":["g1"],"z":)" + deep + "}"}};
+  BOOST_TEST(!follow::membership_only(
+                  kPrefix, kv, {put("/sgfw/vms/v", R"({"name":"v","securityGroups":["g2"],"z":)" + deep + "}")})
+                  .has_value());
+  // 60 levels still qualify.
+  const std::string ok = std::string(60, '[') + std::string(60, ']');
+  fleet::KeyValues kv2{{"/sgfw/vms/v", R"({"name":"v","securityGroups":["g1"],"z":)" + ok + "}"}};
+  BOOST_TEST(follow::membership_only(kPrefix, kv2,
+                                     {put("/sgfw/vms/v", R"({"name":"v","securityGroups":["g2"],"z":)" + ok + "}")})
+                 .has_value());
+}
+
 BOOST_AUTO_TEST_CASE(other_batches_take_the_full_decode) {
   auto kv = before();
   auto full = [&](std::vector<etcd::Event> events) { return !follow::membership_only(kPrefix, kv, events).has_value(); };
