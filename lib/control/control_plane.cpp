@@ -125,9 +125,9 @@ void ControlPlane::remember_labels(const runtime::Snapshot& snap) {
   while (labels_.size() > kLabelGenerations) labels_.erase(labels_.begin());
 }
 
-size_t ControlPlane::reclaim() {
+size_t ControlPlane::reclaim(uint32_t slices) {
   retired_.reset();
-  size_t expired = dataplane_->reclaim_flows();
+  size_t expired = dataplane_->reclaim_flows(slices);
   connections_expired_ += expired;
   return expired;
 }

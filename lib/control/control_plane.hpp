@@ -99,8 +99,9 @@ class ControlPlane {
   // Error: `vm` names no VM of the running policy.
   [[nodiscard]] core::Expected<Json> flows(const std::string& vm, long limit) const;
   [[nodiscard]] core::Expected<Json> flush(const std::string& vm, const Peer& peer);
-  // Periodic housekeeping (control thread): expire connections, recycle positions.
-  size_t reclaim();
+  // Periodic housekeeping (control thread): expire connections, recycle positions;
+  // `slices` > 1 sweeps the next 1/slices of the tables (flow_table.hpp, reclaim()).
+  size_t reclaim(uint32_t slices = 1);
   // Control thread (the log writer, docs/logs.md): the VM holding stable id `id`, and
   // the "group/rule" label of rule `index` under `generation`; nullptr when unknown
   // (released, or that generation's labels are no longer kept).

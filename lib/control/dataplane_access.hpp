@@ -78,7 +78,8 @@ class DataplaneAccess {
   // stable id) at either end; nullptr: every connection. Returns how many.
   virtual size_t flush_flows(const std::vector<bool>* vm_ids) = 0;
   // Expires idle connections and recycles positions; returns how many were reclaimed.
-  virtual size_t reclaim_flows() = 0;
+  // `slices` > 1: only the next 1/slices of each table (flow_table.hpp, reclaim()).
+  virtual size_t reclaim_flows(uint32_t slices = 1) = 0;
   // The log files' counters (docs/logs.md); empty: logs off.
   [[nodiscard]] virtual std::vector<LogFileInfo> logs() const { return {}; }
 };

@@ -43,6 +43,10 @@ namespace sgfw::daemon {
 
 namespace {
 
+// Connection sweeping: one slice of every table per step (docs/design/flow-table.md).
+constexpr uint32_t kSweepSlices = 10;
+constexpr auto kSweepStep = std::chrono::milliseconds(50);
+
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_dump{false};
 std::atomic<bool> g_reopen{false};  // SIGHUP: reopen the log files (docs/logs.md)
@@ -180,9 +184,12 @@ void serve(control::ControlPlane& control, control::SocketServer& server, FlowTa
     if (metrics) metrics->serve_pending([&control] { return control.metrics_text(); });
     if (telemetry) telemetry->serve_pending([&control] { return telemetry_json(control); });
     if (watchdog) watchdog->tick(std::chrono::steady_clock::now());
-    if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::milliseconds(500)) {
-      control.reclaim();
-      tables.reclaim_fragments(rte_rdtsc());  // the connections: control.reclaim()
+    // The tables are swept in kSweepSlices steps of kSweepStep each, a whole sweep per
+    // ~500 ms, so that a large table never stalls the loop for a whole sweep
+    // (docs/design/flow-table.md, "Sweeping").
+    if (std::chrono::steady_clock::now() - last_reclaim > kSweepStep) {
+      control.reclaim(kSweepSlices);
+      tables.reclaim_fragments(rte_rdtsc(), kSweepSlices);  // the connections: control.reclaim()
       last_reclaim = std::chrono::steady_clock::now();
     }
     if (logs) logs->drain();

@@ -49,9 +49,9 @@ dataplane::FlowContext FlowTables::context(const config::DaemonConfig& cfg) cons
   return c;
 }
 
-void FlowTables::reclaim_fragments(uint64_t now) {
-  fragments->reclaim(now);
-  fragments6->reclaim(now);
+void FlowTables::reclaim_fragments(uint64_t now, uint32_t slices) {
+  fragments->reclaim(now, slices);
+  fragments6->reclaim(now, slices);
 }
 
 }  // namespace sgfw::daemon

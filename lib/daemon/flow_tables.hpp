@@ -38,7 +38,7 @@ struct FlowTables {
   [[nodiscard]] dataplane::FlowContext context(const config::DaemonConfig& cfg) const;
 
   // Expires the fragment trains of both families (control thread).
-  void reclaim_fragments(uint64_t now);
+  void reclaim_fragments(uint64_t now, uint32_t slices = 1);
 };
 
 }  // namespace sgfw::daemon

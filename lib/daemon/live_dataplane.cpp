@@ -87,10 +87,10 @@ size_t LiveDataplane::flush_flows(const std::vector<bool>* vm_ids) {
   return n;
 }
 
-size_t LiveDataplane::reclaim_flows() {
+size_t LiveDataplane::reclaim_flows(uint32_t slices) {
   const uint64_t now = rte_rdtsc();
-  size_t n = parts_.flows ? parts_.flows->reclaim(now) : 0;
-  return n + (parts_.flows6 ? parts_.flows6->reclaim(now) : 0);
+  size_t n = parts_.flows ? parts_.flows->reclaim(now, slices) : 0;
+  return n + (parts_.flows6 ? parts_.flows6->reclaim(now, slices) : 0);
 }
 
 std::vector<control::LogFileInfo> LiveDataplane::logs() const {

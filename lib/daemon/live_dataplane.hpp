@@ -34,7 +34,7 @@ class LiveDataplane final : public control::DataplaneAccess {
   [[nodiscard]] control::FlowTableInfo flow_table() const override;
   void for_each_flow(const std::function<void(const control::FlowRecord&)>& fn) const override;
   size_t flush_flows(const std::vector<bool>* vm_ids) override;
-  size_t reclaim_flows() override;
+  size_t reclaim_flows(uint32_t slices = 1) override;
   [[nodiscard]] std::vector<control::LogFileInfo> logs() const override;
   // The log writer whose counters logs() reports (null: logs off); flush_flows()
   // writes the flushed connections' end records at once, while their VM ids are held.

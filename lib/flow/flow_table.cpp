@@ -77,6 +77,9 @@ core::Expected<std::unique_ptr<BasicFlowTable<Key>>> BasicFlowTable<Key>::create
     t->entries_[i].state.store(ConnState::kFree, std::memory_order_relaxed);
     t->entries_[i].flags.store(0, std::memory_order_relaxed);
   }
+  const uint32_t words = (t->blocks() + 63) / 64;
+  t->occupied_.reset(new std::atomic<uint64_t>[words]);
+  for (uint32_t i = 0; i < words; ++i) t->occupied_[i].store(0, std::memory_order_relaxed);
   t->half_open_links_.reset(new Link[t->slots_]);
   t->inbound_links_.reset(new Link[t->slots_]);
   t->vm_lists_.reset(new List[t->opts_.max_vm_ids]);
@@ -299,13 +302,29 @@ InsertResult BasicFlowTable<Key>::claim_position(const Key& key, int32_t* pos) {
     return InsertResult::kTableFull;
   }
   ConnState expected = ConnState::kFree;
-  if (!at(p).state.compare_exchange_strong(expected, ConnState::kDead, std::memory_order_acq_rel)) {
+  // seq_cst: ordered before mark_occupied's load of the block's bit (see there).
+  if (!at(p).state.compare_exchange_strong(expected, ConnState::kDead, std::memory_order_seq_cst)) {
     count_.fetch_sub(1, std::memory_order_relaxed);
     *pos = p;
     return InsertResult::kExists;
   }
+  mark_occupied(p);
   *pos = p;
   return InsertResult::kInserted;
+}
+
+// The position has just left kFree (claim_position's compare-exchange). Either the
+// control thread's sweep, which unmarks the block before it reads the block's states,
+// reads this one as not free and marks the block again, or its unmarking comes first
+// in the single total order of seq_cst operations and this load sees the bit clear and
+// sets it: the block of a connection is never left unmarked. Already marked (the usual
+// case): one load, no write to the shared line.
+template <class Key>
+void BasicFlowTable<Key>::mark_occupied(int32_t pos) {
+  const uint32_t block = static_cast<uint32_t>(pos) >> kBlockShift;
+  std::atomic<uint64_t>& word = occupied_[block >> 6];
+  const uint64_t bit = uint64_t{1} << (block & 63);
+  if (!(word.load(std::memory_order_seq_cst) & bit)) word.fetch_or(bit, std::memory_order_seq_cst);
 }
 
 // Last: fills the held entry, publishes its state, and links it into the half-open

@@ -280,14 +280,21 @@ class BasicFlowTable {
 
   // --- control thread ---
   // Removes expired connections, then recycles removed positions after a grace period.
-  // Returns the number of connections expired.
-  size_t reclaim(uint64_t now);
+  // Returns the number of connections expired. `slices` > 1 sweeps only the next
+  // 1/slices of the table (resuming where the last call stopped), so that a large
+  // table's sweep is spread over several calls instead of stalling the control thread
+  // (docs/design/flow-table.md, "Sweeping"). Blocks of 64 positions that hold no
+  // connection are skipped without touching their entries.
+  size_t reclaim(uint64_t now, uint32_t slices = 1);
   // Removes every connection (vm_ids == nullptr), or those with a VM in `vm_ids` (a
   // bitmap indexed by VM id) at either end, now.
   size_t flush(const std::vector<bool>* vm_ids = nullptr);
   void for_each(const std::function<void(int32_t, const FlowEntry&, const FlowCold&)>& fn) const;
 
   [[nodiscard]] uint32_t size() const { return count_.load(std::memory_order_relaxed); }
+  // Blocks of 64 positions marked as possibly holding a connection (a sweep unmarks a
+  // block it finds wholly free). For tests and statistics.
+  [[nodiscard]] uint32_t occupied_blocks() const;
   // The VM's connections counted by this table's quota: of every table sharing it.
   [[nodiscard]] uint32_t vm_count(uint32_t vm_id) const { return vm_counts_[vm_id].load(std::memory_order_relaxed); }
   [[nodiscard]] const std::shared_ptr<VmQuota>& quota() const { return quota_; }
@@ -330,6 +337,18 @@ class BasicFlowTable {
     if (vm != kNoVmId) vm_counts_[vm].fetch_add(static_cast<uint32_t>(delta), std::memory_order_relaxed);
   }
   void recycle();
+  // The occupancy bitmap: one bit per block of kBlock positions (docs/design/flow-table.md,
+  // "Sweeping"). mark_occupied: a worker, after its compare-exchange took a free
+  // position. sweep_block: the control thread; unmarks the block, calls visit(pos) for
+  // each non-free position, and marks it again if anything in it is not free.
+  static constexpr uint32_t kBlockShift = 6;
+  void mark_occupied(int32_t pos);
+  template <class Visit>
+  void sweep_block(uint32_t block, Visit&& visit);
+  [[nodiscard]] bool block_marked(uint32_t block) const {
+    return (occupied_[block >> 6].load(std::memory_order_seq_cst) >> (block & 63)) & 1;
+  }
+  [[nodiscard]] uint32_t blocks() const { return (slots_ + (1u << kBlockShift) - 1) >> kBlockShift; }
 
   FlowTableOptions opts_;
   core::UniqueHandle<rte_hash, rte_hash_free> hash_;
@@ -338,6 +357,8 @@ class BasicFlowTable {
   std::unique_ptr<FlowEntry[]> entries_;
   std::unique_ptr<FlowCold[]> colds_;  // [slot]: the cold parts, beside entries_
   uint32_t slots_ = 0;
+  std::unique_ptr<std::atomic<uint64_t>[]> occupied_;  // [block / 64]: bit block % 64
+  uint32_t sweep_cursor_ = 0;                           // control thread: reclaim's next block
   std::atomic<uint32_t> count_{0};
   std::shared_ptr<VmQuota> quota_;
   std::atomic<uint32_t>* vm_counts_ = nullptr;  // quota_->counts_ (no indirection on insert)

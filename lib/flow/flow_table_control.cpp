@@ -5,6 +5,8 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <algorithm>
+
 #include "flow/flow_table.hpp"
 
 namespace sgfw::flow {
@@ -25,15 +27,40 @@ void BasicFlowTable<Key>::recycle() {
   }
 }
 
+// Unmark first, then read the states (mark_occupied says why this order is safe); a
+// block with anything not free (live, or dead and waiting for recycling) is marked
+// again. visit(pos) sees each position that is in use (neither free nor dead).
 template <class Key>
-size_t BasicFlowTable<Key>::reclaim(uint64_t now) {
-  size_t expired = 0;
-  for (uint32_t i = 0; i < slots_; ++i) {
-    FlowEntry& e = entries_[i];
-    ConnState s = e.state.load(std::memory_order_relaxed);
-    if (s == ConnState::kFree || s == ConnState::kDead) continue;
-    if (!live(e, now) && remove(static_cast<int32_t>(i), EndReason::kTimeout)) ++expired;
+template <class Visit>
+void BasicFlowTable<Key>::sweep_block(uint32_t block, Visit&& visit) {
+  std::atomic<uint64_t>& word = occupied_[block >> 6];
+  const uint64_t bit = uint64_t{1} << (block & 63);
+  if (!(word.load(std::memory_order_relaxed) & bit)) return;
+  word.fetch_and(~bit, std::memory_order_seq_cst);
+  const uint32_t first = block << kBlockShift;
+  const uint32_t end = std::min(slots_, first + (1u << kBlockShift));
+  for (uint32_t i = first; i < end; ++i) {
+    ConnState s = entries_[i].state.load(std::memory_order_seq_cst);
+    if (s != ConnState::kFree && s != ConnState::kDead) visit(static_cast<int32_t>(i));
   }
+  for (uint32_t i = first; i < end; ++i) {
+    if (entries_[i].state.load(std::memory_order_seq_cst) != ConnState::kFree) {
+      word.fetch_or(bit, std::memory_order_seq_cst);
+      return;
+    }
+  }
+}
+
+template <class Key>
+size_t BasicFlowTable<Key>::reclaim(uint64_t now, uint32_t slices) {
+  const uint32_t total = blocks();
+  const uint32_t budget = slices <= 1 ? total : (total + slices - 1) / slices;
+  if (sweep_cursor_ >= total || slices <= 1) sweep_cursor_ = 0;
+  size_t expired = 0;
+  auto expire = [&](int32_t pos) {
+    if (!live(entries_[static_cast<size_t>(pos)], now) && remove(pos, EndReason::kTimeout)) ++expired;
+  };
+  for (uint32_t n = 0; n < budget && sweep_cursor_ < total; ++n) sweep_block(sweep_cursor_++, expire);
   recycle();
   return expired;
 }
@@ -42,31 +69,44 @@ template <class Key>
 size_t BasicFlowTable<Key>::flush(const std::vector<bool>* vm_ids) {
   auto listed = [&](uint32_t id) { return id != kNoVmId && id < vm_ids->size() && (*vm_ids)[id]; };
   size_t removed = 0;
-  for (uint32_t i = 0; i < slots_; ++i) {
-    FlowEntry& e = entries_[i];
-    ConnState s = e.state.load(std::memory_order_relaxed);
-    if (s == ConnState::kFree || s == ConnState::kDead) continue;
-    if (vm_ids && !listed(colds_[i].vm_id[0]) && !listed(colds_[i].vm_id[1])) continue;
-    if (remove(static_cast<int32_t>(i), EndReason::kFlushed)) ++removed;
-  }
+  auto drop = [&](int32_t pos) {
+    const FlowCold& c = colds_[static_cast<size_t>(pos)];
+    if (vm_ids && !listed(c.vm_id[0]) && !listed(c.vm_id[1])) return;
+    if (remove(pos, EndReason::kFlushed)) ++removed;
+  };
+  for (uint32_t b = 0; b < blocks(); ++b) sweep_block(b, drop);
   recycle();
   return removed;
 }
 
 template <class Key>
 void BasicFlowTable<Key>::for_each(const std::function<void(int32_t, const FlowEntry&, const FlowCold&)>& fn) const {
-  for (uint32_t i = 0; i < slots_; ++i) {
-    ConnState s = entries_[i].state.load(std::memory_order_acquire);
-    if (s != ConnState::kFree && s != ConnState::kDead) fn(static_cast<int32_t>(i), entries_[i], colds_[i]);
+  for (uint32_t b = 0; b < blocks(); ++b) {
+    if (!block_marked(b)) continue;
+    const uint32_t end = std::min(slots_, (b + 1) << kBlockShift);
+    for (uint32_t i = b << kBlockShift; i < end; ++i) {
+      ConnState s = entries_[i].state.load(std::memory_order_acquire);
+      if (s != ConnState::kFree && s != ConnState::kDead) fn(static_cast<int32_t>(i), entries_[i], colds_[i]);
+    }
   }
 }
 
+template <class Key>
+uint32_t BasicFlowTable<Key>::occupied_blocks() const {
+  uint32_t n = 0;
+  for (uint32_t w = 0; w < (blocks() + 63) / 64; ++w)
+    n += static_cast<uint32_t>(__builtin_popcountll(occupied_[w].load(std::memory_order_relaxed)));
+  return n;
+}
+
 template void BasicFlowTable<FlowKey>::recycle();
-template size_t BasicFlowTable<FlowKey>::reclaim(uint64_t);
+template size_t BasicFlowTable<FlowKey>::reclaim(uint64_t, uint32_t);
+template uint32_t BasicFlowTable<FlowKey>::occupied_blocks() const;
 template size_t BasicFlowTable<FlowKey>::flush(const std::vector<bool>*);
 template void BasicFlowTable<FlowKey>::for_each(const std::function<void(int32_t, const FlowEntry&, const FlowCold&)>&) const;
 template void BasicFlowTable<FlowKey6>::recycle();
-template size_t BasicFlowTable<FlowKey6>::reclaim(uint64_t);
+template size_t BasicFlowTable<FlowKey6>::reclaim(uint64_t, uint32_t);
+template uint32_t BasicFlowTable<FlowKey6>::occupied_blocks() const;
 template size_t BasicFlowTable<FlowKey6>::flush(const std::vector<bool>*);
 template void BasicFlowTable<FlowKey6>::for_each(const std::function<void(int32_t, const FlowEntry&, const FlowCold&)>&) const;
 

@@ -226,6 +226,42 @@ BOOST_AUTO_TEST_CASE(positions_are_recycled) {
   }
 }
 
+// Sweeping (docs/design/flow-table.md): a block of 64 positions is marked while it may
+// hold a connection and unmarked by the first sweep that finds it wholly free; a
+// sliced reclaim covers the whole table in `slices` calls.
+BOOST_AUTO_TEST_CASE(sweeps_mark_exactly_the_blocks_in_use) {
+  constexpr uint32_t kN = 300;
+  Timeouts to = uniform(kForever);
+  to.by_state[static_cast<size_t>(ConnState::kUdpOneWay)] = 10;
+  auto t = make_table(4 * kN, kNoQuota, to);
+  BOOST_TEST(t->occupied_blocks() == 0u);
+  for (uint32_t round = 0; round < 3; ++round) {
+    BOOST_TEST_CONTEXT("round " << round) {
+      std::set<int32_t> blocks;
+      for (uint32_t i = round * kN; i < (round + 1) * kN; ++i) {
+        int32_t pos = -1;
+        BOOST_REQUIRE((ins(*t, i, ConnState::kUdpOneWay, 1, 0, &pos) == InsertResult::kInserted));
+        blocks.insert(pos >> 6);
+      }
+      BOOST_TEST(t->occupied_blocks() == blocks.size());
+      BOOST_TEST(for_each_count(*t) == kN);
+      BOOST_TEST(t->reclaim(5) == 0u);  // nothing expired yet: every block stays marked
+      BOOST_TEST(t->occupied_blocks() == blocks.size());
+      // Expired: a sliced sweep finds every one of them over `slices` calls, no more.
+      const uint32_t slices = round + 2;
+      size_t expired = 0;
+      for (uint32_t c = 0; c < slices; ++c) expired += t->reclaim(100, slices);
+      BOOST_TEST(expired == kN);
+      BOOST_TEST(t->size() == 0u);
+      // The positions were recycled at the end of each call; the next sweep finds the
+      // blocks free and unmarks them.
+      BOOST_TEST(t->reclaim(100) == 0u);
+      BOOST_TEST(t->occupied_blocks() == 0u);
+      BOOST_TEST(for_each_count(*t) == 0u);
+    }
+  }
+}
+
 // A worker that looked a connection up keeps a valid slot until it reports quiescent:
 // reclaim() waits for it before the position can be reused.
 BOOST_AUTO_TEST_CASE(recycling_waits_for_the_grace_period) {

@@ -217,11 +217,14 @@ void concurrency_round(unsigned iteration) {
     for (auto& th : writers) th.join();
     writers_done.store(true, std::memory_order_release);
   });
-  // Control thread (this one, lcore 0, not an RCU reader): reclaim without pause.
+  // Control thread (this one, lcore 0, not an RCU reader): reclaim without pause, whole
+  // sweeps and sliced ones in turn (each unmarks the blocks it finds free while the
+  // writers take positions in them: for_each below finds every connection only if no
+  // block holding one was left unmarked).
   size_t expired = 0, passes = 0;
   bool over_capacity = false;
   while (!writers_done.load(std::memory_order_acquire)) {
-    expired += t->reclaim(kNow);
+    expired += t->reclaim(kNow, passes % 3 == 0 ? 1 : 3);
     ++passes;
     over_capacity |= t->size() > kCapacity;
   }

@@ -45,7 +45,7 @@ class FakeDataplane final : public control::DataplaneAccess {
   control::FlowTableInfo flow_table() const override { return {}; }
   void for_each_flow(const std::function<void(const control::FlowRecord&)>&) const override {}
   size_t flush_flows(const std::vector<bool>*) override { return 0; }
-  size_t reclaim_flows() override { return 0; }
+  size_t reclaim_flows(uint32_t) override { return 0; }
 };
 
 struct State {
