@@ -83,6 +83,8 @@ class YamlDocument {
 
   // The root (null for an empty document).
   [[nodiscard]] YamlNode root() const { return YamlNode(root_); }
+  // The root item itself (nullptr when the text holds no document), for comparing trees.
+  [[nodiscard]] const YamlItem* root_item() const { return root_; }
 
   // For the builder: a new node (stable address), and the root.
   YamlItem& add(YamlKind kind, const YAML::Mark& mark);

@@ -1,0 +1,165 @@
+// The libyaml event source of load_one_document (yaml_sources.hpp): builds the tree
+// yaml-cpp's source would build, or declines (nullopt) and leaves the text to yaml-cpp.
+//
+// What it reproduces, checked against yaml-cpp by tests/unit/test_yaml_sources.cpp and
+// the fuzz target yaml_sources (docs/fuzzing.md):
+// - kinds: a plain scalar "~", "null", "Null" or "NULL" is null (yaml-cpp's
+//   IsNullString), every other scalar, quoted ones included, is a scalar;
+// - marks: yaml-cpp counts bytes of the UTF-8 text after a leading BOM (pos), lines at
+//   each '\n' and columns in bytes since it; libyaml counts characters, so marks are
+//   converted by walking the text forward (Cursor below).
+// What it declines (yaml-cpp decides; these are rare in sgfw's files):
+// - any libyaml error, and any text yaml-cpp would read differently before scanning:
+//   a NUL byte, a UTF-16/32 byte order mark, a BOM after the first bytes;
+// - tags, anchors, aliases (yaml-cpp reports the loaders' error), %-directives;
+// - empty nodes (`key:` with no value, `- ` with no item): yaml-cpp marks these at the
+//   token after them, by rules of its own;
+// - a second document, nesting deeper than kMaxYamlDepth (yaml-cpp reports the error);
+//   parsing stops there, so libyaml never reads further.
+#include "config/yaml_reader.hpp"
+#include "config/yaml_sources.hpp"
+
+#include <yaml.h>
+
+#include <cstring>
+#include <vector>
+
+namespace sgfw::config {
+
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+// Converts libyaml's character index into yaml-cpp's mark. Events arrive in text order,
+// so the walk is forward; a backward target restarts from the beginning.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view text) : text_(text) {}
+  YAML::Mark at(size_t char_index) {
+    if (char_index < chars_) *this = Cursor(text_);
+    while (chars_ < char_index && mark_.pos < static_cast<int>(text_.size())) {
+      const auto lead = static_cast<unsigned char>(text_[mark_.pos]);
+      const int width = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+      if (lead == '\n') {
+        ++mark_.line;
+        mark_.column = 0;
+      } else {
+        mark_.column += width;
+      }
+      mark_.pos += width;
+      ++chars_;
+    }
+    return mark_;
+  }
+
+ private:
+  std::string_view text_;
+  size_t chars_ = 0;
+  YAML::Mark mark_{};  // pos, line, column: 0
+};
+
+bool is_yaml_cpp_null(const yaml_event_t& e) {
+  if (e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return false;
+  const std::string_view v(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+  return v == "~" || v == "null" || v == "Null" || v == "NULL";
+}
+
+// One parser and its current event, freed on every path.
+class Events {
+ public:
+  explicit Events(std::string_view text) {
+    yaml_parser_initialize(&parser_);
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  }
+  ~Events() {
+    if (have_) yaml_event_delete(&event_);
+    yaml_parser_delete(&parser_);
+  }
+  Events(const Events&) = delete;
+  Events& operator=(const Events&) = delete;
+  // The next event, or nullptr on a libyaml error.
+  const yaml_event_t* next() {
+    if (have_) yaml_event_delete(&event_);
+    have_ = yaml_parser_parse(&parser_, &event_) != 0;
+    return have_ ? &event_ : nullptr;
+  }
+
+ private:
+  yaml_parser_t parser_{};
+  yaml_event_t event_{};
+  bool have_ = false;
+};
+
+// Texts yaml-cpp's stream reads other than as the UTF-8 bytes libyaml sees.
+bool declined_before_scanning(std::string_view text) {
+  if (std::memchr(text.data(), '\0', text.size()) != nullptr) return true;
+  if (text.size() >= 2 && ((text[0] == '\xFE' && text[1] == '\xFF') || (text[0] == '\xFF' && text[1] == '\xFE')))
+    return true;
+  const size_t from = text.substr(0, kBom.size()) == kBom ? kBom.size() : 0;
+  return text.find(kBom, from) != std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
+  if (declined_before_scanning(text)) return std::nullopt;
+  const std::string_view body = text.substr(0, kBom.size()) == kBom ? text.substr(kBom.size()) : text;
+  Events events(text);
+  Cursor cursor(body);
+  YamlDocument doc;
+  std::vector<YamlItem*> open;
+  int documents = 0;
+  auto attach = [&](const YamlItem& item) {
+    if (open.empty())
+      doc.set_root(&item);
+    else
+      open.back()->kids.push_back(&item);
+  };
+  while (const yaml_event_t* e = events.next()) {
+    switch (e->type) {
+      case YAML_STREAM_START_EVENT:
+      case YAML_DOCUMENT_END_EVENT:
+        break;
+      case YAML_STREAM_END_EVENT:
+        return doc;
+      case YAML_DOCUMENT_START_EVENT:
+        if (++documents > 1 || e->data.document_start.version_directive != nullptr ||
+            e->data.document_start.tag_directives.start != e->data.document_start.tag_directives.end)
+          return std::nullopt;
+        break;
+      case YAML_ALIAS_EVENT:
+        return std::nullopt;
+      case YAML_SCALAR_EVENT: {
+        if (e->data.scalar.anchor != nullptr || e->data.scalar.tag != nullptr ||
+            (e->data.scalar.length == 0 && e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE))
+          return std::nullopt;
+        const bool null = is_yaml_cpp_null(*e);
+        YamlItem& item = doc.add(null ? YamlKind::kNull : YamlKind::kScalar, cursor.at(e->start_mark.index));
+        if (!null) item.scalar.assign(reinterpret_cast<const char*>(e->data.scalar.value), e->data.scalar.length);
+        attach(item);
+        break;
+      }
+      case YAML_SEQUENCE_START_EVENT:
+      case YAML_MAPPING_START_EVENT: {
+        const bool seq = e->type == YAML_SEQUENCE_START_EVENT;
+        const yaml_char_t* anchor = seq ? e->data.sequence_start.anchor : e->data.mapping_start.anchor;
+        const yaml_char_t* tag = seq ? e->data.sequence_start.tag : e->data.mapping_start.tag;
+        if (anchor != nullptr || tag != nullptr || open.size() >= static_cast<size_t>(kMaxYamlDepth))
+          return std::nullopt;
+        YamlItem& item = doc.add(seq ? YamlKind::kSequence : YamlKind::kMap, cursor.at(e->start_mark.index));
+        attach(item);
+        open.push_back(&item);
+        break;
+      }
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        open.pop_back();
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  return std::nullopt;  // a libyaml error
+}
+
+}  // namespace sgfw::config
