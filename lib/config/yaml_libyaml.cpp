@@ -10,7 +10,9 @@
 //   converted by walking the text forward (Cursor below).
 // What it declines (yaml-cpp decides; these are rare in sgfw's files):
 // - any libyaml error, and any text yaml-cpp would read differently before scanning:
-//   a NUL byte, a UTF-16/32 byte order mark, a BOM after the first bytes;
+//   a NUL byte, a UTF-16/32 byte order mark, a BOM after the first bytes, a CR not
+//   followed by LF, NEL/LS/PS (line breaks to libyaml only), the escapes \N and \_
+//   (anywhere: found by a byte search);
 // - tags, anchors, aliases (yaml-cpp reports the loaders' error), %-directives;
 // - empty nodes (`key:` with no value, `- ` with no item): yaml-cpp marks these at the
 //   token after them, by rules of its own;
@@ -29,6 +31,8 @@ namespace sgfw::config {
 namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+const char* end(std::string_view text) { return text.data() + text.size(); }
 
 // Converts libyaml's character index into yaml-cpp's mark. Events arrive in text order,
 // so the walk is forward; a backward target restarts from the beginning.
@@ -96,7 +100,20 @@ bool declined_before_scanning(std::string_view text) {
   if (text.size() >= 2 && ((text[0] == '\xFE' && text[1] == '\xFF') || (text[0] == '\xFF' && text[1] == '\xFE')))
     return true;
   const size_t from = text.substr(0, kBom.size()) == kBom ? kBom.size() : 0;
-  return text.find(kBom, from) != std::string_view::npos;
+  if (text.find(kBom, from) != std::string_view::npos) return true;
+  // A lone CR: a line break to libyaml, part of the scalar to yaml-cpp.
+  for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '\r', end(text) - p))) != nullptr;)
+    if (++p == end(text) || *p != '\n') return true;
+  // The escapes \N and \_: yaml-cpp writes the bytes 0x85 and 0xA0, not their UTF-8.
+  for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '\\', end(text) - p))) != nullptr;)
+    if (++p != end(text) && (*p == 'N' || *p == '_')) return true;
+  // NEL, LS and PS (U+0085, U+2028, U+2029): line breaks to libyaml (YAML 1.1), text
+  // to yaml-cpp.
+  for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '\xC2', end(text) - p))) != nullptr;)
+    if (++p != end(text) && *p == '\x85') return true;
+  for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '\xE2', end(text) - p))) != nullptr;)
+    if (end(text) - ++p >= 2 && p[0] == '\x80' && (p[1] == '\xA8' || p[1] == '\xA9')) return true;
+  return false;
 }
 
 }  // namespace
