@@ -13,6 +13,10 @@
 //   a NUL byte, a UTF-16/32 byte order mark, a BOM after the first bytes, a CR not
 //   followed by LF, NEL/LS/PS (line breaks to libyaml only), the escapes \N and \_
 //   (anywhere: found by a byte search);
+// - a '?' anywhere inside a flow collection: yaml-cpp ends a plain scalar there (its
+//   EndScalarInFlow) and needs a blank after a key indicator, libyaml neither;
+// - a block scalar (| or >) not indented past its block collection: libyaml makes it
+//   the collection's item, yaml-cpp ends the collection there;
 // - tags, anchors, aliases (yaml-cpp reports the loaders' error), %-directives;
 // - empty nodes (`key:` with no value, `- ` with no item): yaml-cpp marks these at the
 //   token after them, by rules of its own;
@@ -125,6 +129,10 @@ std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
   Cursor cursor(body);
   YamlDocument doc;
   std::vector<YamlItem*> open;
+  std::vector<bool> open_flow;       // per open collection: flow style
+  std::vector<size_t> open_column;   // per open collection: libyaml's column
+  int flow_depth = 0;
+  size_t flow_start = 0;  // byte where the outermost open flow collection starts
   int documents = 0;
   auto attach = [&](const YamlItem& item) {
     if (open.empty())
@@ -150,6 +158,10 @@ std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
         if (e->data.scalar.anchor != nullptr || e->data.scalar.tag != nullptr ||
             (e->data.scalar.length == 0 && e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE))
           return std::nullopt;
+        const yaml_scalar_style_t style = e->data.scalar.style;
+        if ((style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) && !open.empty() &&
+            !open_flow.back() && e->start_mark.column <= open_column.back())
+          return std::nullopt;
         const bool null = is_yaml_cpp_null(*e);
         YamlItem& item = doc.add(null ? YamlKind::kNull : YamlKind::kScalar, cursor.at(e->start_mark.index));
         if (!null) item.scalar.assign(reinterpret_cast<const char*>(e->data.scalar.value), e->data.scalar.length);
@@ -166,11 +178,22 @@ std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
         YamlItem& item = doc.add(seq ? YamlKind::kSequence : YamlKind::kMap, cursor.at(e->start_mark.index));
         attach(item);
         open.push_back(&item);
+        const bool flow = seq ? e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
+                              : e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
+        open_flow.push_back(flow);
+        open_column.push_back(e->start_mark.column);
+        if (flow && flow_depth++ == 0) flow_start = item.mark.pos;
         break;
       }
       case YAML_SEQUENCE_END_EVENT:
       case YAML_MAPPING_END_EVENT:
         open.pop_back();
+        if (open_flow.back() && --flow_depth == 0) {
+          const auto end = static_cast<size_t>(cursor.at(e->end_mark.index).pos);
+          if (std::memchr(body.data() + flow_start, '?', end - flow_start) != nullptr) return std::nullopt;
+        }
+        open_flow.pop_back();
+        open_column.pop_back();
         break;
       default:
         return std::nullopt;
