@@ -194,6 +194,19 @@ BOOST_AUTO_TEST_CASE(edge_cases) {
       {"[a, b\n", false},
       {"- a\n- b\n  - c\n", true},  // "b - c", one plain scalar
       {",", false},
+      // Declined where the libraries read YAML differently (yaml_libyaml.cpp).
+      {"a: x\r", false},                       // a lone CR
+      {"a: 1\r\nb: x\ry\n", false},
+      {"a: b\xC2\x85" "c: d\n", false},        // NEL
+      {"a: x\xE2\x80\xA8y\n", false},          // LS
+      {"a: \"\\N\\_\"\n", false},              // escapes yaml-cpp writes as bytes
+      {"a: 'C:\\New'\n", false},                 // \N anywhere (a byte search)
+      {"[a, b: c, {?d: e}]\n", false},          // ? in flow
+      {"{name: up, devic?e: x}\n", false},
+      {"{a: '?'}\n", false},
+      {"a: '?'\nb: [x]\n", true},               // ? outside flow
+      {"-\n>\n", false},                        // a block scalar at its sequence's column
+      {"- >\n  x\n", true},
       {deep64, true},
       {deep65, false},
       {long_scalar, true},
