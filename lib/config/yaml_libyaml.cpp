@@ -16,7 +16,8 @@
 // - a '?' anywhere inside a flow collection: yaml-cpp ends a plain scalar there (its
 //   EndScalarInFlow) and needs a blank after a key indicator, libyaml neither;
 // - a block scalar (| or >) not indented past its block collection: libyaml makes it
-//   the collection's item, yaml-cpp ends the collection there;
+//   the collection's item, yaml-cpp ends the collection there; a block scalar with a
+//   blank at the end of one of its lines (or of the text): yaml-cpp keeps it;
 // - tags, anchors, aliases (yaml-cpp reports the loaders' error), %-directives;
 // - empty nodes (`key:` with no value, `- ` with no item): yaml-cpp marks these at the
 //   token after them, by rules of its own;
@@ -120,6 +121,17 @@ bool declined_before_scanning(std::string_view text) {
   return false;
 }
 
+// Whether a space or tab ends a line (or the text) between `from` and the first
+// non-blank byte at or after `to`: yaml-cpp keeps such blanks in a block scalar,
+// libyaml drops them.
+bool trailing_blank(std::string_view body, size_t from, size_t to) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  while (to < body.size() && (blank(body[to]) || body[to] == '\n' || body[to] == '\r')) ++to;
+  for (size_t i = from; i < to; ++i)
+    if (blank(body[i]) && (i + 1 == body.size() || body[i + 1] == '\n' || body[i + 1] == '\r')) return true;
+  return false;
+}
+
 }  // namespace
 
 std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
@@ -161,6 +173,9 @@ std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
         const yaml_scalar_style_t style = e->data.scalar.style;
         if ((style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) && !open.empty() &&
             !open_flow.back() && e->start_mark.column <= open_column.back())
+          return std::nullopt;
+        if ((style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) &&
+            trailing_blank(body, cursor.at(e->start_mark.index).pos, cursor.at(e->end_mark.index).pos))
           return std::nullopt;
         const bool null = is_yaml_cpp_null(*e);
         YamlItem& item = doc.add(null ? YamlKind::kNull : YamlKind::kScalar, cursor.at(e->start_mark.index));

@@ -207,6 +207,10 @@ BOOST_AUTO_TEST_CASE(edge_cases) {
       {"a: '?'\nb: [x]\n", true},               // ? outside flow
       {"-\n>\n", false},                        // a block scalar at its sequence's column
       {"- >\n  x\n", true},
+      {"a: >\n  x\n  \n", false},              // a blank ends a line of a block scalar
+      {">\n [>\n ", false},
+      {"a: |\n  x \n", false},
+      {"a: |\n  x\n\n  y\nb: 1\n", true},
       {deep64, true},
       {deep65, false},
       {long_scalar, true},
