@@ -18,6 +18,8 @@
 // - a block scalar (| or >) not indented past its block collection: libyaml makes it
 //   the collection's item, yaml-cpp ends the collection there; a block scalar with a
 //   blank at the end of one of its lines (or of the text): yaml-cpp keeps it;
+// - in a text with CRLF line breaks, a scalar over several lines: the two fold CRLF
+//   differently;
 // - tags, anchors, aliases (yaml-cpp reports the loaders' error), %-directives;
 // - empty nodes (`key:` with no value, `- ` with no item): yaml-cpp marks these at the
 //   token after them, by rules of its own;
@@ -146,6 +148,7 @@ std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
   int flow_depth = 0;
   size_t flow_start = 0;  // byte where the outermost open flow collection starts
   int documents = 0;
+  const bool has_cr = std::memchr(text.data(), '\r', text.size()) != nullptr;
   auto attach = [&](const YamlItem& item) {
     if (open.empty())
       doc.set_root(&item);
@@ -177,6 +180,7 @@ std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
         if ((style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) &&
             trailing_blank(body, cursor.at(e->start_mark.index).pos, cursor.at(e->end_mark.index).pos))
           return std::nullopt;
+        if (has_cr && e->start_mark.line != e->end_mark.line) return std::nullopt;
         const bool null = is_yaml_cpp_null(*e);
         YamlItem& item = doc.add(null ? YamlKind::kNull : YamlKind::kScalar, cursor.at(e->start_mark.index));
         if (!null) item.scalar.assign(reinterpret_cast<const char*>(e->data.scalar.value), e->data.scalar.length);

@@ -211,6 +211,9 @@ BOOST_AUTO_TEST_CASE(edge_cases) {
       {">\n [>\n ", false},
       {"a: |\n  x \n", false},
       {"a: |\n  x\n\n  y\nb: 1\n", true},
+      {"'\r\n\r\n\n'", false},                  // CRLF inside a multi-line scalar
+      {"a: 'x\r\n  y'\r\n", false},
+      {"a: 'x'\r\nb: \"y\"\r\n", true},
       {deep64, true},
       {deep65, false},
       {long_scalar, true},
