@@ -18,8 +18,8 @@
 // - a block scalar (| or >) not indented past its block collection: libyaml makes it
 //   the collection's item, yaml-cpp ends the collection there; a block scalar with a
 //   blank at the end of one of its lines (or of the text): yaml-cpp keeps it;
-// - in a text with CRLF line breaks, a scalar over several lines: the two fold CRLF
-//   differently;
+// - a quoted scalar over several lines (the two fold empty lines differently), and in a
+//   text with CRLF line breaks any scalar over several lines (they fold CRLF differently);
 // - tags, anchors, aliases (yaml-cpp reports the loaders' error), %-directives;
 // - empty nodes (`key:` with no value, `- ` with no item): yaml-cpp marks these at the
 //   token after them, by rules of its own;
@@ -180,7 +180,8 @@ std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
         if ((style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) &&
             trailing_blank(body, cursor.at(e->start_mark.index).pos, cursor.at(e->end_mark.index).pos))
           return std::nullopt;
-        if (has_cr && e->start_mark.line != e->end_mark.line) return std::nullopt;
+        const bool quoted = style == YAML_SINGLE_QUOTED_SCALAR_STYLE || style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+        if ((has_cr || quoted) && e->start_mark.line != e->end_mark.line) return std::nullopt;
         const bool null = is_yaml_cpp_null(*e);
         YamlItem& item = doc.add(null ? YamlKind::kNull : YamlKind::kScalar, cursor.at(e->start_mark.index));
         if (!null) item.scalar.assign(reinterpret_cast<const char*>(e->data.scalar.value), e->data.scalar.length);

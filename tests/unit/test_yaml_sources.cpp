@@ -177,7 +177,8 @@ BOOST_AUTO_TEST_CASE(edge_cases) {
       {"[a, [b, [c]]]\n", true},
       {"a: |\n  line1\n   line2\n\nb: >-\n  folded\n  text\n\n  para\nc: |+\n  keep\n\n", true},
       {"a: 'it''s'\nb: \"tab\\there \\u00e9 \\x41\"\nc: plain text  # comment\n", true},
-      {"a: multi\n  line\n  plain\nb: 'multi\n  line'\n", true},
+      {"a: multi\n  line\n  plain\n", true},
+      {"b: 'multi\n  line'\n", false},
       {"a: 1\r\nb:\r\n  - x\r\n  - y\r\n", true},
       {"\xEF\xBB\xBF" "a: 1\nb: 2\n", true},
       {"a: 1\n\xEF\xBB\xBF" "b: 2\n", false},
@@ -214,6 +215,7 @@ BOOST_AUTO_TEST_CASE(edge_cases) {
       {"'\r\n\r\n\n'", false},                  // CRLF inside a multi-line scalar
       {"a: 'x\r\n  y'\r\n", false},
       {"a: 'x'\r\nb: \"y\"\r\n", true},
+      {"d: '\n\n\n'\n", false},                  // a quoted scalar over several lines
       {deep64, true},
       {deep65, false},
       {long_scalar, true},
