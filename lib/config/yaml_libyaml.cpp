@@ -17,7 +17,8 @@
 //   EndScalarInFlow) and needs a blank after a key indicator, libyaml neither;
 // - a block scalar (| or >) not indented past its block collection: libyaml makes it
 //   the collection's item, yaml-cpp ends the collection there; a block scalar with a
-//   blank at the end of one of its lines (or of the text): yaml-cpp keeps it;
+//   blank at the end of one of its lines (or of the text): yaml-cpp keeps it; a block
+//   scalar keeping its final breaks (|+, >+): the two keep a different number;
 // - a quoted scalar over several lines (the two fold empty lines differently), and in a
 //   text with CRLF line breaks any scalar over several lines (they fold CRLF differently);
 // - tags, anchors, aliases (yaml-cpp reports the loaders' error), %-directives;
@@ -134,6 +135,14 @@ bool trailing_blank(std::string_view body, size_t from, size_t to) {
   return false;
 }
 
+// Whether the block scalar header at `at` (| or > and its indicators) asks to keep
+// the final line breaks (+): the two keep a different number of them.
+bool keeps_breaks(std::string_view body, size_t at) {
+  for (size_t i = at + 1; i < body.size() && body[i] != '\n' && body[i] != ' ' && body[i] != '#'; ++i)
+    if (body[i] == '+') return true;
+  return false;
+}
+
 }  // namespace
 
 std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
@@ -178,7 +187,8 @@ std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
             !open_flow.back() && e->start_mark.column <= open_column.back())
           return std::nullopt;
         if ((style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) &&
-            trailing_blank(body, cursor.at(e->start_mark.index).pos, cursor.at(e->end_mark.index).pos))
+            (trailing_blank(body, cursor.at(e->start_mark.index).pos, cursor.at(e->end_mark.index).pos) ||
+             keeps_breaks(body, cursor.at(e->start_mark.index).pos)))
           return std::nullopt;
         const bool quoted = style == YAML_SINGLE_QUOTED_SCALAR_STYLE || style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
         if ((has_cr || quoted) && e->start_mark.line != e->end_mark.line) return std::nullopt;
