@@ -8,7 +8,7 @@ SGFW_PACKAGES=(
   meson ninja-build pkg-config g++
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
-  libdpdk-dev dpdk libyaml-cpp-dev libcli11-dev libboost-test-dev nlohmann-json3-dev libssl-dev
+  libdpdk-dev dpdk libyaml-cpp-dev libyaml-dev libcli11-dev libboost-test-dev nlohmann-json3-dev libssl-dev
   # the etcd v3 client (lib/etcd, docs/dependencies.md): gRPC, protobuf and their code generators
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # sd_notify readiness (sgfwd.service); the packaging suite: systemd-analyze, man pages

@@ -1,5 +1,6 @@
 #include "config/yaml_reader.hpp"
 
+#include "config/yaml_sources.hpp"
 #include "core/escape.hpp"
 
 #include <yaml-cpp/eventhandler.h>
@@ -140,6 +141,13 @@ class SecondDocument : public DocumentChecker {
 }  // namespace
 
 YamlDocument load_one_document(std::string_view text, std::string_view file, std::string_view what) {
+  // libyaml for speed where it vouches for yaml-cpp's tree; yaml-cpp decides the rest
+  // and every error (yaml_sources.hpp).
+  if (std::optional<YamlDocument> fast = load_one_document_libyaml(text)) return std::move(*fast);
+  return load_one_document_yamlcpp(text, file, what);
+}
+
+YamlDocument load_one_document_yamlcpp(std::string_view text, std::string_view file, std::string_view what) {
   YamlDocument doc;
   std::istringstream in{std::string(text)};
   YAML::Parser parser(in);

@@ -26,7 +26,8 @@ class LoadError : public std::runtime_error {
 // throws LoadError (located) on a second document, an alias or anchor (`&x`/`*x`: they
 // let a small file expand without bound; docs/testing.md, "A hostile member of
 // control_group"), nesting deeper than kMaxYamlDepth, and YAML::Exception on a syntax
-// error. One pass over the parser's events checks the rules and builds the tree; the
+// error. One pass over the parser's events (libyaml's, or yaml-cpp's for every text
+// libyaml declines and every error: yaml_sources.hpp) checks the rules and builds the tree; the
 // parser then reads only as far as the start of a second document's first node
 // (yaml-cpp's LoadAll on the one-byte text "," produces empty documents until memory
 // runs out).

@@ -4,6 +4,10 @@
 // tree (YAML::Load) needs a second scan of the text and a heavier node per value; for
 // the 7 MiB policy of 10,000 VMs the scan dominates a reload (docs/performance.md,
 // "One YAML pass").
+// Two event sources feed the same builder rules (yaml_sources.hpp): libyaml, the fast
+// one, for every text it vouches reproduces yaml-cpp exactly, and yaml-cpp for every
+// other text and every error, so the tree, marks and messages are always yaml-cpp's
+// (docs/dependencies.md, docs/performance.md "Stop 15").
 // Nodes hold exactly what the parser's events say: a plain `~`, `null` or empty value
 // is a null node (as yaml-cpp reports it), a quoted one a scalar.
 // Thread-safety: a YamlDocument is immutable once built; YamlNode handles into it are
@@ -83,6 +87,8 @@ class YamlDocument {
 
   // The root (null for an empty document).
   [[nodiscard]] YamlNode root() const { return YamlNode(root_); }
+  // The root item itself (nullptr when the text holds no document), for comparing trees.
+  [[nodiscard]] const YamlItem* root_item() const { return root_; }
 
   // For the builder: a new node (stable address), and the root.
   YamlItem& add(YamlKind kind, const YAML::Mark& mark);

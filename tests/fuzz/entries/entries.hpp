@@ -26,6 +26,10 @@ int journal(const uint8_t* data, size_t size);
 // fleet::decode_policy on one etcd value among valid keys (byte 0: the key's kind);
 // a decoded policy encodes and decodes back equal.
 int etcd_value(const uint8_t* data, size_t size);
+// Both YAML event sources of config::load_one_document (yaml_sources.hpp): libyaml's
+// tree equals yaml-cpp's wherever libyaml vouches, and never accepts what yaml-cpp
+// rejects.
+int yaml_sources(const uint8_t* data, size_t size);
 // control::ControlPlane::handle on the input's first line against a real snapshot and
 // publisher (EAL initialised once by control_init; the policy is persisted to a file
 // under /dev/shm). The reply must be one JSON object line with a boolean "ok".

@@ -10,6 +10,7 @@ Entry entry_by_name(std::string_view name, bool* needs_eal) {
   if (name == "packet_parser") return packet_parser;
   if (name == "journal") return journal;
   if (name == "etcd_value") return etcd_value;
+  if (name == "yaml_sources") return yaml_sources;
   if (name == "control_request") {
     *needs_eal = true;
     return control_request;
