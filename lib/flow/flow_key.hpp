@@ -73,4 +73,31 @@ inline FlowKey6 make_flow_key6(uint8_t proto, const uint8_t* src16, uint16_t spo
   return k;
 }
 
+// How long a first fragment's verdict is remembered (docs/design/packet-path.md).
+inline constexpr uint32_t kFragmentSeconds = 15;
+
+// The fragment table's key: one datagram's fragment train (direction matters).
+inline FlowKey make_fragment_key(uint8_t proto, uint32_t src_be, uint32_t dst_be, uint16_t ip_id_be) {
+  FlowKey k;
+  std::memset(&k, 0, sizeof(k));
+  k.proto = proto;
+  k.addr_lo = src_be;
+  k.addr_hi = dst_be;
+  k.port_lo = ip_id_be;
+  return k;
+}
+
+// The IPv6 fragment table's key: one datagram's fragment train, by (source,
+// destination, upper-layer protocol, the Fragment header's 32-bit identification).
+// Direction matters. `src16`/`dst16`: 16 bytes each, network order.
+inline FlowKey6 make_fragment_key6(uint8_t proto, const uint8_t* src16, const uint8_t* dst16, uint32_t frag_id_be) {
+  FlowKey6 k;
+  std::memset(&k, 0, sizeof(k));
+  k.proto = proto;
+  std::memcpy(k.addr_lo.data(), src16, 16);
+  std::memcpy(k.addr_hi.data(), dst16, 16);
+  std::memcpy(&k.port_lo, &frag_id_be, sizeof(frag_id_be));  // port_lo, port_hi: the id's bytes in wire order
+  return k;
+}
+
 }  // namespace sgfw::flow
