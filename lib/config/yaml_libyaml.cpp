@@ -186,14 +186,19 @@ std::optional<YamlDocument> load_one_document_libyaml(std::string_view text) {
         if ((style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) && !open.empty() &&
             !open_flow.back() && e->start_mark.column <= open_column.back())
           return std::nullopt;
-        if ((style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) &&
-            (trailing_blank(body, cursor.at(e->start_mark.index).pos, cursor.at(e->end_mark.index).pos) ||
-             keeps_breaks(body, cursor.at(e->start_mark.index).pos)))
-          return std::nullopt;
+        // Each mark once, start before end: the cursor only walks forward (a mark
+        // behind it restarts the walk from the text's start).
+        const YAML::Mark start = cursor.at(e->start_mark.index);
+        if (style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) {
+          const auto from = static_cast<size_t>(start.pos);
+          if (keeps_breaks(body, from) ||
+              trailing_blank(body, from, static_cast<size_t>(cursor.at(e->end_mark.index).pos)))
+            return std::nullopt;
+        }
         const bool quoted = style == YAML_SINGLE_QUOTED_SCALAR_STYLE || style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
         if ((has_cr || quoted) && e->start_mark.line != e->end_mark.line) return std::nullopt;
         const bool null = is_yaml_cpp_null(*e);
-        YamlItem& item = doc.add(null ? YamlKind::kNull : YamlKind::kScalar, cursor.at(e->start_mark.index));
+        YamlItem& item = doc.add(null ? YamlKind::kNull : YamlKind::kScalar, start);
         if (!null) item.scalar.assign(reinterpret_cast<const char*>(e->data.scalar.value), e->data.scalar.length);
         attach(item);
         break;

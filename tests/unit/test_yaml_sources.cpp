@@ -237,3 +237,17 @@ BOOST_AUTO_TEST_CASE(declined_texts_keep_yaml_cpp_messages) {
   deep65 += std::string(65, ']');
   BOOST_TEST(outcome(deep65) == "t.yaml:1:65: nested deeper than 64 levels");
 }
+
+// Marks are found by walking the text forward once: a block scalar's checks must not send
+// the walk back to the start of the text (one walk per block scalar made a text of many
+// block scalars take quadratic time: 40,000 of them did not finish in minutes).
+BOOST_AUTO_TEST_CASE(many_block_scalars_take_one_forward_walk) {
+  std::string text;
+  constexpr int kScalars = 40000;
+  for (int i = 0; i < kScalars; ++i) text += "k" + std::to_string(i) + ": |\n  line " + std::to_string(i) + "\n";
+  std::optional<sgfw::config::YamlDocument> doc = sgfw::config::load_one_document_libyaml(text);
+  BOOST_REQUIRE(doc.has_value());
+  BOOST_TEST(doc->root().size() == size_t{kScalars});
+  BOOST_TEST(doc->root().value(kScalars - 1).Scalar() == "line 39999\n");
+  BOOST_TEST(doc->root().value(kScalars - 1).Mark().line == 2 * (kScalars - 1));
+}
