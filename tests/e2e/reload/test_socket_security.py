@@ -187,7 +187,10 @@ def scenario():
                 check(rep and "request larger than" in json.loads(rep).get("error", ""), f"oversized: {rep[:200]!r}")
                 took = time.perf_counter() - t_big
                 e2e.log(f"  66 MiB request refused after {took:.2f} s")
-                check(took < 5, f"the oversized request held the control thread {took:.1f} s")
+                # A bound on the complexity, not a speed figure: rescanning the buffer from
+                # its start on every read takes minutes for 66 MiB; a linear scan takes
+                # about a second idle, and up to 9 s was seen on a loaded CI machine.
+                check(took < 30, f"the oversized request held the control thread {took:.1f} s")
                 c.settimeout(10)
                 try:
                     rest = c.recv(100)
