@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cow_vector.hpp"
 #include "core/ip_address.hpp"
 #include "core/ipv4.hpp"
 #include "policy/model.hpp"
@@ -45,7 +46,7 @@ struct AclRuleSpec {
 
 // The rules of one (VM, direction). Empty => the direction denies everything.
 struct RuleImage {
-  std::vector<AclRuleSpec> rules;
+  core::CowVector<AclRuleSpec> rules;  // shared by the compilations that reuse it
   auto operator<=>(const RuleImage&) const = default;
 };
 
@@ -64,7 +65,7 @@ struct AclRuleSpec6 {
 };
 
 struct RuleImage6 {
-  std::vector<AclRuleSpec6> rules;
+  core::CowVector<AclRuleSpec6> rules;
   auto operator<=>(const RuleImage6&) const = default;
 };
 
@@ -96,7 +97,7 @@ struct AddressClass6 {
 };
 
 struct CompiledPolicy {
-  std::vector<RuleRef> rules;                 // deciding order (docs/enforcement.md §3)
+  core::CowVector<RuleRef> rules;             // deciding order (docs/enforcement.md §3); shared until changed
   std::vector<RuleImage> images;              // distinct, non-empty
   std::vector<VmEntry> vms;                   // local VMs, by name
   std::vector<AddressClass> address_classes;  // every VM address, sorted by address

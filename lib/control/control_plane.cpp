@@ -110,7 +110,9 @@ core::Status ControlPlane::assign_vm_ids(runtime::Snapshot& snap, std::vector<st
 
 void ControlPlane::remember_labels(const runtime::Snapshot& snap) {
   const auto& rules = snap.tables().compiled().rules;
-  if (!labels_.empty() && same_labels(*labels_.rbegin()->second, rules)) {  // unchanged rules (set-groups)
+  // Unchanged rules (set-groups): the same shared list, or the same labels.
+  if (!labels_.empty() && (rules.shares_with(labelled_rules_) || same_labels(*labels_.rbegin()->second, rules))) {
+    labelled_rules_ = rules;
     labels_[snap.generation()] = labels_.rbegin()->second;
     while (labels_.size() > kLabelGenerations) labels_.erase(labels_.begin());
     return;
@@ -122,6 +124,7 @@ void ControlPlane::remember_labels(const runtime::Snapshot& snap) {
   if (!labels_.empty() && *labels_.rbegin()->second == labels) shared = labels_.rbegin()->second;  // unchanged rules
   if (!shared) shared = std::make_shared<const std::vector<std::string>>(std::move(labels));
   labels_[snap.generation()] = std::move(shared);
+  labelled_rules_ = rules;
   while (labels_.size() > kLabelGenerations) labels_.erase(labels_.begin());
 }
 

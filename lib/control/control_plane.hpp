@@ -179,6 +179,7 @@ class ControlPlane {
   using Labels = std::shared_ptr<const std::vector<std::string>>;
   // generation -> its rules' "group/rule" in rule_id order; pruned by flows()
   mutable std::map<uint64_t, Labels> labels_;
+  core::CowVector<compiler::RuleRef> labelled_rules_;  // the rules the newest labels were made from
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();  // busy share
   // A copy of the running policy being made for the next set-groups, and the generation
   // it copies. After retired_: destroyed (and so waited for) first.

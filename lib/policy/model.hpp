@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cow_vector.hpp"
 #include "core/ip_address.hpp"
 #include "core/protocols.hpp"
 #include "core/mac.hpp"
@@ -60,7 +61,7 @@ struct Rule {
 struct Group {
   std::string name;
   std::string description;
-  std::vector<Rule> rules;
+  core::CowVector<Rule> rules;  // shared between policy copies until changed
   bool builtin = false;
 };
 
@@ -96,9 +97,10 @@ struct Vm {
   std::optional<std::string> appliance;
   SourceLocation port_at;           // of the `port` token (policy::check_vm_ports' messages)
   std::optional<core::Mac> mac;     // required for local VMs
-  std::vector<core::IpAddress> ips;  // its own addresses, either family, unique policy-wide
-  std::vector<AddressPair> allowed_address_pairs;  // at most kMaxAddressPairsPerVm
-  std::vector<std::string> groups;  // as listed; empty => default-allow-egress
+  // The lists are shared between policy copies until changed (core/cow_vector.hpp).
+  core::CowVector<core::IpAddress> ips;  // its own addresses, either family, unique policy-wide
+  core::CowVector<AddressPair> allowed_address_pairs;  // at most kMaxAddressPairsPerVm
+  core::CowVector<std::string> groups;  // as listed; empty => default-allow-egress
 
   [[nodiscard]] bool is_local() const noexcept { return port.has_value(); }
   // `a` is one of `ips` or inside one of the pairs (docs/enforcement.md §3.2: what

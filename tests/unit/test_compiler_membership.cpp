@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(incremental_equals_full_over_random_changes) {
       size_t n = 1 + (step % 5 == 4 ? rng() % 3 : 0);
       for (size_t k = 0; k < n; ++k) {
         const auto& vm = p.vms[rng() % p.vms.size()];
-        std::vector<std::string> groups = step % 7 == 6 ? vm.groups : random_groups(rng, p);  // sometimes a no-op
+        std::vector<std::string> groups = step % 7 == 6 ? vm.groups.get() : random_groups(rng, p);  // sometimes a no-op
         BOOST_REQUIRE(policy::set_vm_groups(p, vm.name, groups));
         changed.push_back(vm.name);
       }
