@@ -70,8 +70,11 @@ void Compiler::finish_classes(bool with_vm_addresses) {
     out.address_classes.resize(n4);
     out.address_classes6.resize(n6);
   }
-  std::sort(out.address_classes6.begin(), out.address_classes6.end());
-  std::sort(out.address_classes.begin(), out.address_classes.end());
+  // A membership change keeps the previous (sorted) entries: checking is linear.
+  if (!std::is_sorted(out.address_classes6.begin(), out.address_classes6.end()))
+    std::sort(out.address_classes6.begin(), out.address_classes6.end());
+  if (!std::is_sorted(out.address_classes.begin(), out.address_classes.end()))
+    std::sort(out.address_classes.begin(), out.address_classes.end());
   add_class_ranges();
 }
 

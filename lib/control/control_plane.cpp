@@ -217,6 +217,7 @@ core::Expected<Json> ControlPlane::commit(const ChangeJob& job, core::Expected<P
     spare_ = {};
     std::unique_ptr<runtime::Snapshot> rejected = publisher_->publish(std::move(old));
     fold(*rejected);
+    prune_pending_ = true;  // the rejected generation's VMs and rules are folded in
     // VMs only the rejected generation had: no worker holds their ids any more.
     std::vector<bool> ids = vm_ids_.bitmap(added);
     if (!added.empty()) dataplane_->flush_flows(&ids);
@@ -227,6 +228,8 @@ core::Expected<Json> ControlPlane::commit(const ChangeJob& job, core::Expected<P
   }
   r["persist_ms"] = ms_since(tp);
   fold(*old);
+  // The same rule list (a membership change): every folded rule label is still a rule.
+  const bool same_rules = old->tables().compiled().rules.shares_with(publisher_->current()->tables().compiled().rules);
   retired_ = std::move(old);
   // VMs the new generation no longer has: their connections go, their ids are free.
   std::vector<std::string> gone = vm_ids_.others(now_local);
@@ -235,7 +238,8 @@ core::Expected<Json> ControlPlane::commit(const ChangeJob& job, core::Expected<P
     dataplane_->flush_flows(&ids);
     vm_ids_.release(gone);
   }
-  prune_totals(*publisher_->current());
+  if (!gone.empty() || !same_rules || prune_pending_) prune_totals(*publisher_->current());  // else nothing to prune
+  prune_pending_ = false;
   if (!persisted.empty()) {  // the file was rewritten
     policy_text_ = std::move(persisted);
     policy_sha256_.clear();  // computed when asked (status): hashing 10 MiB takes ~20 ms

@@ -175,6 +175,7 @@ class ControlPlane {
   std::unique_ptr<runtime::Snapshot> retired_;
   std::map<std::string, Totals> vm_totals_;     // folded from retired generations, by VM name
   std::map<std::string, uint64_t> rule_totals_; // by "group/rule"
+  bool prune_pending_ = false;                  // totals hold a reverted generation's VMs or rules
   VmIds vm_ids_;                                // stable VM ids, bounded and recycled
   using Labels = std::shared_ptr<const std::vector<std::string>>;
   // generation -> its rules' "group/rule" in rule_id order; pruned by flows()

@@ -24,7 +24,8 @@ trap cleanup EXIT
   echo "ports:"
   python3 - "$WORK/policy.yaml" <<'PY'
 import sys, yaml
-ports = sorted({v["port"] for v in yaml.safe_load(open(sys.argv[1]))["vms"] if "port" in v})
+loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: seconds, not a minute
+ports = sorted({v["port"] for v in yaml.load(open(sys.argv[1]), Loader=loader)["vms"] if "port" in v})
 for i, p in enumerate(ports):
     print(f'  - {{name: {p}, device: "net_null{i},no-rx=1"}}')
 print(f'  - {{name: uplink, device: "net_null{len(ports)},no-rx=1", uplink: true}}')
@@ -39,4 +40,12 @@ PID=$!
 for _ in $(seq 600); do grep -q running "$WORK/sgfwd.log" && break; kill -0 $PID || { cat "$WORK/sgfwd.log"; exit 1; }; sleep 0.1; done
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, no hugepages"
 grep -m1 running "$WORK/sgfwd.log"
-python3 scripts/bench/reload_latency.py "$WORK/run/sgfwd.sock" "$WORK/policy.yaml" --changes ${CHANGES:-100} --reloads ${RELOADS:-5}
+# The client runs on the CPUs sgfwd's worker does not poll (CLIENT_CPUS, default the
+# first CPU, EAL's main lcore; the worker busy-polls lcore 1), as an operator's tools do
+# on a host whose worker cores are isolated. CLIENT_CPUS= (empty) leaves it unpinned:
+# then the scheduler may time-slice it with the worker, and each grace period waits
+# for the worker's next slice. docs/performance.md reports which.
+PIN=()
+[[ -n ${CLIENT_CPUS-0} ]] && PIN=(taskset -c "${CLIENT_CPUS-0}")
+echo "client CPUs: ${CLIENT_CPUS-0}" | sed 's/: $/: unpinned/'
+"${PIN[@]}" python3 scripts/bench/reload_latency.py "$WORK/run/sgfwd.sock" "$WORK/policy.yaml" --changes ${CHANGES:-100} --reloads ${RELOADS:-5}

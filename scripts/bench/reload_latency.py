@@ -51,7 +51,7 @@ def main():
     ap.add_argument("--reloads", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
-    pol = yaml.safe_load(open(a.policy))
+    pol = yaml.load(open(a.policy), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml's when there
     vms = [v for v in pol["vms"] if "port" in v]
     roles = sorted({tuple(v.get("securityGroups", [])) for v in pol["vms"]})
     rng = random.Random(a.seed)
