@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 namespace sgfw::control {
 
@@ -12,7 +13,7 @@ ChangeQueue::ChangeQueue(BaseOf base_of)
     : base_of_(std::move(base_of)), wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 ChangeQueue::~ChangeQueue() {
-  if (result_.valid()) result_.wait();
+  if (builder_.valid()) builder_.wait();  // runs a deferred build: its outcome is dropped
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
@@ -40,19 +41,28 @@ void ChangeQueue::start_next() {
   const ChangeRequest* request = &in_flight_->request;  // stays put until finished() moves it out
   // Without a thread to spare, libstdc++ defers the build: finished() then runs it here.
   const int wake = wake_fd_;
-  result_ = std::async(std::launch::async | std::launch::deferred, [request, base, wake]() {
-    auto r = prepare_change(*request, base);
+  auto outcome = std::make_shared<std::promise<core::Expected<PreparedChange>>>();
+  result_ = outcome->get_future();
+  builder_ = std::async(std::launch::async | std::launch::deferred, [request, base, wake, outcome]() {
+    try {
+      outcome->set_value(prepare_change(*request, base));  // ready before the wake-up
+    } catch (...) {  // std::bad_alloc: rethrown by finished() on the control thread, as before
+      outcome->set_exception(std::current_exception());
+    }
     uint64_t one = 1;
     if (wake >= 0) (void)!write(wake, &one, sizeof(one));
-    return r;
   });
 }
 
 std::optional<FinishedChange> ChangeQueue::finished() {
-  if (!in_flight_ || result_.wait_for(std::chrono::seconds(0)) == std::future_status::timeout) return std::nullopt;
-  FinishedChange f{std::move(*in_flight_), result_.get()};
   uint64_t events = 0;
+  // Drained on every call: a wake-up that arrives after its outcome was taken (the
+  // loop's timeout found it first) must not leave the descriptor readable.
   if (wake_fd_ >= 0) (void)!read(wake_fd_, &events, sizeof(events));
+  if (!in_flight_) return std::nullopt;
+  if (builder_.valid() && builder_.wait_for(std::chrono::seconds(0)) == std::future_status::deferred) builder_.get();
+  if (result_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return std::nullopt;
+  FinishedChange f{std::move(*in_flight_), result_.get()};
   in_flight_.reset();
   return f;
 }

@@ -68,7 +68,10 @@ class ChangeQueue {
   BaseOf base_of_;
   std::deque<ChangeJob> waiting_;
   std::optional<ChangeJob> in_flight_;
+  // The build's outcome, set before the wake descriptor is written: a woken loop finds
+  // it ready (it shares a CPU with the builder thread; polling for it would spin).
   std::future<core::Expected<PreparedChange>> result_;
+  std::future<void> builder_;  // the builder thread's task (deferred: no thread to spare)
   int wake_fd_ = -1;
 };
 

@@ -70,34 +70,11 @@ ControlPlane::ControlPlane(config::DaemonConfig cfg, runtime::Publisher* publish
       loaded_at_(std::chrono::system_clock::now()),
       last_generation_(publisher->current()->generation()),
       vm_ids_(2 * cfg_.limits.local_vms),
-      changes_([this](const ChangeRequest& r) { return change_base(r); }) {
-  start_spare();
-}
+      changes_([this](const ChangeRequest& r) { return change_base(r); }) {}
 
-ChangeBase ControlPlane::change_base(const ChangeRequest& request) {
-  ChangeBase b{&cfg_, publisher_->current(), last_generation_ + 1,
-               static_cast<unsigned>(dataplane_->workers().size()), nullptr};
-  const bool membership = request.kind == ChangeRequest::Kind::kSetGroups ||
-                          (request.kind == ChangeRequest::Kind::kEtcd && !request.make_policy);
-  if (membership && spare_.valid() &&
-      spare_generation_ == publisher_->current()->generation())
-    b.spare = std::make_shared<std::future<std::unique_ptr<policy::Policy>>>(std::move(spare_));
-  return b;
-}
-
-void ControlPlane::start_spare() {
-  settle_spare();
-  const runtime::Snapshot* running = publisher_->current();
-  spare_generation_ = running->generation();
-  try {
-    spare_ = std::async(std::launch::async, [running] { return std::make_unique<policy::Policy>(running->policy()); });
-  } catch (const std::system_error&) {
-    spare_ = {};  // no thread to spare: the set-groups copies the policy itself
-  }
-}
-
-void ControlPlane::settle_spare() {
-  if (spare_.valid()) spare_.wait();
+ChangeBase ControlPlane::change_base(const ChangeRequest& /*request*/) {
+  return ChangeBase{&cfg_, publisher_->current(), last_generation_ + 1,
+                    static_cast<unsigned>(dataplane_->workers().size())};
 }
 
 core::Status ControlPlane::assign_vm_ids(runtime::Snapshot& snap, std::vector<std::string>* added) {
@@ -196,7 +173,9 @@ core::Expected<Json> ControlPlane::commit(const ChangeJob& job, core::Expected<P
   Json r{{"generation", generation},
          {"contexts", total},
          {"contexts_rebuilt", built},
+         {"queued_ms", std::chrono::duration<double, std::milli>(prepared->started - job.received).count()},
          {"build_ms", prepared->prepare_ms},
+         {"handoff_ms", std::chrono::duration<double, std::milli>(t0 - prepared->finished).count()},
          {"compile_ms", snap.compile_ms()},
          {"tables_ms", snap.tables_ms()},
          {"snapshot_other_ms", snap.other_ms()}};
@@ -207,14 +186,11 @@ core::Expected<Json> ControlPlane::commit(const ChangeJob& job, core::Expected<P
   // up: connections admitted under it are re-checked (generations are never reused).
   std::unique_ptr<runtime::Snapshot> old = publisher_->publish(std::move(prepared->snapshot));
   last_generation_ = generation;
-  start_spare();  // overlaps the journal's fdatasync and the client's next request
   r["publish_ms"] = ms_since(t0);
   r["enforced_ms"] = ms_since(job.received);
   auto tp = Clock::now();
   std::string persisted = std::move(prepared->persisted_text);
   if (auto st = persist(job, persisted); !st) {
-    settle_spare();  // it reads the snapshot about to be rejected
-    spare_ = {};
     std::unique_ptr<runtime::Snapshot> rejected = publisher_->publish(std::move(old));
     fold(*rejected);
     prune_pending_ = true;  // the rejected generation's VMs and rules are folded in

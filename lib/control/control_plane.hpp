@@ -137,13 +137,8 @@ class ControlPlane {
 
  private:
   std::optional<std::string> dispatch(const std::string& line, const Peer& peer, bool defer_changes);
-  // The base of `request`; a set-groups takes the spare copy of the running policy.
+  // The base of `request`: the running generation and the next generation number.
   [[nodiscard]] ChangeBase change_base(const ChangeRequest& request);
-  // Starts copying the running policy on another thread, for the next set-groups
-  // (docs/design/update-protocol.md, step 1): off the path of the change that needs it.
-  void start_spare();
-  // Waits for a spare copy still being made (it reads the snapshot it copies).
-  void settle_spare();
   // Applies a prepared change: VM ids, publish, persist (reverted if it cannot be
   // persisted), flush of removed VMs, counter folding; logs the outcome.
   core::Expected<Json> commit(const ChangeJob& job, core::Expected<PreparedChange> prepared);
@@ -182,10 +177,6 @@ class ControlPlane {
   mutable std::map<uint64_t, Labels> labels_;
   core::CowVector<compiler::RuleRef> labelled_rules_;  // the rules the newest labels were made from
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();  // busy share
-  // A copy of the running policy being made for the next set-groups, and the generation
-  // it copies. After retired_: destroyed (and so waited for) first.
-  std::future<std::unique_ptr<policy::Policy>> spare_;
-  uint64_t spare_generation_ = 0;
   SourceHooks source_;
   ChangeQueue changes_;  // last: its destructor waits for a build that reads the members above
 };

@@ -39,9 +39,9 @@ core::Expected<Parsed> parse_reload(const ChangeRequest& r, const config::Daemon
 }
 
 core::Expected<Parsed> parse_set_groups(const ChangeRequest& r, const ChangeBase& base) {
-  // The copy made ahead of time when there is one (copying 10,000 VMs and 60,000 rules
-  // takes milliseconds).
-  policy::Policy p = base.spare ? std::move(*base.spare->get()) : base.running->policy();
+  // A shallow copy: the lists are shared with the running policy until changed
+  // (docs/design/update-protocol.md, "What a membership change copies").
+  policy::Policy p = base.running->policy();
   p.source.clear();  // no longer the file it was loaded from: it is persisted anew
   if (auto st = policy::set_vm_groups(p, r.vm, r.groups); !st) return core::make_error(st.error().message);
   return Parsed{std::move(p), std::string()};
@@ -54,7 +54,7 @@ core::Expected<Parsed> parse_etcd(const ChangeRequest& r, const ChangeBase& base
     if (!p) return core::make_error(p.error().message);
     return Parsed{std::move(*p), std::string()};
   }
-  policy::Policy p = base.spare ? std::move(*base.spare->get()) : base.running->policy();
+  policy::Policy p = base.running->policy();
   for (const auto& m : r.memberships)
     if (auto st = policy::set_vm_groups(p, m.vm, m.groups); !st) return core::make_error(m.key + ": " + st.error().message);
   return Parsed{std::move(p), std::string()};
@@ -89,7 +89,9 @@ core::Expected<PreparedChange> prepare_change(const ChangeRequest& request, cons
   PreparedChange c;
   c.snapshot = std::move(*snap);
   c.persisted_text = std::move(parsed->text);
-  c.prepare_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  c.started = t0;
+  c.finished = std::chrono::steady_clock::now();
+  c.prepare_ms = std::chrono::duration<double, std::milli>(c.finished - t0).count();
   return c;
 }
 

@@ -8,6 +8,7 @@
 // the operator's messages (locations for YAML, client text escaped).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
@@ -53,23 +54,19 @@ struct ChangeRequest {
   }
 };
 
-// A copy of the running policy made ahead of time on another thread (ControlPlane),
-// which a set-groups changes instead of copying the policy itself.
-using SparePolicy = std::shared_ptr<std::future<std::unique_ptr<policy::Policy>>>;
-
 // What a change is computed against.
 struct ChangeBase {
   const config::DaemonConfig* cfg = nullptr;
   const runtime::Snapshot* running = nullptr;  // the published generation (contexts are reused from it)
   uint64_t generation = 0;                     // the new snapshot's generation
   unsigned workers = 1;
-  SparePolicy spare;  // set-groups: a copy of running->policy() (being) made; null: copied here
 };
 
 struct PreparedChange {
   std::unique_ptr<runtime::Snapshot> snapshot;  // VM ids not yet assigned
   std::string persisted_text;                   // the file content to persist; empty: written from the policy
   double prepare_ms = 0;                        // read, parse, validate and build
+  std::chrono::steady_clock::time_point started, finished;  // of the preparation
 };
 
 [[nodiscard]] core::Expected<PreparedChange> prepare_change(const ChangeRequest& request, const ChangeBase& base);

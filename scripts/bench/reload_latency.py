@@ -56,7 +56,8 @@ def main():
     roles = sorted({tuple(v.get("securityGroups", [])) for v in pol["vms"]})
     rng = random.Random(a.seed)
     lat, rebuilt, enforced = [], [], []
-    phases = {k: [] for k in ("build_ms", "compile_ms", "tables_ms", "snapshot_other_ms", "publish_ms", "persist_ms")}
+    phases = {k: [] for k in ("queued_ms", "build_ms", "compile_ms", "tables_ms", "snapshot_other_ms", "handoff_ms",
+                                 "publish_ms", "persist_ms")}
     for _ in range(a.changes):
         vm = rng.choice(vms)
         groups = list(rng.choice(roles))  # move the VM to another existing role
@@ -82,6 +83,7 @@ def main():
         "reload": {"n": len(rl), "p50_ms": pct(rl, 50), "max_ms": max(rl), "min_ms": min(rl)},
         # p50 of each phase of a set-groups (daemon clock; build_ms contains compile, tables and other)
         "set_groups_phases_p50_ms": {k: pct(v, 50) for k, v in phases.items() if v},
+        "set_groups_phases_p99_ms": {k: pct(v, 99) for k, v in phases.items() if v},
     }
     print(f"set-groups x{len(lat)}, command received -> enforced (daemon clock): "
           f"p50 {pct(enforced, 50):.1f} ms, p99 {pct(enforced, 99):.1f} ms, max {max(enforced):.1f} ms")
@@ -89,6 +91,7 @@ def main():
           f"p99 {summary['set_groups']['p99_ms']:.1f} ms, max {max(lat):.1f} ms, "
           f"contexts rebuilt per change {summary['set_groups']['contexts_rebuilt_mean']:.2f}")
     print("set-groups phases, p50 (ms): " + ", ".join(f"{k[:-3]} {pct(v, 50):.1f}" for k, v in phases.items() if v))
+    print("set-groups phases, p99 (ms): " + ", ".join(f"{k[:-3]} {pct(v, 99):.1f}" for k, v in phases.items() if v))
     print(f"full reload x{len(rl)}: p50 {summary['reload']['p50_ms']:.1f} ms, "
           f"min {min(rl):.1f} ms, max {max(rl):.1f} ms")
     print("json: " + json.dumps(summary))

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <chrono>
@@ -217,4 +218,29 @@ BOOST_AUTO_TEST_CASE(members_queue_at_most_two_changes_behind_the_building_one) 
   // With the queue drained a member's change is accepted again.
   BOOST_TEST(!c.handle(reload_line(policy_with_b("web")), member(6)).has_value());
   BOOST_TEST(collect(c, 1).size() == 1u);
+}
+
+// The wake descriptor (docs/control.md, "Changes") becomes readable only once the
+// build's outcome is there: a loop woken by it commits at once instead of polling again
+// while the builder thread, which may share its CPU, finishes. After the commit it is
+// not readable (a loop would spin on it).
+BOOST_AUTO_TEST_CASE(the_wake_descriptor_signals_a_change_ready_to_commit) {
+  Rig rig(policy_with_b("web"));
+  auto& c = rig.control();
+  const int fd = c.change_wake_fd();
+  BOOST_REQUIRE(fd >= 0);
+  for (int i = 0; i < 40; ++i) {
+    const std::string groups = i % 2 ? "web" : "ops";
+    const std::string line = R"({"cmd":"set-groups","args":{"vm":"b","groups":[")" + groups + R"("]}})";
+    BOOST_TEST(!c.handle(line, member(5)).has_value());
+    pollfd p{fd, POLLIN, 0};
+    BOOST_REQUIRE(poll(&p, 1, 30000) == 1);
+    std::vector<nlohmann::json> replies;
+    c.collect([&](uint64_t, const std::string& r) { replies.push_back(nlohmann::json::parse(r)); });
+    BOOST_REQUIRE_MESSAGE(replies.size() == 1u, "change " << i << ": woken before its outcome was ready");
+    BOOST_TEST(replies[0].at("ok").get<bool>());
+    BOOST_TEST(!c.changes_pending());
+    pollfd q{fd, POLLIN, 0};
+    BOOST_TEST(poll(&q, 1, 0) == 0, "change " << i << ": the descriptor stayed readable");
+  }
 }
