@@ -48,4 +48,4 @@ grep -m1 running "$WORK/sgfwd.log"
 PIN=()
 [[ -n ${CLIENT_CPUS-0} ]] && PIN=(taskset -c "${CLIENT_CPUS-0}")
 echo "client CPUs: ${CLIENT_CPUS-0}" | sed 's/: $/: unpinned/'
-"${PIN[@]}" python3 scripts/bench/reload_latency.py "$WORK/run/sgfwd.sock" "$WORK/policy.yaml" --changes ${CHANGES:-100} --reloads ${RELOADS:-5}
+"${PIN[@]}" python3 scripts/bench/reload_latency.py "$WORK/run/sgfwd.sock" "$WORK/policy.yaml" --changes ${CHANGES:-100} --reloads ${RELOADS:-5} --warmup ${WARMUP:-5}
