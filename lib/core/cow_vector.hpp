@@ -70,6 +70,8 @@ class CowVector {
       elements_ = std::make_shared<std::vector<T>>(*elements_);
     } else {
       // Sole owner: the other owners' reads happened before they released their counts.
+      // (libstdc++ and libc++ release counts with acq_rel, which this fence pairs with;
+      // the standard itself does not promise that use_count() synchronizes.)
       std::atomic_thread_fence(std::memory_order_acquire);
     }
     return *elements_;

@@ -40,11 +40,11 @@ PID=$!
 for _ in $(seq 600); do grep -q running "$WORK/sgfwd.log" && break; kill -0 $PID || { cat "$WORK/sgfwd.log"; exit 1; }; sleep 0.1; done
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, no hugepages"
 grep -m1 running "$WORK/sgfwd.log"
-# The client runs on the CPUs sgfwd's worker does not poll (CLIENT_CPUS, default the
-# first CPU, EAL's main lcore; the worker busy-polls lcore 1), as an operator's tools do
-# on a host whose worker cores are isolated. CLIENT_CPUS= (empty) leaves it unpinned:
-# then the scheduler may time-slice it with the worker, and each grace period waits
-# for the worker's next slice. docs/performance.md reports which.
+# The client is pinned to CLIENT_CPUS (default CPU 0; CLIENT_CPUS= (empty) leaves it
+# unpinned). sgfwd's threads are not pinned here (its default lcore map lets the main
+# and worker lcores float over every allowed CPU), so pinning keeps the client in one
+# place but does not reserve a CPU for the worker: a host with isolated worker cores
+# would. docs/performance.md reports pinned and unpinned figures.
 PIN=()
 [[ -n ${CLIENT_CPUS-0} ]] && PIN=(taskset -c "${CLIENT_CPUS-0}")
 echo "client CPUs: ${CLIENT_CPUS-0}" | sed 's/: $/: unpinned/'
