@@ -5,15 +5,38 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <memory>
+#include <new>
+#include <string>
 
 namespace sgfw::control {
 
-ChangeQueue::ChangeQueue(BaseOf base_of)
-    : base_of_(std::move(base_of)), wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+namespace {
+
+// The outcome of a finished build; an exception it threw becomes the change's error.
+core::Expected<PreparedChange> take_outcome(std::future<core::Expected<PreparedChange>>& result) {
+  try {
+    return result.get();
+  } catch (const std::bad_alloc&) {
+    return core::make_error("out of memory while building the change; the running policy is unchanged");
+  } catch (const std::exception& e) {
+    return core::make_error(std::string("internal error while building the change (") + e.what() +
+                            "); the running policy is unchanged");
+  } catch (...) {
+    return core::make_error("internal error while building the change; the running policy is unchanged");
+  }
+}
+
+}  // namespace
+
+ChangeQueue::ChangeQueue(BaseOf base_of, Prepare prepare)
+    : base_of_(std::move(base_of)), prepare_(std::move(prepare)), wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 ChangeQueue::~ChangeQueue() {
-  if (builder_.valid()) builder_.wait();  // runs a deferred build: its outcome is dropped
+  // A build on the builder thread reads the running generation: wait for it. A
+  // deferred build has not started and is not run.
+  if (builder_.valid() && builder_.wait_for(std::chrono::seconds(0)) != std::future_status::deferred) builder_.wait();
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
@@ -43,10 +66,10 @@ void ChangeQueue::start_next() {
   const int wake = wake_fd_;
   auto outcome = std::make_shared<std::promise<core::Expected<PreparedChange>>>();
   result_ = outcome->get_future();
-  builder_ = std::async(std::launch::async | std::launch::deferred, [request, base, wake, outcome]() {
+  builder_ = std::async(std::launch::async | std::launch::deferred, [request, base, wake, outcome, prepare = prepare_]() {
     try {
-      outcome->set_value(prepare_change(*request, base));  // ready before the wake-up
-    } catch (...) {  // std::bad_alloc: rethrown by finished() on the control thread, as before
+      outcome->set_value(prepare(*request, base));  // ready before the wake-up
+    } catch (...) {  // std::bad_alloc: finished() turns it into the change's error
       outcome->set_exception(std::current_exception());
     }
     uint64_t one = 1;
@@ -62,7 +85,7 @@ std::optional<FinishedChange> ChangeQueue::finished() {
   if (!in_flight_) return std::nullopt;
   if (builder_.valid() && builder_.wait_for(std::chrono::seconds(0)) == std::future_status::deferred) builder_.get();
   if (result_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return std::nullopt;
-  FinishedChange f{std::move(*in_flight_), result_.get()};
+  FinishedChange f{std::move(*in_flight_), take_outcome(result_)};
   in_flight_.reset();
   return f;
 }

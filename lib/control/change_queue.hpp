@@ -7,7 +7,8 @@
 // change waits, so at most one change per connection is queued) and by the control
 // plane (at most kMaxWaitingMemberChanges from members: a request holds up to 64 MiB).
 // Control thread only (the builder thread touches nothing of this class but the
-// future it fulfils); the destructor waits for a build in flight.
+// future it fulfils); the destructor waits for a build in flight. No exception
+// leaves it: a build that throws (std::bad_alloc) finishes as a refused change.
 #pragma once
 
 #include <chrono>
@@ -45,14 +46,17 @@ class ChangeQueue {
   // `base_of` is called on the control thread when a job starts, with its request: the
   // running generation and the generation number the change will have.
   using BaseOf = std::function<ChangeBase(const ChangeRequest&)>;
-  explicit ChangeQueue(BaseOf base_of);
+  // The build, run on the builder thread (tests substitute their own).
+  using Prepare = std::function<core::Expected<PreparedChange>(const ChangeRequest&, const ChangeBase&)>;
+  explicit ChangeQueue(BaseOf base_of, Prepare prepare = prepare_change);
   ChangeQueue(const ChangeQueue&) = delete;
   ChangeQueue& operator=(const ChangeQueue&) = delete;
   ~ChangeQueue();
 
   void submit(ChangeJob job);
   // The change whose build has finished, if any (then the next one starts once the
-  // caller has committed it: call start_next()).
+  // caller has committed it: call start_next()). A build that threw comes out as an
+  // error result, and the queue moves on.
   [[nodiscard]] std::optional<FinishedChange> finished();
   // Starts the first waiting change if none is building.
   void start_next();
@@ -66,6 +70,7 @@ class ChangeQueue {
 
  private:
   BaseOf base_of_;
+  Prepare prepare_;
   std::deque<ChangeJob> waiting_;
   std::optional<ChangeJob> in_flight_;
   // The build's outcome, set before the wake descriptor is written: a woken loop finds
