@@ -2,6 +2,9 @@
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include <ctime>
 
 namespace sgfw::runtime {
 
@@ -25,6 +28,20 @@ core::Expected<std::unique_ptr<Publisher>> Publisher::create(unsigned workers, s
   return p;
 }
 
+// A worker on another CPU ends its burst within microseconds: spin that long. Then
+// sleep between checks: the control thread may share its CPU with the worker it waits
+// for (a small host, or threads the scheduler put together), and spinning there would
+// hold that worker off for the rest of the time slice, milliseconds.
+void Publisher::wait_for_workers(uint64_t token) const {
+  constexpr int kSpins = 2000;  // rte_pause each: ~10-50 us
+  for (int i = 0; i < kSpins; ++i) {
+    if (rte_rcu_qsbr_check(qs_, token, false) == 1) return;
+    rte_pause();
+  }
+  const timespec nap{0, 20 * 1000};
+  while (rte_rcu_qsbr_check(qs_, token, false) != 1) nanosleep(&nap, nullptr);
+}
+
 std::unique_ptr<Snapshot> Publisher::publish(std::unique_ptr<Snapshot> next) {
   std::unique_ptr<Snapshot> old = std::move(owned_);
   owned_ = std::move(next);
@@ -32,7 +49,7 @@ std::unique_ptr<Snapshot> Publisher::publish(std::unique_ptr<Snapshot> next) {
   // Every worker online now reports a quiescent state after this token only once it
   // has finished the burst that may have used `old`. Offline workers hold nothing.
   uint64_t token = rte_rcu_qsbr_start(qs_);
-  rte_rcu_qsbr_check(qs_, token, true);
+  wait_for_workers(token);
   return old;
 }
 

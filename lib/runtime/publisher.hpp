@@ -4,7 +4,8 @@
 //     acquire once per burst, so they see either the old or the new snapshot, whole);
 //  3. publish() then starts a grace period and waits until every online worker has
 //     reported a quiescent state after the store (workers report at the end of each
-//     loop iteration, when they hold no snapshot pointer);
+//     loop iteration, when they hold no snapshot pointer); it spins for microseconds,
+//     then sleeps between checks, so that it never holds off a worker sharing its CPU;
 //  4. only then is the old snapshot handed back to the caller to read its final
 //     counters and free it. No worker can still hold it. (docs/design/update-protocol.md)
 // Thread-safety: acquire()/quiescent()/online()/offline() from worker `w` only;
@@ -47,6 +48,7 @@ class Publisher {
 
  private:
   Publisher() = default;
+  void wait_for_workers(uint64_t token) const;  // the grace period of `token`
   rte_rcu_qsbr* qs_ = nullptr;
   std::atomic<Snapshot*> current_{nullptr};
   std::unique_ptr<Snapshot> owned_;  // the published snapshot

@@ -35,7 +35,11 @@ PY
   echo "control_socket: $WORK/run/sgfwd.sock"
   echo "flows: {capacity: 65536}"
 } > "$WORK/sgfwd.yaml"
-"$BUILD/app/sgfwd/sgfwd" --config "$WORK/sgfwd.yaml" > "$WORK/sgfwd.log" 2>&1 &
+# DAEMON_CPUS (unset: every CPU) confines sgfwd, all its threads, to those CPUs:
+# DAEMON_CPUS=1 makes the control thread share the worker's CPU (a small host).
+DPIN=()
+[[ -n ${DAEMON_CPUS:-} ]] && DPIN=(taskset -c "$DAEMON_CPUS")
+"${DPIN[@]}" "$BUILD/app/sgfwd/sgfwd" --config "$WORK/sgfwd.yaml" > "$WORK/sgfwd.log" 2>&1 &
 PID=$!
 for _ in $(seq 600); do grep -q running "$WORK/sgfwd.log" && break; kill -0 $PID || { cat "$WORK/sgfwd.log"; exit 1; }; sleep 0.1; done
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, no hugepages"
@@ -48,4 +52,5 @@ grep -m1 running "$WORK/sgfwd.log"
 PIN=()
 [[ -n ${CLIENT_CPUS-0} ]] && PIN=(taskset -c "${CLIENT_CPUS-0}")
 echo "client CPUs: ${CLIENT_CPUS-0}" | sed 's/: $/: unpinned/'
+echo "sgfwd CPUs: ${DAEMON_CPUS:-all}"
 "${PIN[@]}" python3 scripts/bench/reload_latency.py "$WORK/run/sgfwd.sock" "$WORK/policy.yaml" --changes ${CHANGES:-100} --reloads ${RELOADS:-5} --warmup ${WARMUP:-5}
