@@ -20,7 +20,10 @@ trap cleanup EXIT
   --rules-per-group 60 --groups-per-vm 5 --roles 200 --group-ref-share 0.2 --ports 31 --seed 1 \
   --out "$WORK/policy.yaml"
 {
-  echo 'eal: ["--no-huge", "-m", "4096", "--no-pci", "--no-shconf", "--file-prefix", "sgfw-reload", "--log-level=lib.*:error"]'
+  # LCORES (unset: sgfwd's default floating map) is passed as --lcores, e.g.
+  # LCORES="0@0,1@1": the control thread (and the builder threads it starts) on CPU 0,
+  # the worker alone on CPU 1, as on a host with a dedicated worker core.
+  echo "eal: [\"--no-huge\", \"-m\", \"4096\", \"--no-pci\", \"--no-shconf\", \"--file-prefix\", \"sgfw-reload\", \"--log-level=lib.*:error\"${LCORES:+, \"--lcores=$LCORES\"}]"
   echo "ports:"
   python3 - "$WORK/policy.yaml" <<'PY'
 import sys, yaml
@@ -52,5 +55,5 @@ grep -m1 running "$WORK/sgfwd.log"
 PIN=()
 [[ -n ${CLIENT_CPUS-0} ]] && PIN=(taskset -c "${CLIENT_CPUS-0}")
 echo "client CPUs: ${CLIENT_CPUS-0}" | sed 's/: $/: unpinned/'
-echo "sgfwd CPUs: ${DAEMON_CPUS:-all}"
+echo "sgfwd CPUs: ${DAEMON_CPUS:-all}, lcores: ${LCORES:-default (floating)}"
 "${PIN[@]}" python3 scripts/bench/reload_latency.py "$WORK/run/sgfwd.sock" "$WORK/policy.yaml" --changes ${CHANGES:-100} --reloads ${RELOADS:-5} --warmup ${WARMUP:-5}
