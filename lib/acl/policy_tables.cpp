@@ -34,11 +34,21 @@ core::Status build_contexts(const std::vector<Image>& images, const std::vector<
                             const std::vector<std::shared_ptr<AclContext>>* prev_contexts, const std::string& prefix,
                             const BuildOptions& options, std::vector<std::shared_ptr<AclContext>>& out,
                             size_t& built) {
+  // Images by content, built at the first image not found in its place below.
   std::map<const Image*, size_t, ImageLess> reusable;
-  if (prev_images)
-    for (size_t i = 0; i < prev_images->size(); ++i) reusable.emplace(&(*prev_images)[i], i);
+  bool indexed = false;
   out.reserve(images.size());
   for (size_t i = 0; i < images.size(); ++i) {
+    // A membership change keeps most images in their place, sharing their rule list
+    // with the previous generation: reused without comparing rules.
+    if (prev_images && i < prev_images->size() && images[i].rules.shares_with((*prev_images)[i].rules)) {
+      out.push_back((*prev_contexts)[i]);
+      continue;
+    }
+    if (prev_images && !indexed) {
+      for (size_t j = 0; j < prev_images->size(); ++j) reusable.emplace(&(*prev_images)[j], j);
+      indexed = true;
+    }
     if (auto it = reusable.find(&images[i]); it != reusable.end()) {
       out.push_back((*prev_contexts)[it->second]);
       continue;
