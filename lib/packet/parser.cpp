@@ -20,9 +20,14 @@ using Kind = ParsedPacket::Kind;
 using detail::drop;
 
 // RFC 1071: the one's-complement sum over a header whose checksum is right is 0xffff.
+// Summed in 32-bit words as loaded (header_len is a multiple of 4): the one's-complement
+// sum does not depend on byte order (RFC 1071 §2(B)), and 0xffff reads the same in both.
 inline bool ipv4_checksum_ok(const uint8_t* h, uint32_t header_len) noexcept {
-  uint32_t sum = 0;
-  for (uint32_t i = 0; i < header_len; i += 2) sum += load_u16(h + i);
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i < header_len; i += 4) sum += load_be32(h + i);
+  sum = (sum & 0xffffffffu) + (sum >> 32);  // at most 15 words: one carry fold of 32 bits
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
   return sum == 0xffff;
