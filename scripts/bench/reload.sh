@@ -47,13 +47,16 @@ PID=$!
 for _ in $(seq 600); do grep -q running "$WORK/sgfwd.log" && break; kill -0 $PID || { cat "$WORK/sgfwd.log"; exit 1; }; sleep 0.1; done
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, no hugepages"
 grep -m1 running "$WORK/sgfwd.log"
-# The client is pinned to CLIENT_CPUS (default CPU 0; CLIENT_CPUS= (empty) leaves it
-# unpinned). sgfwd's threads are not pinned here (its default lcore map lets the main
-# and worker lcores float over every allowed CPU), so pinning keeps the client in one
-# place but does not reserve a CPU for the worker: a host with isolated worker cores
-# would. docs/performance.md reports pinned and unpinned figures.
+# The client is pinned to CLIENT_CPUS (default: the first CPU this script may use, CPU 0
+# on most machines; CLIENT_CPUS= (empty) leaves it
+# unpinned). Without LCORES sgfwd's threads are not pinned (its default lcore map lets
+# the main and worker lcores float over every allowed CPU), so pinning the client keeps
+# it in one place but does not reserve a CPU for the worker; LCORES=0@0,1@1 does, as a
+# host with dedicated worker cores would. docs/performance.md reports both layouts.
 PIN=()
-[[ -n ${CLIENT_CPUS-0} ]] && PIN=(taskset -c "${CLIENT_CPUS-0}")
-echo "client CPUs: ${CLIENT_CPUS-0}" | sed 's/: $/: unpinned/'
+FIRST_CPU=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | cut -d, -f1 | cut -d- -f1)
+CLIENT_CPUS=${CLIENT_CPUS-${FIRST_CPU:-0}}
+[[ -n $CLIENT_CPUS ]] && PIN=(taskset -c "$CLIENT_CPUS")
+echo "client CPUs: $CLIENT_CPUS" | sed 's/: $/: unpinned/'
 echo "sgfwd CPUs: ${DAEMON_CPUS:-all}, lcores: ${LCORES:-default (floating)}"
 "${PIN[@]}" python3 scripts/bench/reload_latency.py "$WORK/run/sgfwd.sock" "$WORK/policy.yaml" --changes ${CHANGES:-100} --reloads ${RELOADS:-5} --warmup ${WARMUP:-5}
