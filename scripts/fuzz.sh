@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
-TARGETS=${FUZZ_TARGETS:-"policy_loader daemon_config policy_writer packet_parser journal control_request etcd_value yaml_sources"}
+TARGETS=${FUZZ_TARGETS:-"policy_loader daemon_config policy_writer packet_parser journal control_request etcd_value yaml_sources follow_batch persisted_copy"}
 
 if ! command -v clang++ >/dev/null; then
   echo "fuzz: clang++ is not installed (scripts/deps.sh installs it)" >&2

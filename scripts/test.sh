@@ -27,7 +27,7 @@ fi
 asan_ok=0
 asan_pid=
 asan_tests=()
-fuzz_targets=(policy_loader daemon_config policy_writer packet_parser journal control_request etcd_value yaml_sources)
+fuzz_targets=(policy_loader daemon_config policy_writer packet_parser journal control_request etcd_value yaml_sources follow_batch persisted_copy)
 if [[ -z ${SGFW_SKIP_ASAN:-} ]]; then
   asan_ok=1
   if [[ ! -f $ASAN_DIR/build.ninja ]]; then

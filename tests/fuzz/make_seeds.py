@@ -140,6 +140,53 @@ ETCD_VALUES = [
 for kind, value in ETCD_VALUES:
     put("etcd_value", bytes([kind]) + value.encode())
 
+# follow_batch (lib/follow/batch.hpp): one etcd event per line, byte 0 '-' a delete, else
+# a put; byte 1 picks the key ('0'-'3' VMs a-d, '4' group web, '5' subnet net, '6' a new
+# VM, '7' the push marker, '8' an invalid name, '9' outside the prefix); the rest is the
+# value (tests/fuzz/entries/follow_batch_entry.cpp holds the map the batch applies to).
+VM_A = '"name":"a","appliance":"edge-1","port":"p1","mac":"02:00:00:00:00:01","ips":["10.0.0.1"]'
+VM_C = ('"name":"c","appliance":"edge-2","port":"p2","ips":["10.0.0.3","2001:db8::3"],"allowedAddressPairs":'
+        '[{"ip":"10.0.3.0/28"},{"ip":"10.0.0.100","mac":"02:00:00:00:00:64"}]')
+BATCHES = [
+    '+0{' + VM_A + ',"securityGroups":["web","default-allow-ssh"]}',
+    '+1{ "securityGroups" : ["web"], "ips" : ["10.0.0.2"] }\n',
+    '+0{"securityGroups":[],' + VM_A + '}\n+2{' + VM_C + ',"securityGroups":["x"]}\n'
+    '+2{' + VM_C + ',"securityGroups":["web"]}',
+    '+3{"name":"d","ips":["10.0.0.4"],"securityGroups":["web","nope"]}',
+    '+1{"ips":["10.0.0.\\u0032"],"securityGroups":["w\\u00e9b"]}',
+    '+1{"ips":["10.0.0.2"],"securityGroups":[5],"securityGroups":["web"]}',
+    '-0', '+1{"ips":["10.0.0.2"],"securityGroups":["web"]}\n-4',
+    '+6{"ips":["10.0.0.9"],"securityGroups":[]}',
+    '+1{"ips":["10.0.0.9"],"securityGroups":[]}', '+1{"ips":["10.0.0.2"]}',
+    '+1{"ips":["10.0.0.2"],"securityGroups":"web"}', '+1{"ips":["10.0.0.2"],"securityGroups":[1]}',
+    '+1{"ips":["10.0.0.2"],"securityGroups":[', '+1[1]', '+1', '+1\xff',
+    '+4{"name":"web","rules":[]}', '+5{"name":"net","cidr":"10.0.0.0/24"}', '+7x',
+    '+8{"securityGroups":[]}', '+9{' + VM_A + ',"securityGroups":[]}',
+    '+0{' + VM_A + ',"securityGroups":["web"],"z":' + '[' * 60 + ']' * 60 + '}',
+    '+0{' + VM_A + ',"securityGroups":["web"],"z":' + '[' * 70 + ']' * 70 + '}',
+    '+0' + '[' * 5000 + ']' * 5000,
+    '', '\n\n',
+]
+for b in BATCHES:
+    put("follow_batch", b.encode("latin-1"))
+
+# persisted_copy (lib/follow/persisted_copy.hpp): the first line of a persisted etcd copy.
+LEAD = "# sgfw etcd copy: prefix "
+for text in [LEAD + "/sgfw/ revision 42 appliance edge-1\n" + POLICIES[5],
+             LEAD + "/sgfw/ revision 42 appliance edge-1",
+             LEAD + "/sgfw/ revision 42 appliance edge-1\r\n", LEAD + "/p/ revision 0 appliance a\n",
+             LEAD + "/p/ revision 007 appliance a\n", LEAD + "/p/ revision 9223372036854775807 appliance a\n",
+             LEAD + "/p/ revision 9223372036854775808 appliance a\n", LEAD + "/p/ revision -1 appliance a\n",
+             LEAD + "/p/ revision +1 appliance a\n", LEAD + "/p/ revision x appliance a\n",
+             LEAD + " revision 1 appliance a\n", LEAD + "/p/ revision 1  appliance a\n",
+             LEAD + "/p/ revision 1 appliance a \n", LEAD + "/p/ revision 1 appliance a extra\n",
+             LEAD + "/p/ revision 1 appliance A_b\n", LEAD + "/p/ revision 1 appliance " + "a" * 64 + "\n",
+             LEAD + "/p/ revision 1\n", LEAD + "/a#b:c/ revision 1 appliance a\n",
+             LEAD + "/a\r/ revision 1 appliance a\n",
+             LEAD + "/\u00e9\0/ revision 1 appliance a\n", LEAD + "/" + "p" * 300 + "/ revision 1 appliance a\n",
+             "# sgfw etcd copy: prefix", "#sgfw etcd copy: prefix /p/ revision 1 appliance a\n", "vms: []\n", ""]:
+    put("persisted_copy", text)
+
 sys.path.insert(0, "/usr/lib/python3/dist-packages")
 from scapy.all import Ether, IP, TCP, UDP, ICMP, ARP, Dot1Q, IPOption, Raw  # noqa: E402
 from scapy.layers.inet import IPOption_LSRR, IPOption_SSRR, IPOption_RR, IPOption_Timestamp  # noqa: E402

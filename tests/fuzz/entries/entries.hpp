@@ -26,6 +26,11 @@ int journal(const uint8_t* data, size_t size);
 // fleet::decode_policy on one etcd value among valid keys (byte 0: the key's kind);
 // a decoded policy encodes and decodes back equal.
 int etcd_value(const uint8_t* data, size_t size);
+// follow::membership_only on a batch of etcd events (byte-coded lines) against a small
+// valid key map: what it accepts is exactly a pure securityGroups change of known VMs.
+int follow_batch(const uint8_t* data, size_t size);
+// follow::parse_copy_header on the input; a parsed header written again parses back equal.
+int persisted_copy(const uint8_t* data, size_t size);
 // Both YAML event sources of config::load_one_document (yaml_sources.hpp): libyaml's
 // tree equals yaml-cpp's wherever libyaml vouches, and never accepts what yaml-cpp
 // rejects.

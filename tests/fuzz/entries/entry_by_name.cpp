@@ -11,6 +11,8 @@ Entry entry_by_name(std::string_view name, bool* needs_eal) {
   if (name == "journal") return journal;
   if (name == "etcd_value") return etcd_value;
   if (name == "yaml_sources") return yaml_sources;
+  if (name == "follow_batch") return follow_batch;
+  if (name == "persisted_copy") return persisted_copy;
   if (name == "control_request") {
     *needs_eal = true;
     return control_request;
