@@ -76,7 +76,13 @@ using Pending6 = PendingOf<Ipv6Family>;
 
 template <class F>
 struct BurstOf {
-  PendingOf<F> pend[kBurst];
+  // The pending packets are left unconstructed (their members' defaults would cost a
+  // few hundred stores per burst): admit_ip writes every field a later stage reads
+  // (the checks' vm and context only once `needed` says so).
+  BurstOf() {}  // NOLINT: leaves pend unconstructed on purpose
+  union {
+    PendingOf<F> pend[kBurst];
+  };
   uint16_t np = 0;
 };
 
@@ -92,7 +98,9 @@ struct Parsed {
   int32_t flow_pos[kBurst];  // the express stage's connection lookup, or kNotLooked
   uint64_t src_mac[kBurst];
   uint32_t src_vm[kBurst];
-  acl::AddressInfo addr[2 * kBurst];  // [2i] source, [2i+1] destination (the frame's family's table)
+  union {  // unconstructed too: lookup_links writes both entries of every frame it keeps
+    acl::AddressInfo addr[2 * kBurst];  // [2i] source, [2i+1] destination (the frame's family's table)
+  };
   uint16_t n = 0;
   uint16_t n6 = 0;  // how many of the n are IPv6
 };

@@ -95,17 +95,17 @@ void Pipeline::lookup_links(Parsed& out, runtime::Snapshot& snap, uint16_t in_po
   }
   if (out.n6 != 0) return lookup_addresses_mixed(out, snap, rest, nrest);
   uint32_t keys[2 * kBurst];
-  acl::AddressInfo found[2 * kBurst];
   for (uint16_t r = 0; r < nrest; ++r) {
     keys[2 * r] = out.pkt[rest[r]].src_be;
     keys[2 * r + 1] = out.pkt[rest[r]].dst_be;
   }
-  acl::AddressInfo* into = nrest == out.n ? out.addr : found;
-  snap.tables().addresses().lookup_bulk(keys, 2u * nrest, into);
-  if (into == found)
-    for (uint16_t r = 0; r < nrest; ++r) {
-      out.addr[2 * rest[r]] = found[2 * r];
-      out.addr[2 * rest[r] + 1] = found[2 * r + 1];
+  snap.tables().addresses().lookup_bulk(keys, 2u * nrest, out.addr);
+  // The answers of rest[r] are at 2r and 2r+1; move them to their frame's place, last
+  // first: rest is increasing, so rest[r] >= r and no answer is overwritten unread.
+  if (nrest != out.n)
+    for (uint16_t r = nrest; r-- > 0;) {
+      out.addr[2 * rest[r] + 1] = out.addr[2 * r + 1];
+      out.addr[2 * rest[r]] = out.addr[2 * r];
     }
 }
 

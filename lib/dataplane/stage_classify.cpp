@@ -33,17 +33,18 @@ void Pipeline::classify(BurstOf<F>& b, runtime::Snapshot& snap) {
     for (uint8_t d = 0; d < 2; ++d)
       if (q.checks.needed[d]) checks[nc++] = {q.checks.context[d], i, d};
   }
-  bool done[2 * kBurst] = {};
+  static_assert(2 * kBurst <= 64, "one bit per check");
+  uint64_t done = 0;  // bit c: check c classified
   const uint8_t* acl_keys[2 * kBurst];
   uint32_t results[2 * kBurst];
   uint16_t cidx[2 * kBurst];
   for (uint16_t c = 0; c < nc; ++c) {
-    if (done[c]) continue;
+    if (done >> c & 1) continue;
     uint32_t context = checks[c].context;
     uint16_t k = 0;
     for (uint16_t j = c; j < nc; ++j) {
-      if (done[j] || checks[j].context != context) continue;
-      done[j] = true;
+      if ((done >> j & 1) || checks[j].context != context) continue;
+      done |= uint64_t{1} << j;
       cidx[k] = j;
       const Check& ch = checks[j];
       acl_keys[k++] = reinterpret_cast<const uint8_t*>(&b.pend[ch.packet].checks.key[ch.direction]);

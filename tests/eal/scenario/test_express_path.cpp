@@ -175,3 +175,44 @@ BOOST_AUTO_TEST_CASE(ipv6_established_tuple_from_the_wrong_place_is_judged_by_st
   BOOST_TEST(rig.passes("uplink", udp6(kInetMac, kMacA, inet6, 53, a6, 5000), "vm-a"));
   BOOST_TEST(rig.flows6().size() == 1u);
 }
+
+// One burst of which the express stage passes some frames: the others are judged by
+// stage 1 with their own addresses (lookup_links looks up only the frames left, and
+// puts each answer back at its frame). Frames alternate between express and stage 1.
+BOOST_AUTO_TEST_CASE(a_burst_mixing_express_and_stage1_frames_judges_each_by_its_own_addresses) {
+  Rig rig(policy());
+  establish_udp(rig);
+  const Bytes reply = udp(kInetMac, kMacA, kInet, 53, kA, 5000);          // express, to vm-a
+  const Bytes web = tcp(kInetMac, kMacB, kInet, 40001, kB, 80, kTcpSyn);   // new, allowed, to vm-b
+  const Bytes ssh = tcp(kInetMac, kMacB, kInet, 40002, kB, 22, kTcpSyn);   // new, no rule
+  const Bytes spoof = udp(kInetMac, kMacC, kC, 53, kB, 5000);              // a VM's address from the uplink
+  const Bytes stray = udp(kInetMac, kMacC, kInet, 53, "10.9.9.9", 5000);   // to no local VM
+  std::vector<Out> out = rig.send("uplink", {reply, web, reply, ssh, reply, spoof, reply, stray, reply});
+  size_t to_a = 0, to_b = 0;
+  for (const Out& o : out) {
+    if (o.port == "vm-a" && o.frame == reply) ++to_a;
+    if (o.port == "vm-b" && o.frame == web) ++to_b;
+  }
+  BOOST_TEST(out.size() == 6u);
+  BOOST_TEST(to_a == 5u);
+  BOOST_TEST(to_b == 1u);
+  BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
+  BOOST_TEST(rig.drops(DropReason::kSpoofed) == 1u);
+  BOOST_TEST(rig.drops(DropReason::kNotLocal) == 1u);
+  // From a VM: its established frames take the express path, a new one to b and a
+  // spoofed one (c's address) stage 1.
+  const Bytes out_a = udp(kMacA, kInetMac, kA, 5000, kInet, 53);
+  const Bytes to_web = tcp(kMacA, kMacB, kA, 40003, kB, 80, kTcpSyn);
+  const Bytes forged = udp(kMacA, kInetMac, kC, 5000, kInet, 53);
+  out = rig.send("vm-a", {out_a, to_web, out_a, forged, out_a});
+  size_t up = 0, web_b = 0;
+  for (const Out& o : out) {
+    if (o.port == "uplink" && o.frame == out_a) ++up;
+    if (o.port == "vm-b" && o.frame == to_web) ++web_b;
+  }
+  BOOST_TEST(out.size() == 4u);
+  BOOST_TEST(up == 3u);
+  BOOST_TEST(web_b == 1u);
+  BOOST_TEST(rig.drops(DropReason::kSpoofed) == 2u);
+  BOOST_TEST(rig.flows().size() == 3u);  // a's UDP, the web connections from the internet and from a
+}
