@@ -158,7 +158,8 @@ bool Pipeline::related_still_valid(PendingOf<F>& q, runtime::Snapshot& snap, uin
 }
 
 template <class F>
-bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
+bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now,
+                                 flow::LinkLater& later) {
   runtime::PolicyCounters* pc = &snap.counters(worker_);
   typename F::NewConnection c;
   c.key = q.key;
@@ -172,7 +173,7 @@ bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint1
   c.express = express_word_of(q, c.generation);
   c.first_len = rte_pktmbuf_pkt_len(q.m);
   int32_t pos = -1;
-  flow::InsertResult r = F::table(flows_).insert(c, now, &pos);
+  flow::InsertResult r = F::table(flows_).insert(c, now, &pos, later);
   if (r == flow::InsertResult::kTableFull || r == flow::InsertResult::kQuotaExceeded) {
     const DropReason why = r == flow::InsertResult::kTableFull ? DropReason::kTableFull : DropReason::kQuotaExceeded;
     log_drop(q, snap, why, -1, now);
@@ -256,6 +257,7 @@ template <class F>
 void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port, uint64_t now) {
   runtime::PolicyCounters* pc = &snap.counters(worker_);
   typename F::Table& ft = F::table(flows_);
+  flow::LinkLater later;  // the burst's new connections join the half-open list at the end
   for (uint16_t i = 0; i < b.np; ++i) {
     PendingOf<F>& q = b.pend[i];
     if (q.m == nullptr) continue;
@@ -290,7 +292,7 @@ void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port
         ft.cold(q.flow_pos).ingress_rule.store(q.result[1], std::memory_order_relaxed);
         q.path = Path::kFast;
       } else if (q.path == Path::kNew) {
-        if (!create_connection(q, snap, in_port, now)) continue;
+        if (!create_connection(q, snap, in_port, now, later)) continue;
       } else {  // stateless ICMP: judged per packet
         for (int d = 0; d < 2; ++d)
           if (q.checks.needed[d]) runtime::bump(pc->rule_hits[q.result[d] - 1]);
@@ -300,6 +302,7 @@ void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port
     if (q.first_fragment) remember_train(q, snap, now);
     pass(q, pc);
   }
+  ft.link_half_open(later);
 }
 template void Pipeline::verdicts(BurstOf<Ipv4Family>&, runtime::Snapshot&, uint16_t, uint64_t);
 template void Pipeline::verdicts(BurstOf<Ipv6Family>&, runtime::Snapshot&, uint16_t, uint64_t);

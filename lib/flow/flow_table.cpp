@@ -105,100 +105,6 @@ int32_t BasicFlowTable<Key>::lookup(const Key& key) const {
   return r < 0 ? -1 : r;
 }
 
-// --- half-open lists --------------------------------------------------------------
-
-template <class Key>
-void BasicFlowTable<Key>::push(List& l, Link* links, uint32_t pos) {
-  FlowEntry& e = at(static_cast<int32_t>(pos));
-  uint8_t bit = links == half_open_links_.get() ? kInHalfOpen : kInInbound;
-  rte_spinlock_lock(&l.lock);
-  // Answered or removed before it was listed (another worker saw the reply first):
-  // it has nothing to do on a half-open list.
-  ConnState s = e.state.load(std::memory_order_acquire);
-  if (s != ConnState::kDead && s != ConnState::kFree && !is_established(s)) {
-    links[pos] = Link{l.tail, kNil};
-    if (l.tail != kNil) links[l.tail].next = pos;
-    else l.head = pos;
-    l.tail = pos;
-    e.flags.fetch_or(bit, std::memory_order_relaxed);
-    l.count.fetch_add(1, std::memory_order_relaxed);
-  }
-  rte_spinlock_unlock(&l.lock);
-}
-
-// Caller holds l.lock and has checked the entry's bit for this list.
-template <class Key>
-void BasicFlowTable<Key>::unlink(List& l, Link* links, uint32_t pos) {
-  Link& k = links[pos];
-  if (k.prev != kNil) links[k.prev].next = k.next;
-  else l.head = k.next;
-  if (k.next != kNil) links[k.next].prev = k.prev;
-  else l.tail = k.prev;
-  k = Link{};
-  uint8_t bit = links == half_open_links_.get() ? kInHalfOpen : kInInbound;
-  at(static_cast<int32_t>(pos)).flags.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_relaxed);
-  l.count.fetch_sub(1, std::memory_order_relaxed);
-}
-
-template <class Key>
-void BasicFlowTable<Key>::leave_lists(int32_t pos) {
-  FlowEntry& e = at(pos);
-  uint32_t p = static_cast<uint32_t>(pos);
-  if (e.flags.load(std::memory_order_relaxed) & kInHalfOpen) {
-    rte_spinlock_lock(&half_open_.lock);
-    if (e.flags.load(std::memory_order_relaxed) & kInHalfOpen) unlink(half_open_, half_open_links_.get(), p);
-    rte_spinlock_unlock(&half_open_.lock);
-  }
-  uint32_t vm = cold(pos).vm_id[1];
-  if (vm != kNoVmId && (e.flags.load(std::memory_order_relaxed) & kInInbound)) {
-    List& l = vm_lists_[vm];
-    rte_spinlock_lock(&l.lock);
-    if (e.flags.load(std::memory_order_relaxed) & kInInbound) unlink(l, inbound_links_.get(), p);
-    rte_spinlock_unlock(&l.lock);
-  }
-}
-
-template <class Key>
-void BasicFlowTable<Key>::mark_answered(int32_t pos) { leave_lists(pos); }
-
-template <class Key>
-void BasicFlowTable<Key>::mark_closed(int32_t pos) { push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos)); }
-
-// Takes the oldest connection off list `l` and removes it if it is still half-open
-// (a connection answered at the same moment stays). True if one was removed.
-template <class Key>
-bool BasicFlowTable<Key>::reclaim_oldest(List& l, bool inbound, const uint64_t* expired_at) {
-  Link* links = inbound ? inbound_links_.get() : half_open_links_.get();
-  for (int tries = 0; tries < 4; ++tries) {
-    rte_spinlock_lock(&l.lock);
-    uint32_t pos = l.head;
-    if (pos != kNil && expired_at && live(at(static_cast<int32_t>(pos)), *expired_at)) pos = kNil;
-    if (pos != kNil) unlink(l, links, pos);
-    rte_spinlock_unlock(&l.lock);
-    if (pos == kNil) return false;
-    FlowEntry& e = at(static_cast<int32_t>(pos));
-    ConnState s = e.state.load(std::memory_order_relaxed);
-    bool removed = false;
-    while (s != ConnState::kFree && s != ConnState::kDead && !is_established(s)) {
-      if (e.state.compare_exchange_weak(s, ConnState::kDead, std::memory_order_acq_rel)) {
-        removed = true;
-        break;
-      }
-    }
-    if (!removed) continue;  // answered or removed meanwhile: try the next oldest
-    const FlowCold& c = cold(static_cast<int32_t>(pos));
-    if (end_hook_) end_hook_(end_ctx_, e, c, closing_reason(s, EndReason::kEvicted));
-    leave_lists(static_cast<int32_t>(pos));
-    rte_hash_del_key(hash_.get(), &c.key);
-    count_.fetch_sub(1, std::memory_order_relaxed);
-    charge(c.vm_id[0], -1);
-    if (c.vm_id[1] != c.vm_id[0]) charge(c.vm_id[1], -1);
-    rte_ring_enqueue(freed_.get(), reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1));
-    return true;
-  }
-  return false;
-}
-
 // --- insert / remove ----------------------------------------------------------------
 
 template <class Key>
@@ -328,9 +234,9 @@ void BasicFlowTable<Key>::mark_occupied(int32_t pos) {
 }
 
 // Last: fills the held entry, publishes its state, and links it into the half-open
-// lists.
+// lists (the table's later, at link_half_open, when `later` has room).
 template <class Key>
-void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64_t now) {
+void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64_t now, LinkLater* later) {
   FlowEntry& e = at(pos);
   FlowCold& cd = cold(pos);
   cd.key = c.key;
@@ -350,12 +256,24 @@ void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64
   e.packets[1].store(0, std::memory_order_relaxed);
   e.bytes[1].store(0, std::memory_order_relaxed);
   e.state.store(c.state, std::memory_order_release);
-  push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos));
+  if (later != nullptr && later->n < LinkLater::kMax) later->pos[later->n++] = static_cast<uint32_t>(pos);
+  else push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos));
   if (c.resp_vm != kNoVmId) push(vm_lists_[c.resp_vm], inbound_links_.get(), static_cast<uint32_t>(pos));
 }
 
 template <class Key>
 InsertResult BasicFlowTable<Key>::insert(const NewConnection& c, uint64_t now, int32_t* pos) {
+  return insert_linking(c, now, pos, nullptr);
+}
+
+template <class Key>
+InsertResult BasicFlowTable<Key>::insert(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater& later) {
+  return insert_linking(c, now, pos, &later);
+}
+
+template <class Key>
+InsertResult BasicFlowTable<Key>::insert_linking(const NewConnection& c, uint64_t now, int32_t* pos,
+                                                 LinkLater* later) {
   if (!make_inbound_room(c, pos)) return InsertResult::kExists;
   const VmPair charged = {c.orig_vm, c.resp_vm != c.orig_vm ? c.resp_vm : kNoVmId};
   if (!take_quota(charged)) return existing(c.key, pos) ? InsertResult::kExists : InsertResult::kQuotaExceeded;
@@ -366,7 +284,7 @@ InsertResult BasicFlowTable<Key>::insert(const NewConnection& c, uint64_t now, i
     charge(charged[1], -1);
     return r;
   }
-  initialise(*pos, c, now);
+  initialise(*pos, c, now, later);
   return InsertResult::kInserted;
 }
 

@@ -1,8 +1,7 @@
-// The connection table (docs/design/flow-table.md), generic over its key:
-// FlowTable (IPv4, FlowKey) and FlowTable6 (IPv6, FlowKey6) are BasicFlowTable<FlowKey> and BasicFlowTable<FlowKey6>, both instantiated
-// in flow_table.cpp (no other key type links). An rte_hash in lock-free
-// read/write-concurrency mode maps a canonical key to a position; each position
-// indexes one FlowEntry (the hot part, one cache line) and one FlowCold (the rest).
+// The connection table (docs/design/flow-table.md), generic over its key: FlowTable
+// (IPv4) and FlowTable6 (IPv6), instantiated in flow_table*.cpp only. An rte_hash in
+// lock-free read/write-concurrency mode maps a canonical key to a position; each
+// position indexes one FlowEntry (the hot part, one cache line) and one FlowCold.
 // Lookups take no lock (bulk, per burst). Inserts
 // from several workers go through rte_hash's multi-writer path. Removed positions are
 // recycled only after an RCU grace period (the workers' rte_rcu_qsbr), so a worker
@@ -166,6 +165,14 @@ struct FlowTableOptions {
 
 enum class InsertResult : uint8_t { kInserted, kExists, kTableFull, kQuotaExceeded };
 
+// A worker's new connections of one burst, not yet on the table's half-open list
+// (insert() with a LinkLater, then link_half_open). A value on the worker's stack.
+struct LinkLater {
+  static constexpr uint32_t kMax = 64;  // more in one burst are linked at once
+  uint32_t n = 0;
+  uint32_t pos[kMax];
+};
+
 // The per-VM connection counts and their limit: what a table checks and charges in
 // insert() step 2. One VmQuota may be shared by several tables (the IPv4 and the IPv6
 // one) so that a VM's limit counts its connections of every family together
@@ -261,6 +268,11 @@ class BasicFlowTable {
   //  3. capacity: at capacity the oldest half-open connection is reclaimed (else an
   //     expired one near the key); established connections never (else kTableFull).
   [[nodiscard]] InsertResult insert(const NewConnection& c, uint64_t now, int32_t* pos);
+  // The same, but the connection joins the half-open list (what step 3 reclaims) at
+  // link_half_open(later), with the burst's others under one lock; until then it is
+  // live but not reclaimable. Call it before the worker next reports quiescent.
+  [[nodiscard]] InsertResult insert(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater& later);
+  void link_half_open(LinkLater& later);
   // The connection at `pos` has just moved from a half-open to an established state
   // (the caller's compare-exchange did it): it leaves the half-open lists.
   void mark_answered(int32_t pos);
@@ -320,6 +332,7 @@ class BasicFlowTable {
 
   BasicFlowTable() = default;
   void push(List& l, Link* links, uint32_t pos);
+  [[nodiscard]] bool link_tail(List& l, Link* links, uint32_t pos, uint8_t bit);
   void unlink(List& l, Link* links, uint32_t pos);
   void leave_lists(int32_t pos);
   // With `expired_at`, only if the oldest one has expired by then.
@@ -332,7 +345,8 @@ class BasicFlowTable {
   [[nodiscard]] bool take_quota(const VmPair& vms);
   [[nodiscard]] InsertResult reserve_capacity(const Key& key, uint64_t now, int32_t* pos);
   [[nodiscard]] InsertResult claim_position(const Key& key, int32_t* pos);
-  void initialise(int32_t pos, const NewConnection& c, uint64_t now);
+  void initialise(int32_t pos, const NewConnection& c, uint64_t now, LinkLater* later);
+  [[nodiscard]] InsertResult insert_linking(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater* later);
   void charge(uint32_t vm, int delta) {
     if (vm != kNoVmId) vm_counts_[vm].fetch_add(static_cast<uint32_t>(delta), std::memory_order_relaxed);
   }
