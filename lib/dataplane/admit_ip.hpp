@@ -84,8 +84,14 @@ inline void Pipeline::admit_ip(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t 
   q.sport_be = p.sport_be;
   q.dport_be = p.dport_be;
   if (later_fragment) return;  // followed in packet order (stage 4)
-  if (p.proto == F::kIcmp) classify_icmp(q, p, from_uplink, now);
-  q.key = F::flow_key(p.proto, src_addr, q.sport_be, dst_addr, q.dport_be, &q.src_is_lo);
+  if (p.proto == F::kIcmp) {
+    classify_icmp(q, p, from_uplink, now);  // the key's "ports": echo identifiers
+    q.key = F::flow_key(p.proto, src_addr, q.sport_be, dst_addr, q.dport_be, &q.src_is_lo);
+    return;
+  }
+  // The ports from the parsed packet, not read back from q: one 4-byte load over the
+  // two 2-byte stores just made cannot be forwarded from the store buffer (a stall).
+  q.key = F::flow_key(p.proto, src_addr, p.sport_be, dst_addr, p.dport_be, &q.src_is_lo);
 }
 
 }  // namespace sgfw::dataplane
