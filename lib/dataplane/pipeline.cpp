@@ -33,11 +33,6 @@ void Pipeline::flood(rte_mbuf* m, uint16_t in_port, bool vm_ports_only, uint16_t
     if (o != in_port && !(vm_ports_only && o == uplink)) send(m, o);
 }
 
-void Pipeline::send(rte_mbuf* m, uint16_t out_port) {
-  if (tx_len_[out_port] == kTxBuffer) flush_port(out_port);
-  tx_buf_[out_port][tx_len_[out_port]++] = m;
-}
-
 void Pipeline::flush_port(uint16_t port) {
   uint16_t n = tx_len_[port];
   if (n == 0) return;
@@ -68,9 +63,7 @@ void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkt
   if (ntraced_ != 0) [[unlikely]] trace_after_express(ps);
   lookup_links(ps, snap, in_port);
   Burst b;
-  for (uint16_t i = 0; i < ps.n; ++i)
-    if (ps.m[i] != nullptr && ps.pkt[i].kind != packet::ParsedPacket::Kind::kIpv6)
-      admit_one(b, snap, in_port, ps, i, now);
+  admit_burst(b, snap, in_port, ps, now);
   if (b.np != 0) run_stages(b, snap, in_port, now);
   if (ps.n6 != 0) {
     if (ntraced_ != 0) [[unlikely]] trace_stage_ = capture::Stage::kAdmit;  // the IPv6 pass starts over

@@ -174,8 +174,13 @@ void Pipeline::classify_icmp(Pending& q, const ParsedPacket& p, bool from_uplink
   }
 }
 
+void Pipeline::admit_burst(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint64_t now) {
+  for (uint16_t i = 0; i < ps.n; ++i)
+    if (ps.m[i] != nullptr && ps.pkt[i].kind != ParsedPacket::Kind::kIpv6) admit_one(b, snap, in_port, ps, i, now);
+}
+
 // L2/L3 checks of one parsed frame; a survivor is queued as Pending.
-void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i,
+[[gnu::always_inline]] inline void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i,
                          uint64_t now) {
   const bool from_uplink = in_port == snap.uplink();
   rte_mbuf* m = ps.m[i];
