@@ -59,6 +59,13 @@ void establish_udp(Rig& rig) {
   BOOST_REQUIRE(express_word(rig) != 0u);
 }
 
+// How many of the frames that left are `frame` on `port`.
+size_t copies(const std::vector<Out>& out, const std::string& port, const Bytes& frame) {
+  size_t n = 0;
+  for (const Out& o : out) n += o.port == port && o.frame == frame;
+  return n;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(established_tuple_from_the_wrong_place_is_judged_by_stage1) {
@@ -188,14 +195,9 @@ BOOST_AUTO_TEST_CASE(a_burst_mixing_express_and_stage1_frames_judges_each_by_its
   const Bytes spoof = udp(kInetMac, kMacC, kC, 53, kB, 5000);              // a VM's address from the uplink
   const Bytes stray = udp(kInetMac, kMacC, kInet, 53, "10.9.9.9", 5000);   // to no local VM
   std::vector<Out> out = rig.send("uplink", {reply, web, reply, ssh, reply, spoof, reply, stray, reply});
-  size_t to_a = 0, to_b = 0;
-  for (const Out& o : out) {
-    if (o.port == "vm-a" && o.frame == reply) ++to_a;
-    if (o.port == "vm-b" && o.frame == web) ++to_b;
-  }
   BOOST_TEST(out.size() == 6u);
-  BOOST_TEST(to_a == 5u);
-  BOOST_TEST(to_b == 1u);
+  BOOST_TEST(copies(out, "vm-a", reply) == 5u);
+  BOOST_TEST(copies(out, "vm-b", web) == 1u);
   BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
   BOOST_TEST(rig.drops(DropReason::kSpoofed) == 1u);
   BOOST_TEST(rig.drops(DropReason::kNotLocal) == 1u);
@@ -205,14 +207,9 @@ BOOST_AUTO_TEST_CASE(a_burst_mixing_express_and_stage1_frames_judges_each_by_its
   const Bytes to_web = tcp(kMacA, kMacB, kA, 40003, kB, 80, kTcpSyn);
   const Bytes forged = udp(kMacA, kInetMac, kC, 5000, kInet, 53);
   out = rig.send("vm-a", {out_a, to_web, out_a, forged, out_a});
-  size_t up = 0, web_b = 0;
-  for (const Out& o : out) {
-    if (o.port == "uplink" && o.frame == out_a) ++up;
-    if (o.port == "vm-b" && o.frame == to_web) ++web_b;
-  }
   BOOST_TEST(out.size() == 4u);
-  BOOST_TEST(up == 3u);
-  BOOST_TEST(web_b == 1u);
+  BOOST_TEST(copies(out, "uplink", out_a) == 3u);
+  BOOST_TEST(copies(out, "vm-b", to_web) == 1u);
   BOOST_TEST(rig.drops(DropReason::kSpoofed) == 2u);
   BOOST_TEST(rig.flows().size() == 3u);  // a's UDP, the web connections from the internet and from a
 }
