@@ -116,9 +116,10 @@ class Pipeline {
   void classify_icmp(PendingOf<Ipv6Family>& q, const packet::ParsedPacket& p, bool from_uplink, uint64_t now);
   // Steps 4-7 for either family, then the packet is queued (admit_ip.hpp).
   template <class F>
-  [[gnu::always_inline]] void admit_ip(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i,
-                const typename F::Addr& src_addr, const typename F::Addr& dst_addr, acl::AddressInfo src,
-                acl::AddressInfo dst, uint64_t now);
+  [[gnu::always_inline]] void admit_ip(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port,
+                                       const Parsed& ps, uint16_t i, const typename F::Addr& src_addr,
+                                       const typename F::Addr& dst_addr, acl::AddressInfo src,
+                                       acl::AddressInfo dst, uint64_t now);
   // IPv6 link services (stage_link_services6.cpp): neighbour discovery, RA guard, MLD,
   // DHCPv6. Each returns true when it passed or dropped the frame.
   bool admit_nd(runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i);

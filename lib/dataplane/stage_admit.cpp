@@ -180,8 +180,8 @@ void Pipeline::admit_burst(Burst& b, runtime::Snapshot& snap, uint16_t in_port, 
 }
 
 // L2/L3 checks of one parsed frame; a survivor is queued as Pending.
-[[gnu::always_inline]] inline void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port, const Parsed& ps, uint16_t i,
-                         uint64_t now) {
+[[gnu::always_inline]] inline void Pipeline::admit_one(Burst& b, runtime::Snapshot& snap, uint16_t in_port,
+                                                       const Parsed& ps, uint16_t i, uint64_t now) {
   const bool from_uplink = in_port == snap.uplink();
   rte_mbuf* m = ps.m[i];
   const ParsedPacket& p = ps.pkt[i];

@@ -12,8 +12,10 @@ namespace sgfw::flow {
 
 // Caller holds l.lock. Links `pos` at the tail unless it was answered or removed
 // before it was listed (another worker saw the reply first: nothing to do on a
-// half-open list) or is on the list already (a deferred listing after a TCP reset in
-// the same burst put it there). True if linked; the caller counts it.
+// half-open list) or is on the list already: a connection that closed before its
+// deferred listing (mark_closed listed it), or one that another worker closed before
+// its answerer took it off (linking it twice would tie the list into a loop). True if
+// linked; the caller counts it.
 template <class Key>
 bool BasicFlowTable<Key>::link_tail(List& l, Link* links, uint32_t pos, uint8_t bit) {
   FlowEntry& e = at(static_cast<int32_t>(pos));

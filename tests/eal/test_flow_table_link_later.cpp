@@ -2,7 +2,8 @@
 // link_half_open: a worker lists a burst's new connections under one lock at the end of
 // the burst; docs/design/flow-table.md, "Half-open lists"). What a full table reclaims
 // must be exactly what it would be with immediate listing, in the same order, whatever
-// happened to a connection between its insert and its listing.
+// happened to a connection between its insert and its listing; and no position is ever
+// linked twice.
 #include <boost/test/unit_test.hpp>
 
 #include "flow_table_helpers.hpp"
@@ -98,6 +99,30 @@ BOOST_AUTO_TEST_CASE(answered_or_removed_before_its_listing_is_not_listed) {
   BOOST_TEST(t->lookup(key(2)) < 0);
   BOOST_TEST(t->lookup(key(3)) >= 0);
   BOOST_TEST(t->half_open_reclaimed() == 1u);
+}
+
+// Two workers: A's compare-exchange answers a connection, then B's closes it before A
+// has taken it off the half-open list. B's listing must not link it a second time (the
+// list would loop on itself); A then takes it off, and the list stays whole.
+BOOST_AUTO_TEST_CASE(closed_by_another_worker_before_its_answerer_unlisted_it) {
+  auto t = make_table(3, kNoQuota, uniform(kForever));
+  int32_t p = -1;
+  BOOST_REQUIRE((ins(*t, 0, ConnState::kTcpSynSent, 1, 10, &p) == InsertResult::kInserted));  // listed
+  ConnState s = ConnState::kTcpSynSent;
+  BOOST_REQUIRE(t->at(p).state.compare_exchange_strong(s, ConnState::kTcpEstablished));  // A, not yet unlisted
+  s = ConnState::kTcpEstablished;
+  BOOST_REQUIRE(t->at(p).state.compare_exchange_strong(s, ConnState::kTcpClosed));  // B
+  t->mark_closed(p);    // B: still listed, so not linked again
+  t->mark_answered(p);  // A: off the list
+  for (uint32_t i = 1; i < 3; ++i) BOOST_REQUIRE((ins(*t, i, ConnState::kTcpSynSent, 1, 11) == InsertResult::kInserted));
+  for (uint32_t i = 3; i < 7; ++i) {
+    BOOST_TEST_CONTEXT("insert " << i) {
+      BOOST_TEST((ins(*t, i, ConnState::kTcpSynSent, 1, 12) == InsertResult::kInserted));
+      BOOST_TEST(t->lookup(key(0)) >= 0);  // closed but unlisted: it expires, it is not reclaimed
+      BOOST_TEST(t->lookup(key(i - 2)) < 0);
+      BOOST_TEST(t->size() == 3u);
+    }
+  }
 }
 
 // More new connections than a LinkLater holds: the rest are listed at once, and the
