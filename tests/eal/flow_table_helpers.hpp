@@ -64,9 +64,11 @@ inline std::unique_ptr<FlowTable> make_table(uint32_t capacity, uint32_t per_vm_
 
 
 // The insert of the earlier positional API, for these tests: `orig` is the first
-// packet's source, charged to `vm` as the originating VM.
+// packet's source, charged to `vm` as the originating VM. With `later`, the half-open
+// listing waits for t.link_half_open(*later), as on the packet path.
 inline InsertResult insert_conn(FlowTable& t, const FlowKey& k, uint32_t orig_be, uint16_t orig_port_be, ConnState s,
-                         uint32_t vm, uint64_t gen, uint32_t egress, uint32_t ingress, uint64_t now, int32_t* pos) {
+                         uint32_t vm, uint64_t gen, uint32_t egress, uint32_t ingress, uint64_t now, int32_t* pos,
+                         LinkLater* later = nullptr) {
   NewConnection c;
   c.key = k;
   c.orig_is_lo = k.addr_lo == orig_be && k.port_lo == orig_port_be;
@@ -76,7 +78,7 @@ inline InsertResult insert_conn(FlowTable& t, const FlowKey& k, uint32_t orig_be
   c.egress_rule = egress;
   c.ingress_rule = ingress;
   c.express = (gen << 32) | 0x10002u;  // what the packet path would store: kept as given
-  return t.insert(c, now, pos);
+  return later ? t.insert(c, now, pos, *later) : t.insert(c, now, pos);
 }
 
 inline std::vector<bool> vm_set(std::initializer_list<uint32_t> ids) {
@@ -85,10 +87,11 @@ inline std::vector<bool> vm_set(std::initializer_list<uint32_t> ids) {
   return b;
 }
 
-inline InsertResult ins(FlowTable& t, uint32_t i, ConnState s, uint32_t vm, uint64_t now, int32_t* pos = nullptr) {
+inline InsertResult ins(FlowTable& t, uint32_t i, ConnState s, uint32_t vm, uint64_t now, int32_t* pos = nullptr,
+                        LinkLater* later = nullptr) {
   int32_t p = -1;
   Conn c = conn(i);
-  InsertResult r = insert_conn(t, c.fwd(), c.src, c.sport, s, vm, 1, 0, 0, now, &p);
+  InsertResult r = insert_conn(t, c.fwd(), c.src, c.sport, s, vm, 1, 0, 0, now, &p, later);
   if (pos) *pos = p;
   return r;
 }

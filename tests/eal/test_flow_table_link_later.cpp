@@ -16,17 +16,7 @@ BOOST_AUTO_TEST_SUITE(link_later)
 namespace {
 
 InsertResult ins_later(FlowTable& t, uint32_t i, ConnState s, uint64_t now, LinkLater& later, int32_t* pos = nullptr) {
-  Conn c = conn(i);
-  NewConnection nc;
-  nc.key = c.fwd();
-  nc.orig_is_lo = nc.key.addr_lo == c.src && nc.key.port_lo == c.sport;
-  nc.state = s;
-  nc.orig_vm = 1;
-  nc.generation = 1;
-  int32_t p = -1;
-  InsertResult r = t.insert(nc, now, &p, later);
-  if (pos) *pos = p;
-  return r;
+  return ins(t, i, s, 1, now, pos, &later);
 }
 
 // What the packet path does when a packet moves a connection to state `to`.
