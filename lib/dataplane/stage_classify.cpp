@@ -1,7 +1,10 @@
 // Stage 3 of the packet pipeline (docs/design/packet-path.md, step 9): the rule checks
 // of new, stateless and re-checked packets, grouped per rte_acl context. One code for
 // both families (family.hpp).
+#include <rte_prefetch.h>
+
 #include "dataplane/burst.hpp"
+#include "dataplane/check_groups.hpp"
 #include "dataplane/rule_checks.hpp"
 
 namespace sgfw::dataplane {
@@ -33,28 +36,30 @@ void Pipeline::classify(BurstOf<F>& b, runtime::Snapshot& snap) {
     for (uint8_t d = 0; d < 2; ++d)
       if (q.checks.needed[d]) checks[nc++] = {q.checks.context[d], i, d};
   }
-  static_assert(2 * kBurst <= 64, "one bit per check");
-  uint64_t done = 0;  // bit c: check c classified
-  const uint8_t* acl_keys[2 * kBurst];
-  uint32_t results[2 * kBurst];
-  uint16_t cidx[2 * kBurst];
-  for (uint16_t c = 0; c < nc; ++c) {
-    if (done >> c & 1) continue;
-    uint32_t context = checks[c].context;
-    uint16_t k = 0;
-    for (uint16_t j = c; j < nc; ++j) {
-      if ((done >> j & 1) || checks[j].context != context) continue;
-      done |= uint64_t{1} << j;
-      cidx[k] = j;
-      const Check& ch = checks[j];
-      acl_keys[k++] = reinterpret_cast<const uint8_t*>(&b.pend[ch.packet].checks.key[ch.direction]);
-    }
-    const acl::AclContext* ctx = F::context(tables, context);
-    if (ctx == nullptr || ctx->classify(acl_keys, results, k) != 0) {
-      for (uint16_t j = 0; j < k; ++j) results[j] = acl::kNoMatch;  // fail closed
-    }
-    for (uint16_t j = 0; j < k; ++j) b.pend[checks[cidx[j]].packet].result[checks[cidx[j]].direction] = results[j];
+  static_assert(2 * kBurst <= kMaxGroupedChecks, "every check of a burst is grouped");
+  uint32_t contexts[2 * kBurst];
+  for (uint16_t c = 0; c < nc; ++c) contexts[c] = checks[c].context;
+  uint16_t order[2 * kBurst], starts[2 * kBurst + 1];
+  const uint16_t groups = group_checks(contexts, nc, order, starts);
+  // Each group's context, its rte_acl context prefetched before the first classify.
+  const acl::AclContext* ctx[2 * kBurst];
+  for (uint16_t g = 0; g < groups; ++g) {
+    ctx[g] = F::context(tables, contexts[order[starts[g]]]);
+    if (ctx[g] != nullptr) rte_prefetch0(ctx[g]->raw());
   }
+  const uint8_t* acl_keys[2 * kBurst];
+  for (uint16_t k = 0; k < nc; ++k) {
+    const Check& ch = checks[order[k]];
+    acl_keys[k] = reinterpret_cast<const uint8_t*>(&b.pend[ch.packet].checks.key[ch.direction]);
+  }
+  uint32_t results[2 * kBurst];
+  for (uint16_t g = 0; g < groups; ++g) {
+    const uint16_t k0 = starts[g], k = static_cast<uint16_t>(starts[g + 1] - k0);
+    if (ctx[g] == nullptr || ctx[g]->classify(acl_keys + k0, results + k0, k) != 0) {
+      for (uint16_t j = k0; j < k0 + k; ++j) results[j] = acl::kNoMatch;  // fail closed
+    }
+  }
+  for (uint16_t k = 0; k < nc; ++k) b.pend[checks[order[k]].packet].result[checks[order[k]].direction] = results[k];
 }
 
 template void Pipeline::classify(BurstOf<Ipv4Family>&, runtime::Snapshot&);
