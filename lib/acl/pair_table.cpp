@@ -2,6 +2,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_errno.h>
+#include <rte_memory.h>
 
 #include <algorithm>
 #include <map>
@@ -21,11 +22,11 @@ core::Expected<PairTable> PairTable::build(const std::vector<PairSpec>& pairs, c
   // Distinct prefixes with their own owners, in a stable order.
   std::map<std::pair<uint32_t, uint8_t>, std::vector<PairOwner>> own;
   for (const auto& p : pairs) own[{p.addr & prefix_mask(p.prefix), p.prefix}].push_back(p.owner);
-  rte_lpm_config cfg{};
-  cfg.max_rules = static_cast<uint32_t>(std::max<size_t>(16, own.size()));
-  cfg.number_tbl8s = static_cast<uint32_t>(std::min<size_t>(1u << 16, std::max<size_t>(16, own.size())));
-  t.lpm_.reset(rte_lpm_create(name.c_str(), SOCKET_ID_ANY, &cfg));
-  if (t.lpm_ == nullptr) return core::make_error("rte_lpm_create(" + name + "): " + rte_strerror(rte_errno));
+  rte_rib_conf cfg{};
+  cfg.ext_sz = 0;
+  cfg.max_nodes = static_cast<int>(2 * own.size() + 1);  // an insert adds its node and at most one branch
+  t.rib_.reset(rte_rib_create(name.c_str(), SOCKET_ID_ANY, &cfg));
+  if (t.rib_ == nullptr) return core::make_error("rte_rib_create(" + name + "): " + rte_strerror(rte_errno));
   for (const auto& [key, direct] : own) {
     auto [addr, prefix] = key;
     Range r{static_cast<uint32_t>(t.owners_.size()), 0};
@@ -38,17 +39,18 @@ core::Expected<PairTable> PairTable::build(const std::vector<PairSpec>& pairs, c
     r.count = static_cast<uint32_t>(t.owners_.size()) - r.begin;
     const uint32_t hop = static_cast<uint32_t>(t.ranges_.size());
     t.ranges_.push_back(r);
-    // rte_lpm takes depths 1..32: a /0 pair is its two halves.
-    int rc = prefix != 0 ? rte_lpm_add(t.lpm_.get(), addr, prefix, hop) : rte_lpm_add(t.lpm_.get(), 0, 1, hop);
-    if (rc == 0 && prefix == 0) rc = rte_lpm_add(t.lpm_.get(), 0x80000000u, 1, hop);
-    if (rc != 0) return core::make_error("rte_lpm_add(" + name + "): " + rte_strerror(-rc));
+    rte_rib_node* node = rte_rib_insert(t.rib_.get(), addr, prefix);  // depth 0..32: a /0 pair too
+    if (node == nullptr || rte_rib_set_nh(node, hop) != 0)
+      return core::make_error("rte_rib_insert(" + name + "): " + rte_strerror(rte_errno));
   }
   return t;
 }
 
 uint32_t PairTable::owners(uint32_t addr_be, const PairOwner** first) const noexcept {
-  uint32_t hop = 0;
-  if (lpm_ == nullptr || rte_lpm_lookup(lpm_.get(), rte_be_to_cpu_32(addr_be), &hop) != 0) return 0;
+  if (rib_ == nullptr) return 0;
+  const rte_rib_node* node = rte_rib_lookup(rib_.get(), rte_be_to_cpu_32(addr_be));
+  uint64_t hop = 0;
+  if (node == nullptr || rte_rib_get_nh(node, &hop) != 0) return 0;
   const Range& r = ranges_[hop];
   *first = owners_.data() + r.begin;
   return r.count;

@@ -1,13 +1,14 @@
 // Allowed address pairs of local VMs (docs/enforcement.md §7 "Allowed address pairs"):
-// IPv4 prefix -> the local VMs that may use it and with which MAC, as an rte_lpm whose
-// next hop indexes a list of owners. Overlapping pairs are resolved at build: the
+// IPv4 prefix -> the local VMs that may use it and with which MAC, as an rte_rib (a
+// path-compressed binary trie: memory by the number of prefixes, a few nodes visited
+// per lookup) whose next hop indexes a list of owners. Overlapping pairs are resolved at build: the
 // owners listed for a prefix include the owners of every pair prefix that contains
 // it, so the longest match answers for all of them. Built on the control path; lookups
 // are data-path safe from any number of lcores (never written after build).
-// Errors: build() fails only on rte_lpm errors (memory, a name already in use).
+// Errors: build() fails only on rte_rib errors (memory, a name already in use).
 #pragma once
 
-#include <rte_lpm.h>
+#include <rte_rib.h>
 
 #include <cstdint>
 #include <string>
@@ -32,13 +33,13 @@ struct PairSpec {
 
 class PairTable {
  public:
-  PairTable() = default;  // movable, not copyable (owns the rte_lpm)
+  PairTable() = default;  // movable, not copyable (owns the rte_rib)
 
-  // `name` must be unique in the process (rte_lpm names are global).
+  // `name` must be unique in the process (rte_rib names are global).
   [[nodiscard]] static core::Expected<PairTable> build(const std::vector<PairSpec>& pairs, const std::string& name);
 
   // True when no local VM has a pair: the packet path then skips every pair check.
-  [[nodiscard]] bool empty() const noexcept { return lpm_ == nullptr; }
+  [[nodiscard]] bool empty() const noexcept { return rib_ == nullptr; }
 
   // Data path. The owners of the pairs containing addr_be (network order): [*first,
   // *first + count). count == 0: no local VM has a pair with this address.
@@ -62,7 +63,7 @@ class PairTable {
     uint32_t begin = 0;
     uint32_t count = 0;
   };
-  core::UniqueHandle<rte_lpm, rte_lpm_free> lpm_;
+  core::UniqueHandle<rte_rib, rte_rib_free> rib_;
   std::vector<Range> ranges_;      // next hop -> owners_ slice
   std::vector<PairOwner> owners_;
 };

@@ -1,15 +1,15 @@
 // Allowed address pairs of local VMs, IPv6 (docs/enforcement.md §7.2): the twin of
 // PairTable. IPv6 prefix -> the local VMs that may use it and with which MAC, as an
-// rte_lpm6 whose next hop indexes a list of owners. Overlapping pairs are resolved at
+// rte_rib6 (a path-compressed binary trie: memory by the number of prefixes) whose
+// next hop indexes a list of owners. Overlapping pairs are resolved at
 // build: the owners listed for a prefix include the owners of every pair prefix that
 // contains it, so the longest match answers for all of them. Built on the control path;
 // lookups are data-path safe from any number of lcores (never written after build).
-// Errors: build() fails on rte_lpm6 errors (memory, a name already in use), on more
-// than 2^21 distinct pair prefixes (rte_lpm6 next hops are 21 bits) and on a prefix
-// above 128 (validated policies have none); nothing is built then.
+// Errors: build() fails on rte_rib6 errors (memory, a name already in use) and on a
+// prefix above 128 (validated policies have none); nothing is built then.
 #pragma once
 
-#include <rte_lpm6.h>
+#include <rte_rib6.h>
 
 #include <cstdint>
 #include <string>
@@ -32,14 +32,14 @@ struct PairSpec6 {
 
 class PairTable6 {
  public:
-  PairTable6() = default;  // movable, not copyable (owns the rte_lpm6)
+  PairTable6() = default;  // movable, not copyable (owns the rte_rib6)
 
-  // `name` must be unique in the process (rte_lpm6 names are global) and shorter than
-  // RTE_LPM6_NAMESIZE - 4 (rte_lpm6 names its rule hash "LRH_" + name).
+  // `name` must be unique in the process (rte_rib6 names are global) and at most 20
+  // characters (rte_rib6 names its node pool "MP_" + name, a mempool name).
   [[nodiscard]] static core::Expected<PairTable6> build(const std::vector<PairSpec6>& pairs, const std::string& name);
 
   // True when no local VM has an IPv6 pair: the packet path then skips every pair check.
-  [[nodiscard]] bool empty() const noexcept { return lpm_ == nullptr; }
+  [[nodiscard]] bool empty() const noexcept { return rib_ == nullptr; }
 
   // Data path. addr16: 16 bytes, network byte order, any alignment. The owners of the
   // pairs containing it: [*first, *first + count). count == 0: no local VM has a pair
@@ -64,7 +64,7 @@ class PairTable6 {
     uint32_t begin = 0;
     uint32_t count = 0;
   };
-  core::UniqueHandle<rte_lpm6, rte_lpm6_free> lpm_;
+  core::UniqueHandle<rte_rib6, rte_rib6_free> rib_;
   std::vector<Range> ranges_;      // next hop -> owners_ slice
   std::vector<PairOwner> owners_;
 };

@@ -2,6 +2,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <rte_byteorder.h>
+#include <rte_malloc.h>
+
+#include <random>
+#include <set>
 
 #include "acl/pair_table.hpp"
 #include "eal_fixture.hpp"
@@ -71,4 +75,71 @@ BOOST_AUTO_TEST_CASE(host_bits_of_a_spec_are_ignored_and_slash_zero_covers_every
   BOOST_TEST(t.may_use(be(ip(10, 1, 2, 200)), 0, 0xa));
   BOOST_TEST(t.may_use(be(ip(192, 0, 2, 1)), 1, 0xb));
   BOOST_TEST(!t.may_use(be(ip(192, 0, 2, 1)), 0, 0xa));
+}
+
+// 0.0.0.0/0 beside 16 or more other pair prefixes: the table sized its rules by the
+// prefix count while /0 took two (rte_lpm has no depth 0), and the build failed.
+BOOST_AUTO_TEST_CASE(slash_zero_beside_sixteen_other_prefixes_builds) {
+  std::vector<PairSpec> specs{{0, 0, {99, 0xf}}};
+  for (uint32_t i = 0; i < 16; ++i) specs.push_back({ip(10, 9, 0, 0) + i, 32, {i, 0xa}});
+  PairTable t = build(specs);
+  BOOST_TEST(t.may_use(be(ip(10, 9, 0, 5)), 5, 0xa));
+  BOOST_TEST(t.may_use(be(ip(10, 9, 0, 5)), 99, 0xf));
+  BOOST_TEST(t.may_use(be(ip(203, 0, 113, 1)), 99, 0xf));
+  BOOST_TEST(!t.may_use(be(ip(203, 0, 113, 1)), 5, 0xa));
+}
+
+namespace {
+
+// The definition (docs/enforcement.md §7): the owners of every pair whose prefix holds
+// the address, as (vm, mac) sets.
+std::set<std::pair<uint32_t, uint64_t>> reference_owners(const std::vector<PairSpec>& specs, uint32_t addr) {
+  std::set<std::pair<uint32_t, uint64_t>> s;
+  for (const auto& p : specs) {
+    const uint32_t mask = p.prefix == 0 ? 0u : ~uint32_t{0} << (32 - p.prefix);
+    if ((addr & mask) == (p.addr & mask)) s.insert({p.owner.vm, p.owner.mac});
+  }
+  return s;
+}
+
+}  // namespace
+
+// Random nested and overlapping prefixes (host bits set, duplicates, /0 now and then):
+// every lookup lists exactly the owners of the prefixes that hold the address.
+BOOST_AUTO_TEST_CASE(random_prefixes_list_the_owners_of_every_prefix_holding_the_address) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<PairSpec> specs;
+    const uint32_t base = rng() & 0xff000000u;  // one /8 so that prefixes meet
+    const int n = 1 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < n; ++i) {
+      const uint8_t prefix = rng() % 50 == 0 ? 0 : static_cast<uint8_t>(8 + rng() % 25);
+      specs.push_back({base | (rng() & 0x00ffffffu), prefix, {rng() % 8, 0xa0 + rng() % 3}});
+    }
+    PairTable t = build(specs);
+    for (int probe = 0; probe < 300; ++probe) {
+      // Mostly near a spec's address (so deep prefixes are hit), sometimes anywhere.
+      uint32_t addr = rng() % 4 == 0 ? rng() : specs[rng() % specs.size()].addr ^ (rng() >> (8 + rng() % 24));
+      const acl::PairOwner* o = nullptr;
+      const uint32_t count = t.owners(be(addr), &o);
+      std::set<std::pair<uint32_t, uint64_t>> got;
+      for (uint32_t i = 0; i < count; ++i) got.insert({o[i].vm, o[i].mac});
+      BOOST_TEST_REQUIRE((got == reference_owners(specs, addr)), "trial " << trial << " address " << addr);
+    }
+  }
+}
+
+// A policy's pairs take memory by their number, not a fixed 64 MiB first-level table
+// (the snapshot rebuilds the table on every change, so its size is also time).
+BOOST_AUTO_TEST_CASE(a_thousand_pairs_take_less_than_a_mebibyte) {
+  std::vector<PairSpec> specs;
+  for (uint32_t i = 0; i < 1000; ++i) specs.push_back({ip(10, 7, 0, 0) + i, 32, {i, 0xa}});
+  rte_malloc_socket_stats before{}, after{};
+  rte_malloc_get_socket_stats(0, &before);
+  PairTable t = build(specs);
+  rte_malloc_get_socket_stats(0, &after);
+  BOOST_TEST(t.owned(be(ip(10, 7, 3, 231))));
+  const size_t used = after.heap_allocsz_bytes - before.heap_allocsz_bytes;
+  BOOST_TEST_MESSAGE("1000 IPv4 pairs: " << used << " bytes of DPDK heap");
+  BOOST_TEST(used < size_t{1} << 20);
 }

@@ -1,8 +1,12 @@
 #define BOOST_TEST_MODULE pair_table6
 #include <boost/test/unit_test.hpp>
 
+#include <rte_malloc.h>
+
 #include <array>
 #include <cstring>
+#include <random>
+#include <set>
 
 #include "acl/pair_table6.hpp"
 #include "core/ip_address.hpp"
@@ -130,4 +134,73 @@ BOOST_AUTO_TEST_CASE(a_slash_128_is_that_address_only) {
 BOOST_AUTO_TEST_CASE(a_prefix_above_128_is_refused) {
   auto t = PairTable6::build({{ip("2001:db8::1"), 129, {0, 0xa}}}, "pair6test_bad");
   BOOST_TEST(!t.has_value());
+}
+
+namespace {
+
+bool holds(const core::Ipv6& prefix_addr, uint8_t prefix, const core::Ipv6& a) {
+  for (unsigned bit = 0; bit < prefix; ++bit) {
+    const uint8_t m = static_cast<uint8_t>(0x80u >> (bit % 8));
+    if ((prefix_addr.bytes[bit / 8] & m) != (a.bytes[bit / 8] & m)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Random nested and overlapping prefixes (host bits set, duplicates, ::/0 now and then):
+// every lookup lists exactly the owners of the prefixes that hold the address.
+BOOST_AUTO_TEST_CASE(random_prefixes_list_the_owners_of_every_prefix_holding_the_address) {
+  std::mt19937 rng(9);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<PairSpec6> specs;
+    core::Ipv6 base = ip("fd00::");
+    base.bytes[1] = static_cast<uint8_t>(rng());
+    const int n = 1 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < n; ++i) {
+      core::Ipv6 a = base;
+      for (unsigned b = 2; b < 16; ++b) a.bytes[b] = rng() % 3 == 0 ? static_cast<uint8_t>(rng()) : 0;
+      const uint8_t prefix = rng() % 50 == 0 ? 0 : static_cast<uint8_t>(16 + rng() % 113);
+      specs.push_back({a, prefix, {static_cast<uint32_t>(rng() % 8), 0xa0 + rng() % 3}});
+    }
+    PairTable6 t = build(specs);
+    for (int probe = 0; probe < 300; ++probe) {
+      // Mostly a spec's address with a few low bits flipped, sometimes anywhere.
+      core::Ipv6 a = specs[rng() % specs.size()].addr;
+      if (rng() % 4 == 0) {
+        for (auto& byte : a.bytes) byte = static_cast<uint8_t>(rng());
+      } else {
+        for (int flips = static_cast<int>(rng() % 3); flips > 0; --flips) {
+          const unsigned bit = 16 + rng() % 112;
+          a.bytes[bit / 8] ^= static_cast<uint8_t>(0x80u >> (bit % 8));
+        }
+      }
+      std::set<std::pair<uint32_t, uint64_t>> want, got;
+      for (const auto& s : specs)
+        if (holds(s.addr, s.prefix, a)) want.insert({s.owner.vm, s.owner.mac});
+      const acl::PairOwner* o = nullptr;
+      const uint32_t count = t.owners(a.bytes.data(), &o);
+      for (uint32_t i = 0; i < count; ++i) got.insert({o[i].vm, o[i].mac});
+      BOOST_TEST_REQUIRE((got == want), "trial " << trial << " probe " << probe);
+    }
+  }
+}
+
+// A policy's pairs take memory by their number, not a fixed 64 MiB first-level table.
+BOOST_AUTO_TEST_CASE(a_thousand_pairs_take_less_than_a_mebibyte) {
+  std::vector<PairSpec6> specs;
+  for (uint32_t i = 0; i < 1000; ++i) {
+    core::Ipv6 a = ip("2001:db8::");
+    a.bytes[14] = static_cast<uint8_t>(i >> 8);
+    a.bytes[15] = static_cast<uint8_t>(i);
+    specs.push_back({a, 128, {i, 0xa}});
+  }
+  rte_malloc_socket_stats before{}, after{};
+  rte_malloc_get_socket_stats(0, &before);
+  PairTable6 t = build(specs);
+  rte_malloc_get_socket_stats(0, &after);
+  BOOST_TEST(t.owned(Addr("2001:db8::3e7").p()));
+  const size_t used = after.heap_allocsz_bytes - before.heap_allocsz_bytes;
+  BOOST_TEST_MESSAGE("1000 IPv6 pairs: " << used << " bytes of DPDK heap");
+  BOOST_TEST(used < size_t{1} << 20);
 }
