@@ -54,6 +54,23 @@ void Compiler::assign_classes(const CompiledPolicy* previous) {
   finish_classes(true);
 }
 
+namespace {
+
+// entries[0, kept) is sorted by address; each later entry sets the class of the kept
+// entry with its address, and is then removed.
+template <class Entry>
+void keep_with_current_classes(std::vector<Entry>& entries, size_t kept) {
+  const auto end = entries.begin() + static_cast<std::ptrdiff_t>(kept);
+  for (size_t k = kept; k < entries.size(); ++k) {
+    auto it = std::lower_bound(entries.begin(), end, entries[k].addr,
+                               [](const Entry& e, const auto& addr) { return e.addr < addr; });
+    if (it != end && it->addr == entries[k].addr) it->klass = entries[k].klass;
+  }
+  entries.resize(kept);
+}
+
+}  // namespace
+
 void Compiler::finish_classes(bool with_vm_addresses) {
   if (with_vm_addresses) {
     for (size_t i = 0; i < p.vms.size(); ++i) {
@@ -66,9 +83,11 @@ void Compiler::finish_classes(bool with_vm_addresses) {
   const size_t n4 = out.address_classes.size(), n6 = out.address_classes6.size();
   add_pair_classes(core::Family::kIpv4);
   add_pair_classes(core::Family::kIpv6);
-  if (!with_vm_addresses) {  // the caller kept the previous entries (pairs included)
-    out.address_classes.resize(n4);
-    out.address_classes6.resize(n6);
+  if (!with_vm_addresses) {
+    // The caller kept the previous entries, single-address pairs included: the entries
+    // just found give those pairs their VMs' current classes (a moved VM's pairs move).
+    keep_with_current_classes(out.address_classes, n4);
+    keep_with_current_classes(out.address_classes6, n6);
   }
   // A membership change keeps the previous (sorted) entries: checking is linear.
   if (!std::is_sorted(out.address_classes6.begin(), out.address_classes6.end()))

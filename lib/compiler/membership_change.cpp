@@ -57,8 +57,7 @@ CompiledPolicy compile_membership_change(const policy::Policy& p, const Compiled
   std::vector<size_t> idx;
   for (const auto& name : changed) {
     const policy::Vm* vm = p.find_vm(name);
-    // A VM's pairs join its class or its groups' pair blocks: left to the full compile.
-    if (vm == nullptr || !vm->allowed_address_pairs.empty()) return full();
+    if (vm == nullptr) return full();
     idx.push_back(static_cast<size_t>(vm - p.vms.data()));
   }
   std::sort(idx.begin(), idx.end());
@@ -78,11 +77,19 @@ CompiledPolicy compile_membership_change(const policy::Policy& p, const Compiled
   std::vector<uint32_t> members = previous.class_members;
   std::map<GroupSet, std::vector<size_t>> fresh_sets;
   std::vector<ClassId> moved_from;
+  std::set<std::string> changed_groups;  // groups whose class ranges or pair blocks change
   for (size_t i : idx) {
     ClassId old = c.vm_class[i];
     --members[old];
     moved_from.push_back(old);
     GroupSet set = policy::effective_groups(p.vms[i]);
+    // A VM's pairs shared with another VM or wider than one address are pair blocks of
+    // its groups (docs/design/rule-compilation.md): images referencing its old or new
+    // groups may change. Its single-address pairs move with it (finish_classes).
+    if (!p.vms[i].allowed_address_pairs.empty()) {
+      for (const auto& g : previous.class_groups[old]) changed_groups.insert(g);
+      for (const auto& g : set) changed_groups.insert(g);
+    }
     if (auto it = c.class_of_set.find(set); it != c.class_of_set.end()) {
       c.vm_class[i] = it->second;
       ++members[it->second];
@@ -90,7 +97,6 @@ CompiledPolicy compile_membership_change(const policy::Policy& p, const Compiled
       fresh_sets[std::move(set)].push_back(i);
     }
   }
-  std::set<std::string> changed_groups;  // groups whose class ranges change
   c.out.class_groups = previous.class_groups;
   for (ClassId old : moved_from) {
     if (members[old] != 0 || c.out.class_groups[old].empty()) continue;

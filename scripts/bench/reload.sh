@@ -19,6 +19,22 @@ trap cleanup EXIT
 "$BUILD/app/sgfw-bench/sgfw-bench" gen-policy --vms 10000 --local-vms 1000 --groups 1000 \
   --rules-per-group 60 --groups-per-vm 5 --roles 200 --group-ref-share 0.2 --ports 31 --seed 1 \
   --out "$WORK/policy.yaml"
+# PAIRS=N (default 0): the first N local VMs get an allowed address pair of each family
+# (a /32 and a /128 of their own), so that every snapshot builds the pair tables.
+if [[ ${PAIRS:-0} -gt 0 ]]; then
+  python3 - "$WORK/policy.yaml" "$PAIRS" <<'PY'
+import sys, yaml
+loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+path, n = sys.argv[1], int(sys.argv[2])
+doc = yaml.load(open(path), Loader=loader)
+local = [v for v in doc["vms"] if "port" in v][:n]
+for i, v in enumerate(local):
+    v["allowedAddressPairs"] = [{"ip": f"100.64.{i >> 8}.{i & 255}"}, {"ip": f"fd64::{i:x}"}]
+yaml.dump(doc, open(path, "w"), Dumper=dumper, sort_keys=False)
+print(f"allowed address pairs: {len(local)} local VMs, one IPv4 and one IPv6 each")
+PY
+fi
 {
   # LCORES (unset: sgfwd's default floating map) is passed as --lcores, e.g.
   # LCORES="0@0,1@1": the control thread (and the builder threads it starts) on CPU 0,
