@@ -11,6 +11,7 @@
 #include <rte_rib.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ namespace sgfw::acl {
 struct PairOwner {
   uint32_t vm = 0;   // local VM index (snapshot order)
   uint64_t mac = 0;  // the MAC it may use the pair with (core::Mac::as_u64 order)
+  bool operator==(const PairOwner&) const = default;
 };
 
 // One pair of one local VM, host byte order.
@@ -29,17 +31,23 @@ struct PairSpec {
   uint32_t addr = 0;
   uint8_t prefix = 32;
   PairOwner owner;
+  bool operator==(const PairSpec&) const = default;
 };
 
 class PairTable {
  public:
-  PairTable() = default;  // movable, not copyable (owns the rte_rib)
+  PairTable() = default;  // copies share the built table (immutable; the last copy frees it)
 
   // `name` must be unique in the process (rte_rib names are global).
-  [[nodiscard]] static core::Expected<PairTable> build(const std::vector<PairSpec>& pairs, const std::string& name);
+  // With `previous` built from the same specs, the result shares its table.
+  [[nodiscard]] static core::Expected<PairTable> build(const std::vector<PairSpec>& pairs, const std::string& name,
+                                                        const PairTable* previous = nullptr);
+
+  // Whether this table and `other` share one built table (a build with `previous`).
+  [[nodiscard]] bool shares_with(const PairTable& other) const noexcept { return data_ != nullptr && data_ == other.data_; }
 
   // True when no local VM has a pair: the packet path then skips every pair check.
-  [[nodiscard]] bool empty() const noexcept { return rib_ == nullptr; }
+  [[nodiscard]] bool empty() const noexcept { return data_ == nullptr; }
 
   // Data path. The owners of the pairs containing addr_be (network order): [*first,
   // *first + count). count == 0: no local VM has a pair with this address.
@@ -63,9 +71,13 @@ class PairTable {
     uint32_t begin = 0;
     uint32_t count = 0;
   };
-  core::UniqueHandle<rte_rib, rte_rib_free> rib_;
-  std::vector<Range> ranges_;      // next hop -> owners_ slice
-  std::vector<PairOwner> owners_;
+  struct Data {
+    core::UniqueHandle<rte_rib, rte_rib_free> rib;
+    std::vector<Range> ranges;      // next hop -> owners slice
+    std::vector<PairOwner> owners;
+    std::vector<PairSpec> specs;        // what it was built from
+  };
+  std::shared_ptr<const Data> data_;  // nullptr: no pairs
 };
 
 }  // namespace sgfw::acl

@@ -22,9 +22,13 @@ core::Ipv6 masked(const core::Ipv6& a, uint8_t prefix) {
 
 }  // namespace
 
-core::Expected<PairTable6> PairTable6::build(const std::vector<PairSpec6>& pairs, const std::string& name) {
+core::Expected<PairTable6> PairTable6::build(const std::vector<PairSpec6>& pairs, const std::string& name,
+                                             const PairTable6* previous) {
   PairTable6 t;
   if (pairs.empty()) return t;
+  if (previous != nullptr && previous->data_ != nullptr && previous->data_->specs == pairs) return *previous;
+  auto d = std::make_shared<Data>();
+  d->specs = pairs;
   // Distinct prefixes with their own owners, in a stable order.
   std::map<std::pair<core::Ipv6, uint8_t>, std::vector<PairOwner>> own;
   for (const auto& p : pairs) {
@@ -34,35 +38,36 @@ core::Expected<PairTable6> PairTable6::build(const std::vector<PairSpec6>& pairs
   rte_rib6_conf cfg{};
   cfg.ext_sz = 0;
   cfg.max_nodes = static_cast<int>(2 * own.size() + 1);  // an insert adds its node and at most one branch
-  t.rib_.reset(rte_rib6_create(name.c_str(), SOCKET_ID_ANY, &cfg));
-  if (t.rib_ == nullptr) return core::make_error("rte_rib6_create(" + name + "): " + rte_strerror(rte_errno));
+  d->rib.reset(rte_rib6_create(name.c_str(), SOCKET_ID_ANY, &cfg));
+  if (d->rib == nullptr) return core::make_error("rte_rib6_create(" + name + "): " + rte_strerror(rte_errno));
   for (const auto& [key, direct] : own) {
     const auto& [addr, prefix] = key;
-    Range r{static_cast<uint32_t>(t.owners_.size()), 0};
+    Range r{static_cast<uint32_t>(d->owners.size()), 0};
     // Every pair prefix containing this one (its ancestors, itself last) adds its owners.
     for (unsigned len = 0; len <= prefix; ++len) {
       const auto l = static_cast<uint8_t>(len);
       auto it = own.find({masked(addr, l), l});
       if (it == own.end()) continue;
-      for (const auto& o : it->second) t.owners_.push_back(o);
+      for (const auto& o : it->second) d->owners.push_back(o);
     }
-    r.count = static_cast<uint32_t>(t.owners_.size()) - r.begin;
-    const uint32_t hop = static_cast<uint32_t>(t.ranges_.size());
-    t.ranges_.push_back(r);
-    rte_rib6_node* node = rte_rib6_insert(t.rib_.get(), addr.bytes.data(), prefix);  // depth 0..128
+    r.count = static_cast<uint32_t>(d->owners.size()) - r.begin;
+    const uint32_t hop = static_cast<uint32_t>(d->ranges.size());
+    d->ranges.push_back(r);
+    rte_rib6_node* node = rte_rib6_insert(d->rib.get(), addr.bytes.data(), prefix);  // depth 0..128
     if (node == nullptr || rte_rib6_set_nh(node, hop) != 0)
       return core::make_error("rte_rib6_insert(" + name + "): " + rte_strerror(rte_errno));
   }
+  t.data_ = std::move(d);
   return t;
 }
 
 uint32_t PairTable6::owners(const uint8_t* addr16, const PairOwner** first) const noexcept {
-  if (rib_ == nullptr) return 0;
-  const rte_rib6_node* node = rte_rib6_lookup(rib_.get(), addr16);
+  if (data_ == nullptr) return 0;
+  const rte_rib6_node* node = rte_rib6_lookup(data_->rib.get(), addr16);
   uint64_t hop = 0;
   if (node == nullptr || rte_rib6_get_nh(node, &hop) != 0) return 0;
-  const Range& r = ranges_[hop];
-  *first = owners_.data() + r.begin;
+  const Range& r = data_->ranges[hop];
+  *first = data_->owners.data() + r.begin;
   return r.count;
 }
 

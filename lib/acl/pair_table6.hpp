@@ -12,6 +12,7 @@
 #include <rte_rib6.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,18 +29,24 @@ struct PairSpec6 {
   core::Ipv6 addr;
   uint8_t prefix = 128;
   PairOwner owner;
+  bool operator==(const PairSpec6&) const = default;
 };
 
 class PairTable6 {
  public:
-  PairTable6() = default;  // movable, not copyable (owns the rte_rib6)
+  PairTable6() = default;  // copies share the built table (immutable; the last copy frees it)
 
   // `name` must be unique in the process (rte_rib6 names are global) and at most 20
   // characters (rte_rib6 names its node pool "MP_" + name, a mempool name).
-  [[nodiscard]] static core::Expected<PairTable6> build(const std::vector<PairSpec6>& pairs, const std::string& name);
+  // With `previous` built from the same specs, the result shares its table.
+  [[nodiscard]] static core::Expected<PairTable6> build(const std::vector<PairSpec6>& pairs, const std::string& name,
+                                                        const PairTable6* previous = nullptr);
+
+  // Whether this table and `other` share one built table (a build with `previous`).
+  [[nodiscard]] bool shares_with(const PairTable6& other) const noexcept { return data_ != nullptr && data_ == other.data_; }
 
   // True when no local VM has an IPv6 pair: the packet path then skips every pair check.
-  [[nodiscard]] bool empty() const noexcept { return rib_ == nullptr; }
+  [[nodiscard]] bool empty() const noexcept { return data_ == nullptr; }
 
   // Data path. addr16: 16 bytes, network byte order, any alignment. The owners of the
   // pairs containing it: [*first, *first + count). count == 0: no local VM has a pair
@@ -64,9 +71,13 @@ class PairTable6 {
     uint32_t begin = 0;
     uint32_t count = 0;
   };
-  core::UniqueHandle<rte_rib6, rte_rib6_free> rib_;
-  std::vector<Range> ranges_;      // next hop -> owners_ slice
-  std::vector<PairOwner> owners_;
+  struct Data {
+    core::UniqueHandle<rte_rib6, rte_rib6_free> rib;
+    std::vector<Range> ranges;      // next hop -> owners slice
+    std::vector<PairOwner> owners;
+    std::vector<PairSpec6> specs;        // what it was built from
+  };
+  std::shared_ptr<const Data> data_;  // nullptr: no pairs
 };
 
 }  // namespace sgfw::acl

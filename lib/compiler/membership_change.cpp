@@ -78,18 +78,13 @@ CompiledPolicy compile_membership_change(const policy::Policy& p, const Compiled
   std::map<GroupSet, std::vector<size_t>> fresh_sets;
   std::vector<ClassId> moved_from;
   std::set<std::string> changed_groups;  // groups whose class ranges or pair blocks change
+  std::vector<std::pair<size_t, ClassId>> paired_moves;  // moved VMs with pairs, their old class
   for (size_t i : idx) {
     ClassId old = c.vm_class[i];
     --members[old];
     moved_from.push_back(old);
     GroupSet set = policy::effective_groups(p.vms[i]);
-    // A VM's pairs shared with another VM or wider than one address are pair blocks of
-    // its groups (docs/design/rule-compilation.md): images referencing its old or new
-    // groups may change. Its single-address pairs move with it (finish_classes).
-    if (!p.vms[i].allowed_address_pairs.empty()) {
-      for (const auto& g : previous.class_groups[old]) changed_groups.insert(g);
-      for (const auto& g : set) changed_groups.insert(g);
-    }
+    if (!p.vms[i].allowed_address_pairs.empty()) paired_moves.emplace_back(i, old);
     if (auto it = c.class_of_set.find(set); it != c.class_of_set.end()) {
       c.vm_class[i] = it->second;
       ++members[it->second];
@@ -132,6 +127,21 @@ CompiledPolicy compile_membership_change(const policy::Policy& p, const Compiled
     }
   }
   c.finish_classes(false);
+  // A moved VM's single-address pairs moved with it (finish_classes). Its pair blocks
+  // (shared with another VM, or wider than one address: docs/design/rule-compilation.md)
+  // leave its old groups' pair blocks and join its new groups': images referencing
+  // either may change.
+  for (const auto& [i, old] : paired_moves) {
+    const GroupSet& now = c.out.class_groups[c.vm_class[i]];
+    bool has_block = false;
+    for (const auto& pair : p.vms[i].allowed_address_pairs)
+      for (const auto& g : now)
+        if (auto it = c.group_pair_blocks.find(g); it != c.group_pair_blocks.end() && it->second.count(pair.ip))
+          has_block = true;
+    if (!has_block) continue;
+    for (const auto& g : previous.class_groups[old]) changed_groups.insert(g);
+    for (const auto& g : now) changed_groups.insert(g);
+  }
 
   // Images: a class's images change only when it is new or one of its groups
   // references a group whose class ranges changed.

@@ -70,7 +70,7 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
       return core::make_error("VM '" + vms[i].name + "': its MAC is another VM's on port '" + vms[i].port + "'");
     macs.emplace(key(kNoPort, mac), i);
   }
-  if (auto st = s->add_pairs(macs); !st) return core::make_error(st.error().message);
+  if (auto st = s->add_pairs(macs, previous); !st) return core::make_error(st.error().message);
   s->macs_ = core::FrozenHashMap<uint64_t, uint32_t>::build({macs.begin(), macs.end()});
   for (unsigned w = 0; w < workers; ++w)
     s->counters_.push_back(std::make_unique<PolicyCounters>(vms.size(), s->tables_.compiled().rules.size()));
@@ -85,7 +85,7 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
 // family) becomes one of its VM's MACs on its port (and for replies by MAC). A pair MAC
 // that is another VM's MAC on that port is refused: the port could not tell the two VMs
 // apart.
-core::Status Snapshot::add_pairs(std::unordered_map<uint64_t, uint32_t>& macs) {
+core::Status Snapshot::add_pairs(std::unordered_map<uint64_t, uint32_t>& macs, const Snapshot* previous) {
   const auto& vms = tables_.compiled().vms;
   std::vector<acl::PairSpec> specs;
   std::vector<acl::PairSpec6> specs6;
@@ -107,9 +107,12 @@ core::Status Snapshot::add_pairs(std::unordered_map<uint64_t, uint32_t>& macs) {
       macs.emplace(key(kNoPort, mac), i);
     }
   }
-  auto table = acl::PairTable::build(specs, "sgpair" + std::to_string(g_pair_tables.fetch_add(1)));
+  // A set-groups leaves the pairs as they were: the tables are shared, not rebuilt.
+  auto table = acl::PairTable::build(specs, "sgpair" + std::to_string(g_pair_tables.fetch_add(1)),
+                                     previous ? &previous->pairs_ : nullptr);
   if (!table) return core::make_error(table.error().message);
-  auto table6 = acl::PairTable6::build(specs6, "sgpair6_" + std::to_string(g_pair_tables.fetch_add(1)));
+  auto table6 = acl::PairTable6::build(specs6, "sgpair6_" + std::to_string(g_pair_tables.fetch_add(1)),
+                                       previous ? &previous->pairs6_ : nullptr);
   if (!table6) return core::make_error(table6.error().message);
   pairs_ = std::move(*table);
   pairs6_ = std::move(*table6);

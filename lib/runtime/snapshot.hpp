@@ -37,7 +37,8 @@ class Snapshot {
   // Compiles `policy` for `ports` (every local VM's port must exist and must not be the
   // uplink) with `workers` counter blocks. Errors: bad ports, rte_acl/rte_hash errors (the pair and rule tables).
   // With `previous` (the snapshot this one will replace), class ids stay stable and
-  // contexts with unchanged content are shared rather than rebuilt. With `previous` and
+  // contexts with unchanged content (and pair tables built from the same pairs) are
+  // shared rather than rebuilt. With `previous` and
   // `membership_changed` (a set-groups: `policy` differs from previous->policy() only
   // in those VMs' groups), the compile is incremental
   // (compiler::compile_membership_change; the same output).
@@ -91,7 +92,7 @@ class Snapshot {
 
  private:
   Snapshot() = default;
-  [[nodiscard]] core::Status add_pairs(std::unordered_map<uint64_t, uint32_t>& macs);
+  [[nodiscard]] core::Status add_pairs(std::unordered_map<uint64_t, uint32_t>& macs, const Snapshot* previous);
   static uint64_t key(uint16_t port, uint64_t mac) { return (static_cast<uint64_t>(port) << 48) | mac; }
   uint32_t lookup(uint64_t k) const { return macs_.find(k, acl::kNoVm); }
 

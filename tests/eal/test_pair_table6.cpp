@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -203,4 +204,24 @@ BOOST_AUTO_TEST_CASE(a_thousand_pairs_take_less_than_a_mebibyte) {
   const size_t used = after.heap_allocsz_bytes - before.heap_allocsz_bytes;
   BOOST_TEST_MESSAGE("1000 IPv6 pairs: " << used << " bytes of DPDK heap");
   BOOST_TEST(used < size_t{1} << 20);
+}
+
+// A build from the same specs as `previous` shares its table, which outlives `previous`;
+// other specs build a table of their own.
+BOOST_AUTO_TEST_CASE(the_same_pairs_share_the_previous_table_and_outlive_it) {
+  const std::vector<PairSpec6> specs{{ip("fd00::64"), 128, {0, 0xa}}};
+  std::optional<PairTable6> first(build(specs));
+  auto same = PairTable6::build(specs, "pair6test_same", &*first);
+  BOOST_REQUIRE(same.has_value());
+  BOOST_TEST(same->shares_with(*first));
+  std::vector<PairSpec6> other = specs;
+  other[0].owner.mac = 0xb;
+  auto changed = PairTable6::build(other, "pair6test_changed", &*first);
+  BOOST_REQUIRE(changed.has_value());
+  BOOST_TEST(!changed->shares_with(*first));
+  BOOST_TEST(changed->may_use(Addr("fd00::64").p(), 0, 0xb));
+  BOOST_TEST(!changed->may_use(Addr("fd00::64").p(), 0, 0xa));
+  first.reset();  // the previous snapshot goes; the shared table stays with `same`
+  BOOST_TEST(same->may_use(Addr("fd00::64").p(), 0, 0xa));
+  BOOST_TEST(!same->owned(Addr("fd00::65").p()));
 }

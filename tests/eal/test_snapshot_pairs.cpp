@@ -9,6 +9,7 @@
 
 #include "config/policy_loader.hpp"
 #include "core/ip_address.hpp"
+#include "policy/validate.hpp"
 #include "eal_fixture.hpp"
 #include "runtime/snapshot.hpp"
 
@@ -20,13 +21,14 @@ namespace {
 
 constexpr uint64_t kMacA = 0x02000000000a, kMacB = 0x02000000000b, kMacPair = 0x020000000d01;
 
-core::Expected<std::unique_ptr<runtime::Snapshot>> snapshot(const std::string& vms) {
-  auto policy = config::load_policy_text("vms:\n" + vms, "pairs.yaml");
+core::Expected<std::unique_ptr<runtime::Snapshot>> snapshot(const std::string& vms, const std::string& groups = "",
+                                                            const runtime::Snapshot* previous = nullptr) {
+  auto policy = config::load_policy_text(groups + "vms:\n" + vms, "pairs.yaml");
   BOOST_REQUIRE_MESSAGE(policy.has_value(), (policy ? "" : policy.error().message));
   runtime::PortLayout layout;
   layout.names = {"uplink", "vm-a", "vm-b"};
   layout.uplink = 0;
-  return runtime::Snapshot::build(std::move(*policy), layout, 1, 1, acl::BuildOptions{});
+  return runtime::Snapshot::build(std::move(*policy), layout, 1, 1, acl::BuildOptions{}, previous);
 }
 
 std::array<uint8_t, 16> v6(const char* text) {
@@ -100,4 +102,36 @@ BOOST_AUTO_TEST_CASE(an_ipv6_pair_mac_that_is_another_vms_on_the_port_is_refused
                      " allowedAddressPairs: [{ip: '2001:db8::100', mac: '02:00:00:00:00:0a'}]}\n");
   BOOST_REQUIRE_MESSAGE(ok.has_value(), (ok ? "" : ok.error().message));
   BOOST_TEST((*ok)->pairs6().owner_with_mac(v6("2001:db8::100").data(), kMacA) == vm_named(**ok, "d"));
+}
+
+// A set-groups snapshot (built with the running one as previous) shares both pair
+// tables with it; a changed pair builds its own, and the old table keeps answering for
+// the running snapshot.
+BOOST_AUTO_TEST_CASE(a_set_groups_snapshot_shares_the_pair_tables) {
+  const std::string vms =
+      "  - {name: a, port: vm-a, mac: '02:00:00:00:00:0a', ips: [10.0.0.10, '2001:db8::a'],"
+      " allowedAddressPairs: [{ip: 10.0.0.100}, {ip: '2001:db8::100'}], securityGroups: [web]}\n";
+  const std::string groups = "securityGroups:\n  - {name: web}\n  - {name: db}\n";
+  auto first = snapshot(vms, groups);
+  BOOST_REQUIRE_MESSAGE(first.has_value(), (first ? "" : first.error().message));
+  policy::Policy changed = (*first)->policy();
+  BOOST_REQUIRE(policy::set_vm_groups(changed, "a", {"db"}));
+  const std::vector<std::string> moved{"a"};
+  auto next = runtime::Snapshot::build(changed, (*first)->ports(), 2, 1, acl::BuildOptions{}, first->get(), &moved);
+  BOOST_REQUIRE_MESSAGE(next.has_value(), (next ? "" : next.error().message));
+  BOOST_TEST((*next)->pairs().shares_with((*first)->pairs()));
+  BOOST_TEST((*next)->pairs6().shares_with((*first)->pairs6()));
+
+  auto moved_pair = snapshot(
+      "  - {name: a, port: vm-a, mac: '02:00:00:00:00:0a', ips: [10.0.0.10, '2001:db8::a'],"
+      " allowedAddressPairs: [{ip: 10.0.0.101}, {ip: '2001:db8::100'}], securityGroups: [web]}\n",
+      groups, first->get());
+  BOOST_REQUIRE_MESSAGE(moved_pair.has_value(), (moved_pair ? "" : moved_pair.error().message));
+  BOOST_TEST(!(*moved_pair)->pairs().shares_with((*first)->pairs()));
+  BOOST_TEST((*moved_pair)->pairs6().shares_with((*first)->pairs6()));
+  BOOST_TEST((*moved_pair)->pairs().owned(rte_cpu_to_be_32(0x0a000065)));
+  BOOST_TEST(!(*moved_pair)->pairs().owned(rte_cpu_to_be_32(0x0a000064)));
+  first->reset();
+  BOOST_TEST((*next)->pairs().may_use(rte_cpu_to_be_32(0x0a000064), 0, kMacA));
+  BOOST_TEST((*next)->pairs6().may_use(v6("2001:db8::100").data(), 0, kMacA));
 }
