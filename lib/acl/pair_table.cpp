@@ -21,6 +21,8 @@ core::Expected<PairTable> PairTable::build(const std::vector<PairSpec>& pairs, c
   PairTable t;
   if (pairs.empty()) return t;
   if (previous != nullptr && previous->data_ != nullptr && previous->data_->specs == pairs) return *previous;
+  for (const auto& p : pairs)
+    if (p.prefix > 32) return core::make_error("PairTable(" + name + "): prefix /" + std::to_string(p.prefix));
   auto d = std::make_shared<Data>();
   d->specs = pairs;
   // Distinct prefixes with their own owners, in a stable order.
@@ -33,7 +35,7 @@ core::Expected<PairTable> PairTable::build(const std::vector<PairSpec>& pairs, c
   if (d->rib == nullptr) return core::make_error("rte_rib_create(" + name + "): " + rte_strerror(rte_errno));
   for (const auto& [key, direct] : own) {
     auto [addr, prefix] = key;
-    Range r{static_cast<uint32_t>(d->owners.size()), 0};
+    Data::Range r{static_cast<uint32_t>(d->owners.size()), 0};
     // Every pair prefix containing this one (its ancestors, itself last) adds its owners.
     for (int len = 0; len <= prefix; ++len) {
       auto it = own.find({addr & prefix_mask(static_cast<uint8_t>(len)), static_cast<uint8_t>(len)});
@@ -56,7 +58,7 @@ uint32_t PairTable::owners(uint32_t addr_be, const PairOwner** first) const noex
   const rte_rib_node* node = rte_rib_lookup(data_->rib.get(), rte_be_to_cpu_32(addr_be));
   uint64_t hop = 0;
   if (node == nullptr || rte_rib_get_nh(node, &hop) != 0) return 0;
-  const Range& r = data_->ranges[hop];
+  const Data::Range& r = data_->ranges[hop];
   *first = data_->owners.data() + r.begin;
   return r.count;
 }

@@ -1,11 +1,12 @@
 // Allowed address pairs of local VMs (docs/enforcement.md §7 "Allowed address pairs"):
 // IPv4 prefix -> the local VMs that may use it and with which MAC, as an rte_rib (a
 // path-compressed binary trie: memory by the number of prefixes, a few nodes visited
-// per lookup) whose next hop indexes a list of owners. Overlapping pairs are resolved at build: the
-// owners listed for a prefix include the owners of every pair prefix that contains
-// it, so the longest match answers for all of them. Built on the control path; lookups
+// per lookup) whose next hop indexes a list of owners. Overlapping pairs are resolved
+// at build: the owners listed for a prefix include the owners of every pair prefix that
+// contains it, so the longest match answers for all of them. Built on the control path; lookups
 // are data-path safe from any number of lcores (never written after build).
-// Errors: build() fails only on rte_rib errors (memory, a name already in use).
+// Errors: build() fails on rte_rib errors (memory, a name already in use) and on a
+// prefix above 32 (validated policies have none); nothing is built then.
 #pragma once
 
 #include <rte_rib.h>
@@ -34,11 +35,25 @@ struct PairSpec {
   bool operator==(const PairSpec&) const = default;
 };
 
+// What a built pair table holds, shared by its copies (both families). Immutable.
+template <class Rib, auto Free, class Spec>
+struct PairTableData {
+  struct Range {
+    uint32_t begin = 0;
+    uint32_t count = 0;
+  };
+  core::UniqueHandle<Rib, Free> rib;
+  std::vector<Range> ranges;      // next hop -> owners slice
+  std::vector<PairOwner> owners;
+  std::vector<Spec> specs;        // what it was built from
+};
+
 class PairTable {
  public:
   PairTable() = default;  // copies share the built table (immutable; the last copy frees it)
 
-  // `name` must be unique in the process (rte_rib names are global).
+  // `name` must be unique in the process (rte_rib names are global) and at most 20
+  // characters (rte_rib names its node pool "MP_" + name, a mempool name).
   // With `previous` built from the same specs, the result shares its table.
   [[nodiscard]] static core::Expected<PairTable> build(const std::vector<PairSpec>& pairs, const std::string& name,
                                                         const PairTable* previous = nullptr);
@@ -67,16 +82,7 @@ class PairTable {
   }
 
  private:
-  struct Range {
-    uint32_t begin = 0;
-    uint32_t count = 0;
-  };
-  struct Data {
-    core::UniqueHandle<rte_rib, rte_rib_free> rib;
-    std::vector<Range> ranges;      // next hop -> owners slice
-    std::vector<PairOwner> owners;
-    std::vector<PairSpec> specs;        // what it was built from
-  };
+  using Data = PairTableData<rte_rib, rte_rib_free, PairSpec>;
   std::shared_ptr<const Data> data_;  // nullptr: no pairs
 };
 

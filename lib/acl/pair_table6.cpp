@@ -42,7 +42,7 @@ core::Expected<PairTable6> PairTable6::build(const std::vector<PairSpec6>& pairs
   if (d->rib == nullptr) return core::make_error("rte_rib6_create(" + name + "): " + rte_strerror(rte_errno));
   for (const auto& [key, direct] : own) {
     const auto& [addr, prefix] = key;
-    Range r{static_cast<uint32_t>(d->owners.size()), 0};
+    Data::Range r{static_cast<uint32_t>(d->owners.size()), 0};
     // Every pair prefix containing this one (its ancestors, itself last) adds its owners.
     for (unsigned len = 0; len <= prefix; ++len) {
       const auto l = static_cast<uint8_t>(len);
@@ -66,7 +66,7 @@ uint32_t PairTable6::owners(const uint8_t* addr16, const PairOwner** first) cons
   const rte_rib6_node* node = rte_rib6_lookup(data_->rib.get(), addr16);
   uint64_t hop = 0;
   if (node == nullptr || rte_rib6_get_nh(node, &hop) != 0) return 0;
-  const Range& r = data_->ranges[hop];
+  const Data::Range& r = data_->ranges[hop];
   *first = data_->owners.data() + r.begin;
   return r.count;
 }

@@ -67,16 +67,7 @@ class PairTable6 {
   }
 
  private:
-  struct Range {
-    uint32_t begin = 0;
-    uint32_t count = 0;
-  };
-  struct Data {
-    core::UniqueHandle<rte_rib6, rte_rib6_free> rib;
-    std::vector<Range> ranges;      // next hop -> owners slice
-    std::vector<PairOwner> owners;
-    std::vector<PairSpec6> specs;        // what it was built from
-  };
+  using Data = PairTableData<rte_rib6, rte_rib6_free, PairSpec6>;
   std::shared_ptr<const Data> data_;  // nullptr: no pairs
 };
 

@@ -33,9 +33,10 @@ namespace sgfw::compiler {
 // change cannot have changed it (docs/design/update-protocol.md, step 2): `policy` must
 // differ from the policy `previous` was compiled from only in the security groups of
 // the VMs named in `changed` (a `vm set-groups`). Rule ids, the other VMs' classes,
-// the address classes and the images of classes unaffected by the change are reused;
-// a changed VM with allowed address pairs, or a change that renumbers the classes,
-// takes the full compile. Pure and thread-safe like compile().
+// the address classes and the images of classes unaffected by the change are reused
+// (a changed VM's single-address pairs are re-classed with it; its pair blocks mark its
+// old and new groups changed); a change that renumbers the classes takes the full
+// compile. Pure and thread-safe like compile().
 [[nodiscard]] CompiledPolicy compile_membership_change(const policy::Policy& policy, const CompiledPolicy& previous,
                                                        const std::vector<std::string>& changed);
 

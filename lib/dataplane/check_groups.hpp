@@ -13,6 +13,13 @@
 namespace sgfw::dataplane {
 
 inline constexpr uint16_t kMaxGroupedChecks = 64;
+inline constexpr unsigned kCheckGroupSlots = 2 * kMaxGroupedChecks;  // at most half full: short probes
+
+// The first slot group_checks tries for a context (7 bits: kCheckGroupSlots).
+inline unsigned check_group_slot(uint32_t context) {
+  static_assert(kCheckGroupSlots == 1u << 7, "the hash keeps 7 bits");
+  return (context * 0x9e3779b1u) >> 25;
+}
 
 // Groups n <= kMaxGroupedChecks checks by context. On return order[starts[g]] ..
 // order[starts[g+1] - 1] are the indices of group g's checks; returns the number of
@@ -20,8 +27,7 @@ inline constexpr uint16_t kMaxGroupedChecks = 64;
 // checks in their original order (so the result is what a stable sort by first
 // appearance gives). Precondition: n <= kMaxGroupedChecks.
 inline uint16_t group_checks(const uint32_t* context, uint16_t n, uint16_t* order, uint16_t* starts) {
-  constexpr unsigned kSlots = 2 * kMaxGroupedChecks;  // at most half full: short probes
-  static_assert(kSlots == 1u << 7, "the hash below keeps 7 bits");
+  constexpr unsigned kSlots = kCheckGroupSlots;
   constexpr uint8_t kFree = 0xff;
   uint8_t slot_group[kSlots];
   uint32_t slot_context[kSlots];  // read only where slot_group is set
@@ -31,7 +37,7 @@ inline uint16_t group_checks(const uint32_t* context, uint16_t n, uint16_t* orde
   uint16_t groups = 0;
   for (uint16_t c = 0; c < n; ++c) {
     const uint32_t ctx = context[c];
-    unsigned h = (ctx * 0x9e3779b1u) >> 25;  // 7 bits: kSlots
+    unsigned h = check_group_slot(ctx);
     while (slot_group[h] != kFree && slot_context[h] != ctx) h = (h + 1) & (kSlots - 1);
     if (slot_group[h] == kFree) {
       slot_group[h] = static_cast<uint8_t>(groups);

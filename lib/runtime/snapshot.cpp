@@ -107,7 +107,8 @@ core::Status Snapshot::add_pairs(std::unordered_map<uint64_t, uint32_t>& macs, c
       macs.emplace(key(kNoPort, mac), i);
     }
   }
-  // A set-groups leaves the pairs as they were: the tables are shared, not rebuilt.
+  // Pairs as the previous snapshot had them (always, after a set-groups): its tables are
+  // shared, not rebuilt.
   auto table = acl::PairTable::build(specs, "sgpair" + std::to_string(g_pair_tables.fetch_add(1)),
                                      previous ? &previous->pairs_ : nullptr);
   if (!table) return core::make_error(table.error().message);

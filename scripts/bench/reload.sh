@@ -21,6 +21,7 @@ trap cleanup EXIT
   --out "$WORK/policy.yaml"
 # PAIRS=N (default 0): the first N local VMs get an allowed address pair of each family
 # (a /32 and a /128 of their own), so that every snapshot builds the pair tables.
+if [[ ${PAIRS:-0} -gt 65536 ]]; then echo "PAIRS: at most 65536" >&2; exit 2; fi
 if [[ ${PAIRS:-0} -gt 0 ]]; then
   python3 - "$WORK/policy.yaml" "$PAIRS" <<'PY'
 import sys, yaml

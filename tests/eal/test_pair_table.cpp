@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(random_prefixes_list_the_owners_of_every_prefix_holding_the
 }
 
 // A policy's pairs take memory by their number, not a fixed 64 MiB first-level table
-// (the snapshot rebuilds the table on every change, so its size is also time).
+// (a snapshot whose pairs changed builds its table again, so its size is also time).
 BOOST_AUTO_TEST_CASE(a_thousand_pairs_take_less_than_a_mebibyte) {
   std::vector<PairSpec> specs;
   for (uint32_t i = 0; i < 1000; ++i) specs.push_back({ip(10, 7, 0, 0) + i, 32, {i, 0xa}});
@@ -163,4 +163,9 @@ BOOST_AUTO_TEST_CASE(the_same_pairs_share_the_previous_table_and_outlive_it) {
   first.reset();  // the previous snapshot goes; the shared table stays with `same`
   BOOST_TEST(same->may_use(be(ip(10, 0, 0, 100)), 0, 0xa));
   BOOST_TEST(!same->owned(be(ip(10, 0, 0, 101))));
+}
+
+BOOST_AUTO_TEST_CASE(a_prefix_above_32_is_refused) {
+  auto t = PairTable::build({{ip(10, 0, 0, 1), 33, {0, 0xa}}}, "pairtest_bad");
+  BOOST_TEST(!t.has_value());
 }

@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(sixty_four_distinct_contexts_are_sixty_four_groups) {
 BOOST_AUTO_TEST_CASE(contexts_sharing_a_slot_stay_apart) {
   std::vector<uint32_t> same_slot;
   for (uint32_t x = 0; same_slot.size() < 8; ++x)
-    if (((x * 0x9e3779b1u) >> 25) == 5) same_slot.push_back(x);
+    if (sgfw::dataplane::check_group_slot(x) == 5) same_slot.push_back(x);
   std::vector<uint32_t> ctx;
   for (int round = 0; round < 8; ++round)
     for (size_t i = 0; i < same_slot.size(); ++i) ctx.push_back(same_slot[(i + round) % same_slot.size()]);
