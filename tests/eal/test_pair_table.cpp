@@ -115,7 +115,8 @@ BOOST_AUTO_TEST_CASE(random_prefixes_list_the_owners_of_every_prefix_holding_the
     const int n = 1 + static_cast<int>(rng() % 40);
     for (int i = 0; i < n; ++i) {
       const uint8_t prefix = rng() % 50 == 0 ? 0 : static_cast<uint8_t>(8 + rng() % 25);
-      specs.push_back({base | (rng() & 0x00ffffffu), prefix, {rng() % 8, 0xa0 + rng() % 3}});
+      specs.push_back({static_cast<uint32_t>(base | (rng() & 0x00ffffffu)), prefix,
+                       {static_cast<uint32_t>(rng() % 8), 0xa0 + rng() % 3}});
     }
     PairTable t = build(specs);
     for (int probe = 0; probe < 300; ++probe) {
