@@ -1,7 +1,8 @@
 // sgfw-bench flow-table: insert rates of the connection table with one and with two
 // writer threads, and the bulk lookup rate, of the IPv4 (--family 4) or the IPv6
-// (--family 6) table (docs/design/flow-table.md: rte_hash's multi-writer add takes
-// a writer lock; this measures what that costs). Initialises the EAL (two lcores).
+// (--family 6) table, each writer inserting in bursts of 32 as a worker does
+// (docs/design/flow-table.md, "Burst inserts": one hold of the table's writer lock per
+// burst; this measures what sharing it costs). Initialises the EAL (two lcores).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -26,6 +26,7 @@ struct Ipv4Family {
   using Entry = flow::FlowEntry;
   using Cold = flow::FlowCold;
   using NewConnection = flow::NewConnection;
+  using PendingInsert = flow::FlowTable::PendingInsert;
   using Plan = acl::CheckPlan;
   static constexpr uint8_t kIcmp = core::kProtoIcmp;
   static constexpr uint8_t kEchoReply = core::kIcmpEchoReply;
@@ -63,6 +64,7 @@ struct Ipv6Family {
   using Entry = flow::FlowEntry6;
   using Cold = flow::FlowCold6;
   using NewConnection = flow::NewConnection6;
+  using PendingInsert = flow::FlowTable6::PendingInsert;
   using Plan = acl::CheckPlan6;
   static constexpr uint8_t kIcmp = core::kProtoIcmp6;
   static constexpr uint8_t kEchoReply = core::kIcmp6EchoReply;

@@ -138,8 +138,10 @@ class Pipeline {
   template <class F>
   bool related_still_valid(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port);
   template <class F>
+  void begin_connections(BurstOf<F>& b, runtime::Snapshot& snap, uint64_t now, typename F::PendingInsert* begun);
+  template <class F>
   bool create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now,
-                         flow::LinkLater& later);
+                         typename F::PendingInsert& begun, flow::LinkLater& later);
   template <class F>
   void advance_connection(PendingOf<F>& q, uint64_t gen, uint64_t now);
   template <class F>

@@ -45,7 +45,7 @@ void Pipeline::lookup_connections(BurstOf<F>& b, runtime::Snapshot& snap, uint16
   }
   for (uint16_t k = 0; k < nk; ++k) {
     if (positions[k] < 0) continue;
-    rte_prefetch0(&ft.at(positions[k]));  // the first line: what the packet path reads (flow_table.hpp)
+    rte_prefetch0(&ft.at(positions[k]));  // the first line: what the packet path reads (flow_entry.hpp)
   }
   const uint64_t gen = snap.generation();
   for (uint16_t k = 0; k < nk; ++k) {

@@ -86,7 +86,7 @@ void Pipeline::express(Parsed& ps, runtime::Snapshot& snap, uint16_t in_port, ui
   ft.lookup_bulk(key_ptrs, nk, positions);
   for (uint16_t k = 0; k < nk; ++k) {
     if (positions[k] < 0) continue;
-    rte_prefetch0(&ft.at(positions[k]));  // the first line: what the packet path reads (flow_table.hpp)
+    rte_prefetch0(&ft.at(positions[k]));  // the first line: what the packet path reads (flow_entry.hpp)
   }
   const uint64_t gen = snap.generation();
   const uint16_t uplink = snap.uplink();

@@ -157,23 +157,48 @@ bool Pipeline::related_still_valid(PendingOf<F>& q, runtime::Snapshot& snap, uin
   return true;
 }
 
+// The check that denied a checked packet (0: egress, 1: ingress), or -1.
+template <class F>
+int failed_check(const PendingOf<F>& q) {
+  return (q.checks.needed[0] && q.result[0] == acl::kNoMatch)   ? 0
+         : (q.checks.needed[1] && q.result[1] == acl::kNoMatch) ? 1
+                                                                : -1;
+}
+
+// The burst's new connections whose checks passed begin their inserts together, in
+// packet order: one hold of the table's writer lock for their keys, their entries'
+// cache misses overlapped (docs/design/flow-table.md, "Burst inserts"). Each finishes
+// in create_connection, in packet order.
+template <class F>
+void Pipeline::begin_connections(BurstOf<F>& b, runtime::Snapshot& snap, uint64_t now,
+                                 typename F::PendingInsert* begun) {
+  typename F::PendingInsert* inserts[kBurst];
+  uint32_t n = 0;
+  for (uint16_t i = 0; i < b.np; ++i) {
+    const PendingOf<F>& q = b.pend[i];
+    if (q.m == nullptr || q.path != Path::kNew || failed_check(q) >= 0) continue;
+    typename F::NewConnection& c = begun[i].c;
+    c.key = q.key;
+    c.orig_is_lo = q.src_is_lo;
+    c.state = initial_state<F>(q.proto, q.tcp_flags);
+    c.orig_vm = q.src_vm != kNoVm ? snap.vm_id(q.src_vm) : flow::kNoVmId;
+    c.resp_vm = q.dst_vm != kNoVm ? snap.vm_id(q.dst_vm) : flow::kNoVmId;
+    c.generation = snap.generation();
+    c.egress_rule = q.result[0];
+    c.ingress_rule = q.result[1];
+    c.express = express_word_of(q, c.generation);
+    c.first_len = rte_pktmbuf_pkt_len(q.m);
+    inserts[n++] = &begun[i];
+  }
+  if (n != 0) F::table(flows_).insert_begin(inserts, n, now);
+}
+
 template <class F>
 bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint16_t in_port, uint64_t now,
-                                 flow::LinkLater& later) {
+                                 typename F::PendingInsert& begun, flow::LinkLater& later) {
   runtime::PolicyCounters* pc = &snap.counters(worker_);
-  typename F::NewConnection c;
-  c.key = q.key;
-  c.orig_is_lo = q.src_is_lo;
-  c.state = initial_state<F>(q.proto, q.tcp_flags);
-  c.orig_vm = q.src_vm != kNoVm ? snap.vm_id(q.src_vm) : flow::kNoVmId;
-  c.resp_vm = q.dst_vm != kNoVm ? snap.vm_id(q.dst_vm) : flow::kNoVmId;
-  c.generation = snap.generation();
-  c.egress_rule = q.result[0];
-  c.ingress_rule = q.result[1];
-  c.express = express_word_of(q, c.generation);
-  c.first_len = rte_pktmbuf_pkt_len(q.m);
-  int32_t pos = -1;
-  flow::InsertResult r = F::table(flows_).insert(c, now, &pos, later);
+  flow::InsertResult r = begun.result;
+  if (r == flow::InsertResult::kInserted) r = F::table(flows_).insert_finish(begun, now, later);
   if (r == flow::InsertResult::kTableFull || r == flow::InsertResult::kQuotaExceeded) {
     const DropReason why = r == flow::InsertResult::kTableFull ? DropReason::kTableFull : DropReason::kQuotaExceeded;
     log_drop(q, snap, why, -1, now);
@@ -181,7 +206,7 @@ bool Pipeline::create_connection(PendingOf<F>& q, runtime::Snapshot& snap, uint1
     return false;
   }
   if (r == flow::InsertResult::kExists) {
-    q.flow_pos = pos;
+    q.flow_pos = begun.pos;
     q.path = Path::kFast;
   } else {
     for (int d = 0; d < 2; ++d)
@@ -258,6 +283,8 @@ void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port
   runtime::PolicyCounters* pc = &snap.counters(worker_);
   typename F::Table& ft = F::table(flows_);
   flow::LinkLater later;  // the burst's new connections join the half-open list at the end
+  typename F::PendingInsert begun[kBurst];  // [packet]: only the new connections' are used
+  begin_connections(b, snap, now, begun);
   for (uint16_t i = 0; i < b.np; ++i) {
     PendingOf<F>& q = b.pend[i];
     if (q.m == nullptr) continue;
@@ -268,9 +295,7 @@ void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port
     if (q.path == Path::kRelated) {
       if (!related_still_valid(q, snap, in_port)) continue;
     } else if (q.path == Path::kNew || q.path == Path::kStateless || q.path == Path::kRevalidate) {
-      int failed = (q.checks.needed[0] && q.result[0] == acl::kNoMatch)   ? 0
-                   : (q.checks.needed[1] && q.result[1] == acl::kNoMatch) ? 1
-                                                                          : -1;
+      const int failed = failed_check(q);
       if (failed >= 0) {
         if (q.path == Path::kRevalidate) {
           // One `revoked` per connection: later packets of it in this burst find it
@@ -292,7 +317,7 @@ void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port
         ft.cold(q.flow_pos).ingress_rule.store(q.result[1], std::memory_order_relaxed);
         q.path = Path::kFast;
       } else if (q.path == Path::kNew) {
-        if (!create_connection(q, snap, in_port, now, later)) continue;
+        if (!create_connection(q, snap, in_port, now, begun[i], later)) continue;
       } else {  // stateless ICMP: judged per packet
         for (int d = 0; d < 2; ++d)
           if (q.checks.needed[d]) runtime::bump(pc->rule_hits[q.result[d] - 1]);

@@ -66,8 +66,9 @@ core::Expected<std::unique_ptr<BasicFlowTable<Key>>> BasicFlowTable<Key>::create
   p.key_len = sizeof(Key);
   p.hash_func = rte_hash_crc;
   p.socket_id = SOCKET_ID_ANY;
-  p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD |
-                 RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+  // Lock-free readers; no multi-writer option: the table's own writer lock serialises
+  // the changes (flow_table.hpp), a burst's adds under one acquisition.
+  p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
   t->hash_.reset(rte_hash_create(&p));
   if (!t->hash_) return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
   t->slots_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_.get())) + 1;
@@ -117,13 +118,21 @@ bool BasicFlowTable<Key>::remove(int32_t pos, EndReason why) {
   const FlowCold& c = cold(pos);
   if (end_hook_) end_hook_(end_ctx_, e, c, closing_reason(s, why));
   leave_lists(pos);
+  release(pos);
+  return true;
+}
+
+template <class Key>
+void BasicFlowTable<Key>::release(int32_t pos) {
+  const FlowCold& c = cold(pos);
+  rte_spinlock_lock(&writer_.lock);
   rte_hash_del_key(hash_.get(), &c.key);
+  rte_spinlock_unlock(&writer_.lock);
   count_.fetch_sub(1, std::memory_order_relaxed);
   charge(c.vm_id[0], -1);
   if (c.vm_id[1] != c.vm_id[0]) charge(c.vm_id[1], -1);
   void* obj = reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1);
   rte_ring_enqueue(freed_.get(), obj);  // MP RTS (the ring's mode); sized for every slot: cannot fail
-  return true;
 }
 
 // Fallback when no half-open connection exists: an expired one among a few candidates
@@ -155,15 +164,30 @@ bool BasicFlowTable<Key>::existing(const Key& key, int32_t* pos) const {
 }
 
 // Step 1: a connection opened to a local VM at its inbound half-open budget recycles
-// that VM's oldest one: a flood from outside only ever replaces itself. False: the
-// connection exists already (*pos set).
+// that VM's oldest one: a flood from outside only ever replaces itself. The oldest are
+// on the VM's list, then those begun earlier in this burst (`earlier`, not listed
+// yet): the first of those not yet recycled is marked to be removed once created,
+// as inserting one by one would have done. False: the connection exists already
+// (*pos set).
 template <class Key>
-bool BasicFlowTable<Key>::make_inbound_room(const NewConnection& c, int32_t* pos) {
+bool BasicFlowTable<Key>::make_inbound_room(const NewConnection& c, int32_t* pos, PendingInsert* const* earlier,
+                                            uint32_t n_earlier) {
   const uint32_t resp = c.resp_vm;
   if (resp == kNoVmId || vm_lists_[resp].count.load(std::memory_order_relaxed) < opts_.per_vm_inbound_half_open)
     return true;
   if (existing(c.key, pos)) return false;
-  if (reclaim_oldest(vm_lists_[resp], true)) inbound_recycled_.fetch_add(1, std::memory_order_relaxed);
+  if (reclaim_oldest(vm_lists_[resp], true)) {
+    inbound_recycled_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  for (uint32_t j = 0; j < n_earlier; ++j) {
+    PendingInsert& q = *earlier[j];
+    if (q.result != InsertResult::kInserted || q.c.resp_vm != resp || q.recycled) continue;
+    give_back(q, true);  // its budget, charges and count go now, as its removal would give them back
+    q.recycled = true;
+    inbound_recycled_.fetch_add(1, std::memory_order_relaxed);
+    break;
+  }
   return true;
 }
 
@@ -197,25 +221,76 @@ InsertResult BasicFlowTable<Key>::reserve_capacity(const Key& key, uint64_t now,
   return InsertResult::kTableFull;
 }
 
-// After step 3: the key's position in the hash, held (kFree -> kDead) for this insert
-// (kInserted, *pos set); else count_'s reservation is given back: kTableFull, or
-// kExists (*pos set) when another worker created the same connection first.
+// Steps 1-3 (kInserted: charged and counted, ready for its key), else the final
+// result with the charges undone.
 template <class Key>
-InsertResult BasicFlowTable<Key>::claim_position(const Key& key, int32_t* pos) {
-  int32_t p = rte_hash_add_key(hash_.get(), &key);
-  if (p < 0) {
-    count_.fetch_sub(1, std::memory_order_relaxed);
-    return InsertResult::kTableFull;
+InsertResult BasicFlowTable<Key>::reserve(PendingInsert& p, uint64_t now, PendingInsert* const* earlier,
+                                          uint32_t n_earlier) {
+  const NewConnection& c = p.c;
+  p.recycled = false;
+  if (!make_inbound_room(c, &p.pos, earlier, n_earlier)) return InsertResult::kExists;
+  // The responder VM's inbound half-open budget is counted now, not when the
+  // connection joins its list, so that a burst's later inserts see its earlier ones.
+  if (c.resp_vm != kNoVmId) vm_lists_[c.resp_vm].count.fetch_add(1, std::memory_order_relaxed);
+  p.charged = {c.orig_vm, c.resp_vm != c.orig_vm ? c.resp_vm : kNoVmId};
+  if (!take_quota(p.charged)) {
+    p.charged = {kNoVmId, kNoVmId};
+    give_back(p, false);
+    return existing(c.key, &p.pos) ? InsertResult::kExists : InsertResult::kQuotaExceeded;
   }
+  InsertResult r = reserve_capacity(c.key, now, &p.pos);
+  if (r != InsertResult::kInserted) give_back(p, false);
+  return r;
+}
+
+// Undoes reserve(): the VMs' charges, the inbound budget, and (`counted`) count_.
+// A recycled insert gave them back when it was marked.
+template <class Key>
+void BasicFlowTable<Key>::give_back(const PendingInsert& p, bool counted) {
+  if (p.recycled) return;
+  charge(p.charged[0], -1);
+  charge(p.charged[1], -1);
+  if (p.c.resp_vm != kNoVmId) vm_lists_[p.c.resp_vm].count.fetch_sub(1, std::memory_order_relaxed);
+  if (counted) count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Caller holds the writer lock. The key's position (its entry prefetched for the
+// claim), which may be another connection's of the same key (the claim tells); or
+// kTableFull with the reservation given back.
+template <class Key>
+void BasicFlowTable<Key>::add_key(PendingInsert& p) {
+  const int32_t pos = rte_hash_add_key(hash_.get(), &p.c.key);
+  if (pos < 0) {
+    give_back(p, true);
+    p.result = InsertResult::kTableFull;
+    return;
+  }
+  __builtin_prefetch(&at(pos), 1, 3);  // written by the claim and initialise()
+  __builtin_prefetch(&cold(pos), 1, 3);
+  p.pos = pos;
+}
+
+// Holds the added position (kFree -> kDead) and fills it: kInserted; else the key's
+// connection was created first (kExists, pos kept) and the reservation is given back.
+template <class Key>
+InsertResult BasicFlowTable<Key>::finish(PendingInsert& p, uint64_t now, LinkLater* later) {
   ConnState expected = ConnState::kFree;
   // seq_cst: ordered before mark_occupied's load of the block's bit (see there).
-  if (!at(p).state.compare_exchange_strong(expected, ConnState::kDead, std::memory_order_seq_cst)) {
-    count_.fetch_sub(1, std::memory_order_relaxed);
-    *pos = p;
+  if (!at(p.pos).state.compare_exchange_strong(expected, ConnState::kDead, std::memory_order_seq_cst)) {
+    give_back(p, true);
     return InsertResult::kExists;
   }
-  mark_occupied(p);
-  *pos = p;
+  mark_occupied(p.pos);
+  initialise(p.pos, p.c, now, later, !p.recycled);
+  if (p.recycled) {
+    // A later connection of the burst took its place: created, then removed as if it
+    // had been recycled then; its count and charges (given back when it was marked)
+    // are taken again for the removal to give back.
+    count_.fetch_add(1, std::memory_order_relaxed);
+    charge(p.charged[0], 1);
+    charge(p.charged[1], 1);
+    remove(p.pos, EndReason::kEvicted);
+  }
   return InsertResult::kInserted;
 }
 
@@ -236,7 +311,8 @@ void BasicFlowTable<Key>::mark_occupied(int32_t pos) {
 // Last: fills the held entry, publishes its state, and links it into the half-open
 // lists (the table's later, at link_half_open, when `later` has room).
 template <class Key>
-void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64_t now, LinkLater* later) {
+void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64_t now, LinkLater* later,
+                                     bool inbound_list) {
   FlowEntry& e = at(pos);
   FlowCold& cd = cold(pos);
   cd.key = c.key;
@@ -257,35 +333,52 @@ void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64
   e.bytes[1].store(0, std::memory_order_relaxed);
   e.state.store(c.state, std::memory_order_release);
   if (later != nullptr && later->n < LinkLater::kMax) later->pos[later->n++] = static_cast<uint32_t>(pos);
-  else push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos));
-  if (c.resp_vm != kNoVmId) push(vm_lists_[c.resp_vm], inbound_links_.get(), static_cast<uint32_t>(pos));
+  else push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos), false);
+  // Counted in the budget by reserve() already.
+  if (c.resp_vm != kNoVmId && inbound_list)
+    push(vm_lists_[c.resp_vm], inbound_links_.get(), static_cast<uint32_t>(pos), true);
 }
 
 template <class Key>
 InsertResult BasicFlowTable<Key>::insert(const NewConnection& c, uint64_t now, int32_t* pos) {
-  return insert_linking(c, now, pos, nullptr);
+  return insert_one(c, now, pos, nullptr);
 }
 
 template <class Key>
 InsertResult BasicFlowTable<Key>::insert(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater& later) {
-  return insert_linking(c, now, pos, &later);
+  return insert_one(c, now, pos, &later);
 }
 
 template <class Key>
-InsertResult BasicFlowTable<Key>::insert_linking(const NewConnection& c, uint64_t now, int32_t* pos,
-                                                 LinkLater* later) {
-  if (!make_inbound_room(c, pos)) return InsertResult::kExists;
-  const VmPair charged = {c.orig_vm, c.resp_vm != c.orig_vm ? c.resp_vm : kNoVmId};
-  if (!take_quota(charged)) return existing(c.key, pos) ? InsertResult::kExists : InsertResult::kQuotaExceeded;
-  InsertResult r = reserve_capacity(c.key, now, pos);
-  if (r == InsertResult::kInserted) r = claim_position(c.key, pos);
-  if (r != InsertResult::kInserted) {
-    charge(charged[0], -1);
-    charge(charged[1], -1);
-    return r;
+InsertResult BasicFlowTable<Key>::insert_one(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater* later) {
+  PendingInsert p;
+  p.c = c;
+  PendingInsert* one = &p;
+  insert_begin(&one, 1, now);
+  InsertResult r = p.result == InsertResult::kInserted ? finish(p, now, later) : p.result;
+  *pos = p.pos;
+  return r;
+}
+
+// Steps 1-3 one by one (they may remove other connections, each under the writer lock
+// then), then the keys added under one hold of the writer lock.
+template <class Key>
+void BasicFlowTable<Key>::insert_begin(PendingInsert* const* inserts, uint32_t n, uint64_t now) {
+  uint32_t adding = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    inserts[i]->result = reserve(*inserts[i], now, inserts, i);
+    adding += inserts[i]->result == InsertResult::kInserted;
   }
-  initialise(*pos, c, now, later);
-  return InsertResult::kInserted;
+  if (adding == 0) return;
+  rte_spinlock_lock(&writer_.lock);
+  for (uint32_t i = 0; i < n; ++i)
+    if (inserts[i]->result == InsertResult::kInserted) add_key(*inserts[i]);
+  rte_spinlock_unlock(&writer_.lock);
+}
+
+template <class Key>
+InsertResult BasicFlowTable<Key>::insert_finish(PendingInsert& p, uint64_t now, LinkLater& later) {
+  return finish(p, now, &later);
 }
 
 template class BasicFlowTable<FlowKey>;

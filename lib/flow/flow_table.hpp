@@ -2,10 +2,12 @@
 // (IPv4) and FlowTable6 (IPv6), instantiated in flow_table*.cpp only. An rte_hash in
 // lock-free read/write-concurrency mode maps a canonical key to a position; each
 // position indexes one FlowEntry (the hot part, one cache line) and one FlowCold.
-// Lookups take no lock (bulk, per burst). Inserts
-// from several workers go through rte_hash's multi-writer path. Removed positions are
-// recycled only after an RCU grace period (the workers' rte_rcu_qsbr), so a worker
-// holding a position from a lookup never sees it reused under its feet.
+// Lookups take no lock (bulk, per burst). Every change to the hash (adds, deletes,
+// positions freed) is made under the table's own writer lock, which a worker takes once
+// for a whole burst of new connections (docs/design/flow-table.md, "Burst inserts").
+// Removed positions are recycled only after an RCU grace period (the workers'
+// rte_rcu_qsbr), so a worker holding a position from a lookup never sees it reused
+// under its feet.
 //
 // Half-open connections (not yet answered) are kept, oldest first, on intrusive FIFO
 // lists beside the entries: one for the whole table (what a full table reclaims; closed
@@ -20,11 +22,7 @@
 // inbound half-open budget are per table (so per family).
 //
 // Thread-safety: lookup/insert/remove/mark_answered from any worker; reclaim/flush/
-// for_each from the single control thread. insert() and reclaim()/flush() must run on
-// a thread with an lcore id (an EAL lcore, or a thread that called
-// rte_thread_register()): rte_hash's multi-writer free-slot cache is indexed by
-// rte_lcore_id(), and DPDK 22.11 indexes it with LCORE_ID_ANY unchecked.
-// Lookups need no lcore id.
+// for_each from the single control thread. No call needs an lcore id.
 #pragma once
 
 #include <rte_hash.h>
@@ -45,100 +43,11 @@
 #include "core/unique_handle.hpp"
 #include "flow/conn_state.hpp"
 #include "flow/end_reason.hpp"
+#include "flow/flow_entry.hpp"
 #include "flow/flow_key.hpp"
 
 namespace sgfw::flow {
 
-// A stable VM id (0 .. max_vm_ids-1) or none: the end is not a local VM.
-inline constexpr uint32_t kNoVmId = 0xffffffffu;
-
-// FlowEntry::flags bits.
-inline constexpr uint8_t kOrigIsLo = 1;        // the originator is the key's lo endpoint
-inline constexpr uint8_t kInHalfOpen = 2;      // on the table's half-open list
-inline constexpr uint8_t kInInbound = 4;       // on the responder VM's inbound half-open list
-inline constexpr uint8_t kStatelessTrain = 8;  // fragment trains: the first fragment created no connection
-
-// The creation time is kept coarse (TSC >> kCreatedShift: ~6 ms at 2.6 GHz) in 32 bits,
-// so that the first cache line holds the express word and the counters; ages are right
-// for connections younger than 2^56 TSC ticks (~320 days at 2.6 GHz).
-inline constexpr unsigned kCreatedShift = 24;
-
-// One connection, in two parallel arrays indexed by its position (docs/design/
-// flow-table.md, "The entry"): the hot part, one cache line for either family, holds
-// everything an established packet reads and writes (state, last_seen, generation, the
-// express word, the packet and byte counters); the cold part what only the slow paths
-// and the control thread read (rules, VM ids, the key: rte_hash compares keys in its own
-// key store). An established packet touches the hot line only, and the hot array is
-// as dense as one line per connection allows. Fields written after insertion are
-// atomics (both directions of a connection may be handled by different workers).
-template <class Key>
-struct alignas(64) BasicFlowEntry {
-  std::atomic<ConnState> state;         // 1
-  std::atomic<uint8_t> flags;           // 1: kOrigIsLo, kInHalfOpen, kInInbound, kStatelessTrain
-  uint8_t train_proto;                  // 1: fragment trains: the first fragment's upper-layer protocol
-  uint8_t reserved;                     // 1
-  uint32_t created_coarse;              // 4: TSC of the first packet >> kCreatedShift
-  std::atomic<uint64_t> last_seen;      // 8: TSC of the last packet
-  std::atomic<uint64_t> generation;     // 8: policy generation that admitted / re-checked it
-  // 8: connections: the packet path's express word (written and read by lib/dataplane
-  // only, docs/design/packet-path.md "Express path"; 0: none); fragment trains: the
-  // first fragment's L4 ports (train_sport_be(), train_dport_be()).
-  std::atomic<uint64_t> express;
-  // 32: packets and bytes (frame length) per direction, [0] from the originator, [1]
-  // from the responder, counting every packet that passed (the first one included).
-  // Added with a relaxed load and store, not an atomic read-modify-write (no lock
-  // prefix on the packet path): two workers adding to the same direction at the same
-  // instant may lose one addition (RSS sends one direction to one queue; docs/logs.md).
-  std::atomic<uint64_t> packets[2];
-  std::atomic<uint64_t> bytes[2];
-
-  // Counts one passed packet of `len` bytes from the originator (dir 0) or the
-  // responder (dir 1). Data path: two loads and two stores, no atomic read-modify-write.
-  void count(unsigned dir, uint32_t len) {
-    packets[dir].store(packets[dir].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    bytes[dir].store(bytes[dir].load(std::memory_order_relaxed) + len, std::memory_order_relaxed);
-  }
-  // Fragment trains: the first fragment's L4 source and destination ports (ICMP echo:
-  // the key's ports), wire order.
-  [[nodiscard]] uint16_t train_sport_be() const {
-    return static_cast<uint16_t>(express.load(std::memory_order_relaxed) >> 16);
-  }
-  [[nodiscard]] uint16_t train_dport_be() const {
-    return static_cast<uint16_t>(express.load(std::memory_order_relaxed));
-  }
-  // TSC ticks since the first packet, at kCreatedShift resolution.
-  [[nodiscard]] uint64_t age(uint64_t now) const {
-    return static_cast<uint64_t>(static_cast<uint32_t>((now >> kCreatedShift) - created_coarse)) << kCreatedShift;
-  }
-  [[nodiscard]] bool orig_is_lo() const { return (flags.load(std::memory_order_relaxed) & kOrigIsLo) != 0; }
-};
-
-// The cold part of a connection (above): written when it is created (and the rules
-// when it is re-checked), read by the slow paths and the control thread.
-template <class Key>
-struct BasicFlowCold {
-  using Addr = typename Key::Addr;      // uint32_t (IPv4), Addr6 (IPv6), network order
-  std::atomic<uint32_t> egress_rule;    // 4: deciding rule id + 1 (0: no such check)
-  std::atomic<uint32_t> ingress_rule;   // 4
-  uint32_t vm_id[2];                    // 8: local VM at the originator's / responder's end, or kNoVmId
-  Key key;                              // 16 (IPv4), 40 (IPv6)
-
-  // The originator's address and port (first packet's source), in wire order;
-  // `orig_is_lo` is the hot part's orig_is_lo().
-  [[nodiscard]] Addr orig_addr_be(bool orig_is_lo) const { return orig_is_lo ? key.addr_lo : key.addr_hi; }
-  [[nodiscard]] uint16_t orig_port_be(bool orig_is_lo) const { return orig_is_lo ? key.port_lo : key.port_hi; }
-  [[nodiscard]] Addr resp_addr_be(bool orig_is_lo) const { return orig_is_lo ? key.addr_hi : key.addr_lo; }
-  [[nodiscard]] uint16_t resp_port_be(bool orig_is_lo) const { return orig_is_lo ? key.port_hi : key.port_lo; }
-};
-using FlowEntry = BasicFlowEntry<FlowKey>;
-using FlowEntry6 = BasicFlowEntry<FlowKey6>;
-using FlowCold = BasicFlowCold<FlowKey>;
-using FlowCold6 = BasicFlowCold<FlowKey6>;
-// The fields of an established packet: one cache line, for either family.
-static_assert(sizeof(FlowEntry) == 64);
-static_assert(sizeof(FlowEntry6) == 64);
-static_assert(sizeof(FlowCold) == 32);
-static_assert(sizeof(FlowCold6) == 56);
 
 // Called once per connection removed from a table that has one (set_end_hook), on the
 // thread that removed it (a worker: revoked, evicted, replaced; the control thread:
@@ -221,6 +130,19 @@ struct BasicNewConnection {
 using NewConnection = BasicNewConnection<FlowKey>;
 using NewConnection6 = BasicNewConnection<FlowKey6>;
 
+// One new connection of a burst (insert_begin / insert_finish): the caller fills `c`;
+// the table writes the rest. A value on the worker's stack.
+template <class Key>
+struct BasicPendingInsert {
+  BasicNewConnection<Key> c;
+  int32_t pos = -1;  // the key's position: held for insert_finish (kInserted), or kExists'
+  InsertResult result = InsertResult::kTableFull;  // insert_begin's answer
+  std::array<uint32_t, 2> charged = {kNoVmId, kNoVmId};  // the local VMs charged for it
+  // A later connection of the burst to the same VM, at its inbound half-open budget,
+  // recycles this one (the VM's oldest): insert_finish creates it and removes it.
+  bool recycled = false;
+};
+
 template <class Key>
 class BasicFlowTable {
  public:
@@ -228,6 +150,7 @@ class BasicFlowTable {
   using FlowEntry = BasicFlowEntry<Key>;
   using FlowCold = BasicFlowCold<Key>;
   using NewConnection = BasicNewConnection<Key>;
+  using PendingInsert = BasicPendingInsert<Key>;
 
   BasicFlowTable(const BasicFlowTable&) = delete;
   BasicFlowTable& operator=(const BasicFlowTable&) = delete;
@@ -273,6 +196,17 @@ class BasicFlowTable {
   // live but not reclaimable. Call it before the worker next reports quiescent.
   [[nodiscard]] InsertResult insert(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater& later);
   void link_half_open(LinkLater& later);
+  // The same insert for a burst's new connections, in two halves so that they share
+  // one writer lock and overlap their cache misses (docs/design/flow-table.md, "Burst
+  // inserts"). insert_begin() takes steps 1-3 for each of `n` connections in order,
+  // then adds their keys under one lock; each result is kInserted (finish it: the
+  // position is held) or final (kExists with its pos, kQuotaExceeded, kTableFull).
+  // insert_finish() then claims and fills a kInserted one: kInserted, or kExists when
+  // the key's connection was created first (an earlier packet of the burst, another
+  // worker). Finish every begun insert, in order, before the worker next reports
+  // quiescent; until then its key is in the hash but not live (a lookup finds it free).
+  void insert_begin(PendingInsert* const* inserts, uint32_t n, uint64_t now);
+  [[nodiscard]] InsertResult insert_finish(PendingInsert& p, uint64_t now, LinkLater& later);
   // The connection at `pos` has just moved from a half-open to an established state
   // (the caller's compare-exchange did it): it leaves the half-open lists.
   void mark_answered(int32_t pos);
@@ -331,7 +265,7 @@ class BasicFlowTable {
   };
 
   BasicFlowTable() = default;
-  void push(List& l, Link* links, uint32_t pos);
+  void push(List& l, Link* links, uint32_t pos, bool counted);
   [[nodiscard]] bool link_tail(List& l, Link* links, uint32_t pos, uint8_t bit);
   void unlink(List& l, Link* links, uint32_t pos);
   void leave_lists(int32_t pos);
@@ -341,12 +275,20 @@ class BasicFlowTable {
   // insert()'s steps (flow_table.cpp says what each does).
   using VmPair = std::array<uint32_t, 2>;  // the local VMs charged: orig, resp (kNoVmId: none)
   [[nodiscard]] bool existing(const Key& key, int32_t* pos) const;
-  [[nodiscard]] bool make_inbound_room(const NewConnection& c, int32_t* pos);
+  [[nodiscard]] bool make_inbound_room(const NewConnection& c, int32_t* pos, PendingInsert* const* earlier,
+                                       uint32_t n_earlier);
   [[nodiscard]] bool take_quota(const VmPair& vms);
   [[nodiscard]] InsertResult reserve_capacity(const Key& key, uint64_t now, int32_t* pos);
-  [[nodiscard]] InsertResult claim_position(const Key& key, int32_t* pos);
-  void initialise(int32_t pos, const NewConnection& c, uint64_t now, LinkLater* later);
-  [[nodiscard]] InsertResult insert_linking(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater* later);
+  [[nodiscard]] InsertResult reserve(PendingInsert& p, uint64_t now, PendingInsert* const* earlier,
+                                     uint32_t n_earlier);
+  void give_back(const PendingInsert& p, bool counted);
+  void add_key(PendingInsert& p);  // caller holds writer_.lock
+  [[nodiscard]] InsertResult finish(PendingInsert& p, uint64_t now, LinkLater* later);
+  [[nodiscard]] InsertResult insert_one(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater* later);
+  void initialise(int32_t pos, const NewConnection& c, uint64_t now, LinkLater* later, bool inbound_list);
+  // A connection just marked dead, off its lists: its key deleted, its counts given
+  // back, its position queued for recycling.
+  void release(int32_t pos);
   void charge(uint32_t vm, int delta) {
     if (vm != kNoVmId) vm_counts_[vm].fetch_add(static_cast<uint32_t>(delta), std::memory_order_relaxed);
   }
@@ -366,6 +308,12 @@ class BasicFlowTable {
 
   FlowTableOptions opts_;
   core::UniqueHandle<rte_hash, rte_hash_free> hash_;
+  // Serialises every change to hash_ (rte_hash in lock-free read mode without its
+  // multi-writer option takes no lock of its own): adds, deletes, positions freed.
+  // A line of its own: the workers' reads of the members around it do not bounce.
+  struct alignas(64) WriterLock {
+    rte_spinlock_t lock = RTE_SPINLOCK_INITIALIZER;
+  } writer_;
   core::UniqueHandle<rte_ring, rte_ring_free> freed_;  // positions removed, waiting for a grace period
   rte_rcu_qsbr* qs_ = nullptr;
   std::unique_ptr<FlowEntry[]> entries_;

@@ -21,9 +21,14 @@ void BasicFlowTable<Key>::recycle() {
   // Every worker that may still hold one of these positions from a lookup finishes
   // its burst before reporting quiescent.
   if (qs_) rte_rcu_qsbr_check(qs_, rte_rcu_qsbr_start(qs_), true);
-  for (uint32_t p : positions) {
-    entries_[p].state.store(ConnState::kFree, std::memory_order_release);
-    rte_hash_free_key_with_position(hash_.get(), static_cast<int32_t>(p));
+  for (uint32_t p : positions) entries_[p].state.store(ConnState::kFree, std::memory_order_release);
+  // The writer lock in short holds: a worker's burst of inserts waits at most for one.
+  constexpr size_t kPerHold = 64;
+  for (size_t i = 0; i < positions.size(); i += kPerHold) {
+    rte_spinlock_lock(&writer_.lock);
+    for (size_t j = i; j < std::min(positions.size(), i + kPerHold); ++j)
+      rte_hash_free_key_with_position(hash_.get(), static_cast<int32_t>(positions[j]));
+    rte_spinlock_unlock(&writer_.lock);
   }
 }
 

@@ -30,11 +30,15 @@ bool BasicFlowTable<Key>::link_tail(List& l, Link* links, uint32_t pos, uint8_t 
   return true;
 }
 
+// `counted`: the list's count includes the connection already (an inbound budget
+// held by insert_begin), given back if it is not linked after all.
 template <class Key>
-void BasicFlowTable<Key>::push(List& l, Link* links, uint32_t pos) {
+void BasicFlowTable<Key>::push(List& l, Link* links, uint32_t pos, bool counted) {
   const uint8_t bit = links == half_open_links_.get() ? kInHalfOpen : kInInbound;
   rte_spinlock_lock(&l.lock);
-  if (link_tail(l, links, pos, bit)) l.count.fetch_add(1, std::memory_order_relaxed);
+  const bool linked = link_tail(l, links, pos, bit);
+  if (linked && !counted) l.count.fetch_add(1, std::memory_order_relaxed);
+  if (!linked && counted) l.count.fetch_sub(1, std::memory_order_relaxed);
   rte_spinlock_unlock(&l.lock);
 }
 
@@ -89,7 +93,9 @@ template <class Key>
 void BasicFlowTable<Key>::mark_answered(int32_t pos) { leave_lists(pos); }
 
 template <class Key>
-void BasicFlowTable<Key>::mark_closed(int32_t pos) { push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos)); }
+void BasicFlowTable<Key>::mark_closed(int32_t pos) {
+  push(half_open_, half_open_links_.get(), static_cast<uint32_t>(pos), false);
+}
 
 // Takes the oldest connection off list `l` and removes it if it is still half-open
 // (a connection answered at the same moment stays). True if one was removed.
@@ -116,11 +122,7 @@ bool BasicFlowTable<Key>::reclaim_oldest(List& l, bool inbound, const uint64_t* 
     const FlowCold& c = cold(static_cast<int32_t>(pos));
     if (end_hook_) end_hook_(end_ctx_, e, c, closing_reason(s, EndReason::kEvicted));
     leave_lists(static_cast<int32_t>(pos));
-    rte_hash_del_key(hash_.get(), &c.key);
-    count_.fetch_sub(1, std::memory_order_relaxed);
-    charge(c.vm_id[0], -1);
-    if (c.vm_id[1] != c.vm_id[0]) charge(c.vm_id[1], -1);
-    rte_ring_enqueue(freed_.get(), reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1));
+    release(static_cast<int32_t>(pos));
     return true;
   }
   return false;
@@ -128,7 +130,7 @@ bool BasicFlowTable<Key>::reclaim_oldest(List& l, bool inbound, const uint64_t* 
 
 #define SGFW_LIST_MEMBERS(K)                                                                  \
   template bool BasicFlowTable<K>::link_tail(List&, Link*, uint32_t, uint8_t);                \
-  template void BasicFlowTable<K>::push(List&, Link*, uint32_t);                              \
+  template void BasicFlowTable<K>::push(List&, Link*, uint32_t, bool);                        \
   template void BasicFlowTable<K>::link_half_open(LinkLater&);                                \
   template void BasicFlowTable<K>::unlink(List&, Link*, uint32_t);                            \
   template void BasicFlowTable<K>::leave_lists(int32_t);                                      \

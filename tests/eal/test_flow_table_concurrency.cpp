@@ -6,6 +6,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <chrono>
@@ -22,9 +23,10 @@ using namespace flow_test;
 // overlap from the reply direction), insert/remove churn, and lockstep batches where
 // both insert and then both remove the very same keys at the same moment. Readers:
 // bulk lookups holding the positions for a while before reporting quiescent.
-// Writers are registered as EAL threads (rte_thread_register): rte_hash's multi-writer
-// path indexes a per-lcore cache with rte_lcore_id(), and DPDK 22.11 does not handle
-// LCORE_ID_ANY there (an unregistered thread's insert crashes). Readers need none.
+// The lockstep batches go through the burst inserts (insert_begin, insert_finish), as
+// a worker's stage 4 does: both writers begin the same keys at once. Writers are
+// registered as EAL threads (rte_thread_register), as the workers are; the table needs
+// no lcore id (test_flow_table_burst.cpp).
 namespace {
 
 void concurrency_round(unsigned iteration) {
@@ -101,6 +103,44 @@ void concurrency_round(unsigned iteration) {
         return;
       }
     };
+    // Keys [from, to) in bursts of 32 (the worker's stage 4); a key the full table
+    // refused is retried alone once a grace period may have freed slots.
+    auto insert_bursts = [&](uint32_t from, uint32_t to, ConnState s, bool reply_side) {
+      for (uint32_t lo = from; lo < to; lo += 32) {
+        FlowTable::PendingInsert burst[32];
+        FlowTable::PendingInsert* ptrs[32];
+        const uint32_t n = std::min<uint32_t>(32, to - lo);
+        for (uint32_t j = 0; j < n; ++j) {
+          Conn c = conn(lo + j);
+          NewConnection& nc = burst[j].c;
+          nc.key = reply_side ? c.rev() : c.fwd();
+          const uint32_t orig = reply_side ? c.dst : c.src;
+          const uint16_t orig_port = reply_side ? c.dport : c.sport;
+          nc.orig_is_lo = nc.key.addr_lo == orig && nc.key.port_lo == orig_port;
+          nc.state = s;
+          nc.orig_vm = vm_of(lo + j);
+          nc.generation = w;
+          ptrs[j] = &burst[j];
+        }
+        LinkLater later;
+        t->insert_begin(ptrs, n, 0);
+        for (uint32_t j = 0; j < n; ++j) {
+          const uint32_t i = lo + j;
+          InsertResult r = burst[j].result;
+          if (r == InsertResult::kInserted) r = t->insert_finish(burst[j], 0, later);
+          if (r == InsertResult::kTableFull) {
+            insert(i, s, reply_side);
+            continue;
+          }
+          if (r == InsertResult::kInserted) ++inserted[i];
+          else if (r == InsertResult::kExists) ++existed[i];
+          else ++errors;
+          if (r == InsertResult::kInserted && !same(t->cold(burst[j].pos).key, keys[i])) ++errors;
+        }
+        t->link_half_open(later);
+        tick();
+      }
+    };
     auto remove = [&](uint32_t i) {
       int32_t p = t->lookup(keys[i]);
       bool ok = p >= 0 && t->remove(p);
@@ -140,7 +180,7 @@ void concurrency_round(unsigned iteration) {
     for (int b = 0; b < kBatches; ++b) {
       uint32_t base = kLockLo + (b % kGroups) * kBatch;
       wait_for_the_other();
-      for (uint32_t i = base; i < base + kBatch; ++i) insert(i, ConnState::kTcpSynSent, reply_side);
+      insert_bursts(base, base + kBatch, ConnState::kTcpSynSent, reply_side);
       wait_for_the_other();
       for (uint32_t i = base; i < base + kBatch; ++i) remove(i);
       // A share of the churn: remove and re-create own keys (new positions each time).
