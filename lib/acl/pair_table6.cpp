@@ -3,7 +3,6 @@
 #include <rte_errno.h>
 #include <rte_memory.h>
 
-#include <algorithm>
 #include <map>
 #include <utility>
 

@@ -103,7 +103,8 @@ core::Expected<nlohmann::ordered_json> run_family(const FlowTableBenchOptions& o
         insert_range(**t, 0, o.connections, 1);
       } else {
         std::vector<std::thread> th;
-        for (unsigned w = 0; w < writers; ++w) th.emplace_back([&, w]() { insert_range(**t, w, o.connections, writers); });
+        for (unsigned w = 0; w < writers; ++w)
+          th.emplace_back([&, w]() { insert_range(**t, w, o.connections, writers); });
         for (auto& x : th) x.join();
       }
       double secs = static_cast<double>(rte_rdtsc() - start) / static_cast<double>(hz);
