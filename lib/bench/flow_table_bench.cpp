@@ -54,7 +54,7 @@ uint64_t insert_range(Table& t, uint32_t from, uint32_t to, uint32_t stride) {
     }
     t.insert_begin(ptrs, n, t0);
     for (uint32_t k = 0; k < n; ++k)
-      if (burst[k].result == flow::InsertResult::kInserted) (void)t.insert_finish(burst[k], t0, later);
+      if (burst[k].result == flow::InsertResult::kInserted) t.insert_finish(burst[k], t0, later);
     t.link_half_open(later);
   }
   return rte_rdtsc() - t0;

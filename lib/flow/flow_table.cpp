@@ -110,6 +110,11 @@ int32_t BasicFlowTable<Key>::lookup(const Key& key) const {
 
 template <class Key>
 bool BasicFlowTable<Key>::remove(int32_t pos, EndReason why) {
+  return remove_keyed(pos, why, true);
+}
+
+template <class Key>
+bool BasicFlowTable<Key>::remove_keyed(int32_t pos, EndReason why, bool key_in_hash) {
   FlowEntry& e = at(pos);
   ConnState s = e.state.load(std::memory_order_relaxed);
   do {
@@ -118,16 +123,28 @@ bool BasicFlowTable<Key>::remove(int32_t pos, EndReason why) {
   const FlowCold& c = cold(pos);
   if (end_hook_) end_hook_(end_ctx_, e, c, closing_reason(s, why));
   leave_lists(pos);
-  release(pos);
+  release(pos, key_in_hash);
   return true;
 }
 
+namespace {
+// This thread holds a table's writer lock in insert_begin(): a removal it makes on the
+// way (steps 1 and 3 reclaim room) deletes the key under that hold.
+thread_local bool t_holds_writer_lock = false;
+}  // namespace
+
 template <class Key>
-void BasicFlowTable<Key>::release(int32_t pos) {
+void BasicFlowTable<Key>::release(int32_t pos, bool key_in_hash) {
   const FlowCold& c = cold(pos);
-  rte_spinlock_lock(&writer_.lock);
-  rte_hash_del_key(hash_.get(), &c.key);
-  rte_spinlock_unlock(&writer_.lock);
+  if (!key_in_hash) {
+    // deleted already (a recycled insert of a burst)
+  } else if (t_holds_writer_lock) {
+    rte_hash_del_key(hash_.get(), &c.key);
+  } else {
+    rte_spinlock_lock(&writer_.lock);
+    rte_hash_del_key(hash_.get(), &c.key);
+    rte_spinlock_unlock(&writer_.lock);
+  }
   count_.fetch_sub(1, std::memory_order_relaxed);
   charge(c.vm_id[0], -1);
   if (c.vm_id[1] != c.vm_id[0]) charge(c.vm_id[1], -1);
@@ -184,6 +201,9 @@ bool BasicFlowTable<Key>::make_inbound_room(const NewConnection& c, int32_t* pos
     PendingInsert& q = *earlier[j];
     if (q.result != InsertResult::kInserted || q.c.resp_vm != resp || q.recycled) continue;
     give_back(q, true);  // its budget, charges and count go now, as its removal would give them back
+    // Its key leaves the hash now too (this thread holds the writer lock): a later
+    // packet of that connection in the burst creates it again. Its position stays held.
+    rte_hash_del_key(hash_.get(), &q.c.key);
     q.recycled = true;
     inbound_recycled_.fetch_add(1, std::memory_order_relaxed);
     break;
@@ -254,44 +274,43 @@ void BasicFlowTable<Key>::give_back(const PendingInsert& p, bool counted) {
   if (counted) count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-// Caller holds the writer lock. The key's position (its entry prefetched for the
-// claim), which may be another connection's of the same key (the claim tells); or
-// kTableFull with the reservation given back.
+// Caller holds the writer lock. Adds the key and holds its position (kFree -> kDead):
+// result stays kInserted; else kTableFull, or kExists (pos set) when the key's
+// connection exists (or is held by an earlier insert of this burst, or another
+// worker's), with the reservation given back at once.
 template <class Key>
-void BasicFlowTable<Key>::add_key(PendingInsert& p) {
+void BasicFlowTable<Key>::add_and_claim(PendingInsert& p) {
   const int32_t pos = rte_hash_add_key(hash_.get(), &p.c.key);
   if (pos < 0) {
     give_back(p, true);
     p.result = InsertResult::kTableFull;
     return;
   }
-  __builtin_prefetch(&at(pos), 1, 3);  // written by the claim and initialise()
-  __builtin_prefetch(&cold(pos), 1, 3);
   p.pos = pos;
-}
-
-// Holds the added position (kFree -> kDead) and fills it: kInserted; else the key's
-// connection was created first (kExists, pos kept) and the reservation is given back.
-template <class Key>
-InsertResult BasicFlowTable<Key>::finish(PendingInsert& p, uint64_t now, LinkLater* later) {
   ConnState expected = ConnState::kFree;
   // seq_cst: ordered before mark_occupied's load of the block's bit (see there).
-  if (!at(p.pos).state.compare_exchange_strong(expected, ConnState::kDead, std::memory_order_seq_cst)) {
+  if (!at(pos).state.compare_exchange_strong(expected, ConnState::kDead, std::memory_order_seq_cst)) {
     give_back(p, true);
-    return InsertResult::kExists;
+    p.result = InsertResult::kExists;
+    return;
   }
-  mark_occupied(p.pos);
-  initialise(p.pos, p.c, now, later, !p.recycled);
+  mark_occupied(pos);
+  __builtin_prefetch(&cold(pos), 1, 3);  // written by finish()
+}
+
+// Fills the held position and makes it live. A recycled one (a later connection of
+// the burst took its place) is then removed as if it had been recycled then: its
+// count and charges, given back when it was marked, are taken again first for the
+// removal to give back.
+template <class Key>
+void BasicFlowTable<Key>::finish(PendingInsert& p, uint64_t now, LinkLater* later) {
   if (p.recycled) {
-    // A later connection of the burst took its place: created, then removed as if it
-    // had been recycled then; its count and charges (given back when it was marked)
-    // are taken again for the removal to give back.
     count_.fetch_add(1, std::memory_order_relaxed);
     charge(p.charged[0], 1);
     charge(p.charged[1], 1);
-    remove(p.pos, EndReason::kEvicted);
   }
-  return InsertResult::kInserted;
+  initialise(p.pos, p.c, now, later, !p.recycled);
+  if (p.recycled) remove_keyed(p.pos, EndReason::kEvicted, false);
 }
 
 // The position has just left kFree (claim_position's compare-exchange). Either the
@@ -355,30 +374,30 @@ InsertResult BasicFlowTable<Key>::insert_one(const NewConnection& c, uint64_t no
   p.c = c;
   PendingInsert* one = &p;
   insert_begin(&one, 1, now);
-  InsertResult r = p.result == InsertResult::kInserted ? finish(p, now, later) : p.result;
+  if (p.result == InsertResult::kInserted) finish(p, now, later);
   *pos = p.pos;
-  return r;
+  return p.result;
 }
 
-// Steps 1-3 one by one (they may remove other connections, each under the writer lock
-// then), then the keys added under one hold of the writer lock.
+// One hold of the writer lock for the burst: each connection's steps 1-3 (removals on
+// the way delete their keys under this hold), then its key and position, in order, so
+// that each sees the ones before it as one-at-a-time inserts would.
 template <class Key>
 void BasicFlowTable<Key>::insert_begin(PendingInsert* const* inserts, uint32_t n, uint64_t now) {
-  uint32_t adding = 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    inserts[i]->result = reserve(*inserts[i], now, inserts, i);
-    adding += inserts[i]->result == InsertResult::kInserted;
-  }
-  if (adding == 0) return;
   rte_spinlock_lock(&writer_.lock);
-  for (uint32_t i = 0; i < n; ++i)
-    if (inserts[i]->result == InsertResult::kInserted) add_key(*inserts[i]);
+  t_holds_writer_lock = true;
+  for (uint32_t i = 0; i < n; ++i) {
+    PendingInsert& p = *inserts[i];
+    p.result = reserve(p, now, inserts, i);
+    if (p.result == InsertResult::kInserted) add_and_claim(p);
+  }
+  t_holds_writer_lock = false;
   rte_spinlock_unlock(&writer_.lock);
 }
 
 template <class Key>
-InsertResult BasicFlowTable<Key>::insert_finish(PendingInsert& p, uint64_t now, LinkLater& later) {
-  return finish(p, now, &later);
+void BasicFlowTable<Key>::insert_finish(PendingInsert& p, uint64_t now, LinkLater& later) {
+  finish(p, now, &later);
 }
 
 template class BasicFlowTable<FlowKey>;

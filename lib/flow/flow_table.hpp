@@ -136,10 +136,10 @@ template <class Key>
 struct BasicPendingInsert {
   BasicNewConnection<Key> c;
   int32_t pos = -1;  // the key's position: held for insert_finish (kInserted), or kExists'
-  InsertResult result = InsertResult::kTableFull;  // insert_begin's answer
+  InsertResult result = InsertResult::kTableFull;  // insert_begin's answer, final
   std::array<uint32_t, 2> charged = {kNoVmId, kNoVmId};  // the local VMs charged for it
   // A later connection of the burst to the same VM, at its inbound half-open budget,
-  // recycles this one (the VM's oldest): insert_finish creates it and removes it.
+  // recycles this one (the VM's oldest): insert_finish makes it live and removes it.
   bool recycled = false;
 };
 
@@ -196,17 +196,16 @@ class BasicFlowTable {
   // live but not reclaimable. Call it before the worker next reports quiescent.
   [[nodiscard]] InsertResult insert(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater& later);
   void link_half_open(LinkLater& later);
-  // The same insert for a burst's new connections, in two halves so that they share
-  // one writer lock and overlap their cache misses (docs/design/flow-table.md, "Burst
-  // inserts"). insert_begin() takes steps 1-3 for each of `n` connections in order,
-  // then adds their keys under one lock; each result is kInserted (finish it: the
-  // position is held) or final (kExists with its pos, kQuotaExceeded, kTableFull).
-  // insert_finish() then claims and fills a kInserted one: kInserted, or kExists when
-  // the key's connection was created first (an earlier packet of the burst, another
-  // worker). Finish every begun insert, in order, before the worker next reports
-  // quiescent; until then its key is in the hash but not live (a lookup finds it free).
+  // The same insert for a burst's new connections, in two halves so that the burst
+  // takes the writer lock once (docs/design/flow-table.md, "Burst inserts").
+  // insert_begin() holds the lock for the whole burst and, for each of the `n`
+  // connections in order, takes steps 1-3, adds the key and claims its position: each
+  // result is then final (kExists with its pos, kQuotaExceeded, kTableFull) or kInserted
+  // (position held, not yet live: a lookup finds it dead). insert_finish() then fills a
+  // kInserted one and makes it live; it cannot fail. Finish every kInserted insert, in
+  // order, before the worker next reports quiescent.
   void insert_begin(PendingInsert* const* inserts, uint32_t n, uint64_t now);
-  [[nodiscard]] InsertResult insert_finish(PendingInsert& p, uint64_t now, LinkLater& later);
+  void insert_finish(PendingInsert& p, uint64_t now, LinkLater& later);
   // The connection at `pos` has just moved from a half-open to an established state
   // (the caller's compare-exchange did it): it leaves the half-open lists.
   void mark_answered(int32_t pos);
@@ -282,13 +281,15 @@ class BasicFlowTable {
   [[nodiscard]] InsertResult reserve(PendingInsert& p, uint64_t now, PendingInsert* const* earlier,
                                      uint32_t n_earlier);
   void give_back(const PendingInsert& p, bool counted);
-  void add_key(PendingInsert& p);  // caller holds writer_.lock
-  [[nodiscard]] InsertResult finish(PendingInsert& p, uint64_t now, LinkLater* later);
+  void add_and_claim(PendingInsert& p);  // caller holds writer_.lock
+  void finish(PendingInsert& p, uint64_t now, LinkLater* later);
   [[nodiscard]] InsertResult insert_one(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater* later);
   void initialise(int32_t pos, const NewConnection& c, uint64_t now, LinkLater* later, bool inbound_list);
   // A connection just marked dead, off its lists: its key deleted, its counts given
   // back, its position queued for recycling.
-  void release(int32_t pos);
+  void release(int32_t pos, bool key_in_hash);
+  // remove(), for a connection whose key is (true) or is no longer (false) in the hash.
+  bool remove_keyed(int32_t pos, EndReason why, bool key_in_hash);
   void charge(uint32_t vm, int delta) {
     if (vm != kNoVmId) vm_counts_[vm].fetch_add(static_cast<uint32_t>(delta), std::memory_order_relaxed);
   }

@@ -122,7 +122,7 @@ bool BasicFlowTable<Key>::reclaim_oldest(List& l, bool inbound, const uint64_t* 
     const FlowCold& c = cold(static_cast<int32_t>(pos));
     if (end_hook_) end_hook_(end_ctx_, e, c, closing_reason(s, EndReason::kEvicted));
     leave_lists(static_cast<int32_t>(pos));
-    release(static_cast<int32_t>(pos));
+    release(static_cast<int32_t>(pos), true);
     return true;
   }
   return false;

@@ -58,7 +58,8 @@ std::vector<InsertResult> insert_burst(FlowTable& t, const std::vector<NewConnec
   t.insert_begin(ptrs.data(), static_cast<uint32_t>(ptrs.size()), now);
   std::vector<InsertResult> r;
   for (auto& p : burst) {
-    r.push_back(p.result == InsertResult::kInserted ? t.insert_finish(p, now, later) : p.result);
+    if (p.result == InsertResult::kInserted) t.insert_finish(p, now, later);
+    r.push_back(p.result);
     if (pos) pos->push_back(p.pos);
   }
   t.link_half_open(later);
@@ -113,9 +114,9 @@ void expect_same_tables(const FlowTable& a, const FlowTable& b, uint32_t keys) {
 
 }  // namespace
 
-// Random bursts of connections that do not exist (distinct keys, reused once removed)
-// against small limits, with answers and removals between bursts: the two tables
-// never differ.
+// Random bursts of connections that do not exist (some twice in a burst; keys reused
+// once removed) against small limits, with answers and removals between bursts: the
+// two tables never differ.
 BOOST_AUTO_TEST_CASE(burst_matches_one_at_a_time) {
   const uint32_t kKeys = 400;
   uint64_t checked = 0, recycled = 0, full = 0, over_quota = 0;
@@ -130,9 +131,10 @@ BOOST_AUTO_TEST_CASE(burst_matches_one_at_a_time) {
           const size_t n = 1 + rng() % 32;
           while (cs.size() < n) {
             uint32_t i = static_cast<uint32_t>(rng() % kKeys);
-            // As on the packet path: new connections are those without one (a key that
-            // exists is found at its claim, holding its reservations until then).
-            if (a->lookup(key(i)) >= 0 || !used.insert(i).second) continue;
+            // As on the packet path, new connections are those without one; a burst may
+            // carry one twice (its first packets).
+            if (a->lookup(key(i)) >= 0) continue;
+            if (!used.insert(i).second && rng() % 4 != 0) continue;
             uint32_t orig = rng() % 3 == 0 ? kNoVmId : static_cast<uint32_t>(rng() % kVms);
             uint32_t resp = rng() % 2 == 0 ? kNoVmId : static_cast<uint32_t>(rng() % kVms);
             if (resp == orig) resp = kNoVmId;
@@ -208,6 +210,41 @@ BOOST_AUTO_TEST_CASE(a_connection_twice_in_a_burst_exists_the_second_time) {
   BOOST_TEST(t->vm_count(1) == 2u);
   BOOST_TEST(t->inbound_half_open(1) == 2u);
   BOOST_TEST(for_each_count(*t) == 2u);
+}
+
+// A connection's two first packets in one burst at a limit: the second finds the
+// first, as one-at-a-time inserts do, instead of being refused or reclaiming room.
+BOOST_AUTO_TEST_CASE(a_connection_twice_in_a_burst_at_a_limit_exists) {
+  // The VM's quota: one connection left.
+  auto q = make(100, 3, 100);
+  BOOST_REQUIRE(insert_burst(*q, {new_conn(1, 0, kNoVmId, ConnState::kUdpOneWay),
+                                  new_conn(2, 0, kNoVmId, ConnState::kUdpOneWay)}, 10) ==
+                std::vector<InsertResult>(2, InsertResult::kInserted));
+  NewConnection k = new_conn(3, 0, kNoVmId, ConnState::kUdpOneWay);
+  BOOST_TEST((insert_burst(*q, {k, k}, 11) ==
+              std::vector<InsertResult>{InsertResult::kInserted, InsertResult::kExists}));
+  BOOST_TEST(q->vm_count(0) == 3u);
+  // The table's capacity: one place left, one half-open connection that room could be
+  // made from.
+  auto c = make(3, 100, 100);
+  BOOST_REQUIRE(insert_burst(*c, {new_conn(1, 0, kNoVmId, ConnState::kUdpOneWay),
+                                  new_conn(2, 0, kNoVmId, ConnState::kUdpOneWay)}, 10) ==
+                std::vector<InsertResult>(2, InsertResult::kInserted));
+  k = new_conn(3, 0, kNoVmId, ConnState::kUdpOneWay);
+  BOOST_TEST((insert_burst(*c, {k, k}, 11) ==
+              std::vector<InsertResult>{InsertResult::kInserted, InsertResult::kExists}));
+  BOOST_TEST(c->half_open_reclaimed() == 0u);
+  BOOST_TEST(count_present(*c, 1, 4) == 3u);
+  // The responder VM's inbound budget: one place left.
+  auto b = make(100, 100, 2);
+  BOOST_REQUIRE(insert_burst(*b, {new_conn(1, kNoVmId, 1, ConnState::kTcpSynSent)}, 10) ==
+                std::vector<InsertResult>(1, InsertResult::kInserted));
+  k = new_conn(3, kNoVmId, 1, ConnState::kTcpSynSent);
+  BOOST_TEST((insert_burst(*b, {k, k}, 11) ==
+              std::vector<InsertResult>{InsertResult::kInserted, InsertResult::kExists}));
+  BOOST_TEST(b->inbound_half_open_recycled() == 0u);
+  BOOST_TEST(b->inbound_half_open(1) == 2u);
+  BOOST_TEST(count_present(*b, 1, 4) == 2u);
 }
 
 // A VM's quota binds inside a burst: its first connections in order, then refusals.

@@ -124,21 +124,20 @@ void concurrency_round(unsigned iteration) {
         }
         LinkLater later;
         t->insert_begin(ptrs, n, 0);
+        std::vector<uint32_t> refused;  // retried once the burst is finished and listed
         for (uint32_t j = 0; j < n; ++j) {
           const uint32_t i = lo + j;
-          InsertResult r = burst[j].result;
-          if (r == InsertResult::kInserted) r = t->insert_finish(burst[j], 0, later);
-          if (r == InsertResult::kTableFull) {
-            insert(i, s, reply_side);
-            continue;
-          }
-          if (r == InsertResult::kInserted) ++inserted[i];
+          const InsertResult r = burst[j].result;
+          if (r == InsertResult::kInserted) t->insert_finish(burst[j], 0, later);
+          if (r == InsertResult::kTableFull) refused.push_back(i);
+          else if (r == InsertResult::kInserted) ++inserted[i];
           else if (r == InsertResult::kExists) ++existed[i];
           else ++errors;
           if (r == InsertResult::kInserted && !same(t->cold(burst[j].pos).key, keys[i])) ++errors;
         }
         t->link_half_open(later);
         tick();
+        for (uint32_t i : refused) insert(i, s, reply_side);
       }
     };
     auto remove = [&](uint32_t i) {
