@@ -7,38 +7,6 @@
 
 namespace sgfw::flow {
 
-Timeouts make_timeouts(uint64_t hz, uint32_t tcp_syn, uint32_t tcp_est, uint32_t tcp_closing, uint32_t udp,
-                       uint32_t udp_stream, uint32_t icmp, uint32_t other) {
-  Timeouts t;
-  auto set = [&](ConnState s, uint32_t secs) { t.by_state[static_cast<size_t>(s)] = hz * secs; };
-  set(ConnState::kTcpSynSent, tcp_syn);
-  set(ConnState::kTcpSynRecv, tcp_syn);
-  set(ConnState::kTcpLooseOpen, tcp_syn);
-  set(ConnState::kTcpLooseClosing, tcp_closing);
-  set(ConnState::kTcpEstablished, tcp_est);
-  set(ConnState::kTcpFinWait, tcp_closing);
-  set(ConnState::kTcpClosing, tcp_closing);
-  set(ConnState::kTcpTimeWait, tcp_closing);
-  set(ConnState::kTcpClosed, tcp_closing);
-  set(ConnState::kUdpOneWay, udp);
-  set(ConnState::kUdpTwoWay, udp_stream);
-  set(ConnState::kIcmpEcho, icmp);
-  set(ConnState::kIcmpEchoReplied, icmp);
-  set(ConnState::kOtherOneWay, other);
-  set(ConnState::kOtherTwoWay, other);
-  set(ConnState::kFragmentTrain, kFragmentSeconds);
-  return t;
-}
-
-std::shared_ptr<VmQuota> VmQuota::create(uint32_t max_vm_ids, uint32_t per_vm_limit) {
-  std::shared_ptr<VmQuota> q(new VmQuota());
-  q->max_vm_ids_ = std::max<uint32_t>(1, max_vm_ids);
-  q->per_vm_limit_ = per_vm_limit;
-  q->counts_.reset(new std::atomic<uint32_t>[q->max_vm_ids_]);
-  for (uint32_t i = 0; i < q->max_vm_ids_; ++i) q->counts_[i].store(0, std::memory_order_relaxed);
-  return q;
-}
-
 template <class Key>
 core::Expected<std::unique_ptr<BasicFlowTable<Key>>> BasicFlowTable<Key>::create(const FlowTableOptions& o,
                                                                                 const std::string& name,
@@ -313,7 +281,7 @@ void BasicFlowTable<Key>::finish(PendingInsert& p, uint64_t now, LinkLater* late
   if (p.recycled) remove_keyed(p.pos, EndReason::kEvicted, false);
 }
 
-// The position has just left kFree (claim_position's compare-exchange). Either the
+// The position has just left kFree (add_and_claim's compare-exchange). Either the
 // control thread's sweep, which unmarks the block before it reads the block's states,
 // reads this one as not free and marks the block again, or its unmarking comes first
 // in the single total order of seq_cst operations and this load sees the bit clear and

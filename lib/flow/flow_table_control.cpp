@@ -1,6 +1,7 @@
-// The connection table's control-thread operations (flow_table.hpp: reclaim, flush,
-// for_each, and the grace-period recycling of removed positions); the data-path half
-// is flow_table.cpp. docs/design/flow-table.md.
+// The connection table's control-thread operations (flow_table.hpp: the timeouts and
+// VM quotas it is created with, reclaim, flush, for_each, and the grace-period
+// recycling of removed positions); the data-path half is flow_table.cpp.
+// docs/design/flow-table.md.
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -10,6 +11,41 @@
 #include "flow/flow_table.hpp"
 
 namespace sgfw::flow {
+
+// Configuration (the control thread, before the tables exist): timeouts in TSC ticks,
+// and the per-VM counts shared by the tables.
+Timeouts make_timeouts(uint64_t hz, uint32_t tcp_syn, uint32_t tcp_est, uint32_t tcp_closing, uint32_t udp,
+                       uint32_t udp_stream, uint32_t icmp, uint32_t other) {
+  Timeouts t;
+  auto set = [&](ConnState s, uint32_t secs) { t.by_state[static_cast<size_t>(s)] = hz * secs; };
+  set(ConnState::kTcpSynSent, tcp_syn);
+  set(ConnState::kTcpSynRecv, tcp_syn);
+  set(ConnState::kTcpLooseOpen, tcp_syn);
+  set(ConnState::kTcpLooseClosing, tcp_closing);
+  set(ConnState::kTcpEstablished, tcp_est);
+  set(ConnState::kTcpFinWait, tcp_closing);
+  set(ConnState::kTcpClosing, tcp_closing);
+  set(ConnState::kTcpTimeWait, tcp_closing);
+  set(ConnState::kTcpClosed, tcp_closing);
+  set(ConnState::kUdpOneWay, udp);
+  set(ConnState::kUdpTwoWay, udp_stream);
+  set(ConnState::kIcmpEcho, icmp);
+  set(ConnState::kIcmpEchoReplied, icmp);
+  set(ConnState::kOtherOneWay, other);
+  set(ConnState::kOtherTwoWay, other);
+  set(ConnState::kFragmentTrain, kFragmentSeconds);
+  return t;
+}
+
+std::shared_ptr<VmQuota> VmQuota::create(uint32_t max_vm_ids, uint32_t per_vm_limit) {
+  std::shared_ptr<VmQuota> q(new VmQuota());
+  q->max_vm_ids_ = std::max<uint32_t>(1, max_vm_ids);
+  q->per_vm_limit_ = per_vm_limit;
+  q->counts_.reset(new std::atomic<uint32_t>[q->max_vm_ids_]);
+  for (uint32_t i = 0; i < q->max_vm_ids_; ++i) q->counts_[i].store(0, std::memory_order_relaxed);
+  return q;
+}
+
 
 template <class Key>
 void BasicFlowTable<Key>::recycle() {
