@@ -126,7 +126,7 @@ Command add_traffic(CLI::App& root) {
   auto o = std::make_shared<sgfw::bench::TrafficOptions>();
   auto json = std::make_shared<bool>(false);
   auto scenarios = std::make_shared<std::vector<std::string>>();
-  sub->add_option("--scenario", *scenarios, "null, established, new, deny, mixed (repeatable; default all)");
+  sub->add_option("--scenario", *scenarios, "null, established, new, deny, deny-scan, mixed (repeatable; default all but deny-scan)");
   sub->add_option("--vms", o->vms, "VMs (e.g. 1, 16, 256)")->capture_default_str();
   sub->add_option("--rules", o->rules_per_vm, "rules per VM (e.g. 10, 100, 1000, 10000)")->capture_default_str();
   sub->add_option("--connections", o->connections, "live connections (e.g. 1000, 100000, 1000000)")
@@ -142,6 +142,7 @@ Command add_traffic(CLI::App& root) {
   sub->add_option("--memory-mb", o->memory_mb, "EAL memory")->capture_default_str();
   sub->add_flag("--hugepages", o->hugepages, "use reserved 2 MiB hugepages instead of --no-huge");
   sub->add_flag("--logs", o->logs, "connection and drop logs on (a log ring, end hooks, a writer to /dev/null)");
+  sub->add_flag("--no-classify-cache", o->no_classify_cache, "rule checks without the workers' classification cache");
   sub->add_flag("--json", *json, "one JSON object (docs/public-interface.md) instead of the table");
   return {sub, [sub, o, json, scenarios]() {
             bool defaults = sub->count("--vms") + sub->count("--rules") + sub->count("--connections") +

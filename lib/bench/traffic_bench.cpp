@@ -123,10 +123,16 @@ struct Bench {
     }
   }
 
-  // New connections for the next round: fresh source ports on every kNew packet.
-  void renew() {
+  // New connections for the next round: fresh source ports on every kNew packet; with
+  // `scan`, fresh denied destinations (203.0.0.0/8, no rule's) on every kDeny packet.
+  void renew(bool scan = false) {
     ++round;
     for (size_t i = 0; i < mbufs.size(); ++i) {
+      if (scan && kinds[i] == Kind::kDeny) {
+        renew_traffic_frame(mbufs[i], o.family, static_cast<uint16_t>(1024 + i % 60000),
+                            0xcb000000u | static_cast<uint32_t>((i * 2654435761u + round * 40503u) & 0xffffff));
+        continue;
+      }
       if (kinds[i] != Kind::kNew) continue;
       renew_traffic_frame(mbufs[i], o.family, static_cast<uint16_t>(1024 + (round * 7919 + i) % 64000),
                           kTrafficAllowNet + 0x10000 + static_cast<uint32_t>((i + round * 104729) & 0xffff));
@@ -189,6 +195,9 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
                             "..1500 for IPv" + std::to_string(o.family));
   if (o.vms == 0 || o.vms > 4096) return core::make_error("--vms must be 1..4096");
   if (o.rules_per_vm == 0) return core::make_error("--rules must be at least 1");
+  for (const auto& sc : o.scenarios)
+    if (std::find(kTrafficScenarios.begin(), kTrafficScenarios.end(), sc) == kTrafficScenarios.end())
+      return core::make_error("unknown scenario '" + sc + "' (null, established, new, deny, deny-scan, mixed)");
   acl::ClassifyAlg alg = RTE_ACL_CLASSIFY_DEFAULT;
   if (o.classify != "default") {
     bool found = false;
@@ -234,6 +243,7 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
   Json report;
   MachineInfo mi = machine_info();
   report["machine"] = Json{{"cpu", mi.cpu}, {"tsc_hz", hz}, {"hugepages", o.hugepages},
+                           {"classify_cache", !o.no_classify_cache},
                            {"classify", alg == RTE_ACL_CLASSIFY_DEFAULT ? std::string("default") : o.classify}};
   report["rows"] = Json::array();
 
@@ -293,10 +303,12 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
       if (auto st = log_sink.start("bench-logs-" + no, fc); !st) return core::make_error(st.error().message);
     }
     dataplane::Pipeline pl(0, b.tx, b.port_counters.data(), fc);
+    if (o.no_classify_cache) pl.set_classify_caches(dataplane::ClassifyCaches::none());
 
     std::vector<Kind> kinds(conns, Kind::kEstablished);
     if (sc == "new") kinds.assign(conns, Kind::kNew);
-    if (sc == "deny") kinds.assign(std::min(conns, 65536u), Kind::kDeny);
+    if (sc == "deny" || sc == "deny-scan") kinds.assign(std::min(conns, 65536u), Kind::kDeny);
+    const bool scan = sc == "deny-scan";  // no key repeats: every pass gets fresh destinations
     if (sc == "mixed") {
       std::mt19937 rng(1);
       for (auto& k : kinds) {
@@ -313,11 +325,11 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     for (unsigned rep = 0; rep < o.repeats; ++rep) {
       uint64_t cycles = 0, packets = 0;
       for (unsigned ps = 0; ps < o.passes; ++ps) {
-        if (sc == "new" || sc == "mixed" || (ps == 0 && rep == 0)) {
+        if (sc == "new" || sc == "mixed" || scan || (ps == 0 && rep == 0)) {
           // Untimed: start from an empty table, then (re-)establish the live ones.
           b.flush_connections();
-          b.renew();
-          if (sc != "new" && sc != "null") {
+          b.renew(scan);
+          if (sc != "new" && sc != "null" && !scan) {
             b.pass(pl);  // creates the established connections (and this round's new ones)
             b.renew();   // so the timed pass sees the "new" packets as new again
           }
@@ -346,6 +358,11 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     rj["forwarded"] = tx;
     rj["dropped"] = drops;
     rj["connections_live"] = o.family == 6 ? b.flows6->size() : b.flows->size();
+    // Stage 3's classification cache over every pass (timed or not) of this scenario.
+    const auto& cc = pl.classify_caches();
+    rj["classify_cache_hits"] = o.family == 6 ? cc.v6.hits() : cc.v4.hits();
+    rj["classify_cache_misses"] = o.family == 6 ? cc.v6.misses() : cc.v4.misses();
+    rj["classify_cache_bypassed"] = o.family == 6 ? cc.v6.bypassed() : cc.v4.bypassed();
     if (o.logs) rj["logs"] = log_sink.summary();
     report["rows"].push_back(std::move(rj));
     for (auto* m : b.mbufs) {

@@ -4,7 +4,9 @@
 //   null        parse, anti-spoofing and forwarding only (the floor)
 //   established every packet belongs to a live connection
 //   new         every packet opens a new connection
-//   deny        every packet is dropped by the rules
+//   deny        every packet is dropped by the rules (65,536 flows, repeated each pass)
+//   deny-scan   as deny, but every pass to fresh destinations: no rule-check key repeats
+//               (the classification cache's worst case; not in the default run)
 //   mixed       90% established, 9% new, 1% denied
 // Packets are UDP from the VMs' port to the uplink, IPv4 or (family 6) IPv6, with a
 // policy of that family (traffic_frames.hpp); tx goes to a net_null port, which frees
@@ -22,8 +24,11 @@
 
 namespace sgfw::bench {
 
+// Every scenario name --scenario accepts.
+inline const std::vector<std::string> kTrafficScenarios = {"null", "established", "new", "deny", "deny-scan", "mixed"};
+
 struct TrafficOptions {
-  std::vector<std::string> scenarios = {"null", "established", "new", "deny", "mixed"};
+  std::vector<std::string> scenarios = {"null", "established", "new", "deny", "mixed"};  // the default run
   unsigned vms = 16;
   unsigned rules_per_vm = 100;
   unsigned connections = 100000;
@@ -39,6 +44,9 @@ struct TrafficOptions {
   // pipeline gets a log ring, the tables end hooks, and a writer drains the ring to
   // /dev/null between timed passes (the writer is the control thread's cost, not timed).
   bool logs = false;
+  // Stage 3's classification cache off (each worker's is on in sgfwd): its own effect,
+  // measured in one binary (docs/performance.md).
+  bool no_classify_cache = false;
 };
 
 // One JSON document as docs/public-interface.md gives it ({"machine": ..., "rows": [...]}).

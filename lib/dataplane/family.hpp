@@ -28,10 +28,12 @@ struct Ipv4Family {
   using NewConnection = flow::NewConnection;
   using PendingInsert = flow::FlowTable::PendingInsert;
   using Plan = acl::CheckPlan;
+  using AclKey = acl::AclKey;
   static constexpr uint8_t kIcmp = core::kProtoIcmp;
   static constexpr uint8_t kEchoReply = core::kIcmpEchoReply;
 
   static Table& table(const FlowContext& f) { return *f.table; }
+  static ClassifyCache<AclKey>& cache(ClassifyCaches& c) { return c.v4; }
   static Table& fragments(const FlowContext& f) { return *f.fragments; }
   static Key flow_key(uint8_t proto, Addr src, uint16_t sport_be, Addr dst, uint16_t dport_be,
                       bool* src_is_lo = nullptr) {
@@ -66,10 +68,12 @@ struct Ipv6Family {
   using NewConnection = flow::NewConnection6;
   using PendingInsert = flow::FlowTable6::PendingInsert;
   using Plan = acl::CheckPlan6;
+  using AclKey = acl::AclKey6;
   static constexpr uint8_t kIcmp = core::kProtoIcmp6;
   static constexpr uint8_t kEchoReply = core::kIcmp6EchoReply;
 
   static Table& table(const FlowContext& f) { return *f.table6; }
+  static ClassifyCache<AclKey>& cache(ClassifyCaches& c) { return c.v6; }
   static Table& fragments(const FlowContext& f) { return *f.fragments6; }
   static Key flow_key(uint8_t proto, const Addr& src, uint16_t sport_be, const Addr& dst, uint16_t dport_be,
                       bool* src_is_lo = nullptr) {

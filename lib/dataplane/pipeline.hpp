@@ -24,6 +24,7 @@
 #include "acl/address_table.hpp"
 #include "capture/taps.hpp"
 #include "core/drop_reason.hpp"
+#include "dataplane/classify_cache.hpp"
 #include "flow/flow_table.hpp"
 #include "logs/log_ring.hpp"
 #include "packet/parsed_packet.hpp"
@@ -86,6 +87,11 @@ class Pipeline {
 
   // The capture and trace taps for the next bursts (nullptr: none), read by the worker
   // once per loop from capture::Taps. The taps outlive the bursts that use them (RCU).
+  // The classification caches' hits and misses (tests, benchmarks).
+  [[nodiscard]] const ClassifyCaches& classify_caches() const { return caches_; }
+  // Other caches from now on (benchmarks, tests: ClassifyCaches::none(), exhaustive()).
+  // Control path, between bursts.
+  void set_classify_caches(ClassifyCaches caches) { caches_ = std::move(caches); }
   void arm(capture::CaptureTap* cap, capture::TraceTap* trace) {
     cap_ = cap;
     trace_ = trace;
@@ -193,6 +199,7 @@ class Pipeline {
   TxTarget tx_;
   runtime::PortCounters* port_counters_;  // [nports], this worker's
   FlowContext flows_;
+  ClassifyCaches caches_;  // stage 3's memo of rte_acl answers (classify_cache.hpp)
   rte_mbuf* tx_buf_[kMaxTxPorts][kTxBuffer];
   rte_mbuf* dropped_[kBurst];
   uint16_t ndropped_ = 0;

@@ -1,6 +1,7 @@
 // Stage 3 of the packet pipeline (docs/design/packet-path.md, step 9): the rule checks
-// of new, stateless and re-checked packets, grouped per rte_acl context. One code for
-// both families (family.hpp).
+// of new, stateless and re-checked packets, answered by the worker's classification
+// cache (classify_cache.hpp) or by rte_acl, grouped per context. One code for both
+// families (family.hpp).
 #include <rte_prefetch.h>
 
 #include "dataplane/burst.hpp"
@@ -15,8 +16,11 @@ template <class F>
 void Pipeline::classify(BurstOf<F>& b, runtime::Snapshot& snap) {
   const acl::PolicyTables& tables = snap.tables();
   typename F::Table& ft = F::table(flows_);
+  ClassifyCache<typename F::AclKey>& cache = F::cache(caches_);
+  cache.use(snap.serial());
   struct Check {
     uint32_t context;
+    uint32_t hash;  // in the classification cache
     uint16_t packet;
     uint8_t direction;
   };
@@ -34,8 +38,27 @@ void Pipeline::classify(BurstOf<F>& b, runtime::Snapshot& snap) {
       continue;
     }
     for (uint8_t d = 0; d < 2; ++d)
-      if (q.checks.needed[d]) checks[nc++] = {q.checks.context[d], i, d};
+      if (q.checks.needed[d]) checks[nc++] = {q.checks.context[d], 0, i, d};
   }
+  const bool cached = cache.consult(nc);
+  if (cached) {
+    // Hashed in a pass of their own: the keys were just written field by field, and a
+    // word load right behind those stores would stall on store forwarding.
+    for (uint16_t c = 0; c < nc; ++c) {
+      Check& ch = checks[c];
+      ch.hash = ClassifyCache<typename F::AclKey>::hash(ch.context, b.pend[ch.packet].checks.key[ch.direction]);
+      cache.prefetch(ch.hash);
+    }
+    // The cache answers what it has seen in this snapshot; the rest go to rte_acl.
+    uint16_t missed = 0;
+    for (uint16_t c = 0; c < nc; ++c) {
+      const Check& ch = checks[c];
+      PendingOf<F>& q = b.pend[ch.packet];
+      if (!cache.find(ch.hash, ch.context, q.checks.key[ch.direction], &q.result[ch.direction])) checks[missed++] = ch;
+    }
+    nc = missed;
+  }
+  if (nc == 0) return;
   static_assert(2 * kBurst <= kMaxGroupedChecks, "every check of a burst is grouped");
   uint32_t contexts[2 * kBurst];
   for (uint16_t c = 0; c < nc; ++c) contexts[c] = checks[c].context;
@@ -56,7 +79,12 @@ void Pipeline::classify(BurstOf<F>& b, runtime::Snapshot& snap) {
   for (uint16_t g = 0; g < groups; ++g) {
     const uint16_t k0 = starts[g], k = static_cast<uint16_t>(starts[g + 1] - k0);
     if (ctx[g] == nullptr || ctx[g]->classify(acl_keys + k0, results + k0, k) != 0) {
-      for (uint16_t j = k0; j < k0 + k; ++j) results[j] = acl::kNoMatch;  // fail closed
+      for (uint16_t j = k0; j < k0 + k; ++j) results[j] = acl::kNoMatch;  // fail closed, not remembered
+      continue;
+    }
+    for (uint16_t j = k0; cached && j < k0 + k; ++j) {
+      const Check& ch = checks[order[j]];
+      cache.insert(ch.hash, ch.context, b.pend[ch.packet].checks.key[ch.direction], results[j]);
     }
   }
   for (uint16_t k = 0; k < nc; ++k) b.pend[checks[order[k]].packet].result[checks[order[k]].direction] = results[k];

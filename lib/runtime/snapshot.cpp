@@ -51,6 +51,8 @@ core::Expected<std::unique_ptr<Snapshot>> Snapshot::build(policy::Policy policy,
 
   std::unique_ptr<Snapshot> s(new Snapshot());
   s->generation_ = generation;
+  static std::atomic<uint64_t> next_serial{1};
+  s->serial_ = next_serial.fetch_add(1, std::memory_order_relaxed);
   s->policy_ = std::move(policy);
   s->tables_ = std::move(*tables);
   s->ports_ = ports;

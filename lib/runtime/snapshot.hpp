@@ -48,6 +48,9 @@ class Snapshot {
       const std::vector<std::string>* membership_changed = nullptr);
 
   uint64_t generation() const { return generation_; }
+  // This snapshot's number, unique in the process (never reused, unlike generations in
+  // tests): what caches of its tables' answers are keyed on. Starts at 1.
+  uint64_t serial() const { return serial_; }
   // How long build() took, by phase (milliseconds): compile, rte_acl + address table,
   // the rest (policy copy, MAC table, counters).
   double compile_ms() const { return compile_ms_; }
@@ -97,6 +100,7 @@ class Snapshot {
   uint32_t lookup(uint64_t k) const { return macs_.find(k, acl::kNoVm); }
 
   uint64_t generation_ = 0;
+  uint64_t serial_ = 0;
   double compile_ms_ = 0, tables_ms_ = 0, other_ms_ = 0;
   policy::Policy policy_;
   acl::PolicyTables tables_;

@@ -8,7 +8,8 @@ each names the cause and the remedy.
   text, no fake file:1:1 location) from sgfwctl check, explain --policy and sgfwd;
 - explain --batch skips blank and '#' lines, numbers and echoes a bad line;
 - check --config: a VM port not in the daemon configuration is reported at the VM's
-  `port` token with the configured ports."""
+  `port` token with the configured ports;
+- sgfw-bench traffic refuses an unknown --scenario by name."""
 import os
 import socket
 import subprocess
@@ -19,6 +20,7 @@ BUILD = os.environ.get("SGFW_BUILD_DIR", "build")
 SOURCE = os.environ.get("SGFW_SOURCE_DIR", ".")
 SGFWCTL = os.path.join(BUILD, "app", "sgfwctl", "sgfwctl")
 SGFWD = os.path.join(BUILD, "app", "sgfwd", "sgfwd")
+SGFW_BENCH = os.path.join(BUILD, "app", "sgfw-bench", "sgfw-bench")
 failures = []
 
 
@@ -104,6 +106,11 @@ with tempfile.TemporaryDirectory(prefix="sgfw-check-") as d:
     r = daemon_check([("vm-a", "net_null1", False), ("uplink", "net_null0", True)],
                      "limits: {local_vms: 1}\n", two)
     expect("--check: limits exceeded", r.returncode == 1 and "limits.local_vms is 1" in r.stderr, r)
+
+# A mistyped scenario is refused before anything runs (it used to measure `established`).
+r = run(SGFW_BENCH, "traffic", "--scenario", "deny", "--scenario", "deny-scna")
+expect("sgfw-bench: unknown scenario", r.returncode != 0 and "unknown scenario 'deny-scna'" in r.stderr
+       and "deny-scan" in r.stderr, r)
 
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)

@@ -4,7 +4,9 @@
 // the real Pipeline on loopback ring ports, and the same packets judged by explain
 // (PolicyTables::judge); verdict, drop reason and deciding rules compared, for every
 // classify method the CPU has, across incremental generations (each policy is a
-// reload of the previous one). SGFW_PVE_POLICIES / SGFW_PVE_PACKETS scale it.
+// reload of the previous one), with every check through the classification cache (half
+// of the packets repeat an earlier one's checks, so the cache answers those).
+// SGFW_PVE_POLICIES / SGFW_PVE_PACKETS scale it.
 #define BOOST_TEST_MODULE pipeline_vs_explain
 #include <boost/test/unit_test.hpp>
 
@@ -117,6 +119,9 @@ BOOST_AUTO_TEST_CASE(pipeline_agrees_with_explain) {
   o.flows.per_vm_limit = 1u << 20;
   o.flows.per_vm_inbound_half_open = 1u << 20;
   Rig rig("", o);
+  // Every check through the classification cache, every answer remembered: the cache's
+  // answers are compared too (half of the packets repeat an earlier one's checks).
+  rig.pipeline().set_classify_caches(dataplane::ClassifyCaches::exhaustive());
   size_t compared = 0, mismatches = 0;
   std::map<std::string, size_t> per_method;
   for (size_t a = 0; a < acl::kAlgorithmCount; ++a) {
@@ -146,20 +151,28 @@ BOOST_AUTO_TEST_CASE(pipeline_agrees_with_explain) {
                                         vm.mac->bytes[4], vm.mac->bytes[5]}}};
       const auto& rules = snap.tables().compiled().rules;
       std::set<std::vector<uint8_t>> used_keys;
+      std::vector<policy::PacketTuple> earlier;  // this policy's packets so far
       int sent = 0;
       for (int attempt = 0; sent < per_policy && attempt < 20 * per_policy; ++attempt) {
         const bool v6 = rng() % 2 == 1;
-        policy::PacketTuple t =
-            testing::random_packet(rng, snap.policy(), v6 ? core::Family::kIpv6 : core::Family::kIpv4);
-        // Neighbour discovery and MLD (ICMPv6 130-137) are link services judged on what
-        // a tuple does not hold (hop limit, options, MAC): the ipv6_scenarios test
-        // covers them. Errors (1-4) and echo instead.
-        if (v6 && t.proto == 58 && t.icmp_type >= 130) {
-          static const uint8_t kTypes[] = {1, 2, 3, 4, 128, 129};
-          t.icmp_type = kTypes[rng() % std::size(kTypes)];
+        policy::PacketTuple t;
+        if (!earlier.empty() && rng() % 2 == 0) {
+          // An earlier packet's checks from another source port (ICMP: identifier).
+          t = earlier[rng() % earlier.size()];
+          if (t.proto == 6 || t.proto == 17) t.sport = static_cast<uint16_t>(rng());
+        } else {
+          t = testing::random_packet(rng, snap.policy(), v6 ? core::Family::kIpv6 : core::Family::kIpv4);
+          // Neighbour discovery and MLD (ICMPv6 130-137) are link services judged on what
+          // a tuple does not hold (hop limit, options, MAC): the ipv6_scenarios test
+          // covers them. Errors (1-4) and echo instead.
+          if (v6 && t.proto == 58 && t.icmp_type >= 130) {
+            static const uint8_t kTypes[] = {1, 2, 3, 4, 128, 129};
+            t.icmp_type = kTypes[rng() % std::size(kTypes)];
+          }
+          // IPv6 has no upper-layer protocol 0: next header 0 is a hop-by-hop header.
+          if (v6 && t.proto == 0) t.proto = 59;  // no next header: an upper layer without ports
+          earlier.push_back(t);
         }
-        // IPv6 has no upper-layer protocol 0: next header 0 is a hop-by-hop header.
-        if (v6 && t.proto == 0) t.proto = 59;  // no next header: an upper layer without ports
         uint16_t icmp_id = static_cast<uint16_t>(rng());
         if (auto key = key_of(t, icmp_id))
           if (!used_keys.insert(*key).second) continue;  // not a first packet any more
@@ -202,6 +215,11 @@ BOOST_AUTO_TEST_CASE(pipeline_agrees_with_explain) {
   for (const auto& [m, n] : per_method) BOOST_TEST_MESSAGE(m << ": " << n << " packets compared");
   BOOST_TEST_MESSAGE(compared << " packets, " << mismatches << " mismatches");
   BOOST_TEST(mismatches == 0u);
+  // The cache answered a good share of the checks (each repeat of a checked packet).
+  const auto& cc = rig.pipeline().classify_caches();
+  const uint64_t cache_hits = cc.v4.hits() + cc.v6.hits();
+  BOOST_TEST_MESSAGE(cache_hits << " checks answered by the classification cache");
+  BOOST_TEST(cache_hits >= compared / 8);
   BOOST_TEST(per_method.size() >= 1u);
   for (const auto& [m, n] : per_method) BOOST_TEST(n >= static_cast<size_t>(per_policy) * policies, m);
 }
