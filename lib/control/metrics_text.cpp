@@ -1,6 +1,7 @@
 #include "control/metrics_text.hpp"
 
 #include <cstdio>
+#include <tuple>
 
 namespace sgfw::control {
 
@@ -107,6 +108,18 @@ std::string render_metrics(const Json& stats, const Json& status, const PolicyLo
   for (const auto& k : workers)
     w.sample("sgfw_worker_loops_total", label("worker", std::to_string(k.at("worker").get<uint64_t>())),
              k.value("loops", Json(0)));
+  // The classification cache (docs/design/packet-path.md): answered, missed, bypassed.
+  for (const auto& [field, name, help] :
+       {std::tuple{"classify_cache_hits", "sgfw_worker_classify_cache_hits_total",
+                   "Rule checks the worker's classification cache answered (rte_acl not consulted)."},
+        std::tuple{"classify_cache_misses", "sgfw_worker_classify_cache_misses_total",
+                   "Rule checks looked up in the classification cache and not found."},
+        std::tuple{"classify_cache_bypassed", "sgfw_worker_classify_cache_bypassed_total",
+                   "Rule checks sent past the classification cache by its adaptive bypass."}}) {
+    w.family(name, "counter", help);
+    for (const auto& k : workers)
+      w.sample(name, label("worker", std::to_string(k.at("worker").get<uint64_t>())), k.value(field, Json(0)));
+  }
   return w.take();
 }
 

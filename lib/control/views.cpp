@@ -104,7 +104,9 @@ Json ControlPlane::status() const {
     double share = elapsed > 0 ? std::min(100.0, 100.0 * static_cast<double>(busy) / elapsed) : 0.0;
     j["workers"].push_back(Json{{"worker", w}, {"packets", ws.packets},
                                 {"busy_cycles", busy}, {"busy_percent", std::round(share * 10.0) / 10.0},
-                                {"loops", ws.loops}});
+                                {"loops", ws.loops}, {"classify_cache_hits", ws.classify_cache_hits},
+                                {"classify_cache_misses", ws.classify_cache_misses},
+                                {"classify_cache_bypassed", ws.classify_cache_bypassed}});
   }
   const FlowTableInfo flows = dataplane_->flow_table();
   // capacity: of each family's table (docs/configuration.md, flows.capacity).

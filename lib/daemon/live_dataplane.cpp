@@ -46,7 +46,9 @@ control::Totals LiveDataplane::port_totals(size_t port) const { return control::
 std::vector<control::WorkerInfo> LiveDataplane::workers() const {
   std::vector<control::WorkerInfo> out;
   for (const auto& w : *parts_.workers)
-    out.push_back({runtime::read(w.packets), runtime::read(w.busy_cycles), runtime::read(w.loops)});
+    out.push_back({runtime::read(w.packets), runtime::read(w.busy_cycles), runtime::read(w.loops),
+                   runtime::read(w.classify_cache_hits), runtime::read(w.classify_cache_misses),
+                   runtime::read(w.classify_cache_bypassed)});
   return out;
 }
 

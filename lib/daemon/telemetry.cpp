@@ -167,7 +167,8 @@ int workers_cb(const char*, const char*, rte_tel_data* d) {
   Json j = fetch();
   if (j.is_null()) return -EBUSY;
   rte_tel_data_start_dict(d);
-  for (const char* field : {"packets", "busy_cycles", "loops"}) {
+  for (const char* field : {"packets", "busy_cycles", "loops", "classify_cache_hits", "classify_cache_misses",
+                            "classify_cache_bypassed"}) {
     rte_tel_data* a = rte_tel_data_alloc();
     if (a == nullptr) return -ENOMEM;
     rte_tel_data_start_array(a, RTE_TEL_U64_VAL);

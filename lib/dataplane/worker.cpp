@@ -29,6 +29,10 @@ int worker_main(void* arg) {
     if (got) {
       runtime::bump(w->stats->packets, got);
       runtime::bump(w->stats->busy_cycles, rte_rdtsc() - start);
+      const ClassifyCaches& cc = pipeline.classify_caches();
+      runtime::set(w->stats->classify_cache_hits, cc.v4.hits() + cc.v6.hits());
+      runtime::set(w->stats->classify_cache_misses, cc.v4.misses() + cc.v6.misses());
+      runtime::set(w->stats->classify_cache_bypassed, cc.v4.bypassed() + cc.v6.bypassed());
       empty_polls = 0;
     } else if (w->idle_sleep_us != 0 && ++empty_polls >= kEmptyPollsBeforeSleep) {
       // Quiescent above, so a sleeping worker holds no snapshot: a policy swap waits

@@ -18,6 +18,15 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
+// A worker's rule checks answered by its classification cache, of all its checks:
+// ", rule checks from the cache 40 of 50" (nothing when the status has no such fields).
+std::string cache_share(const Json& w) {
+  if (!w.contains("classify_cache_hits")) return "";
+  const uint64_t hits = w.at("classify_cache_hits").get<uint64_t>();
+  const uint64_t all = hits + w.value("classify_cache_misses", uint64_t{0}) + w.value("classify_cache_bypassed", uint64_t{0});
+  return ", rule checks from the cache " + std::to_string(hits) + " of " + std::to_string(all);
+}
+
 // Milliseconds with one decimal: "12.3 ms".
 std::string ms(const Json& v) { return fixed(v.get<double>(), 1) + " ms"; }
 
@@ -134,7 +143,7 @@ std::string status_text(const Json& s) {
   for (const auto& w : s.at("workers"))
     o << "  " << w.at("worker") << ": packets " << w.at("packets") << ", busy cycles " << w.at("busy_cycles")
       << (w.contains("busy_percent") ? " (" + fixed(w.at("busy_percent").get<double>(), 1) + "% of the time)" : "")
-      << "\n";
+      << cache_share(w) << "\n";
   const auto& f = s.at("flows");
   o << "connections: " << f.at("used");
   if (f.contains("used_ipv6"))  // capacity is per family (docs/configuration.md)

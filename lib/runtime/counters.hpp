@@ -15,6 +15,8 @@ namespace sgfw::runtime {
 inline void bump(uint64_t& c, uint64_t n = 1) {
   std::atomic_ref<uint64_t>(c).store(c + n, std::memory_order_relaxed);
 }
+// Single-writer store of a total the writer keeps elsewhere.
+inline void set(uint64_t& c, uint64_t v) { std::atomic_ref<uint64_t>(c).store(v, std::memory_order_relaxed); }
 inline uint64_t read(const uint64_t& c) {
   return std::atomic_ref<uint64_t>(const_cast<uint64_t&>(c)).load(std::memory_order_relaxed);
 }

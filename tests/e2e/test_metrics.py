@@ -107,6 +107,21 @@ def scenario():
                 check(after[(name, labels)] == s[key], f"{name}{labels} {after[(name, labels)]} != stats {s[key]}")
             for r in s.json["rules"]:
                 check(after[("sgfw_rule_hits_total", '{rule="%s"}' % r["rule"])] == r["hits"], f"rule {r['rule']}")
+            # The denied check is in the worker's classification cache now (a burst's
+            # checks are looked up before any is inserted, so the first K may all have
+            # missed): K more denied frames from other source ports are answered by it.
+            sbefore = t.stats()
+            a.send_frames([bytes(eth_ip(a, inet) / UDP(sport=41000 + i, dport=7001) / m) for i in range(K)])
+            t.expect(sbefore, {("vm", "a", "no-rule"): K, ("port", "vm-a", "no-rule"): K},
+                     quiet=[("port", "vm-a"), ("vm", "a")])
+            again = scrape(port)
+
+            def total(name):
+                return sum(again.get(k, 0) - after.get(k, 0) for k in again if k[0] == name)
+            cache_hits = total("sgfw_worker_classify_cache_hits_total")
+            cache_misses = total("sgfw_worker_classify_cache_misses_total")
+            check(cache_hits == K and cache_misses == 0,
+                  f"classification cache moved by {cache_hits} hits and {cache_misses} misses, want {K} and 0")
         with t.case("another path: 404"):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)

@@ -25,6 +25,7 @@
   echoes a bad one;
 - sgfwctl run by a user outside control_group is told how to get in."""
 import json
+import re
 import os
 import socket
 import stat
@@ -198,6 +199,7 @@ def scenario():
             check(f"persisted to {policy_path}" in r.stdout, r.stdout)
             e2e.log("  sgfwctl status:\n" + "\n".join("    " + l for l in r.stdout.splitlines()))
             check("% of the time" in r.stdout, r.stdout)
+            check(re.search(r"rule checks from the cache \d+ of \d+", r.stdout) is not None, r.stdout)
 
         with t.case("flows: a table with rule names, also after a reload that keeps the rule"):
             check(a.udp_echo(b.ip, 9000, timeout=2.0), "UDP a -> b:9000 failed")

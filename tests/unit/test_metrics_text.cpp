@@ -15,7 +15,8 @@ BOOST_AUTO_TEST_CASE(renders_every_family_exactly) {
   json status = json::parse(R"({"generation": 3,
     "flows": {"capacity": 1024, "used": 5, "used_ipv4": 4, "used_ipv6": 1, "half_open_reclaimed": 6,
               "inbound_half_open_recycled": 2},
-    "workers": [{"worker": 0, "packets": 10, "busy_cycles": 12345, "busy_percent": 0.1, "loops": 9}]})");
+    "workers": [{"worker": 0, "packets": 10, "busy_cycles": 12345, "busy_percent": 0.1, "loops": 9,
+                 "classify_cache_hits": 6, "classify_cache_misses": 3, "classify_cache_bypassed": 1}]})");
   sgfw::control::PolicyLoadInfo load{0.25, 1700000000.5};
   const std::string want =
       "# HELP sgfw_port_rx_packets_total Packets received on the port.\n"
@@ -70,7 +71,16 @@ BOOST_AUTO_TEST_CASE(renders_every_family_exactly) {
       "sgfw_worker_packets_total{worker=\"0\"} 10\n"
       "# HELP sgfw_worker_loops_total Iterations of the worker's polling loop (the watchdog's progress).\n"
       "# TYPE sgfw_worker_loops_total counter\n"
-      "sgfw_worker_loops_total{worker=\"0\"} 9\n";
+      "sgfw_worker_loops_total{worker=\"0\"} 9\n"
+      "# HELP sgfw_worker_classify_cache_hits_total Rule checks the worker's classification cache answered (rte_acl not consulted).\n"
+      "# TYPE sgfw_worker_classify_cache_hits_total counter\n"
+      "sgfw_worker_classify_cache_hits_total{worker=\"0\"} 6\n"
+      "# HELP sgfw_worker_classify_cache_misses_total Rule checks looked up in the classification cache and not found.\n"
+      "# TYPE sgfw_worker_classify_cache_misses_total counter\n"
+      "sgfw_worker_classify_cache_misses_total{worker=\"0\"} 3\n"
+      "# HELP sgfw_worker_classify_cache_bypassed_total Rule checks sent past the classification cache by its adaptive bypass.\n"
+      "# TYPE sgfw_worker_classify_cache_bypassed_total counter\n"
+      "sgfw_worker_classify_cache_bypassed_total{worker=\"0\"} 1\n";
   BOOST_TEST(sgfw::control::render_metrics(stats, status, load, 11) == want);
 }
 
