@@ -90,6 +90,7 @@ struct BurstOf {
     PendingOf<F> pend[kBurst];
   };
   uint16_t np = 0;
+  uint16_t nnew = 0;  // of them on Path::kNew after stage 2 (counted by stage 3)
 };
 
 // Stage 1's bulk results for the frames that parsed (both families, in arrival order).

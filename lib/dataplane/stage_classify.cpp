@@ -32,6 +32,7 @@ void Pipeline::classify(BurstOf<F>& b, runtime::Snapshot& snap) {
     if (q.path == Path::kRevalidate) {
       q.checks = connection_checks<F>(snap, ft.at(q.flow_pos), ft.cold(q.flow_pos));  // the connection's original direction
     } else if (q.path == Path::kNew || q.path == Path::kStateless) {
+      b.nnew += q.path == Path::kNew;
       F::plan(tables.compiled(), q.proto, q.src_be, q.sport_be, q.src_info, q.dst_be, q.dport_be, q.dst_info,
               q.checks);
     } else {

@@ -292,7 +292,7 @@ void Pipeline::verdicts(BurstOf<F>& b, runtime::Snapshot& snap, uint16_t in_port
     Begun() {}  // NOLINT: unconstructed on purpose
     typename F::PendingInsert at[kBurst];
   } begun;
-  begin_connections(b, snap, now, begun.at);
+  if (b.nnew != 0) begin_connections(b, snap, now, begun.at);  // a burst of only denied or established packets skips it
   for (uint16_t i = 0; i < b.np; ++i) {
     PendingOf<F>& q = b.pend[i];
     if (q.m == nullptr) continue;
