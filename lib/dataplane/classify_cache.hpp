@@ -8,8 +8,9 @@
 //    entry of another snapshot is never answered (use()).
 //  - Bounded: a fixed array of two-way buckets, allocated once; an insert replaces a
 //    bucket's older way (denying answers always, allowing ones sampled: insert()).
-//  - Cheap when useless: traffic whose checks do not repeat bypasses it (consult()). Nothing a packet does makes it grow, and it holds no
-//    connection state: a flood of new keys only evicts other cached answers.
+//    Nothing a packet does makes it grow, and it holds no connection state: a flood of
+//    new keys only evicts other cached answers.
+//  - Cheap when useless: traffic whose checks do not repeat bypasses it (consult()).
 // Data path: inline, no allocation, no locks. Thread-safety: one worker's; not shared.
 // Errors: an allocation failure leaves the cache without buckets (every find misses).
 #pragma once
@@ -123,7 +124,7 @@ class ClassifyCache {
   }
 
   // Finds answered and missed, and checks that bypassed the cache, since construction
-  // (tests, benchmarks).
+  // (the worker's stats, tests, benchmarks).
   [[nodiscard]] uint64_t hits() const { return hits_; }
   [[nodiscard]] uint64_t misses() const { return misses_; }
   [[nodiscard]] uint64_t bypassed() const { return bypassed_; }
