@@ -307,8 +307,8 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
 
     std::vector<Kind> kinds(conns, Kind::kEstablished);
     if (sc == "new") kinds.assign(conns, Kind::kNew);
-    if (sc == "deny" || sc == "deny-scan") kinds.assign(std::min(conns, 65536u), Kind::kDeny);
     const bool scan = sc == "deny-scan";  // no key repeats: every pass gets fresh destinations
+    if (sc == "deny" || scan) kinds.assign(std::min(conns, 65536u), Kind::kDeny);
     if (sc == "mixed") {
       std::mt19937 rng(1);
       for (auto& k : kinds) {
@@ -358,8 +358,7 @@ core::Expected<Json> run_traffic_bench(const TrafficOptions& o) {
     rj["forwarded"] = tx;
     rj["dropped"] = drops;
     rj["connections_live"] = o.family == 6 ? b.flows6->size() : b.flows->size();
-    // Stage 3's classification cache over every pass (timed or not) of this scenario.
-    const auto& cc = pl.classify_caches();
+    const auto& cc = pl.classify_caches();  // stage 3's cache, every pass (timed or not)
     rj["classify_cache_hits"] = o.family == 6 ? cc.v6.hits() : cc.v4.hits();
     rj["classify_cache_misses"] = o.family == 6 ? cc.v6.misses() : cc.v4.misses();
     rj["classify_cache_bypassed"] = o.family == 6 ? cc.v6.bypassed() : cc.v4.bypassed();
