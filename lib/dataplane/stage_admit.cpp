@@ -1,6 +1,7 @@
 // Stage 1 of the packet pipeline (docs/design/packet-path.md, steps 1-7): parse,
 // anti-spoofing, ARP, forwarding target; survivors become Pending for the next stages.
 // IPv4 here; IPv6 in stage_admit6.cpp (parse_burst parses both).
+#include <rte_hash.h>
 #include <rte_prefetch.h>
 
 #include <algorithm>

@@ -1,7 +1,6 @@
 #include "flow/flow_table.hpp"
 
 #include <rte_errno.h>
-#include <rte_hash_crc.h>
 
 #include <algorithm>
 
@@ -26,26 +25,23 @@ core::Expected<std::unique_ptr<BasicFlowTable<Key>>> BasicFlowTable<Key>::create
   }
   t->quota_ = std::move(quota);
   t->vm_counts_ = t->quota_->counts_.get();
-  rte_hash_parameters p{};
-  p.name = name.c_str();
-  // Room for the capacity plus positions removed but not yet recycled; the extendable
-  // bucket table keeps inserts from failing on a crowded bucket.
-  p.entries = std::max<uint32_t>(64, o.capacity + o.capacity / 4 + 1024);
-  p.key_len = sizeof(Key);
-  p.hash_func = rte_hash_crc;
-  p.socket_id = SOCKET_ID_ANY;
-  // Lock-free readers; no multi-writer option: the table's own writer lock serialises
-  // the changes (flow_table.hpp), a burst's adds under one acquisition.
-  p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-  t->hash_.reset(rte_hash_create(&p));
-  if (!t->hash_) return core::make_error("rte_hash_create(" + name + "): " + rte_strerror(rte_errno));
-  t->slots_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_.get())) + 1;
+  // Positions for the capacity plus those removed but not yet recycled (a grace period).
+  t->slots_ = std::max<uint32_t>(64, o.capacity + o.capacity / 4 + 1024);
   t->entries_.reset(new FlowEntry[t->slots_]);
   t->colds_.reset(new FlowCold[t->slots_]);
   for (uint32_t i = 0; i < t->slots_; ++i) {
     t->entries_[i].state.store(ConnState::kFree, std::memory_order_relaxed);
     t->entries_[i].flags.store(0, std::memory_order_relaxed);
   }
+  // The free positions, a stack: the lowest are taken first, and a position freed is
+  // the next one taken (its lines are the likeliest to be in cache).
+  t->free_.reset(new uint32_t[t->slots_]);
+  t->nfree_ = t->slots_;
+  for (uint32_t i = 0; i < t->slots_; ++i) t->free_[i] = t->slots_ - 1 - i;
+  const auto* keys = reinterpret_cast<const std::byte*>(&t->colds_[0].key);
+  if (!t->index_.init(t->slots_, keys, sizeof(FlowCold)))
+    return core::make_error("flow table " + name + ": no memory for the index of " + std::to_string(t->slots_) +
+                            " positions");
   const uint32_t words = (t->blocks() + 63) / 64;
   t->occupied_.reset(new std::atomic<uint64_t>[words]);
   for (uint32_t i = 0; i < words; ++i) t->occupied_[i].store(0, std::memory_order_relaxed);
@@ -64,14 +60,12 @@ core::Expected<std::unique_ptr<BasicFlowTable<Key>>> BasicFlowTable<Key>::create
 
 template <class Key>
 void BasicFlowTable<Key>::lookup_bulk(const Key** keys, uint32_t n, int32_t* positions) const {
-  if (n == 0) return;
-  rte_hash_lookup_bulk(hash_.get(), reinterpret_cast<const void**>(keys), n, positions);
+  index_.find_bulk(keys, n, positions);
 }
 
 template <class Key>
 int32_t BasicFlowTable<Key>::lookup(const Key& key) const {
-  int32_t r = rte_hash_lookup(hash_.get(), &key);
-  return r < 0 ? -1 : r;
+  return index_.find(key);
 }
 
 // --- insert / remove ----------------------------------------------------------------
@@ -107,13 +101,13 @@ void BasicFlowTable<Key>::release(int32_t pos, bool key_in_hash) {
   if (!key_in_hash) {
     // deleted already (a recycled insert of a burst)
   } else if (t_holds_writer_lock) {
-    rte_hash_del_key(hash_.get(), &c.key);
+    index_.erase(Index::hash(c.key), static_cast<uint32_t>(pos));
   } else {
     rte_spinlock_lock(&writer_.lock);
-    rte_hash_del_key(hash_.get(), &c.key);
+    index_.erase(Index::hash(c.key), static_cast<uint32_t>(pos));
     rte_spinlock_unlock(&writer_.lock);
   }
-  count_.fetch_sub(1, std::memory_order_relaxed);
+  removed_.fetch_add(1, std::memory_order_relaxed);
   charge(c.vm_id[0], -1);
   if (c.vm_id[1] != c.vm_id[0]) charge(c.vm_id[1], -1);
   void* obj = reinterpret_cast<void*>(static_cast<uintptr_t>(pos) + 1);
@@ -125,7 +119,7 @@ void BasicFlowTable<Key>::release(int32_t pos, bool key_in_hash) {
 template <class Key>
 bool BasicFlowTable<Key>::evict_expired_near(const Key& near, uint64_t now) {
   constexpr uint32_t kCandidates = 64;
-  uint32_t start = rte_hash_crc(&near, sizeof(near), 0) % slots_;
+  uint32_t start = static_cast<uint32_t>(Index::hash(near)) % slots_;
   uint32_t seen = 0;
   for (uint32_t i = 0; i < slots_ && seen < kCandidates; ++i) {
     int32_t pos = static_cast<int32_t>((start + i) % slots_);
@@ -171,7 +165,7 @@ bool BasicFlowTable<Key>::make_inbound_room(const NewConnection& c, int32_t* pos
     give_back(q, true);  // its budget, charges and count go now, as its removal would give them back
     // Its key leaves the hash now too (this thread holds the writer lock): a later
     // packet of that connection in the burst creates it again. Its position stays held.
-    rte_hash_del_key(hash_.get(), &q.c.key);
+    index_.erase(Index::hash(q.c.key), static_cast<uint32_t>(q.pos));
     q.recycled = true;
     inbound_recycled_.fetch_add(1, std::memory_order_relaxed);
     break;
@@ -193,14 +187,16 @@ bool BasicFlowTable<Key>::take_quota(const VmPair& vms) {
   return true;
 }
 
-// Step 3: counts the connection in count_ (kInserted), reclaiming room at capacity:
+// Step 3: counts the connection in added_ (kInserted), reclaiming room at capacity:
 // expired first (the oldest half-open one, else one near the key), then the oldest
 // half-open one; established connections never.
 template <class Key>
 InsertResult BasicFlowTable<Key>::reserve_capacity(const Key& key, uint64_t now, int32_t* pos) {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (count_.fetch_add(1, std::memory_order_relaxed) < opts_.capacity) return InsertResult::kInserted;
-    count_.fetch_sub(1, std::memory_order_relaxed);
+    if (size() < opts_.capacity) {
+      count_added(1);
+      return InsertResult::kInserted;
+    }
     if (existing(key, pos)) return InsertResult::kExists;
     if (reclaim_oldest(half_open_, false, &now) || evict_expired_near(key, now)) continue;
     if (!reclaim_oldest(half_open_, false)) break;
@@ -231,7 +227,7 @@ InsertResult BasicFlowTable<Key>::reserve(PendingInsert& p, uint64_t now, Pendin
   return r;
 }
 
-// Undoes reserve(): the VMs' charges, the inbound budget, and (`counted`) count_.
+// Undoes reserve(): the VMs' charges, the inbound budget, and (`counted`) added_.
 // A recycled insert gave them back when it was marked.
 template <class Key>
 void BasicFlowTable<Key>::give_back(const PendingInsert& p, bool counted) {
@@ -239,31 +235,31 @@ void BasicFlowTable<Key>::give_back(const PendingInsert& p, bool counted) {
   charge(p.charged[0], -1);
   charge(p.charged[1], -1);
   if (p.c.resp_vm != kNoVmId) vm_lists_[p.c.resp_vm].count.fetch_sub(1, std::memory_order_relaxed);
-  if (counted) count_.fetch_sub(1, std::memory_order_relaxed);
+  if (counted) count_added(-1);
 }
 
-// Caller holds the writer lock. Adds the key and holds its position (kFree -> kDead):
-// result stays kInserted; else kTableFull, or kExists (pos set) when the key's
-// connection exists (or is held by an earlier insert of this burst, or another
-// worker's), with the reservation given back at once.
+// Caller holds the writer lock. Takes a free position, writes the key there, claims
+// it (kFree -> kDead) and publishes it in the index: result stays kInserted; else
+// kTableFull (no free position), or kExists (pos set) when the key is in the index
+// already (its connection, or an earlier insert of this burst, or another worker's),
+// with the reservation given back at once.
 template <class Key>
 void BasicFlowTable<Key>::add_and_claim(PendingInsert& p) {
-  const int32_t pos = rte_hash_add_key(hash_.get(), &p.c.key);
-  if (pos < 0) {
+  const uint64_t h = Index::hash(p.c.key);
+  const int32_t found = index_.find(p.c.key, h);
+  if (found >= 0 || nfree_ == 0) {
     give_back(p, true);
-    p.result = InsertResult::kTableFull;
+    p.pos = found;
+    p.result = found >= 0 ? InsertResult::kExists : InsertResult::kTableFull;
     return;
   }
-  p.pos = pos;
-  ConnState expected = ConnState::kFree;
-  // seq_cst: ordered before mark_occupied's load of the block's bit (see there).
-  if (!at(pos).state.compare_exchange_strong(expected, ConnState::kDead, std::memory_order_seq_cst)) {
-    give_back(p, true);
-    p.result = InsertResult::kExists;
-    return;
-  }
-  mark_occupied(pos);
-  __builtin_prefetch(&cold(pos), 1, 3);  // written by finish()
+  const uint32_t pos = free_[--nfree_];
+  p.pos = static_cast<int32_t>(pos);
+  // A free position is kFree (recycle() stored it before returning the position). Its
+  // block is marked occupied by insert_begin, after a fence, for the whole burst.
+  at(p.pos).state.store(ConnState::kDead, std::memory_order_relaxed);
+  cold(p.pos).key = p.c.key;  // read by the index's readers from now on: never changed while live
+  index_.insert(h, pos);
 }
 
 // Fills the held position and makes it live. A recycled one (a later connection of
@@ -273,7 +269,7 @@ void BasicFlowTable<Key>::add_and_claim(PendingInsert& p) {
 template <class Key>
 void BasicFlowTable<Key>::finish(PendingInsert& p, uint64_t now, LinkLater* later) {
   if (p.recycled) {
-    count_.fetch_add(1, std::memory_order_relaxed);
+    removed_.fetch_sub(1, std::memory_order_relaxed);  // counted again, for the removal to give back
     charge(p.charged[0], 1);
     charge(p.charged[1], 1);
   }
@@ -281,7 +277,8 @@ void BasicFlowTable<Key>::finish(PendingInsert& p, uint64_t now, LinkLater* late
   if (p.recycled) remove_keyed(p.pos, EndReason::kEvicted, false);
 }
 
-// The position has just left kFree (add_and_claim's compare-exchange). Either the
+// The position has just left kFree (add_and_claim's store, then insert_begin's seq_cst
+// fence: one per burst instead of a locked instruction per connection). Either the
 // control thread's sweep, which unmarks the block before it reads the block's states,
 // reads this one as not free and marks the block again, or its unmarking comes first
 // in the single total order of seq_cst operations and this load sees the bit clear and
@@ -301,8 +298,7 @@ template <class Key>
 void BasicFlowTable<Key>::initialise(int32_t pos, const NewConnection& c, uint64_t now, LinkLater* later,
                                      bool inbound_list) {
   FlowEntry& e = at(pos);
-  FlowCold& cd = cold(pos);
-  cd.key = c.key;
+  FlowCold& cd = cold(pos);  // cd.key: written by add_and_claim
   e.flags.store(static_cast<uint8_t>((c.orig_is_lo ? kOrigIsLo : 0) | (c.stateless_train ? kStatelessTrain : 0)),
                 std::memory_order_relaxed);
   cd.vm_id[0] = c.orig_vm;
@@ -361,6 +357,11 @@ void BasicFlowTable<Key>::insert_begin(PendingInsert* const* inserts, uint32_t n
   }
   t_holds_writer_lock = false;
   rte_spinlock_unlock(&writer_.lock);
+  // The claimed positions' stores of kDead, ordered before the loads of their blocks'
+  // bits (mark_occupied says why).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  for (uint32_t i = 0; i < n; ++i)
+    if (inserts[i]->result == InsertResult::kInserted) mark_occupied(inserts[i]->pos);
 }
 
 template <class Key>

@@ -1,9 +1,9 @@
 // The connection table (docs/design/flow-table.md), generic over its key: FlowTable
-// (IPv4) and FlowTable6 (IPv6), instantiated in flow_table*.cpp only. An rte_hash in
-// lock-free read/write-concurrency mode maps a canonical key to a position; each
-// position indexes one FlowEntry (the hot part, one cache line) and one FlowCold.
-// Lookups take no lock (bulk, per burst). Every change to the hash (adds, deletes,
-// positions freed) is made under the table's own writer lock, which a worker takes once
+// (IPv4) and FlowTable6 (IPv6), instantiated in flow_table*.cpp only. A FlowIndex
+// (flow_index.hpp: lock-free readers, one writer) maps a canonical key to a position;
+// each position indexes one FlowEntry (the hot part, one cache line) and one FlowCold
+// (which holds the key). Lookups take no lock (bulk, per burst). Every change to the
+// index and to the free positions is made under the table's own writer lock, which a worker takes once
 // for a whole burst of new connections (docs/design/flow-table.md, "Burst inserts").
 // Removed positions are recycled only after an RCU grace period (the workers'
 // rte_rcu_qsbr), so a worker holding a position from a lookup never sees it reused
@@ -25,7 +25,6 @@
 // for_each from the single control thread. No call needs an lcore id.
 #pragma once
 
-#include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_spinlock.h>
@@ -44,6 +43,7 @@
 #include "flow/conn_state.hpp"
 #include "flow/end_reason.hpp"
 #include "flow/flow_entry.hpp"
+#include "flow/flow_index.hpp"
 #include "flow/flow_key.hpp"
 
 namespace sgfw::flow {
@@ -159,15 +159,15 @@ class BasicFlowTable {
   // Control thread. `qs`: the workers' RCU variable (grace periods before a position
   // is reused). `quota`: per-VM counts shared with other tables (the other address
   // family's); null: the table makes its own from o.max_vm_ids and o.per_vm_limit.
-  // Errors: rte_hash/rte_ring creation failed (a name in use, no memory); a shared
-  // quota with fewer VM ids than o.max_vm_ids or another per_vm_limit.
+  // Errors: no memory for the index; rte_ring creation failed (a name in use, no
+  // memory); a shared quota with fewer VM ids than o.max_vm_ids or another per_vm_limit.
   [[nodiscard]] static core::Expected<std::unique_ptr<BasicFlowTable>> create(
       const FlowTableOptions& o, const std::string& name, rte_rcu_qsbr* qs,
       std::shared_ptr<VmQuota> quota = nullptr);
 
   // --- data path ---
   // positions[i] = position of keys[i], or negative (-ENOENT) if absent;
-  // n <= RTE_HASH_LOOKUP_BULK_MAX.
+  // n <= FlowIndex::kBulkMax (64, RTE_HASH_LOOKUP_BULK_MAX).
   void lookup_bulk(const Key** keys, uint32_t n, int32_t* positions) const;
   [[nodiscard]] int32_t lookup(const Key& key) const;
   [[nodiscard]] FlowEntry& at(int32_t pos) { return entries_[static_cast<size_t>(pos)]; }
@@ -236,7 +236,12 @@ class BasicFlowTable {
   size_t flush(const std::vector<bool>* vm_ids = nullptr);
   void for_each(const std::function<void(int32_t, const FlowEntry&, const FlowCold&)>& fn) const;
 
-  [[nodiscard]] uint32_t size() const { return count_.load(std::memory_order_relaxed); }
+  // Connections counted against the capacity (live, and held by an insert under way).
+  [[nodiscard]] uint32_t size() const {
+    const uint32_t removed = removed_.load(std::memory_order_relaxed);
+    const uint32_t added = added_.load(std::memory_order_relaxed);
+    return added - removed < (1u << 31) ? added - removed : 0;  // never a transient underflow
+  }
   // Blocks of 64 positions marked as possibly holding a connection (a sweep unmarks a
   // block it finds wholly free). For tests and statistics.
   [[nodiscard]] uint32_t occupied_blocks() const;
@@ -295,7 +300,7 @@ class BasicFlowTable {
   }
   void recycle();
   // The occupancy bitmap: one bit per block of kBlock positions (docs/design/flow-table.md,
-  // "Sweeping"). mark_occupied: a worker, after its compare-exchange took a free
+  // "Sweeping"). mark_occupied: a worker, after its store and fence took a free
   // position. sweep_block: the control thread; unmarks the block, calls visit(pos) for
   // each non-free position, and marks it again if anything in it is not free.
   static constexpr uint32_t kBlockShift = 6;
@@ -308,9 +313,12 @@ class BasicFlowTable {
   [[nodiscard]] uint32_t blocks() const { return (slots_ + (1u << kBlockShift) - 1) >> kBlockShift; }
 
   FlowTableOptions opts_;
-  core::UniqueHandle<rte_hash, rte_hash_free> hash_;
-  // Serialises every change to hash_ (rte_hash in lock-free read mode without its
-  // multi-writer option takes no lock of its own): adds, deletes, positions freed.
+  using Index = FlowIndex<Key>;
+  Index index_;
+  // Free positions, a stack (the last freed is the next taken); changed under writer_.
+  std::unique_ptr<uint32_t[]> free_;
+  uint32_t nfree_ = 0;
+  // Serialises every change to index_ and free_: adds, deletes, positions freed.
   // A line of its own: the workers' reads of the members around it do not bounce.
   struct alignas(64) WriterLock {
     rte_spinlock_t lock = RTE_SPINLOCK_INITIALIZER;
@@ -322,7 +330,14 @@ class BasicFlowTable {
   uint32_t slots_ = 0;
   std::unique_ptr<std::atomic<uint64_t>[]> occupied_;  // [block / 64]: bit block % 64
   uint32_t sweep_cursor_ = 0;                           // control thread: reclaim's next block
-  std::atomic<uint32_t> count_{0};
+  // The connection count is added_ - removed_ (size()): added_ changes under writer_
+  // only (a load and a store, no locked instruction on the insert path), removed_ by
+  // any remover (fetch_add).
+  std::atomic<uint32_t> added_{0};
+  std::atomic<uint32_t> removed_{0};
+  void count_added(int delta) {  // caller holds writer_.lock
+    added_.store(added_.load(std::memory_order_relaxed) + static_cast<uint32_t>(delta), std::memory_order_relaxed);
+  }
   std::shared_ptr<VmQuota> quota_;
   std::atomic<uint32_t>* vm_counts_ = nullptr;  // quota_->counts_ (no indirection on insert)
   std::unique_ptr<Link[]> half_open_links_;  // [slot]: the table's half-open FIFO

@@ -2,7 +2,6 @@
 // VM quotas it is created with, reclaim, flush, for_each, and the grace-period
 // recycling of removed positions); the data-path half is flow_table.cpp.
 // docs/design/flow-table.md.
-#include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -63,7 +62,7 @@ void BasicFlowTable<Key>::recycle() {
   for (size_t i = 0; i < positions.size(); i += kPerHold) {
     rte_spinlock_lock(&writer_.lock);
     for (size_t j = i; j < std::min(positions.size(), i + kPerHold); ++j)
-      rte_hash_free_key_with_position(hash_.get(), static_cast<int32_t>(positions[j]));
+      free_[nfree_++] = positions[j];
     rte_spinlock_unlock(&writer_.lock);
   }
 }

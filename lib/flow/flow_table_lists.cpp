@@ -2,7 +2,6 @@
 // linking a connection (one at a time, or a burst's under one lock), unlinking it when
 // it is answered or removed, and reclaiming the oldest one. Data path: any worker,
 // each list under its own spinlock.
-#include <rte_hash.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 

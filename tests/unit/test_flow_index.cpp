@@ -1,0 +1,162 @@
+// The connection table's hash index (lib/flow/flow_index.hpp): a key is found at the
+// position it was published with and nowhere else. Hashes are forced in most cases
+// (insert and find take the hash) so that keys share a bucket and a signature, spill
+// over into the buckets after their home (also across the wrap from the last bucket
+// to the first), and are removed from the middle of such a run; the overflow counts
+// return to 0 when the run is gone. Then a long random sequence against a std::map,
+// with the real hash, through find and find_bulk.
+#define BOOST_TEST_MODULE flow_index
+#include <boost/test/unit_test.hpp>
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "flow/flow_index.hpp"
+#include "flow/flow_key.hpp"
+
+using sgfw::flow::FlowIndex;
+using sgfw::flow::FlowKey;
+using sgfw::flow::make_flow_key;
+
+namespace {
+
+FlowKey key_n(uint32_t n) { return make_flow_key(6, 0x0a000001u + n, 1000, 0x0a100001u, 80); }
+
+// An index over `positions` keys stored in `keys` (the table's cold array stands in).
+struct Fixture {
+  std::vector<FlowKey> keys;
+  FlowIndex<FlowKey> index;
+  explicit Fixture(uint32_t positions) : keys(positions) {
+    BOOST_REQUIRE(index.init(positions, reinterpret_cast<const std::byte*>(keys.data()), sizeof(FlowKey)));
+  }
+  void put(uint32_t pos, const FlowKey& k, uint64_t h) {
+    keys[pos] = k;
+    index.insert(h, pos);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(keys_of_one_bucket_and_signature_are_told_apart_by_the_whole_key) {
+  Fixture f(64);  // 22 buckets' worth: 32 buckets of 7 slots
+  BOOST_REQUIRE_EQUAL(f.index.buckets(), 32u);
+  const uint64_t h = uint64_t{0x5eed} << 32 | 5;  // home bucket 5, one signature for all
+  for (uint32_t i = 0; i < 20; ++i) f.put(i, key_n(i), h);
+  // 20 keys from bucket 5: 7 there, 7 in 6, 6 in 7; buckets 5 and 6 count the spill.
+  BOOST_TEST(f.index.overflow(5) == 13u);
+  BOOST_TEST(f.index.overflow(6) == 6u);
+  BOOST_TEST(f.index.overflow(7) == 0u);
+  for (uint32_t i = 0; i < 20; ++i) BOOST_TEST(f.index.find(key_n(i), h) == static_cast<int32_t>(i));
+  BOOST_TEST(f.index.find(key_n(20), h) == -1);  // same hash, another key
+  BOOST_TEST(f.index.find(key_n(3)) == -1);      // its real hash: not where it was put
+  // Out of the middle of the run: the rest are still found, the removed ones not.
+  for (uint32_t i : {2u, 9u, 15u}) BOOST_TEST(f.index.erase(h, i));
+  BOOST_TEST(!f.index.erase(h, 9));
+  BOOST_TEST(f.index.overflow(5) == 11u);  // 9 and 15 had spilled past 5, 15 past 6
+  BOOST_TEST(f.index.overflow(6) == 5u);
+  for (uint32_t i = 0; i < 20; ++i)
+    BOOST_TEST(f.index.find(key_n(i), h) == ((i == 2 || i == 9 || i == 15) ? -1 : static_cast<int32_t>(i)));
+  // A freed slot in the home bucket is taken again, with no new spill.
+  f.put(30, key_n(30), h);
+  BOOST_TEST(f.index.overflow(5) == 11u);
+  BOOST_TEST(f.index.find(key_n(30), h) == 30);
+  for (uint32_t i = 0; i < 20; ++i)
+    if (i != 2 && i != 9 && i != 15) BOOST_TEST(f.index.erase(h, i));
+  BOOST_TEST(f.index.erase(h, 30));
+  BOOST_TEST(f.index.overflow(5) == 0u);
+  BOOST_TEST(f.index.overflow(6) == 0u);
+  BOOST_TEST(f.index.find(key_n(0), h) == -1);
+}
+
+BOOST_AUTO_TEST_CASE(a_run_from_the_last_bucket_wraps_to_the_first) {
+  Fixture f(64);
+  const uint64_t last = uint64_t{7} << 32 | 31;
+  for (uint32_t i = 0; i < 10; ++i) f.put(i, key_n(i), last);
+  BOOST_TEST(f.index.overflow(31) == 3u);
+  // A key homed in bucket 0 goes after the three that wrapped there.
+  const uint64_t first = uint64_t{8} << 32 | 0;  // another signature
+  f.put(10, key_n(10), first);
+  for (uint32_t i = 0; i < 10; ++i) BOOST_TEST(f.index.find(key_n(i), last) == static_cast<int32_t>(i));
+  BOOST_TEST(f.index.find(key_n(10), first) == 10);
+  BOOST_TEST(f.index.find(key_n(10), last) == -1);  // passed from 31, but another signature
+  BOOST_TEST(f.index.erase(last, 9));
+  BOOST_TEST(f.index.overflow(31) == 2u);
+  BOOST_TEST(f.index.find(key_n(10), first) == 10);
+}
+
+BOOST_AUTO_TEST_CASE(find_bulk_matches_find_with_shared_signatures) {
+  Fixture f(64);
+  const uint64_t h = uint64_t{9} << 32 | 3;
+  for (uint32_t i = 0; i < 12; ++i) f.put(i, key_n(i), h);
+  // find_bulk hashes itself: the real hash of these keys differs, so put more keys the
+  // real way and ask for all, present and absent.
+  for (uint32_t i = 12; i < 40; ++i) f.put(i, key_n(i), FlowIndex<FlowKey>::hash(key_n(i)));
+  std::vector<FlowKey> ask;
+  for (uint32_t i = 0; i < 48; ++i) ask.push_back(key_n(i));
+  const FlowKey* ptrs[48];
+  for (uint32_t i = 0; i < 48; ++i) ptrs[i] = &ask[i];
+  int32_t got[48];
+  f.index.find_bulk(ptrs, 48, got);
+  for (uint32_t i = 0; i < 48; ++i) BOOST_TEST(got[i] == (i >= 12 && i < 40 ? static_cast<int32_t>(i) : -1));
+}
+
+BOOST_AUTO_TEST_CASE(find_bulk_finds_a_key_that_spilled_out_of_its_home_bucket) {
+  Fixture f(64);
+  const FlowKey k = key_n(100);
+  const uint64_t hk = FlowIndex<FlowKey>::hash(k);
+  // Seven others fill k's home bucket (another signature), so k goes to the next one.
+  const uint64_t filler = (~hk & 0xffffffff00000000ull) | (hk & 0xffffffffu);
+  for (uint32_t i = 0; i < 7; ++i) f.put(i, key_n(i), filler);
+  f.put(7, k, hk);
+  BOOST_TEST(f.index.overflow(static_cast<uint32_t>(hk)) == 1u);
+  const FlowKey* ptrs[1] = {&k};
+  int32_t got[1] = {-2};
+  f.index.find_bulk(ptrs, 1, got);
+  BOOST_TEST(got[0] == 7);
+}
+
+BOOST_AUTO_TEST_CASE(random_changes_agree_with_a_map) {
+  constexpr uint32_t kPositions = 600;
+  Fixture f(kPositions);
+  std::map<uint32_t, uint32_t> where;  // key number -> position
+  std::vector<uint32_t> free_positions;
+  for (uint32_t p = 0; p < kPositions; ++p) free_positions.push_back(p);
+  std::mt19937 rng(42);
+  uint64_t found = 0, missed = 0;
+  for (uint32_t step = 0; step < 200000; ++step) {
+    const uint32_t n = rng() % 1500;  // key numbers: about 600 live at a time at most
+    auto it = where.find(n);
+    const FlowKey k = key_n(n);
+    const uint64_t h = FlowIndex<FlowKey>::hash(k);
+    if (it == where.end() && !free_positions.empty() && rng() % 2 == 0) {
+      const uint32_t p = free_positions.back();
+      free_positions.pop_back();
+      f.put(p, k, h);
+      where[n] = p;
+    } else if (it != where.end() && rng() % 2 == 0) {
+      BOOST_REQUIRE(f.index.erase(h, it->second));
+      free_positions.push_back(it->second);
+      where.erase(it);
+    }
+    const int32_t want = where.count(n) ? static_cast<int32_t>(where[n]) : -1;
+    BOOST_REQUIRE_EQUAL(f.index.find(k), want);
+    (want >= 0 ? found : missed)++;
+    if (step % 1000 == 0) {
+      FlowKey ask[64];
+      const FlowKey* ptrs[64];
+      for (uint32_t i = 0; i < 64; ++i) {
+        ask[i] = key_n(rng() % 1500);
+        ptrs[i] = &ask[i];
+      }
+      int32_t got[64];
+      f.index.find_bulk(ptrs, 64, got);
+      for (uint32_t i = 0; i < 64; ++i) BOOST_REQUIRE_EQUAL(got[i], f.index.find(ask[i]));
+    }
+  }
+  BOOST_TEST(found > 10000u);
+  BOOST_TEST(missed > 10000u);
+  for (auto& [n, p] : where) BOOST_REQUIRE(f.index.erase(FlowIndex<FlowKey>::hash(key_n(n)), p));
+  for (uint32_t b = 0; b < f.index.buckets(); ++b) BOOST_REQUIRE_EQUAL(f.index.overflow(b), 0u);
+}
