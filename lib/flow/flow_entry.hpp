@@ -19,7 +19,7 @@ inline constexpr uint32_t kNoVmId = 0xffffffffu;
 // FlowEntry::flags bits.
 inline constexpr uint8_t kOrigIsLo = 1;        // the originator is the key's lo endpoint
 inline constexpr uint8_t kInHalfOpen = 2;      // on the table's half-open list
-inline constexpr uint8_t kInInbound = 4;       // on the responder VM's inbound half-open list
+inline constexpr uint8_t kInInbound = 4;       // FlowEntry::inbound: on the responder VM's inbound half-open list
 inline constexpr uint8_t kStatelessTrain = 8;  // fragment trains: the first fragment created no connection
 
 // The creation time is kept coarse (TSC >> kCreatedShift: ~6 ms at 2.6 GHz) in 32 bits,
@@ -38,9 +38,11 @@ inline constexpr unsigned kCreatedShift = 24;
 template <class Key>
 struct alignas(64) BasicFlowEntry {
   std::atomic<ConnState> state;         // 1
-  std::atomic<uint8_t> flags;           // 1: kOrigIsLo, kInHalfOpen, kInInbound, kStatelessTrain
+  // 1: kOrigIsLo, kStatelessTrain (written before the entry is published), kInHalfOpen
+  // (changed only under the table's half-open list lock: a load and a store)
+  std::atomic<uint8_t> flags;
   uint8_t train_proto;                  // 1: fragment trains: the first fragment's upper-layer protocol
-  uint8_t reserved;                     // 1
+  std::atomic<uint8_t> inbound;         // 1: kInInbound (changed only under the VM's inbound list lock)
   uint32_t created_coarse;              // 4: TSC of the first packet >> kCreatedShift
   std::atomic<uint64_t> last_seen;      // 8: TSC of the last packet
   std::atomic<uint64_t> generation;     // 8: policy generation that admitted / re-checked it

@@ -11,10 +11,17 @@
 // counts it in `overflow`, so a search stops at the first bucket whose count is 0 and
 // a removal needs no tombstone. Keys never move once placed.
 //
+// Beside the buckets, a 16-bit tag per bucket, 1/32 of their size (so it stays in cache
+// where the buckets do not): bit (signature % 15) for each key stored in the bucket, and
+// bit 15 while the bucket's overflow count is not 0. A key whose home bucket's tag has
+// neither its bit nor bit 15 is absent, and its bucket is never read: a miss (a denied
+// packet, a new connection's first lookup) costs a tag, not a bucket line.
+//
 // Thread-safety: find/find_bulk from any thread without a lock, concurrently with one
 // writer (insert/erase; the table's writer lock serialises them). A reader sees a key
-// inserted or not, never a torn slot: the writer stores the overflow counts, then the
-// slot (release); a reader loads the slot (acquire), then the key. The key at a
+// inserted or not, never a torn slot: the writer stores the tags and overflow counts,
+// then the slot (release); a reader loads the tag, then the slot (acquire), then the
+// key. A removal clears the slot before it recomputes the tags. The key at a
 // position must stay unchanged while a reader may hold that position: the table reuses
 // a position only after an RCU grace period. No call allocates or fails after init().
 #pragma once
@@ -46,9 +53,12 @@ class FlowIndex {
     nbuckets_ = std::bit_ceil(std::max<uint32_t>(2, (positions + 2) / 3));
     mask_ = nbuckets_ - 1;
     buckets_.reset(new (std::nothrow) Bucket[nbuckets_]);
+    tags_.reset(new (std::nothrow) std::atomic<uint16_t>[nbuckets_]);
+    if (tags_ != nullptr)
+      for (uint32_t b = 0; b < nbuckets_; ++b) tags_[b].store(0, std::memory_order_relaxed);
     key_base_ = key_base;
     key_stride_ = key_stride;
-    return buckets_ != nullptr;
+    return buckets_ != nullptr && tags_ != nullptr;
   }
 
   // The key's hash: the low bits pick the home bucket, the high 32 bits are the
@@ -69,26 +79,40 @@ class FlowIndex {
   // The same, with the key's hash(k) at hand.
   [[nodiscard]] int32_t find(const Key& k, uint64_t h) const { return find_from(k, h); }
 
-  // positions[i] = the position of *keys[i], or -1; n <= kBulkMax. The buckets of the
-  // whole burst are prefetched first, then the keys of the signatures that match.
+  // positions[i] = the position of *keys[i], or -1; n <= kBulkMax. In passes over the
+  // burst: the tags and buckets are prefetched; a bucket its tag rules out is never
+  // read (no wait for its line); then the keys of the signatures that match.
   void find_bulk(const Key* const* keys, uint32_t n, int32_t* positions) const {
     uint64_t h[kBulkMax];
     for (uint32_t i = 0; i < n; ++i) {
       h[i] = hash(*keys[i]);
+      __builtin_prefetch(&tags_[h[i] & mask_], 0, 3);
       __builtin_prefetch(&buckets_[h[i] & mask_], 0, 3);
     }
+    bool maybe[kBulkMax];
     for (uint32_t i = 0; i < n; ++i) {
+      maybe[i] = may_hold(h[i]);
+      if (!maybe[i]) {
+        positions[i] = -1;
+        continue;
+      }
       const int32_t c = first_match(buckets_[h[i] & mask_], sig_of(h[i]));
       positions[i] = c;
       if (c >= 0) __builtin_prefetch(key_at(static_cast<uint32_t>(c)), 0, 3);
     }
     for (uint32_t i = 0; i < n; ++i) {
       const int32_t c = positions[i];
-      if (c >= 0 && std::memcmp(key_at(static_cast<uint32_t>(c)), keys[i], sizeof(Key)) == 0) continue;
+      if (!maybe[i] || (c >= 0 && std::memcmp(key_at(static_cast<uint32_t>(c)), keys[i], sizeof(Key)) == 0)) continue;
       // Another key with the same signature, or none in the home bucket: the full search.
       const Bucket& home = buckets_[h[i] & mask_];
       positions[i] = (c < 0 && home.overflow.load(std::memory_order_acquire) == 0) ? -1 : find_from(*keys[i], h[i]);
     }
+  }
+
+  // Fetches the home bucket and tag of hash `h` for writing (before an insert).
+  void prefetch_for_insert(uint64_t h) const {
+    __builtin_prefetch(&buckets_[h & mask_], 1, 3);
+    __builtin_prefetch(&tags_[h & mask_], 1, 3);
   }
 
   // Writer only. Publishes `pos` for the key now at key_at(pos), hash `h`; the key must
@@ -99,11 +123,13 @@ class FlowIndex {
       Bucket& bk = buckets_[b];
       for (uint32_t s = 0; s < kSlots; ++s) {
         if (bk.slot[s].load(std::memory_order_relaxed) == 0) {
+          tags_[b].store(tags_[b].load(std::memory_order_relaxed) | tag_bit(sig_of(h)), std::memory_order_relaxed);
           bk.slot[s].store(uint64_t{sig_of(h)} << 32 | (pos + 1), std::memory_order_release);
           return;
         }
       }
       bk.overflow.store(bk.overflow.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      tags_[b].store(tags_[b].load(std::memory_order_relaxed) | kSpilled, std::memory_order_relaxed);
       b = (b + 1) & mask_;
     }
   }
@@ -117,10 +143,13 @@ class FlowIndex {
       for (uint32_t s = 0; s < kSlots; ++s) {
         if ((bk.slot[s].load(std::memory_order_relaxed) & 0xffffffffu) == want) {
           bk.slot[s].store(0, std::memory_order_release);
+          retag(b);
           // The buckets passed over no longer count it.
-          for (uint32_t back = static_cast<uint32_t>(h) & mask_; back != b; back = (back + 1) & mask_)
+          for (uint32_t back = static_cast<uint32_t>(h) & mask_; back != b; back = (back + 1) & mask_) {
             buckets_[back].overflow.store(buckets_[back].overflow.load(std::memory_order_relaxed) - 1,
                                           std::memory_order_relaxed);
+            retag(back);
+          }
           return true;
         }
       }
@@ -135,7 +164,9 @@ class FlowIndex {
   [[nodiscard]] uint32_t overflow(uint32_t bucket) const {
     return buckets_[bucket & mask_].overflow.load(std::memory_order_relaxed);
   }
-  [[nodiscard]] size_t bytes() const { return size_t{nbuckets_} * sizeof(Bucket); }
+  [[nodiscard]] size_t bytes() const { return size_t{nbuckets_} * (sizeof(Bucket) + sizeof(uint16_t)); }
+  // The tag of `bucket` (for tests).
+  [[nodiscard]] uint16_t tag(uint32_t bucket) const { return tags_[bucket & mask_].load(std::memory_order_relaxed); }
 
  private:
   struct alignas(64) Bucket {
@@ -144,7 +175,23 @@ class FlowIndex {
   };
   static_assert(sizeof(Bucket) == 64);
 
+  static constexpr uint16_t kSpilled = 1u << 15;
   [[nodiscard]] static uint32_t sig_of(uint64_t h) { return static_cast<uint32_t>(h >> 32); }
+  [[nodiscard]] static uint16_t tag_bit(uint32_t sig) { return static_cast<uint16_t>(1u << (sig % 15)); }
+  // False: no key of hash h is in the index (its home bucket's tag rules it out).
+  [[nodiscard]] bool may_hold(uint64_t h) const {
+    return (tags_[h & mask_].load(std::memory_order_acquire) & (tag_bit(sig_of(h)) | kSpilled)) != 0;
+  }
+  // Writer: the tag of bucket b from its slots and its overflow count.
+  void retag(uint32_t b) {
+    const Bucket& bk = buckets_[b];
+    uint16_t t = bk.overflow.load(std::memory_order_relaxed) != 0 ? kSpilled : 0;
+    for (uint32_t s = 0; s < kSlots; ++s) {
+      const uint64_t v = bk.slot[s].load(std::memory_order_relaxed);
+      if (v != 0) t = static_cast<uint16_t>(t | tag_bit(static_cast<uint32_t>(v >> 32)));
+    }
+    tags_[b].store(t, std::memory_order_release);
+  }
   [[nodiscard]] const Key* key_at(uint32_t pos) const {
     return reinterpret_cast<const Key*>(key_base_ + size_t{pos} * key_stride_);
   }
@@ -158,6 +205,7 @@ class FlowIndex {
     return -1;
   }
   [[nodiscard]] int32_t find_from(const Key& k, uint64_t h) const {
+    if (!may_hold(h)) return -1;
     const uint32_t sig = sig_of(h);
     uint32_t b = static_cast<uint32_t>(h) & mask_;
     for (uint32_t hops = 0; hops <= mask_; ++hops) {
@@ -175,6 +223,7 @@ class FlowIndex {
   }
 
   std::unique_ptr<Bucket[]> buckets_;
+  std::unique_ptr<std::atomic<uint16_t>[]> tags_;  // [bucket]
   uint32_t nbuckets_ = 0;
   uint32_t mask_ = 0;
   const std::byte* key_base_ = nullptr;

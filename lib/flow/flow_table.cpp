@@ -32,6 +32,7 @@ core::Expected<std::unique_ptr<BasicFlowTable<Key>>> BasicFlowTable<Key>::create
   for (uint32_t i = 0; i < t->slots_; ++i) {
     t->entries_[i].state.store(ConnState::kFree, std::memory_order_relaxed);
     t->entries_[i].flags.store(0, std::memory_order_relaxed);
+    t->entries_[i].inbound.store(0, std::memory_order_relaxed);
   }
   // The free positions, a stack: the lowest are taken first, and a position freed is
   // the next one taken (its lines are the likeliest to be in cache).
@@ -244,8 +245,7 @@ void BasicFlowTable<Key>::give_back(const PendingInsert& p, bool counted) {
 // already (its connection, or an earlier insert of this burst, or another worker's),
 // with the reservation given back at once.
 template <class Key>
-void BasicFlowTable<Key>::add_and_claim(PendingInsert& p) {
-  const uint64_t h = Index::hash(p.c.key);
+void BasicFlowTable<Key>::add_and_claim(PendingInsert& p, uint64_t h) {
   const int32_t found = index_.find(p.c.key, h);
   if (found >= 0 || nfree_ == 0) {
     give_back(p, true);
@@ -348,12 +348,20 @@ InsertResult BasicFlowTable<Key>::insert_one(const NewConnection& c, uint64_t no
 // that each sees the ones before it as one-at-a-time inserts would.
 template <class Key>
 void BasicFlowTable<Key>::insert_begin(PendingInsert* const* inserts, uint32_t n, uint64_t now) {
+  // Before the lock: the keys' hashes, and their home buckets fetched (a lookup's tag
+  // may have ruled a new key out without reading its bucket).
+  uint64_t hashes[Index::kBulkMax];
+  const uint32_t nh = std::min(n, Index::kBulkMax);
+  for (uint32_t i = 0; i < nh; ++i) {
+    hashes[i] = Index::hash(inserts[i]->c.key);
+    index_.prefetch_for_insert(hashes[i]);
+  }
   rte_spinlock_lock(&writer_.lock);
   t_holds_writer_lock = true;
   for (uint32_t i = 0; i < n; ++i) {
     PendingInsert& p = *inserts[i];
     p.result = reserve(p, now, inserts, i);
-    if (p.result == InsertResult::kInserted) add_and_claim(p);
+    if (p.result == InsertResult::kInserted) add_and_claim(p, i < nh ? hashes[i] : Index::hash(p.c.key));
   }
   t_holds_writer_lock = false;
   rte_spinlock_unlock(&writer_.lock);

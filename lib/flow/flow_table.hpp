@@ -270,6 +270,12 @@ class BasicFlowTable {
 
   BasicFlowTable() = default;
   void push(List& l, Link* links, uint32_t pos, bool counted);
+  // The byte of the entry that holds a list's bit: kInHalfOpen in flags, kInInbound in
+  // inbound. Each is changed only under its own list's lock, so with a load and a
+  // store, never a locked read-modify-write (two list locks never guard one byte).
+  [[nodiscard]] static std::atomic<uint8_t>& list_mark(FlowEntry& e, uint8_t bit) {
+    return bit == kInHalfOpen ? e.flags : e.inbound;
+  }
   [[nodiscard]] bool link_tail(List& l, Link* links, uint32_t pos, uint8_t bit);
   void unlink(List& l, Link* links, uint32_t pos);
   void leave_lists(int32_t pos);
@@ -286,7 +292,7 @@ class BasicFlowTable {
   [[nodiscard]] InsertResult reserve(PendingInsert& p, uint64_t now, PendingInsert* const* earlier,
                                      uint32_t n_earlier);
   void give_back(const PendingInsert& p, bool counted);
-  void add_and_claim(PendingInsert& p);  // caller holds writer_.lock
+  void add_and_claim(PendingInsert& p, uint64_t hash);  // caller holds writer_.lock
   void finish(PendingInsert& p, uint64_t now, LinkLater* later);
   [[nodiscard]] InsertResult insert_one(const NewConnection& c, uint64_t now, int32_t* pos, LinkLater* later);
   void initialise(int32_t pos, const NewConnection& c, uint64_t now, LinkLater* later, bool inbound_list);

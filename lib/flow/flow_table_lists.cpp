@@ -20,12 +20,14 @@ bool BasicFlowTable<Key>::link_tail(List& l, Link* links, uint32_t pos, uint8_t 
   FlowEntry& e = at(static_cast<int32_t>(pos));
   ConnState s = e.state.load(std::memory_order_acquire);
   if (s == ConnState::kDead || s == ConnState::kFree || is_established(s)) return false;
-  if (e.flags.load(std::memory_order_relaxed) & bit) return false;
+  std::atomic<uint8_t>& mark = list_mark(e, bit);
+  const uint8_t was = mark.load(std::memory_order_relaxed);
+  if (was & bit) return false;
   links[pos] = Link{l.tail, kNil};
   if (l.tail != kNil) links[l.tail].next = pos;
   else l.head = pos;
   l.tail = pos;
-  e.flags.fetch_or(bit, std::memory_order_relaxed);
+  mark.store(static_cast<uint8_t>(was | bit), std::memory_order_relaxed);
   return true;
 }
 
@@ -65,8 +67,9 @@ void BasicFlowTable<Key>::unlink(List& l, Link* links, uint32_t pos) {
   if (k.next != kNil) links[k.next].prev = k.prev;
   else l.tail = k.prev;
   k = Link{};
-  uint8_t bit = links == half_open_links_.get() ? kInHalfOpen : kInInbound;
-  at(static_cast<int32_t>(pos)).flags.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_relaxed);
+  const uint8_t bit = links == half_open_links_.get() ? kInHalfOpen : kInInbound;
+  std::atomic<uint8_t>& mark = list_mark(at(static_cast<int32_t>(pos)), bit);
+  mark.store(static_cast<uint8_t>(mark.load(std::memory_order_relaxed) & ~bit), std::memory_order_relaxed);
   l.count.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -80,10 +83,10 @@ void BasicFlowTable<Key>::leave_lists(int32_t pos) {
     rte_spinlock_unlock(&half_open_.lock);
   }
   uint32_t vm = cold(pos).vm_id[1];
-  if (vm != kNoVmId && (e.flags.load(std::memory_order_relaxed) & kInInbound)) {
+  if (vm != kNoVmId && (e.inbound.load(std::memory_order_relaxed) & kInInbound)) {
     List& l = vm_lists_[vm];
     rte_spinlock_lock(&l.lock);
-    if (e.flags.load(std::memory_order_relaxed) & kInInbound) unlink(l, inbound_links_.get(), p);
+    if (e.inbound.load(std::memory_order_relaxed) & kInInbound) unlink(l, inbound_links_.get(), p);
     rte_spinlock_unlock(&l.lock);
   }
 }

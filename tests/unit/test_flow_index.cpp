@@ -4,7 +4,8 @@
 // over into the buckets after their home (also across the wrap from the last bucket
 // to the first), and are removed from the middle of such a run; the overflow counts
 // return to 0 when the run is gone. Then a long random sequence against a std::map,
-// with the real hash, through find and find_bulk.
+// with the real hash, through find and find_bulk. Each bucket's tag (a bit per
+// signature stored, bit 15 while keys spill past it) is exact after every change.
 #define BOOST_TEST_MODULE flow_index
 #include <boost/test/unit_test.hpp>
 
@@ -48,6 +49,11 @@ BOOST_AUTO_TEST_CASE(keys_of_one_bucket_and_signature_are_told_apart_by_the_whol
   BOOST_TEST(f.index.overflow(5) == 13u);
   BOOST_TEST(f.index.overflow(6) == 6u);
   BOOST_TEST(f.index.overflow(7) == 0u);
+  // Tags: the signature's bit (0x5eed % 15 = 1) where keys are, bit 15 where they spilled.
+  BOOST_TEST(f.index.tag(5) == 0x8002);
+  BOOST_TEST(f.index.tag(6) == 0x8002);
+  BOOST_TEST(f.index.tag(7) == 0x0002);
+  BOOST_TEST(f.index.tag(8) == 0);
   for (uint32_t i = 0; i < 20; ++i) BOOST_TEST(f.index.find(key_n(i), h) == static_cast<int32_t>(i));
   BOOST_TEST(f.index.find(key_n(20), h) == -1);  // same hash, another key
   BOOST_TEST(f.index.find(key_n(3)) == -1);      // its real hash: not where it was put
@@ -67,6 +73,7 @@ BOOST_AUTO_TEST_CASE(keys_of_one_bucket_and_signature_are_told_apart_by_the_whol
   BOOST_TEST(f.index.erase(h, 30));
   BOOST_TEST(f.index.overflow(5) == 0u);
   BOOST_TEST(f.index.overflow(6) == 0u);
+  for (uint32_t b = 5; b <= 7; ++b) BOOST_TEST(f.index.tag(b) == 0);
   BOOST_TEST(f.index.find(key_n(0), h) == -1);
 }
 
@@ -158,5 +165,8 @@ BOOST_AUTO_TEST_CASE(random_changes_agree_with_a_map) {
   BOOST_TEST(found > 10000u);
   BOOST_TEST(missed > 10000u);
   for (auto& [n, p] : where) BOOST_REQUIRE(f.index.erase(FlowIndex<FlowKey>::hash(key_n(n)), p));
-  for (uint32_t b = 0; b < f.index.buckets(); ++b) BOOST_REQUIRE_EQUAL(f.index.overflow(b), 0u);
+  for (uint32_t b = 0; b < f.index.buckets(); ++b) {
+    BOOST_REQUIRE_EQUAL(f.index.overflow(b), 0u);
+    BOOST_REQUIRE_EQUAL(f.index.tag(b), 0);
+  }
 }
