@@ -178,7 +178,7 @@ void Pipeline::begin_connections(BurstOf<F>& b, runtime::Snapshot& snap, uint64_
   for (uint16_t i = 0; i < b.np; ++i) {
     const PendingOf<F>& q = b.pend[i];
     if (q.m == nullptr || q.path != Path::kNew || failed_check(q) >= 0) continue;
-    typename F::NewConnection& c = (::new (&begun[i]) typename F::PendingInsert())->c;
+    typename F::NewConnection& c = (::new (&begun[i]) typename F::PendingInsert)->c;  // default-initialised: not zeroed first
     c.key = q.key;
     c.orig_is_lo = q.src_is_lo;
     c.state = initial_state<F>(q.proto, q.tcp_flags);
