@@ -29,7 +29,7 @@ struct FlowTables {
   // PREFIX-frags6 (+ suffix), with connection_table_options() and
   // fragment_table_options() (flow_options.hpp). `qs`: the workers' RCU variable.
   // Errors: a table could not be created (a name in use, no memory), the message
-  // naming the table ("IPv6 connection table: rte_hash_create(...): ...").
+  // naming the table ("IPv6 connection table: rte_ring_create(...): ...").
   [[nodiscard]] static core::Expected<FlowTables> create(const config::DaemonConfig& cfg, uint64_t tsc_hz,
                                                          rte_rcu_qsbr* qs, const std::string& prefix,
                                                          const std::string& suffix = "");

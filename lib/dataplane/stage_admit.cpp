@@ -1,7 +1,6 @@
 // Stage 1 of the packet pipeline (docs/design/packet-path.md, steps 1-7): parse,
 // anti-spoofing, ARP, forwarding target; survivors become Pending for the next stages.
 // IPv4 here; IPv6 in stage_admit6.cpp (parse_burst parses both).
-#include <rte_hash.h>
 #include <rte_prefetch.h>
 
 #include <algorithm>
@@ -14,6 +13,9 @@
 #include "packet/wire.hpp"
 
 namespace sgfw::dataplane {
+
+// AddressTable6::lookup_bulk takes at most this many addresses per call.
+constexpr uint32_t kAddressBulkMax = 64;
 
 namespace wire = packet::wire;
 using core::DropReason;
@@ -46,8 +48,8 @@ void lookup_addresses_mixed(Parsed& out, const runtime::Snapshot& snap, const ui
   acl::AddressInfo found[2 * kBurst];
   snap.tables().addresses().lookup_bulk(keys4, n4, found);
   for (uint32_t k = 0; k < n4; ++k) out.addr[at4[k]] = found[k];
-  for (uint32_t off = 0; off < n6; off += RTE_HASH_LOOKUP_BULK_MAX)
-    snap.tables().addresses6().lookup_bulk(ptrs6 + off, std::min<uint32_t>(RTE_HASH_LOOKUP_BULK_MAX, n6 - off),
+  for (uint32_t off = 0; off < n6; off += kAddressBulkMax)
+    snap.tables().addresses6().lookup_bulk(ptrs6 + off, std::min<uint32_t>(kAddressBulkMax, n6 - off),
                                            found + off);
   for (uint32_t k = 0; k < n6; ++k) out.addr[at6[k]] = found[k];
 }
