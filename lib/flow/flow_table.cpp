@@ -40,7 +40,7 @@ core::Expected<std::unique_ptr<BasicFlowTable<Key>>> BasicFlowTable<Key>::create
   t->nfree_ = t->slots_;
   for (uint32_t i = 0; i < t->slots_; ++i) t->free_[i] = t->slots_ - 1 - i;
   const auto* keys = reinterpret_cast<const std::byte*>(&t->colds_[0].key);
-  if (!t->index_.init(t->slots_, keys, sizeof(FlowCold)))
+  if (!t->index_.init(t->slots_, keys, sizeof(FlowCold), Index::random_secret()))
     return core::make_error("flow table " + name + ": no memory for the index of " + std::to_string(t->slots_) +
                             " positions");
   const uint32_t words = (t->blocks() + 63) / 64;
@@ -102,10 +102,10 @@ void BasicFlowTable<Key>::release(int32_t pos, bool key_in_hash) {
   if (!key_in_hash) {
     // deleted already (a recycled insert of a burst)
   } else if (t_holds_writer_lock) {
-    index_.erase(Index::hash(c.key), static_cast<uint32_t>(pos));
+    index_.erase(index_.hash(c.key), static_cast<uint32_t>(pos));
   } else {
     rte_spinlock_lock(&writer_.lock);
-    index_.erase(Index::hash(c.key), static_cast<uint32_t>(pos));
+    index_.erase(index_.hash(c.key), static_cast<uint32_t>(pos));
     rte_spinlock_unlock(&writer_.lock);
   }
   removed_.fetch_add(1, std::memory_order_relaxed);
@@ -120,7 +120,7 @@ void BasicFlowTable<Key>::release(int32_t pos, bool key_in_hash) {
 template <class Key>
 bool BasicFlowTable<Key>::evict_expired_near(const Key& near, uint64_t now) {
   constexpr uint32_t kCandidates = 64;
-  uint32_t start = static_cast<uint32_t>(Index::hash(near)) % slots_;
+  uint32_t start = static_cast<uint32_t>(index_.hash(near)) % slots_;
   uint32_t seen = 0;
   for (uint32_t i = 0; i < slots_ && seen < kCandidates; ++i) {
     int32_t pos = static_cast<int32_t>((start + i) % slots_);
@@ -166,7 +166,7 @@ bool BasicFlowTable<Key>::make_inbound_room(const NewConnection& c, int32_t* pos
     give_back(q, true);  // its budget, charges and count go now, as its removal would give them back
     // Its key leaves the hash now too (this thread holds the writer lock): a later
     // packet of that connection in the burst creates it again. Its position stays held.
-    index_.erase(Index::hash(q.c.key), static_cast<uint32_t>(q.pos));
+    index_.erase(index_.hash(q.c.key), static_cast<uint32_t>(q.pos));
     q.recycled = true;
     inbound_recycled_.fetch_add(1, std::memory_order_relaxed);
     break;
@@ -353,7 +353,7 @@ void BasicFlowTable<Key>::insert_begin(PendingInsert* const* inserts, uint32_t n
   uint64_t hashes[Index::kBulkMax];
   const uint32_t nh = std::min(n, Index::kBulkMax);
   for (uint32_t i = 0; i < nh; ++i) {
-    hashes[i] = Index::hash(inserts[i]->c.key);
+    hashes[i] = index_.hash(inserts[i]->c.key);
     index_.prefetch_for_insert(hashes[i]);
   }
   rte_spinlock_lock(&writer_.lock);
@@ -361,7 +361,7 @@ void BasicFlowTable<Key>::insert_begin(PendingInsert* const* inserts, uint32_t n
   for (uint32_t i = 0; i < n; ++i) {
     PendingInsert& p = *inserts[i];
     p.result = reserve(p, now, inserts, i);
-    if (p.result == InsertResult::kInserted) add_and_claim(p, i < nh ? hashes[i] : Index::hash(p.c.key));
+    if (p.result == InsertResult::kInserted) add_and_claim(p, i < nh ? hashes[i] : index_.hash(p.c.key));
   }
   t_holds_writer_lock = false;
   rte_spinlock_unlock(&writer_.lock);

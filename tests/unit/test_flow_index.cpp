@@ -9,7 +9,11 @@
 #define BOOST_TEST_MODULE flow_index
 #include <boost/test/unit_test.hpp>
 
+#include <nmmintrin.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <random>
 #include <vector>
@@ -30,7 +34,8 @@ struct Fixture {
   std::vector<FlowKey> keys;
   FlowIndex<FlowKey> index;
   explicit Fixture(uint32_t positions) : keys(positions) {
-    BOOST_REQUIRE(index.init(positions, reinterpret_cast<const std::byte*>(keys.data()), sizeof(FlowKey)));
+    BOOST_REQUIRE(index.init(positions, reinterpret_cast<const std::byte*>(keys.data()), sizeof(FlowKey),
+                             {0x0123456789abcdefull, 0x1122334455667788ull, 0x99aabbccddeeff00ull, 42}));
   }
   void put(uint32_t pos, const FlowKey& k, uint64_t h) {
     keys[pos] = k;
@@ -99,7 +104,7 @@ BOOST_AUTO_TEST_CASE(find_bulk_matches_find_with_shared_signatures) {
   for (uint32_t i = 0; i < 12; ++i) f.put(i, key_n(i), h);
   // find_bulk hashes itself: the real hash of these keys differs, so put more keys the
   // real way and ask for all, present and absent.
-  for (uint32_t i = 12; i < 40; ++i) f.put(i, key_n(i), FlowIndex<FlowKey>::hash(key_n(i)));
+  for (uint32_t i = 12; i < 40; ++i) f.put(i, key_n(i), f.index.hash(key_n(i)));
   std::vector<FlowKey> ask;
   for (uint32_t i = 0; i < 48; ++i) ask.push_back(key_n(i));
   const FlowKey* ptrs[48];
@@ -112,7 +117,7 @@ BOOST_AUTO_TEST_CASE(find_bulk_matches_find_with_shared_signatures) {
 BOOST_AUTO_TEST_CASE(find_bulk_finds_a_key_that_spilled_out_of_its_home_bucket) {
   Fixture f(64);
   const FlowKey k = key_n(100);
-  const uint64_t hk = FlowIndex<FlowKey>::hash(k);
+  const uint64_t hk = f.index.hash(k);
   // Seven others fill k's home bucket (another signature), so k goes to the next one.
   const uint64_t filler = (~hk & 0xffffffff00000000ull) | (hk & 0xffffffffu);
   for (uint32_t i = 0; i < 7; ++i) f.put(i, key_n(i), filler);
@@ -136,7 +141,7 @@ BOOST_AUTO_TEST_CASE(random_changes_agree_with_a_map) {
     const uint32_t n = rng() % 1500;  // key numbers: about 600 live at a time at most
     auto it = where.find(n);
     const FlowKey k = key_n(n);
-    const uint64_t h = FlowIndex<FlowKey>::hash(k);
+    const uint64_t h = f.index.hash(k);
     if (it == where.end() && !free_positions.empty() && rng() % 2 == 0) {
       const uint32_t p = free_positions.back();
       free_positions.pop_back();
@@ -164,9 +169,95 @@ BOOST_AUTO_TEST_CASE(random_changes_agree_with_a_map) {
   }
   BOOST_TEST(found > 10000u);
   BOOST_TEST(missed > 10000u);
-  for (auto& [n, p] : where) BOOST_REQUIRE(f.index.erase(FlowIndex<FlowKey>::hash(key_n(n)), p));
+  for (auto& [n, p] : where) BOOST_REQUIRE(f.index.erase(f.index.hash(key_n(n)), p));
   for (uint32_t b = 0; b < f.index.buckets(); ++b) {
     BOOST_REQUIRE_EQUAL(f.index.overflow(b), 0u);
     BOOST_REQUIRE_EQUAL(f.index.tag(b), 0);
   }
+}
+
+namespace {
+
+// The hash rte_hash used here before (CRC-32C over the key's words; two chains with
+// different seeds for 64 bits): linear, so key ^ d collides with key for every d in its
+// kernel, whatever the seeds.
+uint64_t crc_hash(const FlowKey& k) {
+  uint64_t w[2];
+  std::memcpy(w, &k, sizeof(k));
+  uint64_t a = 0x9e3779b9u, b = 0x7f4a7c15u;
+  for (uint64_t x : w) {
+    a = _mm_crc32_u64(a, x);
+    b = _mm_crc32_u64(b, x);
+  }
+  return b << 32 | a;
+}
+
+// What an attacker on the uplink controls in an inbound connection's key: the remote
+// address (addr_lo) and both ports, 64 bits. Returns `n` independent differences in
+// those bits that the CRC maps to 0 (Gaussian elimination over GF(2)).
+std::vector<std::array<uint64_t, 2>> crc_kernel(size_t n) {
+  struct Row {
+    uint64_t image;                 // CRC difference of the combination (low 32 bits: chain a)
+    std::array<uint64_t, 2> diff;   // the key words' difference
+  };
+  std::vector<Row> basis;  // reduced rows with a distinct leading bit of `image`
+  std::vector<std::array<uint64_t, 2>> kernel;
+  FlowKey zero{};
+  const uint64_t c0 = crc_hash(zero);
+  for (int bit = 0; bit < 64 && kernel.size() < n; ++bit) {
+    std::array<uint64_t, 2> d{};
+    if (bit < 32) d[0] = uint64_t{1} << bit;            // addr_lo
+    else d[1] = uint64_t{1} << (bit - 32);              // port_lo, port_hi
+    FlowKey k{};
+    std::memcpy(&k, d.data(), sizeof(k));
+    Row r{static_cast<uint32_t>(crc_hash(k) ^ c0), d};
+    for (const Row& b : basis)
+      if (r.image & (uint64_t{1} << (63 - __builtin_clzll(b.image)))) {
+        r.image ^= b.image;
+        r.diff[0] ^= b.diff[0];
+        r.diff[1] ^= b.diff[1];
+      }
+    if (r.image == 0) kernel.push_back(r.diff);
+    else basis.push_back(r);
+  }
+  return kernel;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(keys_crafted_to_collide_under_a_linear_hash_spread_out) {
+  const auto kernel = crc_kernel(8);
+  BOOST_REQUIRE_EQUAL(kernel.size(), 8u);
+  // 256 connections from one remote network to one VM, whose keys differ only by
+  // combinations of the kernel: under the CRC all share one 64-bit hash.
+  std::vector<FlowKey> keys;
+  const FlowKey base = make_flow_key(6, 0x0a000001u, 443, 0xcb000001u, 40000);
+  for (uint32_t m = 0; m < 256; ++m) {
+    uint64_t w[2];
+    std::memcpy(w, &base, sizeof(base));
+    for (int j = 0; j < 8; ++j)
+      if (m >> j & 1) {
+        w[0] ^= kernel[j][0];
+        w[1] ^= kernel[j][1];
+      }
+    FlowKey k;
+    std::memcpy(&k, w, sizeof(k));
+    keys.push_back(k);
+  }
+  for (const FlowKey& k : keys) BOOST_REQUIRE_EQUAL(crc_hash(k), crc_hash(keys[0]));
+  // The index's keyed hash: they spread over the buckets, and once all are in, no key
+  // is more than a bucket away from its home.
+  Fixture f(3 * 1024);  // 1,024 buckets
+  std::map<uint32_t, uint32_t> per_home;
+  for (uint32_t i = 0; i < keys.size(); ++i) {
+    const uint64_t h = f.index.hash(keys[i]);
+    ++per_home[static_cast<uint32_t>(h) & (f.index.buckets() - 1)];
+    f.put(i, keys[i], h);
+  }
+  uint32_t fullest = 0;
+  for (auto& [b, n] : per_home) fullest = std::max(fullest, n);
+  BOOST_TEST(per_home.size() > 200u);
+  BOOST_TEST(fullest <= 6u);
+  for (uint32_t b = 0; b < f.index.buckets(); ++b) BOOST_TEST(f.index.overflow(b) == 0u);
+  for (uint32_t i = 0; i < keys.size(); ++i) BOOST_TEST(f.index.find(keys[i]) == static_cast<int32_t>(i));
 }
