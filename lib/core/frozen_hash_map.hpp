@@ -2,9 +2,14 @@
 // trivially copyable values, for the lookups of the packet path that a policy snapshot fixes
 // (docs/design/packet-path.md "Lookups"): built once on the control path, then only
 // read. Open addressing with linear probing in one flat array of slots (16 bytes for
-// the integer keys with 4- or 8-byte values, 32 for Key128), at most half full; the build doubles the array until no key sits more than
-// kMaxProbe slots from its home, so a lookup (hit or miss, whatever key an attacker
-// sends) reads at most kMaxProbe + 1 consecutive slots: one or two cache lines.
+// the integer keys with 4- or 8-byte values, 32 for Key128), at most half full; the build
+// doubles the array until no key sits more than kMaxProbe slots from its home, so a
+// lookup (hit or miss, whatever key an attacker sends) reads at most kMaxProbe + 1
+// consecutive slots: one or two cache lines.
+// The home slot is the top bits of the key times an odd multiplier (multiplicative
+// hashing: two instructions, where a full 64-bit mixer costs nine on every lookup of
+// every packet). The build tries further multipliers before it doubles the array, so a
+// key set laid out against one multiplier (multiples of its inverse) does not grow it.
 // A general-purpose rte_hash (signatures, buckets, a key compare through memcmp, its
 // read/write concurrency) costs several times that for a table nobody writes.
 // Thread-safety: find/find_bulk from any number of threads; build on one thread.
@@ -33,8 +38,10 @@ struct Key128 {
   h ^= h >> 33;
   return h;
 }
-[[nodiscard]] inline uint64_t frozen_hash(uint64_t key) { return mix64(key); }
-[[nodiscard]] inline uint64_t frozen_hash(const Key128& key) { return mix64(key.lo ^ mix64(key.hi)); }
+// A key as the 64-bit word the multiplier scales: integers as they are; a Key128
+// folded through the mixer first, so both halves reach every bit.
+[[nodiscard]] inline uint64_t frozen_word(uint64_t key) { return key; }
+[[nodiscard]] inline uint64_t frozen_word(const Key128& key) { return key.lo ^ mix64(key.hi); }
 
 template <class Key, class Value>
 class FrozenHashMap {
@@ -43,28 +50,38 @@ class FrozenHashMap {
 
  public:
   static constexpr uint32_t kMaxProbe = 8;
+  // Multipliers tried at one array size before the build doubles it.
+  static constexpr uint32_t kMultipliersPerSize = 4;
 
   FrozenHashMap() = default;
 
   // From (key, value) items; a later item with the same key replaces the earlier.
   [[nodiscard]] static FrozenHashMap build(const std::vector<std::pair<Key, Value>>& items) {
     size_t cap = 8;
-    while (cap < 2 * items.size()) cap *= 2;
-    for (;; cap *= 2) {
-      FrozenHashMap m;
-      m.slots_.assign(cap, Slot{});
-      m.mask_ = cap - 1;
-      bool fits = true;
-      for (const auto& [k, v] : items)
-        if (!m.insert(k, v)) {
-          fits = false;
-          break;
-        }
-      if (fits) return m;
+    unsigned bits = 3;
+    while (cap < 2 * items.size()) cap *= 2, ++bits;
+    uint64_t multiplier = 0x9e3779b97f4a7c15ULL;  // 2^64 / golden ratio, odd
+    for (;; cap *= 2, ++bits) {
+      for (uint32_t t = 0; t < kMultipliersPerSize; ++t) {
+        FrozenHashMap m;
+        m.slots_.assign(cap, Slot{});
+        m.mask_ = cap - 1;
+        m.shift_ = 64 - bits;
+        m.multiplier_ = multiplier;
+        bool fits = true;
+        for (const auto& [k, v] : items)
+          if (!m.insert(k, v)) {
+            fits = false;
+            break;
+          }
+        if (fits) return m;
+        multiplier = mix64(multiplier + t + 1) | 1;  // the next one: deterministic, odd
+      }
     }
   }
 
   [[nodiscard]] size_t size() const { return size_; }
+  [[nodiscard]] size_t slot_count() const { return slots_.size(); }
   [[nodiscard]] bool empty() const { return size_ == 0; }
 
   // The value of `key`, or `missing`.
@@ -103,7 +120,9 @@ class FrozenHashMap {
     Value value{};
   };
 
-  [[nodiscard]] size_t home(const Key& key) const { return static_cast<size_t>(frozen_hash(key)) & mask_; }
+  [[nodiscard]] size_t home(const Key& key) const {
+    return static_cast<size_t>((frozen_word(key) * multiplier_) >> shift_);
+  }
 
   [[nodiscard]] Value probe(const Key& key, size_t i, const Value& missing) const {
     for (uint32_t n = 0; n <= kMaxProbe; i = (i + 1) & mask_, ++n) {
@@ -128,6 +147,8 @@ class FrozenHashMap {
 
   std::vector<Slot> slots_;
   size_t mask_ = 0;
+  unsigned shift_ = 63;       // 64 - log2(slots)
+  uint64_t multiplier_ = 1;   // odd
   size_t size_ = 0;
 };
 

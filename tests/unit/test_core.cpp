@@ -194,3 +194,23 @@ BOOST_AUTO_TEST_CASE(frozen_hash_map_finds_every_key_and_nothing_else) {
   }
   BOOST_TEST(wrong == 0u);
 }
+
+// Keys laid out against the first multiplier (i times its inverse: under it, key i's
+// product is i, so every key's home is slot 0) must not grow the table: the build
+// moves on to another multiplier at the same size.
+BOOST_AUTO_TEST_CASE(frozen_hash_map_keys_colliding_under_one_multiplier_stay_small) {
+  using MacMap = sgfw::core::FrozenHashMap<uint64_t, uint32_t>;
+  const uint64_t k = 0x9e3779b97f4a7c15ULL;
+  uint64_t inv = k;
+  for (int i = 0; i < 6; ++i) inv *= 2 - k * inv;  // Newton: k * inv == 1 mod 2^64
+  BOOST_TEST(k * inv == 1u);
+  std::vector<std::pair<uint64_t, uint32_t>> items;
+  for (uint32_t i = 1; i <= 300; ++i) items.push_back({i * inv, i});
+  MacMap m = MacMap::build(items);
+  BOOST_TEST(m.size() == 300u);
+  BOOST_TEST(m.slot_count() <= 2048u);
+  size_t wrong = 0;
+  for (const auto& [key, v] : items) wrong += m.find(key, 0) != v;
+  for (uint32_t i = 301; i <= 600; ++i) wrong += m.find(i * inv, 0) != 0;
+  BOOST_TEST(wrong == 0u);
+}
