@@ -20,17 +20,17 @@ using Kind = ParsedPacket::Kind;
 using detail::drop;
 
 // RFC 1071: the one's-complement sum over a header whose checksum is right is 0xffff.
-// Summed in 32-bit words as loaded (header_len is a multiple of 4): the one's-complement
-// sum does not depend on byte order (RFC 1071 §2(B)), and 0xffff reads the same in both.
+// Summed in 32-bit words as loaded (header_len is a multiple of 4, at least 20): the
+// one's-complement sum does not depend on byte order (RFC 1071 §2(B)), and 0xffff reads
+// the same in both. Each fold adds a word to itself rotated by half its width: the high
+// half then holds the sum of the two halves with the end-around carry added back.
 inline bool ipv4_checksum_ok(const uint8_t* h, uint32_t header_len) noexcept {
-  uint64_t sum = 0;
-  for (uint32_t i = 0; i < header_len; i += 4) sum += load_be32(h + i);
-  sum = (sum & 0xffffffffu) + (sum >> 32);  // at most 15 words: one carry fold of 32 bits
-  sum = (sum & 0xffffffffu) + (sum >> 32);
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  return sum == 0xffff;
+  uint64_t sum = uint64_t{load_be32(h)} + load_be32(h + 4) + load_be32(h + 8) + load_be32(h + 12) + load_be32(h + 16);
+  for (uint32_t i = 20; i < header_len; i += 4) sum += load_be32(h + i);  // options: at most 10 words
+  sum += (sum >> 32) | (sum << 32);
+  uint32_t sum32 = static_cast<uint32_t>(sum >> 32);
+  sum32 += (sum32 >> 16) | (sum32 << 16);
+  return (sum32 >> 16) == 0xffff;
 }
 
 // Walks the options of an IPv4 header (`opts`, n bytes). Source routing (LSRR, SSRR)
