@@ -6,8 +6,6 @@
 // (the same source VM by port and MAC, the destination VM's MAC, no broadcast, valid
 // TCP flags) and stage 2 would find it live and current. Anything else goes on to
 // stage 1 with the lookup's answer, so a miss costs no second lookup.
-#include <rte_prefetch.h>
-
 #include <type_traits>
 
 #include "core/ipv6_scope.hpp"
@@ -83,11 +81,7 @@ void Pipeline::express(Parsed& ps, runtime::Snapshot& snap, uint16_t in_port, ui
   }
   if (nk == 0) return;
   int32_t positions[kBurst];
-  ft.lookup_bulk(key_ptrs, nk, positions);
-  for (uint16_t k = 0; k < nk; ++k) {
-    if (positions[k] < 0) continue;
-    rte_prefetch0(&ft.at(positions[k]));  // the first line: what the packet path reads (flow_entry.hpp)
-  }
+  ft.lookup_bulk(key_ptrs, nk, positions);  // prefetches the entries' first lines (flow_entry.hpp)
   const uint64_t gen = snap.generation();
   const uint16_t uplink = snap.uplink();
   runtime::PolicyCounters* pc = &snap.counters(worker_);

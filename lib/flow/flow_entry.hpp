@@ -31,8 +31,8 @@ inline constexpr unsigned kCreatedShift = 24;
 // flow-table.md, "The entry"): the hot part, one cache line for either family, holds
 // everything an established packet reads and writes (state, last_seen, generation, the
 // express word, the packet and byte counters); the cold part what only the slow paths
-// and the control thread read (rules, VM ids, the key: rte_hash compares keys in its own
-// key store). An established packet touches the hot line only, and the hot array is
+// and the control thread read (rules, VM ids, and the key, which the index compares:
+// flow_index.hpp). Past the lookup, an established packet touches the hot line only; the hot array is
 // as dense as one line per connection allows. Fields written after insertion are
 // atomics (both directions of a connection may be handled by different workers).
 template <class Key>

@@ -106,8 +106,10 @@ class FlowIndex {
 
   // positions[i] = the position of *keys[i], or -1; n <= kBulkMax. In passes over the
   // burst: the tags and buckets are prefetched; a bucket its tag rules out is never
-  // read (no wait for its line); then the keys of the signatures that match.
-  void find_bulk(const Key* const* keys, uint32_t n, int32_t* positions) const {
+  // read (no wait for its line); then the keys of the signatures that match, and
+  // `on_candidate(position)` for each (the caller prefetches what it reads next there).
+  template <class OnCandidate>
+  void find_bulk(const Key* const* keys, uint32_t n, int32_t* positions, OnCandidate&& on_candidate) const {
     uint64_t h[kBulkMax];
     for (uint32_t i = 0; i < n; ++i) {
       h[i] = hash(*keys[i]);
@@ -123,7 +125,10 @@ class FlowIndex {
       }
       const int32_t c = first_match(buckets_[h[i] & mask_], sig_of(h[i]));
       positions[i] = c;
-      if (c >= 0) __builtin_prefetch(key_at(static_cast<uint32_t>(c)), 0, 3);
+      if (c >= 0) {
+        __builtin_prefetch(key_at(static_cast<uint32_t>(c)), 0, 3);
+        on_candidate(static_cast<uint32_t>(c));
+      }
     }
     for (uint32_t i = 0; i < n; ++i) {
       const int32_t c = positions[i];
@@ -132,6 +137,10 @@ class FlowIndex {
       const Bucket& home = buckets_[h[i] & mask_];
       positions[i] = (c < 0 && home.overflow.load(std::memory_order_acquire) == 0) ? -1 : find_from(*keys[i], h[i]);
     }
+  }
+
+  void find_bulk(const Key* const* keys, uint32_t n, int32_t* positions) const {
+    find_bulk(keys, n, positions, [](uint32_t) {});
   }
 
   // Fetches the home bucket and tag of hash `h` for writing (before an insert).

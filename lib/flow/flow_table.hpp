@@ -167,7 +167,7 @@ class BasicFlowTable {
 
   // --- data path ---
   // positions[i] = position of keys[i], or negative (-ENOENT) if absent;
-  // n <= FlowIndex<Key>::kBulkMax (64).
+  // n <= FlowIndex<Key>::kBulkMax (64). The found entries' first lines are prefetched.
   void lookup_bulk(const Key** keys, uint32_t n, int32_t* positions) const;
   [[nodiscard]] int32_t lookup(const Key& key) const;
   [[nodiscard]] FlowEntry& at(int32_t pos) { return entries_[static_cast<size_t>(pos)]; }
