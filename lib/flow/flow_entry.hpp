@@ -32,8 +32,8 @@ inline constexpr unsigned kCreatedShift = 24;
 // everything an established packet reads and writes (state, last_seen, generation, the
 // express word, the packet and byte counters); the cold part what only the slow paths
 // and the control thread read (rules, VM ids, and the key, which the index compares:
-// flow_index.hpp). Past the lookup, an established packet touches the hot line only; the hot array is
-// as dense as one line per connection allows. Fields written after insertion are
+// flow_index.hpp). Past the lookup, an established packet touches the hot line only;
+// the hot array is as dense as one line per connection allows. Fields written after insertion are
 // atomics (both directions of a connection may be handled by different workers).
 template <class Key>
 struct alignas(64) BasicFlowEntry {
