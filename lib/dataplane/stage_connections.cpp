@@ -1,7 +1,6 @@
 // Stage 2 of the packet pipeline (docs/design/packet-path.md, step 8): bulk connection
 // lookups; packets of live connections take the fast path or are re-checked. One code
 // for both families (family.hpp).
-#include <rte_prefetch.h>
 
 #include "dataplane/burst.hpp"
 #include "dataplane/rule_checks.hpp"
@@ -40,12 +39,8 @@ void Pipeline::lookup_connections(BurstOf<F>& b, runtime::Snapshot& snap, uint16
     ++nk;
   }
   if (na != 0) {
-    ft.lookup_bulk(ask, na, answers);
+    ft.lookup_bulk(ask, na, answers);  // prefetches the entries' first lines, as the express stage's did
     for (uint16_t a = 0; a < na; ++a) positions[at[a]] = answers[a];
-  }
-  for (uint16_t k = 0; k < nk; ++k) {
-    if (positions[k] < 0) continue;
-    rte_prefetch0(&ft.at(positions[k]));  // the first line: what the packet path reads (flow_entry.hpp)
   }
   const uint64_t gen = snap.generation();
   for (uint16_t k = 0; k < nk; ++k) {

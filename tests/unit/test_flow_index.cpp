@@ -261,3 +261,17 @@ BOOST_AUTO_TEST_CASE(keys_crafted_to_collide_under_a_linear_hash_spread_out) {
   for (uint32_t b = 0; b < f.index.buckets(); ++b) BOOST_TEST(f.index.overflow(b) == 0u);
   for (uint32_t i = 0; i < keys.size(); ++i) BOOST_TEST(f.index.find(keys[i]) == static_cast<int32_t>(i));
 }
+
+// Each index draws its own secret, and the hash depends on it: a table's layout told
+// to an attacker (or learnt from another appliance) says nothing about the next one.
+BOOST_AUTO_TEST_CASE(each_index_draws_its_own_secret_and_the_hash_depends_on_it) {
+  const auto s1 = FlowIndex<FlowKey>::random_secret(), s2 = FlowIndex<FlowKey>::random_secret();
+  BOOST_TEST((s1 != s2));
+  FlowIndex<FlowKey> a, b;
+  const FlowKey none{};
+  BOOST_REQUIRE(a.init(64, reinterpret_cast<const std::byte*>(&none), 0, s1));
+  BOOST_REQUIRE(b.init(64, reinterpret_cast<const std::byte*>(&none), 0, s2));
+  uint32_t same = 0;
+  for (uint32_t i = 0; i < 1000; ++i) same += a.hash(key_n(i)) == b.hash(key_n(i));
+  BOOST_TEST(same == 0u);
+}
