@@ -3,6 +3,7 @@ as the member, the daemon's memory and sockets from /proc, a memory watchdog and
 /etc/group padding for a group with thousands of members."""
 import json
 import os
+import select
 import socket
 import threading
 import time
@@ -169,3 +170,45 @@ def second_daemon(t, sock):
     except subprocess.TimeoutExpired as e:  # it started: it accepted the directory
         return "still running after 20 s", (e.stdout or b"").decode(errors="replace")
     return r.returncode, r.stdout + r.stderr
+
+
+def big_policy(base, groups, rules_per_group=4000):
+    """`base` (a policy's YAML) with `groups` more groups of TCP rules that no VM uses:
+    a valid policy whose parse and compile take seconds."""
+    big = "".join("  - name: big-%d\n    rules:\n" % g + "".join(
+        "      - {direction: Ingress, protocol: TCP, port: %d, remote: {address: "
+        "{IPAddressOrCIDR: 10.%d.%d.0/24}}}\n" % (1 + r, g % 250, r % 250) for r in range(rules_per_group))
+        for g in range(groups))
+    text = base.replace("\nvms:\n", "\n" + big + "vms:\n", 1)
+    check(text != base, "the big groups were not inserted")
+    return text
+
+
+def statuses_during_reload(t, acc, sock_path, text):
+    """Sends `text` as a member's reload on one connection and, until its reply arrives,
+    asks root's status (sgfwctl) and the member's own status on a second connection,
+    in turn. Returns (reply, seconds to the reply, samples), a sample being (seconds
+    after the send, root's seconds, root's generation, the member's seconds, the
+    member's generation). The connections are closed on return, also on failure."""
+    c = member_connect(acc, sock_path)
+    other = member_connect(acc, sock_path)
+    samples = []
+    try:
+        t0 = time.perf_counter()
+        c.sendall(json.dumps({"cmd": "reload", "args": {"policy": text}}).encode() + b"\n")
+        while not select.select([c], [], [], 0.05)[0]:
+            check(time.perf_counter() - t0 < 120, "no reply to the reload after 120 s")
+            t1 = time.perf_counter()
+            st = status_ok(t)
+            t2 = time.perf_counter()
+            rep, member_took = ask(other, {"cmd": "status"})
+            check(rep.get("ok") is True, f"member's status: {rep}")
+            samples.append((t1 - t0, t2 - t1, st["generation"], member_took, rep["result"]["generation"]))
+        raw = rc.read_line(c, timeout=10)
+        took = time.perf_counter() - t0
+        check(raw, "no reply to the reload (connection closed)")
+        return json.loads(raw), took, samples
+    finally:
+        for s in (c, other):
+            s.close()
+            OPEN.remove(s)
