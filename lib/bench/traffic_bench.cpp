@@ -158,11 +158,11 @@ struct Bench {
     uint64_t t0 = rte_rdtsc();
     for (size_t i = 0; i < mbufs.size(); i += dataplane::kBurst) {
       uint16_t n = static_cast<uint16_t>(std::min<size_t>(dataplane::kBurst, mbufs.size() - i));
-      // A NIC writes the next burst's descriptors and mbuf headers just before rx
-      // returns them, so they are in cache; emulate that for the next burst (timed).
-      for (size_t j = i + dataplane::kBurst; j < std::min(mbufs.size(), i + 2 * dataplane::kBurst); ++j)
-        rte_prefetch0(mbufs[j]);
-      pl.process(*snap, 0, &mbufs[i], n, t0);
+      // The next burst is received before this one is judged (a worker's receive-ahead,
+      // rx_ahead.hpp); a NIC writes its mbuf headers just before rx returns (timed).
+      for (size_t j = i + n; j < std::min(mbufs.size(), i + n + dataplane::kBurst); ++j) rte_prefetch0(mbufs[j]);
+      auto next_n = static_cast<uint16_t>(std::min<size_t>(dataplane::kBurst, mbufs.size() - i - n));
+      pl.process(*snap, 0, &mbufs[i], n, t0, &mbufs[i] + n, next_n);
       pl.flush();
     }
     uint64_t cycles = rte_rdtsc() - t0;

@@ -1,6 +1,7 @@
 #include "dataplane/pipeline.hpp"
 
 #include <rte_ethdev.h>
+#include <rte_prefetch.h>
 
 #include "dataplane/burst.hpp"
 
@@ -49,11 +50,14 @@ void Pipeline::flush() {
   for (uint16_t p = 0; p < tx_.nports; ++p) flush_port(p);
 }
 
-void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now) {
+void Pipeline::process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now,
+                       rte_mbuf* const* next, uint16_t next_n) {
   runtime::bump(port_counters_[in_port].rx, n);
   const bool observe = cap_ != nullptr || trace_ != nullptr;
   if (observe) [[unlikely]] begin_observe(pkts, n, in_port);
   Parsed ps;
+  // The next burst's frames are fetched while this one is judged (docs/design/packet-path.md).
+  for (uint16_t i = 0; i < next_n; ++i) rte_prefetch0(rte_pktmbuf_mtod(next[i], const void*));
   parse_burst(ps, pkts, n, in_port);
   if (observe) [[unlikely]] trace_start(snap, ps, in_port, now);
   if (!flows_.forward_only) {

@@ -79,8 +79,11 @@ class Pipeline {
       : worker_(worker), tx_(tx), port_counters_(port_counters), flows_(flows) {}
 
   // Judges and forwards (or frees) n <= kBurst packets received on sgfw port `in_port`
-  // at TSC time `now`. Packets may stay buffered for tx until flush().
-  void process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now);
+  // at TSC time `now`. Packets may stay buffered for tx until flush(). next/next_n:
+  // the packets the caller has received and will pass next (rx_ahead.hpp), or none;
+  // their frames' first lines are prefetched before this burst is parsed.
+  void process(runtime::Snapshot& snap, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint64_t now,
+               rte_mbuf* const* next = nullptr, uint16_t next_n = 0);
 
   // Transmits every buffered packet; what a port refuses is dropped as tx-failed.
   void flush();

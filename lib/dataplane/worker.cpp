@@ -3,12 +3,17 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include <vector>
+
+#include "dataplane/rx_ahead.hpp"
+
 namespace sgfw::dataplane {
 
 int worker_main(void* arg) {
   auto* w = static_cast<WorkerSetup*>(arg);
   Pipeline pipeline(w->index, w->tx, w->port_counters, w->flows);
-  rte_mbuf* pkts[kBurst];
+  // One receive-ahead buffer per (port, queue) (rx_ahead.hpp), allocated before the loop.
+  std::vector<RxAhead<kBurst>> ahead(w->rx.size());
   uint32_t empty_polls = 0;
   w->publisher->online(w->index);
   while (!w->stop->load(std::memory_order_relaxed)) {
@@ -17,11 +22,13 @@ int worker_main(void* arg) {
     runtime::Snapshot* snap = w->publisher->acquire();
     if (w->taps != nullptr)
       pipeline.arm(w->taps->capture.load(std::memory_order_acquire), w->taps->trace.load(std::memory_order_acquire));
-    for (auto [port, queue] : w->rx) {
-      uint16_t n = rte_eth_rx_burst(w->tx.dpdk_port[port], queue, pkts, kBurst);
-      if (n == 0) continue;
-      got += n;
-      pipeline.process(*snap, port, pkts, n, start);
+    for (size_t r = 0; r < w->rx.size(); ++r) {
+      const uint16_t port = w->rx[r].first, dpdk_port = w->tx.dpdk_port[port], queue = w->rx[r].second;
+      got += ahead[r].poll(
+          [&](rte_mbuf** bufs, uint16_t max) { return rte_eth_rx_burst(dpdk_port, queue, bufs, max); },
+          [&](rte_mbuf** pkts, uint16_t n, rte_mbuf* const* next, uint16_t next_n) {
+            pipeline.process(*snap, port, pkts, n, start, next, next_n);
+          });
     }
     pipeline.flush();
     w->publisher->quiescent(w->index);
@@ -40,7 +47,14 @@ int worker_main(void* arg) {
       rte_delay_us_sleep(w->idle_sleep_us);
     }
   }
+  // The bursts still held are judged and sent before the worker leaves.
+  runtime::Snapshot* snap = w->publisher->acquire();
+  for (size_t r = 0; r < w->rx.size(); ++r)
+    ahead[r].drain([&](rte_mbuf** pkts, uint16_t n, rte_mbuf* const* next, uint16_t next_n) {
+      pipeline.process(*snap, w->rx[r].first, pkts, n, rte_rdtsc(), next, next_n);
+    });
   pipeline.flush();
+  w->publisher->quiescent(w->index);
   w->publisher->offline(w->index);
   return 0;
 }
