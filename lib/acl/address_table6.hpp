@@ -30,10 +30,11 @@ class AddressTable6 {
   [[nodiscard]] AddressInfo lookup(const core::Ipv6& addr) const { return lookup(addr.bytes.data()); }
   // Data path: `addr16` points to 16 address bytes (network order, any alignment).
   [[nodiscard]] AddressInfo lookup(const uint8_t* addr16) const { return map_.find(key_of(addr16), AddressInfo{}); }
-  // Data path: out[i] = lookup(addrs16[i]) for n <= 64 addresses, their slots prefetched
-  // first.
+  // Data path: out[i] = lookup(addrs16[i]) for n <= kBulkMax addresses, their slots
+  // prefetched first.
+  static constexpr uint32_t kBulkMax = 64;
   void lookup_bulk(const uint8_t* const* addrs16, uint32_t n, AddressInfo* out) const {
-    core::Key128 keys[64];
+    core::Key128 keys[kBulkMax];
     for (uint32_t i = 0; i < n; ++i) keys[i] = key_of(addrs16[i]);
     map_.find_bulk(keys, n, out, AddressInfo{});
   }

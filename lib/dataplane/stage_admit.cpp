@@ -14,9 +14,6 @@
 
 namespace sgfw::dataplane {
 
-// AddressTable6::lookup_bulk takes at most this many addresses per call.
-constexpr uint32_t kAddressBulkMax = 64;
-
 namespace wire = packet::wire;
 using core::DropReason;
 using packet::ParsedPacket;
@@ -48,8 +45,8 @@ void lookup_addresses_mixed(Parsed& out, const runtime::Snapshot& snap, const ui
   acl::AddressInfo found[2 * kBurst];
   snap.tables().addresses().lookup_bulk(keys4, n4, found);
   for (uint32_t k = 0; k < n4; ++k) out.addr[at4[k]] = found[k];
-  for (uint32_t off = 0; off < n6; off += kAddressBulkMax)
-    snap.tables().addresses6().lookup_bulk(ptrs6 + off, std::min<uint32_t>(kAddressBulkMax, n6 - off),
+  for (uint32_t off = 0; off < n6; off += acl::AddressTable6::kBulkMax)
+    snap.tables().addresses6().lookup_bulk(ptrs6 + off, std::min<uint32_t>(acl::AddressTable6::kBulkMax, n6 - off),
                                            found + off);
   for (uint32_t k = 0; k < n6; ++k) out.addr[at6[k]] = found[k];
 }
