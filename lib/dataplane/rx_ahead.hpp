@@ -1,4 +1,4 @@
-// Receive-ahead for one (port, rx queue) of a worker (docs/packet-path.md "Receiving
+// Receive-ahead for one (port, rx queue) of a worker (docs/design/packet-path.md "Receiving
 // ahead"): a burst that filled is held until the queue's next poll and judged then,
 // with the burst received at that poll passed along so that the pipeline fetches its
 // frames while it judges the held one. A burst that did not fill is judged at once:

@@ -1,5 +1,7 @@
 // The poll-mode loop of one worker lcore: for each (port, rx queue) it owns, rx burst
-// -> Pipeline::process -> tx flush, reading the current snapshot once per loop and
+// -> Pipeline::process -> tx flush (a full burst is judged at that queue's next poll,
+// with the burst received then passed along: rx_ahead.hpp; a stopping worker judges
+// what it holds), reading the current snapshot once per loop and
 // reporting an RCU quiescent state at the end of every loop (it then holds no snapshot
 // and no capture or trace tap).
 // Thread-safety: one Worker per lcore; `current` and `stop` are shared atomics.
