@@ -27,7 +27,7 @@ struct PortInfo {
 
 struct WorkerInfo {
   uint64_t packets = 0;      // received
-  uint64_t busy_cycles = 0;  // TSC cycles of loop iterations that received packets
+  uint64_t busy_cycles = 0;  // TSC cycles of loop iterations that received or judged packets
   uint64_t loops = 0;
   uint64_t classify_cache_hits = 0;  // rule checks the classification cache answered
   uint64_t classify_cache_misses = 0;

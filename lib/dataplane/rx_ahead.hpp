@@ -14,16 +14,24 @@ struct rte_mbuf;
 
 namespace sgfw::dataplane {
 
+// What one poll did: packets received, packets judged (a poll that received nothing
+// may still judge the burst held before it: the worker counts that loop as busy).
+struct Polled {
+  uint16_t received = 0;
+  uint16_t judged = 0;
+};
+
 template <uint16_t Burst>
 class RxAhead {
  public:
   // One poll. rx(bufs, Burst) -> how many packets it wrote to bufs (<= Burst);
   // judge(pkts, n, next, next_n) judges n > 0 packets; next/next_n are the packets it
-  // will be given next (next_n may be 0). Returns how many packets rx gave.
+  // will be given next (next_n may be 0).
   template <class Rx, class Judge>
-  uint16_t poll(Rx&& rx, Judge&& judge) {
+  Polled poll(Rx&& rx, Judge&& judge) {
     rte_mbuf** fresh = bufs_[cur_ ^ 1];
     const uint16_t n = rx(fresh, Burst);
+    Polled did{n, held_};
     if (held_ != 0) {
       judge(bufs_[cur_], held_, static_cast<rte_mbuf* const*>(fresh), n);
       held_ = 0;
@@ -33,8 +41,9 @@ class RxAhead {
       held_ = n;
     } else if (n != 0) {
       judge(fresh, n, static_cast<rte_mbuf* const*>(nullptr), uint16_t{0});
+      did.judged = static_cast<uint16_t>(did.judged + n);
     }
-    return n;
+    return did;
   }
 
   // Judges the held burst, if any (the worker's last act before it stops).

@@ -19,21 +19,24 @@ int worker_main(void* arg) {
   while (!w->stop->load(std::memory_order_relaxed)) {
     uint64_t start = rte_rdtsc();
     uint64_t got = 0;
+    bool judged = false;  // a held burst judged by a poll that received nothing is work too
     runtime::Snapshot* snap = w->publisher->acquire();
     if (w->taps != nullptr)
       pipeline.arm(w->taps->capture.load(std::memory_order_acquire), w->taps->trace.load(std::memory_order_acquire));
     for (size_t r = 0; r < w->rx.size(); ++r) {
       const uint16_t port = w->rx[r].first, dpdk_port = w->tx.dpdk_port[port], queue = w->rx[r].second;
-      got += ahead[r].poll(
+      const Polled did = ahead[r].poll(
           [&](rte_mbuf** bufs, uint16_t max) { return rte_eth_rx_burst(dpdk_port, queue, bufs, max); },
           [&](rte_mbuf** pkts, uint16_t n, rte_mbuf* const* next, uint16_t next_n) {
             pipeline.process(*snap, port, pkts, n, start, next, next_n);
           });
+      got += did.received;
+      judged |= did.judged != 0;
     }
     pipeline.flush();
     w->publisher->quiescent(w->index);
     runtime::bump(w->stats->loops);
-    if (got) {
+    if (got != 0 || judged) {
       runtime::bump(w->stats->packets, got);
       runtime::bump(w->stats->busy_cycles, rte_rdtsc() - start);
       const ClassifyCaches& cc = pipeline.classify_caches();

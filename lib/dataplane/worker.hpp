@@ -21,10 +21,10 @@ namespace sgfw::dataplane {
 
 struct alignas(64) WorkerStats {
   uint64_t packets = 0;      // received
-  uint64_t busy_cycles = 0;  // TSC cycles of loop iterations that received packets
+  uint64_t busy_cycles = 0;  // TSC cycles of loop iterations that received or judged packets
   uint64_t loops = 0;
   // The classification caches of both families (classify_cache.hpp), copied after each
-  // loop that received packets: checks answered, looked up and not found, bypassed.
+  // loop that received or judged packets: checks answered, looked up and not found, bypassed.
   uint64_t classify_cache_hits = 0;
   uint64_t classify_cache_misses = 0;
   uint64_t classify_cache_bypassed = 0;

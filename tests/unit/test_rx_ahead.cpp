@@ -1,8 +1,9 @@
 // The worker's receive-ahead (lib/dataplane/rx_ahead.hpp): every packet is judged
 // exactly once and in the order received; a burst that did not fill is judged in the
 // poll that received it; a full burst is judged at the next poll together with what
-// that poll received as its `next`; drain() judges what is still held. Packets are
-// fake pointers (numbers): RxAhead never reads them.
+// that poll received as its `next`; drain() judges what is still held; each poll
+// reports what it received and what it judged (a poll that received nothing may judge
+// a held burst: the worker counts it busy). Packets are fake pointers: never read.
 #define BOOST_TEST_MODULE rx_ahead
 #include <boost/test/unit_test.hpp>
 
@@ -11,6 +12,7 @@
 
 #include "dataplane/rx_ahead.hpp"
 
+using sgfw::dataplane::Polled;
 using sgfw::dataplane::RxAhead;
 
 namespace {
@@ -31,6 +33,7 @@ struct Run {
   std::vector<unsigned> received_at;  // per packet id - 1: the poll that received it
   std::vector<Judged> judged;
   std::vector<uint16_t> held_after;   // held() after each poll
+  std::vector<uint16_t> judged_by;    // Polled::judged of each poll
 
   explicit Run(const std::vector<uint16_t>& sizes) {
     RxAhead<kB> ahead;
@@ -43,7 +46,8 @@ struct Run {
       judged.push_back(j);
     };
     for (; poll < sizes.size(); ++poll) {
-      uint16_t got = ahead.poll(
+      const size_t judged_before = judged.size();
+      const Polled did = ahead.poll(
           [&](rte_mbuf** bufs, uint16_t max) {
             BOOST_REQUIRE(sizes[poll] <= max);
             for (uint16_t i = 0; i < sizes[poll]; ++i) {
@@ -53,7 +57,11 @@ struct Run {
             return sizes[poll];
           },
           judge);
-      BOOST_TEST(got == sizes[poll]);
+      BOOST_TEST(did.received == sizes[poll]);
+      size_t judged_now = 0;
+      for (size_t k = judged_before; k < judged.size(); ++k) judged_now += judged[k].pkts.size();
+      BOOST_TEST(did.judged == judged_now);
+      judged_by.push_back(did.judged);
       held_after.push_back(ahead.held());
     }
     poll = ~0u;
@@ -88,6 +96,8 @@ BOOST_AUTO_TEST_CASE(every_packet_is_judged_once_in_order_and_only_full_bursts_w
   BOOST_TEST(expect == run.received_at.size() + 1);  // all judged
   const std::vector<uint16_t> held = {kB, kB, 0, 0, kB, 0, 0, kB, kB, kB, 0, kB, 0, kB};
   BOOST_TEST(run.held_after == held, boost::test_tools::per_element());
+  const std::vector<uint16_t> judged_by = {0, kB, kB + 5, 0, 0, kB, 0, 0, kB, kB, kB + 1, 0, kB + 3, 0};
+  BOOST_TEST(run.judged_by == judged_by, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(a_full_burst_followed_by_a_short_one_goes_first_and_both_in_one_poll) {
@@ -106,6 +116,7 @@ BOOST_AUTO_TEST_CASE(a_held_burst_is_judged_by_an_empty_poll_and_drain_is_then_a
   BOOST_TEST_REQUIRE(run.judged.size() == 1u);
   BOOST_TEST(run.judged[0].poll == 1u);
   BOOST_TEST(run.judged[0].next.empty());
+  BOOST_TEST(run.judged_by == (std::vector<uint16_t>{0, kB, 0}), boost::test_tools::per_element());
   Run drained({0, kB});
   BOOST_TEST_REQUIRE(drained.judged.size() == 1u);
   BOOST_TEST(drained.judged[0].poll == ~0u);  // judged by drain()

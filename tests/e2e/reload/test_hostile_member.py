@@ -9,7 +9,6 @@ control thread for more than a second, or grow it without bound. A watchdog kill
 sgfwd if its RSS grows by more than 1 GiB (the machine is shared), which fails the case.
 
 The users and group (sgfwe2e<pid>{g,o,m}) are deleted at the end, also on failure."""
-import json
 import os
 import socket
 import time
