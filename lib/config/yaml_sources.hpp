@@ -10,7 +10,7 @@
 // nodes, directives, a second document, depth beyond kMaxYamlDepth, NUL bytes, UTF-16
 // or UTF-32, a BOM after the start), it runs the yaml-cpp source on the same text and
 // returns that result or error. So acceptance, trees and messages are yaml-cpp's.
-// docs/dependencies.md (libyaml) and docs/performance.md, "Stop 15".
+// docs/dependencies.md (libyaml) and docs/performance-log.md, "Stop 15".
 //
 // Thread-safety: both functions are reentrant (no shared state). Errors: see each.
 #pragma once

@@ -2,12 +2,12 @@
 // with their marks, built in the same single pass that enforces the loaders' rules
 // (yaml_reader.hpp: one document, no anchors or aliases, bounded depth). yaml-cpp's own
 // tree (YAML::Load) needs a second scan of the text and a heavier node per value; for
-// the 7 MiB policy of 10,000 VMs the scan dominates a reload (docs/performance.md,
-// "One YAML pass").
+// the 7 MiB policy of 10,000 VMs the scan dominates a reload (docs/performance-log.md,
+// "Stop 13: one YAML pass").
 // Two event sources feed the same builder rules (yaml_sources.hpp): libyaml, the fast
 // one, for every text it vouches reproduces yaml-cpp exactly, and yaml-cpp for every
 // other text and every error, so the tree, marks and messages are always yaml-cpp's
-// (docs/dependencies.md, docs/performance.md "Stop 15").
+// (docs/dependencies.md, docs/performance-log.md "Stop 15").
 // Nodes hold exactly what the parser's events say: a plain `~`, `null` or empty value
 // is a null node (as yaml-cpp reports it), a quoted one a scalar.
 // Thread-safety: a YamlDocument is immutable once built; YamlNode handles into it are
