@@ -14,9 +14,10 @@ namespace sgfw::testing {
 struct RandomPolicyOptions {
   // IPv6 VM addresses, IPv6 address and subnet remotes, IPv6 allowed address pairs.
   bool ipv6 = true;
-  // IPv4 allowed address pairs (single addresses, blocks, shared ones). The data plane
-  // does not enforce pairs yet (docs/design/rule-compilation.md), so a test comparing it
-  // with the reference matcher on IPv4 packets turns them off.
+  // IPv4 allowed address pairs (single addresses, blocks, shared ones). The packet path
+  // finds a pair address's owner by the frame's MAC, which the reference matcher and
+  // explain do not model (docs/design/rule-compilation.md), so a test comparing them on
+  // IPv4 packets turns pairs off.
   bool ipv4_pairs = true;
   // IPv6 allowed address pairs (with ipv6): off for the same reason in a test comparing
   // the IPv6 tables with the reference matcher.

@@ -26,8 +26,9 @@ namespace {
 constexpr int kPolicies = 200;
 constexpr int kPacketsPerPolicy = 2500;
 // IPv6 addresses, remotes and pairs are in the policies (the compiler must leave them
-// out of the IPv4 images); IPv4 pairs are not, as the data plane does not enforce pairs
-// yet (docs/design/rule-compilation.md). The packets are IPv4.
+// out of the IPv4 images); IPv4 pairs are not: the packet path finds a pair address's
+// owner by the frame's MAC, which the compiled tables and the reference matcher do not
+// model (docs/design/rule-compilation.md). The packets are IPv4.
 const testing::RandomPolicyOptions kIpv4Comparable{.ipv6 = true, .ipv4_pairs = false, .ipv6_pairs = true};
 
 std::string describe(const policy::PacketTuple& t) {
@@ -195,7 +196,7 @@ BOOST_AUTO_TEST_CASE(compiled_acl_agrees_with_reference_matcher) {
 
 // The IPv6 tables (docs/design/rule-compilation.md, "IPv6 tables") against the reference
 // matcher: IPv6 packets through PolicyTables::judge and in bursts through the IPv6
-// contexts, for every classify method. Policies without pairs (not enforced yet).
+// contexts, for every classify method. Policies without pairs (found by MAC, as above).
 BOOST_AUTO_TEST_CASE(compiled_ipv6_acl_agrees_with_reference_matcher) {
   const testing::RandomPolicyOptions options{.ipv6 = true, .ipv4_pairs = false, .ipv6_pairs = false};
   std::mt19937_64 rng(20261129);

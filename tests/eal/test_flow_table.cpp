@@ -1,7 +1,9 @@
-// The connection table (lib/flow/flow_table.*, docs/design/flow-table.md) on a real
-// rte_hash: insert/lookup/remove, expiry and reclaim, exact capacity and eviction
-// order, per-VM quotas, flush and position recycling (test_flow_table_capacity.cpp),
-// concurrent writers, readers and reclaim under rte_rcu_qsbr (test_flow_table_concurrency.cpp). docs/enforcement.md §4; catalogue L01, L02, L03, L05, L06.
+// The connection table (lib/flow/flow_table.*, docs/design/flow-table.md) with its own
+// index: insert/lookup/remove, expiry and reclaim, exact capacity and eviction order,
+// per-VM quotas, flush and position recycling (test_flow_table_capacity.cpp),
+// concurrent writers, readers and reclaim under rte_rcu_qsbr
+// (test_flow_table_concurrency.cpp). docs/enforcement.md §4; catalogue L01, L02, L03,
+// L05, and L06 in part (flush and listing run after the concurrent phase, not during it).
 #define BOOST_TEST_MODULE flow_table
 #include <boost/test/unit_test.hpp>
 

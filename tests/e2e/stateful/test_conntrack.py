@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Connection tracking basics (docs/enforcement.md §4; test catalogue S02-S05, S08, S13, S17, S18,
-S29): replies of an allowed connection pass without any rule in their direction (TCP,
+"""Connection tracking basics (docs/enforcement.md §4; test catalogue S02-S04, S05 in part (the states
+established, fin-wait and time-wait; the unit test conn_state has every transition), S08,
+S13, S17, S18, S29): replies of an allowed connection pass without any rule in their direction (TCP,
 UDP, ICMP echo; VM -> internet, VM -> VM, and a VM without groups); unsolicited TCP
 (SYN-ACK, bare ACK) is `no-connection` and an unsolicited echo reply is judged by the
 rules (`no-rule`); invalid TCP flag combinations are `invalid-tcp-flags`, also on a live

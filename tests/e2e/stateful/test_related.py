@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Related ICMP errors (docs/enforcement.md §4; test catalogue S19-S23, P08): no VM here has any
-ICMP rule.
+"""Related ICMP errors (docs/enforcement.md §4; test catalogue S19, S20, S21 for errors
+about the originator's packets, S22, S23, P08): no VM here has any ICMP rule.
 - UDP to a closed port: the port-unreachable passes back as related, in both directions
   (internet -> VM and VM -> internet), and the sender's connected socket gets
   ECONNREFUSED;
