@@ -127,7 +127,7 @@ policy::Policy random_policy(std::mt19937_64& rng, const RandomPolicyOptions& o)
 
   // Group names in random order so the listing order and byte order differ.
   std::vector<std::string> gnames;
-  uint32_t ngroups = 1 + pick(rng, 6);
+  uint32_t ngroups = o.groups != 0 ? o.groups : 1 + pick(rng, 6);
   for (uint32_t i = 0; i < ngroups; ++i) gnames.push_back("g" + std::to_string(pick(rng, 1000)) + "-" + std::to_string(i));
   std::vector<std::string> all_groups = gnames;
   for (auto b : {policy::kDefaultAllowEgress, policy::kDefaultAllowWeb, policy::kDefaultAllowSsh})
@@ -136,10 +136,24 @@ policy::Policy random_policy(std::mt19937_64& rng, const RandomPolicyOptions& o)
   for (const auto& name : gnames) {
     policy::Group g;
     g.name = name;
-    uint32_t nrules = pick(rng, 7);
+    uint32_t nrules = o.rules_per_group != 0 ? o.rules_per_group : pick(rng, 7);
     for (uint32_t r = 0; r < nrules; ++r) {
       policy::Rule rule;
       rule.name = "rule-" + std::to_string(r);
+      if (o.narrow_rules) {
+        static const Protocol kNarrow[] = {Protocol::kTcp, Protocol::kTcp, Protocol::kUdp, Protocol::kIcmp};
+        static const uint8_t kPrefixes[] = {24, 26, 28, 30, 31, 32, 32};
+        rule.direction = chance(rng, 0.5) ? Direction::kIngress : Direction::kEgress;
+        rule.protocol = kNarrow[pick(rng, 4)];
+        if (rule.protocol != Protocol::kIcmp) {
+          const auto lo = static_cast<uint16_t>(1 + pick(rng, 65535 - 64));
+          rule.ports = policy::PortRange{lo, static_cast<uint16_t>(lo + pick(rng, 64))};
+        }
+        rule.remote.kind = Remote::Kind::kAddress;
+        rule.remote.cidr = masked(pool_address(rng), kPrefixes[pick(rng, std::size(kPrefixes))]);
+        g.rules.push_back(std::move(rule));
+        continue;
+      }
       rule.direction = chance(rng, 0.5) ? Direction::kIngress : Direction::kEgress;
       rule.protocol = static_cast<Protocol>(pick(rng, 4));
       if ((rule.protocol == Protocol::kTcp || rule.protocol == Protocol::kUdp) && chance(rng, 0.7))
@@ -177,7 +191,7 @@ policy::Policy random_policy(std::mt19937_64& rng, const RandomPolicyOptions& o)
     }
     if (vm.ips.empty()) continue;
     for (const auto& g : all_groups)
-      if (chance(rng, 0.3)) vm.groups.push_back(g);
+      if (chance(rng, o.member_chance)) vm.groups.push_back(g);
     std::shuffle(vm.groups.begin(), vm.groups.end(), rng);
     p.vms.push_back(std::move(vm));
   }
@@ -211,6 +225,64 @@ policy::PacketTuple random_packet(std::mt19937_64& rng, const policy::Policy& p,
     t.dport = chance(rng, 0.7) ? kPorts[pick(rng, std::size(kPorts))] : static_cast<uint16_t>(rng());
   } else if (t.proto == policy::icmp_protocol(family)) {
     t.icmp_type = static_cast<uint8_t>(v6 ? 128 + pick(rng, 8) : pick(rng, 20));
+    t.icmp_code = static_cast<uint8_t>(pick(rng, 4));
+  }
+  return t;
+}
+
+policy::PacketTuple edge_packet(std::mt19937_64& rng, const policy::Policy& p) {
+  std::vector<std::pair<const policy::Group*, const policy::Rule*>> rules;
+  for (const auto& g : p.groups)
+    for (const auto& r : g.rules.get())
+      if (!(r.remote.kind == Remote::Kind::kAddress && r.remote.cidr.family() != core::Family::kIpv4))
+        rules.emplace_back(&g, &r);
+  if (rules.empty()) return random_packet(rng, p);
+  const auto [group, rule] = rules[pick(rng, static_cast<uint32_t>(rules.size()))];
+  // The VM end: an IPv4 address of a VM listing the group.
+  std::vector<core::IpAddress> members;
+  for (const auto& vm : p.vms)
+    if (std::find(vm.groups.begin(), vm.groups.end(), group->name) != vm.groups.end())
+      for (const auto& a : vm.ips)
+        if (a.is_v4()) members.push_back(a);
+  if (members.empty()) return random_packet(rng, p);
+  // The remote end: at or next to the ends of the rule's block.
+  core::IpCidr block;
+  if (rule->remote.kind == Remote::Kind::kAddress) {
+    block = rule->remote.cidr;
+  } else if (rule->remote.kind == Remote::Kind::kSubnet) {
+    for (const auto& sn : p.subnets)
+      if (sn.name == rule->remote.name) block = sn.cidr;
+  } else {
+    std::vector<core::IpAddress> group_addrs;
+    for (const auto& vm : p.vms)
+      if (std::find(vm.groups.begin(), vm.groups.end(), rule->remote.name) != vm.groups.end())
+        for (const auto& a : vm.ips)
+          if (a.is_v4()) group_addrs.push_back(a);
+    if (group_addrs.empty()) return random_packet(rng, p);
+    block = masked(group_addrs[pick(rng, static_cast<uint32_t>(group_addrs.size()))], 32);
+  }
+  if (block.family() != core::Family::kIpv4) return random_packet(rng, p);
+  const uint32_t first = block.base.v4.value, last = first | ~block.v4().mask();
+  static const int kNudge[] = {-1, 0, 0, 1};
+  const uint32_t remote = (chance(rng, 0.5) ? first : last) + static_cast<uint32_t>(kNudge[pick(rng, 4)]);
+  policy::PacketTuple t;
+  static const uint8_t kAnyProto[] = {6, 17, 1, 47};
+  t.proto = rule->protocol == Protocol::kTcp   ? 6
+            : rule->protocol == Protocol::kUdp  ? 17
+            : rule->protocol == Protocol::kIcmp ? 1
+                                                : kAnyProto[pick(rng, 4)];
+  const core::IpAddress vm_end = members[pick(rng, static_cast<uint32_t>(members.size()))];
+  const core::IpAddress remote_end{core::Ipv4{remote}};
+  const bool ingress = rule->direction == policy::Direction::kIngress;
+  t.src = ingress ? remote_end : vm_end;
+  t.dst = ingress ? vm_end : remote_end;
+  if (policy::has_ports(t.proto)) {
+    const policy::PortRange r = rule->ports.value_or(policy::PortRange{});
+    const uint16_t end = chance(rng, 0.5) ? r.lo : r.hi;
+    t.dport = static_cast<uint16_t>(end + kNudge[pick(rng, 4)]);  // wraps at 0 and 65535: other edges
+    t.sport = static_cast<uint16_t>(rng());
+  } else if (t.proto == 1) {
+    t.icmp_type = static_cast<uint8_t>(pick(rng, 20));
     t.icmp_code = static_cast<uint8_t>(pick(rng, 4));
   }
   return t;

@@ -8,6 +8,8 @@
 #include <rte_byteorder.h>
 
 #include <random>
+#include <set>
+#include <string>
 #include <sstream>
 
 #include "acl/policy_tables.hpp"
@@ -133,27 +135,65 @@ BOOST_AUTO_TEST_CASE(incremental_builds_agree_with_reference_matcher) {
   BOOST_TEST(mismatches == 0u);
 }
 
+namespace {
+
+using Methods = std::vector<std::pair<acl::ClassifyAlg, const char*>>;
+
+// The classify methods this CPU supports (set on `tables`, which it leaves on the last).
+Methods supported_methods(acl::PolicyTables& tables) {
+  Methods methods;
+  for (size_t a = 0; a < acl::kAlgorithmCount; ++a)
+    if (tables.set_algorithm(acl::kAlgorithms[a].alg) == 0)
+      methods.emplace_back(acl::kAlgorithms[a].alg, acl::kAlgorithms[a].name);
+  std::string names;
+  for (auto& m : methods) names += std::string(" ") + m.second;
+  BOOST_TEST_MESSAGE("classify methods supported here:" << names);
+  BOOST_REQUIRE(!methods.empty());
+  return methods;
+}
+
+// Judges `pkts` with every method, one at a time and in bursts, against `expected` (the
+// reference's verdicts); reports the first mismatches under `label`, returns how many.
+size_t compare(acl::PolicyTables& tables, const Methods& methods, const std::vector<policy::PacketTuple>& pkts,
+               const std::vector<policy::Verdict>& expected, std::mt19937_64& rng, const std::string& label,
+               size_t reported) {
+  size_t mismatches = 0;
+  for (auto [alg, name] : methods) {
+    BOOST_REQUIRE_EQUAL(tables.set_algorithm(alg), 0);
+    for (size_t k = 0; k < pkts.size(); ++k) {
+      policy::Verdict got = *tables.judge(pkts[k]);  // IPv4: always a verdict
+      if (got != expected[k] && reported + ++mismatches <= 10)
+        BOOST_ERROR(name << " " << label << " packet " << describe(pkts[k]) << ": got " << describe(got)
+                         << ", reference " << describe(expected[k]));
+    }
+    // Bursts: each check's rule must equal the single-packet answer.
+    auto jobs = burst_results(tables, pkts, rng);
+    std::vector<size_t> next(pkts.size(), 0);
+    for (const auto& j : jobs) {
+      // Dropped before any rule (a VM's DHCP server traffic): no check to compare.
+      if (expected[j.packet].reason == policy::kDhcpServerFromVm) continue;
+      const auto& c = expected[j.packet].checks.at(next[j.packet]++);
+      std::string got = j.result == acl::kNoMatch ? "" : tables.compiled().rules[j.result - 1].label();
+      if (got != c.rule && reported + ++mismatches <= 10)
+        BOOST_ERROR(name << " burst, " << label << " packet " << describe(pkts[j.packet]) << ": got '" << got
+                         << "', reference '" << c.rule << "'");
+    }
+  }
+  return mismatches;
+}
+
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(compiled_acl_agrees_with_reference_matcher) {
   std::mt19937_64 rng(20261126);
-  std::vector<std::pair<acl::ClassifyAlg, const char*>> methods;
+  Methods methods;
   size_t mismatches = 0, packets = 0, allowed = 0, checks_with_rule = 0;
-  bool methods_known = false;
 
   for (int n = 0; n < kPolicies; ++n) {
     policy::Policy pol = testing::random_policy(rng, kIpv4Comparable);
     auto tables = acl::PolicyTables::build(compiler::compile(pol), {});
     BOOST_REQUIRE_MESSAGE(tables, (tables ? "" : tables.error().message));
-    if (!methods_known) {
-      for (size_t a = 0; a < acl::kAlgorithmCount; ++a) {
-        if (tables->set_algorithm(acl::kAlgorithms[a].alg) == 0)
-          methods.emplace_back(acl::kAlgorithms[a].alg, acl::kAlgorithms[a].name);
-      }
-      methods_known = true;
-      std::string names;
-      for (auto& m : methods) names += std::string(" ") + m.second;
-      BOOST_TEST_MESSAGE("classify methods supported here:" << names);
-      BOOST_REQUIRE(!methods.empty());
-    }
+    if (methods.empty()) methods = supported_methods(*tables);
     std::vector<policy::PacketTuple> pkts;
     std::vector<policy::Verdict> expected;
     for (int k = 0; k < kPacketsPerPolicy; ++k) {
@@ -163,27 +203,7 @@ BOOST_AUTO_TEST_CASE(compiled_acl_agrees_with_reference_matcher) {
       for (const auto& c : expected.back().checks) checks_with_rule += c.allow;
     }
     packets += pkts.size();
-    for (auto [alg, name] : methods) {
-      BOOST_REQUIRE_EQUAL(tables->set_algorithm(alg), 0);
-      for (size_t k = 0; k < pkts.size(); ++k) {
-        policy::Verdict got = *tables->judge(pkts[k]);  // IPv4: always a verdict
-        if (got != expected[k] && ++mismatches <= 10)
-          BOOST_ERROR(name << " policy " << n << " packet " << describe(pkts[k]) << ": got "
-                           << describe(got) << ", reference " << describe(expected[k]));
-      }
-      // Bursts: each check's rule must equal the single-packet answer.
-      auto jobs = burst_results(*tables, pkts, rng);
-      std::vector<size_t> next(pkts.size(), 0);
-      for (const auto& j : jobs) {
-        // Dropped before any rule (a VM's DHCP server traffic): no check to compare.
-        if (expected[j.packet].reason == policy::kDhcpServerFromVm) continue;
-        const auto& c = expected[j.packet].checks.at(next[j.packet]++);
-        std::string got = j.result == acl::kNoMatch ? "" : tables->compiled().rules[j.result - 1].label();
-        if (got != c.rule && ++mismatches <= 10)
-          BOOST_ERROR(name << " burst, policy " << n << " packet " << describe(pkts[j.packet])
-                           << ": got '" << got << "', reference '" << c.rule << "'");
-      }
-    }
+    mismatches += compare(*tables, methods, pkts, expected, rng, "policy " + std::to_string(n), mismatches);
   }
   BOOST_TEST_MESSAGE(packets << " packets x " << methods.size() << " methods, " << allowed
                              << " allowed, " << checks_with_rule << " checks decided by a rule");
@@ -191,6 +211,51 @@ BOOST_AUTO_TEST_CASE(compiled_acl_agrees_with_reference_matcher) {
   // The generator must exercise both outcomes, or agreement means little.
   BOOST_TEST(allowed > packets / 20);
   BOOST_TEST(allowed < packets - packets / 20);
+  BOOST_TEST(mismatches == 0u);
+}
+
+// The same at sizes the random policies above never reach (catalogue L07): one group
+// of 1,000 rules and one of 4,096 (a group's limit), 10 groups of 100, 64 of 16, of
+// narrow rules (so that most of them decide something). Half of the packets sit on a
+// rule's edges (ports and addresses at and next to its range's ends: edge_packet),
+// where a wrong split of overlapping ranges in the compiled tries would show.
+BOOST_AUTO_TEST_CASE(compiled_acl_agrees_at_scale) {
+  std::mt19937_64 rng(20261202);
+  struct Shape {
+    uint32_t groups, rules;
+  };
+  Methods methods;
+  size_t mismatches = 0, packets = 0, allowed = 0, rules_seen = 0;
+  for (const Shape shape : {Shape{1, 1000}, Shape{1, 4096}, Shape{10, 100}, Shape{64, 16}}) {
+    testing::RandomPolicyOptions o = kIpv4Comparable;
+    o.groups = shape.groups;
+    o.rules_per_group = shape.rules;
+    o.narrow_rules = true;
+    o.member_chance = 0.8;
+    policy::Policy pol = testing::random_policy(rng, o);
+    auto tables = acl::PolicyTables::build(compiler::compile(pol), {});
+    BOOST_REQUIRE_MESSAGE(tables, (tables ? "" : tables.error().message));
+    if (methods.empty()) methods = supported_methods(*tables);
+    std::vector<policy::PacketTuple> pkts;
+    std::vector<policy::Verdict> expected;
+    std::set<std::string> deciding;
+    for (int k = 0; k < 20000; ++k) {
+      pkts.push_back(k % 2 ? testing::edge_packet(rng, pol) : testing::random_packet(rng, pol));
+      expected.push_back(policy::reference_verdict(pol, pkts.back()));
+      allowed += expected.back().allow;
+      for (const auto& c : expected.back().checks)
+        if (c.allow) deciding.insert(c.vm + " " + c.rule);
+    }
+    packets += pkts.size();
+    rules_seen += deciding.size();
+    const std::string label = std::to_string(shape.groups) + "x" + std::to_string(shape.rules);
+    BOOST_TEST_MESSAGE(label << ": " << deciding.size() << " distinct deciding rules");
+    mismatches += compare(*tables, methods, pkts, expected, rng, label, mismatches);
+  }
+  BOOST_TEST(packets == 80000u);
+  BOOST_TEST(allowed > packets / 20);
+  BOOST_TEST(allowed < packets - packets / 20);
+  BOOST_TEST(rules_seen > 2000u);  // many rules decide, not a few broad ones
   BOOST_TEST(mismatches == 0u);
 }
 
