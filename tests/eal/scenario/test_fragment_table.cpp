@@ -1,8 +1,9 @@
 // The fragment-train table at its capacity (docs/enforcement.md §4.7): a new
 // datagram's first fragment makes room by ending the oldest train, whose later
 // fragments are then orphans (`fragment-orphan`, fail closed); every other train
-// still carries its datagram. Crafted frames through the real pipeline on loopback
-// ring ports, exact counters.
+// still carries its datagram. And a train is no way around the rules: a first fragment
+// reusing a live train's datagram id is judged by its own ports. Crafted frames through
+// the real pipeline on loopback ring ports, exact counters.
 #define BOOST_TEST_MODULE fragment_table
 #include <boost/test/unit_test.hpp>
 
@@ -21,11 +22,12 @@ namespace {
 const Mac kMacA = mac("02:00:00:00:00:0a"), kInetMac = mac("02:00:00:00:99:01");
 const std::string kA = "10.0.0.10", kInet = "203.0.113.7";
 
+// a may send UDP to port 53 only.
 const std::string kPolicy =
     "securityGroups:\n"
     "  - name: client\n"
     "    rules:\n"
-    "      - {name: out, direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}\n"
+    "      - {name: dns, direction: Egress, protocol: UDP, port: 53, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}\n"
     "vms:\n"
     "  - {name: a, port: vm-a, mac: '02:00:00:00:00:0a', ips: [10.0.0.10], securityGroups: [client]}\n";
 
@@ -68,4 +70,21 @@ BOOST_AUTO_TEST_CASE(a_full_table_ends_the_oldest_train) {
   for (size_t r = 0; r < sgfw::core::kDropReasonCount; ++r)
     if (static_cast<DropReason>(r) != DropReason::kFragmentOrphan) other_drops += rig.drops(static_cast<DropReason>(r));
   BOOST_TEST(other_drops == 0u);
+}
+
+// A first fragment with a live train's (source, destination, protocol, id) but a denied
+// port is a first packet like any other: `no-rule`. The train it shares an id with
+// still carries its own datagram's later fragments, and the denied datagram's never
+// reach a receiver with their first fragment.
+BOOST_AUTO_TEST_CASE(a_first_fragment_reusing_a_trains_id_is_judged_by_its_ports) {
+  Rig rig(kPolicy);
+  const auto dns = datagram(777);
+  BOOST_TEST(rig.passes("vm-a", dns[0], "uplink"));
+  const auto denied = udp_fragments(kMacA, kInetMac, kA, 5000, kInet, 7001, 2000, 777);
+  BOOST_REQUIRE(denied.size() == 2u);
+  BOOST_TEST(rig.send("vm-a", denied[0]).empty());
+  BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
+  BOOST_TEST(rig.passes("vm-a", dns[1], "uplink"));
+  BOOST_TEST(rig.fragments().size() == 1u);  // no train for the denied datagram
+  BOOST_TEST(rig.flows().size() == 1u);
 }
