@@ -92,11 +92,11 @@ void Pipeline::express(Parsed& ps, runtime::Snapshot& snap, uint16_t in_port, ui
     if (pos < 0) continue;
     typename F::Entry& e = ft.at(pos);
     const uint64_t w = e.express.load(std::memory_order_relaxed);
-    if (!express_current(w, gen) || e.generation.load(std::memory_order_relaxed) != gen || !ft.live(e, now))
+    const flow::ConnState state = e.state.load(std::memory_order_relaxed);
+    if (!express_current(w, gen) || e.generation.load(std::memory_order_relaxed) != gen || !ft.live(e, state, now))
       continue;
     const ParsedPacket& p = ps.pkt[i];
-    if (p.proto == wire::kProtoTcp && flow::tcp::is_syn_only(p.tcp_flags) &&
-        flow::is_tcp_reusable(e.state.load(std::memory_order_relaxed)))
+    if (p.proto == wire::kProtoTcp && flow::tcp::is_syn_only(p.tcp_flags) && flow::is_tcp_reusable(state))
       continue;  // a new connection replaces a closed one: stage 2
     const uint32_t src_vm = express_vm(w, src_is_lo[k]), dst_vm = express_vm(w, !src_is_lo[k]);
     if (src_vm == kNoVm ? in_port != uplink : in_port != snap.vm_port(src_vm) || ps.src_mac[i] != snap.vm_mac(src_vm))
@@ -106,7 +106,14 @@ void Pipeline::express(Parsed& ps, runtime::Snapshot& snap, uint16_t in_port, ui
       if (mac_u64(p.dst_mac) != snap.vm_mac(dst_vm)) continue;
       out = snap.vm_port(dst_vm);
     }
-    advance_entry<F>(pos, src_is_lo[k], p.proto, p.tcp_flags, rte_pktmbuf_pkt_len(ps.m[i]), now);
+    const uint32_t len = rte_pktmbuf_pkt_len(ps.m[i]);
+    const bool from_orig = src_is_lo[k] == e.orig_is_lo();
+    if (flow::keeps_state(state, p.tcp_flags, from_orig)) [[likely]] {
+      e.count(from_orig ? 0 : 1, len);  // all advance_entry would do
+      e.last_seen.store(now, std::memory_order_relaxed);
+    } else {
+      advance_entry<F>(pos, src_is_lo[k], p.proto, p.tcp_flags, len, now);
+    }
     if (src_vm != kNoVm) runtime::bump(pc->vm_allowed[src_vm]);
     if (dst_vm != kNoVm && dst_vm != src_vm) runtime::bump(pc->vm_allowed[dst_vm]);
     send(ps.m[i], out);

@@ -62,4 +62,27 @@ inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAc
 [[nodiscard]] bool is_established(ConnState s);
 [[nodiscard]] bool is_tcp_reusable(ConnState s);  // a new SYN may replace it (closed/time-wait)
 
+// Whether a packet of a connection in state `s` (TCP: with `tcp_flags`), from the
+// originator or the responder, leaves the state as it is: the steady states, where the
+// express stage (lib/dataplane/stage_express.cpp) only counts the packet and its time.
+// TCP established without FIN or RST (tcp::next keeps it); the two-way states of UDP,
+// ICMP echo and other protocols, which have no transition out; their one-way states
+// while the originator sends (only an answer moves them, Pipeline::advance_entry).
+[[nodiscard]] inline bool keeps_state(ConnState s, uint8_t tcp_flags, bool from_orig) {
+  switch (s) {
+    case ConnState::kTcpEstablished:
+      return (tcp_flags & (tcp::kFin | tcp::kRst)) == 0;
+    case ConnState::kUdpTwoWay:
+    case ConnState::kIcmpEchoReplied:
+    case ConnState::kOtherTwoWay:
+      return true;
+    case ConnState::kUdpOneWay:
+    case ConnState::kIcmpEcho:
+    case ConnState::kOtherOneWay:
+      return from_orig;
+    default:
+      return false;
+  }
+}
+
 }  // namespace sgfw::flow

@@ -178,7 +178,10 @@ class BasicFlowTable {
   // A last_seen after `now` (another worker stored a later TSC since `now` was read)
   // is live, not idle.
   [[nodiscard]] bool live(const FlowEntry& e, uint64_t now) const {
-    ConnState s = e.state.load(std::memory_order_relaxed);
+    return live(e, e.state.load(std::memory_order_relaxed), now);
+  }
+  // The same with the entry's state `s` already loaded.
+  [[nodiscard]] bool live(const FlowEntry& e, ConnState s, uint64_t now) const {
     uint64_t seen = e.last_seen.load(std::memory_order_relaxed);
     return s != ConnState::kFree && s != ConnState::kDead &&
            (now <= seen || now - seen <= opts_.timeouts.by_state[static_cast<size_t>(s)]);

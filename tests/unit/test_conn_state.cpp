@@ -175,6 +175,56 @@ BOOST_AUTO_TEST_CASE(established_and_reusable_classes) {
     BOOST_TEST(!is_tcp_reusable(s), to_string(s));
 }
 
+// keeps_state (the express stage's shortcut past the state machine) only ever answers
+// true where the state machine leaves the state as it is, for every flags byte and
+// each direction; and it does answer true for the steady states it is there for.
+BOOST_AUTO_TEST_CASE(keeps_state_only_where_nothing_changes) {
+  const auto tcp_state = [](ConnState s) {
+    return (s >= ConnState::kTcpSynSent && s <= ConnState::kTcpClosed) || s == ConnState::kTcpLooseOpen ||
+           s == ConnState::kTcpLooseClosing;
+  };
+  // The other protocols' transitions (Pipeline::advance_entry): an answer, a packet from
+  // the responder, moves a one-way state to its two-way state; nothing else moves.
+  const auto answered = [](ConnState s, bool from_orig) {
+    if (from_orig) return s;
+    if (s == ConnState::kUdpOneWay) return ConnState::kUdpTwoWay;
+    if (s == ConnState::kIcmpEcho) return ConnState::kIcmpEchoReplied;
+    if (s == ConnState::kOtherOneWay) return ConnState::kOtherTwoWay;
+    return s;
+  };
+  const auto steady = {ConnState::kTcpEstablished, ConnState::kUdpOneWay,       ConnState::kUdpTwoWay,
+                       ConnState::kIcmpEcho,       ConnState::kIcmpEchoReplied, ConnState::kOtherOneWay,
+                       ConnState::kOtherTwoWay};
+  unsigned kept = 0;
+  for (unsigned i = 0; i < kConnStateCount; ++i) {
+    const auto s = static_cast<ConnState>(i);
+    const bool known = tcp_state(s) || std::find(steady.begin(), steady.end(), s) != steady.end();
+    for (unsigned f = 0; f < 256; ++f)
+      for (bool from_orig : {true, false}) {
+        if (!keeps_state(s, static_cast<uint8_t>(f), from_orig)) continue;
+        ++kept;
+        BOOST_TEST(known, to_string(s));
+        const ConnState after = tcp_state(s) ? next(s, static_cast<uint8_t>(f), from_orig) : answered(s, from_orig);
+        BOOST_TEST(after == s, to_string(s) << " flags " << f << (from_orig ? " from the originator" : " answer"));
+      }
+  }
+  BOOST_TEST(keeps_state(ConnState::kTcpEstablished, kAck, true));
+  BOOST_TEST(keeps_state(ConnState::kTcpEstablished, kAck | kPsh, false));
+  BOOST_TEST(!keeps_state(ConnState::kTcpEstablished, kAck | kFin, true));
+  BOOST_TEST(!keeps_state(ConnState::kTcpEstablished, kRst, false));
+  BOOST_TEST(!keeps_state(ConnState::kTcpSynSent, kAck, true));
+  for (ConnState s : {ConnState::kUdpOneWay, ConnState::kIcmpEcho, ConnState::kOtherOneWay}) {
+    BOOST_TEST(keeps_state(s, 0, true), to_string(s));
+    BOOST_TEST(!keeps_state(s, 0, false), to_string(s));
+  }
+  for (ConnState s : {ConnState::kUdpTwoWay, ConnState::kIcmpEchoReplied, ConnState::kOtherTwoWay}) {
+    BOOST_TEST(keeps_state(s, 0, true), to_string(s));
+    BOOST_TEST(keeps_state(s, 0, false), to_string(s));
+  }
+  // Established without FIN and RST both ways; two-way states both ways; one-way from the originator.
+  BOOST_TEST(kept == 2 * 64 + 3 * 2 * 256 + 3 * 256);
+}
+
 BOOST_AUTO_TEST_CASE(every_state_has_a_name) {
   for (unsigned i = 0; i <= static_cast<unsigned>(ConnState::kFragmentTrain); ++i)
     BOOST_TEST(std::strcmp(to_string(static_cast<ConnState>(i)), "?") != 0, i);
