@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -56,6 +57,13 @@ struct State {
 };
 
 State* g_state = nullptr;
+// The tmpfs directory of the persisted policies, removed when the process exits (a
+// run, a replay test) so that runs do not pile up in /dev/shm.
+std::string g_shm_dir;
+void remove_shm_dir() {
+  std::error_code ec;
+  std::filesystem::remove_all(g_shm_dir, ec);
+}
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "control fuzz target: %s\n", what.c_str());
@@ -75,6 +83,8 @@ void control_init() {
   // Persisted policies go to tmpfs, one file replaced atomically per accepted change.
   std::string dir = "/dev/shm/sgfw-fuzz-" + std::to_string(getpid());
   mkdir(dir.c_str(), 0700);
+  g_shm_dir = dir;
+  std::atexit(remove_shm_dir);
   config::DaemonConfig cfg;
   cfg.ports = {{"p1", "net_null0", false}, {"up", "net_null1", true}};
   cfg.policy = dir + "/policy.yaml";
