@@ -10,26 +10,20 @@
 #include <vector>
 
 #include "daemon/flow_options.hpp"
+#include "one_vm.hpp"
 #include "rig.hpp"
 
 using namespace sgfw::scenario;
+using namespace sgfw::scenario::one_vm;
 using sgfw::core::DropReason;
 
 BOOST_TEST_GLOBAL_FIXTURE(RigEal);
 
 namespace {
 
-const Mac kMacA = mac("02:00:00:00:00:0a"), kInetMac = mac("02:00:00:00:99:01");
-const std::string kA = "10.0.0.10", kInet = "203.0.113.7";
-
 // a may send UDP to port 53 only.
-const std::string kPolicy =
-    "securityGroups:\n"
-    "  - name: client\n"
-    "    rules:\n"
-    "      - {name: dns, direction: Egress, protocol: UDP, port: 53, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}\n"
-    "vms:\n"
-    "  - {name: a, port: vm-a, mac: '02:00:00:00:00:0a', ips: [10.0.0.10], securityGroups: [client]}\n";
+const std::string kPolicy = one_vm_policy(
+    "{name: dns, direction: Egress, protocol: UDP, port: 53, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}");
 
 // The two fragments of datagram `id` (one UDP connection, a's DNS queries).
 std::vector<sgfw::scenario::Bytes> datagram(uint16_t id) {

@@ -7,26 +7,20 @@
 #define BOOST_TEST_MODULE timeouts
 #include <boost/test/unit_test.hpp>
 
+#include "one_vm.hpp"
 #include "rig.hpp"
 
 using namespace sgfw::scenario;
+using namespace sgfw::scenario::one_vm;
 using sgfw::core::DropReason;
 
 BOOST_TEST_GLOBAL_FIXTURE(RigEal);
 
 namespace {
 
-const Mac kMacA = mac("02:00:00:00:00:0a"), kInetMac = mac("02:00:00:00:99:01");
-const std::string kA = "10.0.0.10", kInet = "203.0.113.7";
-
 // a may send anything; nothing may reach it unasked.
-const std::string kPolicy =
-    "securityGroups:\n"
-    "  - name: client\n"
-    "    rules:\n"
-    "      - {name: out, direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}\n"
-    "vms:\n"
-    "  - {name: a, port: vm-a, mac: '02:00:00:00:00:0a', ips: [10.0.0.10], securityGroups: [client]}\n";
+const std::string kPolicy = one_vm_policy(
+    "{name: out, direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: 0.0.0.0/0}}}");
 
 Bytes gre(bool from_a) {
   Ip h;
