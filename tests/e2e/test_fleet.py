@@ -60,10 +60,27 @@ def start_both(edges, urls):
 
 
 def reaches(a1, b1, e2_):
-    """a1 -> b1 passes: 3 of 3 echo replies and one TCP round trip."""
+    """a1 -> b1 passes: 3 of 3 echo replies and one TCP round trip, whose close has
+    finished on b1's side."""
     got = a1.ping(b1.ip, count=3, interval=0.1)
     check(got == 3, f"{a1.name} -> {b1.name}: {got} of 3 echo replies")
     check(a1.tcp_echo(b1.ip, 5000), f"{a1.name} -> {b1.name}:5000 TCP round trip failed")
+    closed_at(b1, 5000)
+
+
+def closed_at(server, port, timeout=5.0):
+    """Waits until `server` holds no connection on `port` but its listener. b1 closes
+    the echo connection second (LAST-ACK until a1's final ACK): until that ACK is in,
+    its kernel may retransmit its FIN, and a FIN that reaches an edge-2 restarted or
+    paused since would be counted there as no-connection in a later case's quiet check."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = server.run("ss", "-Htan", f"sport = :{port}")
+        left = [l for l in r.stdout.splitlines() if l.split() and l.split()[0] not in ("LISTEN", "TIME-WAIT")]
+        if not left:
+            return
+        check(time.monotonic() < deadline, f"{server.name}: connections on port {port} not closed: {left}")
+        time.sleep(0.05)
 
 
 def denied_at_edge2(src, b1, edge2):
