@@ -63,6 +63,17 @@ def raw(port, data, read=True):
     return b""
 
 
+def scrape_within(port, seconds):
+    """The first scrape answered within `seconds` (the server may still be draining a flood)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return scrape(port)
+        except (urllib.error.URLError, OSError, AssertionError) as e:
+            check(time.monotonic() < deadline, f"no scrape {seconds} s after the flood: {e}")
+            time.sleep(0.5)
+
+
 def status_ok(t):
     r = subprocess.run([e2e.SGFWCTL, "--socket", t.daemon.socket, "status"], capture_output=True, text=True,
                        timeout=10)
@@ -177,6 +188,10 @@ def flood(t, a, port):
         for s in idle:
             s.close()
     with t.case("slowloris: a byte every 0.5 s is cut off by the connection deadline (5 s)"):
+        # The flood's queued connections must be gone first, or this one is refused with
+        # 503 at once (the bounded queue is still full): a scrape answered means the
+        # queue ahead of it has drained (it is served in order).
+        scrape_within(port, 30)
         slow = socket.create_connection(("127.0.0.1", port), timeout=10)
         t0 = time.monotonic()
         closed = False
@@ -190,10 +205,16 @@ def flood(t, a, port):
                 time.sleep(0.5)
                 if time.monotonic() - t0 > 30:
                     break
+            took = time.monotonic() - t0
+            slow.setblocking(False)
+            try:
+                answer = slow.recv(64)
+            except OSError:
+                answer = b""
         finally:
             slow.close()
-        took = time.monotonic() - t0
         check(closed, f"still open after {took:.0f}s")
+        check(not answer.startswith(b"HTTP/1.1 503"), f"refused with 503 after {took:.1f}s (queue full)")
         # Each byte comes within the 2 s read timeout: only the deadline closes it.
         check(4.0 <= took < 15.0, f"closed after {took:.1f}s, want the 5 s deadline")
     with t.case("a 100 MB body: discarded and refused with 413 within the deadline"):
@@ -217,14 +238,7 @@ def flood(t, a, port):
         # cpp-httplib reads an oversized body and discards it (bounded memory), then 413.
         check(reply.startswith(b"HTTP/1.1 413") or sent < (100 << 20), f"reply {reply!r}")
         check(took < 15.0, f"took {took:.1f}s")
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                again = scrape(port)
-                break
-            except (urllib.error.URLError, OSError, AssertionError) as e:
-                check(time.monotonic() < deadline, f"no scrape 30 s after the flood: {e}")
-                time.sleep(0.5)
+        again = scrape_within(port, 30)
         check(("sgfw_policy_generation", "") in again, "a scrape after the flood")
         status_ok(t)
         t.assert_alive()
