@@ -81,6 +81,7 @@ Rig::Rig(const std::string& policy_yaml, RigOptions options) : cfg_(base_config(
   unsigned id = g_rigs.fetch_add(1);
   cfg_.flows = options.flows;
   cfg_.limits = options.limits;
+  cfg_.acl_max_size = options.acl_max_size;
   char tmpl[] = "/dev/shm/sgfw-scenario-XXXXXX";  // persisted policies: no disk fsync
   if (!mkdtemp(tmpl)) die("mkdtemp");
   dir_ = tmpl;

@@ -33,6 +33,9 @@ struct Out {
 struct RigOptions {
   config::FlowConfig flows;  // capacity, quotas, keep_established, tcp_loose, timeouts
   config::Limits limits;
+  // acl_max_size for the control plane's changes; the rig's first snapshot is built
+  // without a cap, so a cap too small for any context still gives a running policy.
+  size_t acl_max_size = 0;
 };
 
 class Rig {

@@ -138,6 +138,38 @@ BOOST_AUTO_TEST_CASE(a_failed_change_leaves_the_running_generation) {
   BOOST_TEST((*ok).at("generation").get<uint64_t>() == 2u);
 }
 
+// The catalogue's L09: a change whose rte_acl build exceeds the memory cap
+// (acl_max_size, docs/configuration.md) is refused with -ERANGE, and the running
+// generation goes on judging every packet as before.
+BOOST_AUTO_TEST_CASE(a_change_over_the_acl_memory_cap_is_refused_and_the_running_rules_stay) {
+  RigOptions o;
+  o.acl_max_size = 64;  // bytes: no context fits
+  Rig rig(policy_with_b("web"), o);
+  auto& c = rig.control();
+  const Mac inet = mac("02:00:00:00:99:01"), mac_a = mac("02:00:00:00:00:0a"), mac_b = mac("02:00:00:00:00:0b");
+  auto web_to_a = [&](uint16_t sport) { return tcp(inet, mac_a, "203.0.113.7", sport, "10.0.0.10", 80, kSyn); };
+  // ssh to b from 10/8: allowed by `ops`, which either change below would give b or a.
+  auto ssh_to_b = [&](uint16_t sport) { return tcp(inet, mac_b, "10.9.9.9", sport, "10.0.0.11", 22, kSyn); };
+  BOOST_TEST(rig.passes("uplink", web_to_a(40000), "vm-a"));
+  BOOST_TEST(rig.send("uplink", ssh_to_b(40001)).empty());
+  // A reload, and a set-groups that needs a context for a new set of groups ({ops}).
+  BOOST_TEST(!c.handle(reload_line(policy_with_b("ops")), member(1)).has_value());
+  BOOST_TEST(!c.handle(R"({"cmd":"set-groups","args":{"vm":"a","groups":["ops"]}})", member(2)).has_value());
+  auto done = collect(c, 2);
+  BOOST_REQUIRE(done.size() == 2u);
+  for (const auto& d : done) {
+    BOOST_TEST(!d.reply.at("ok").get<bool>());
+    BOOST_TEST(d.reply.at("error").get<std::string>().find("memory cap exceeded (-ERANGE)") != std::string::npos,
+               d.reply.dump());
+  }
+  BOOST_TEST(generation_of_status(c) == 1u);
+  BOOST_TEST(rig.publisher().current()->generation() == 1u);
+  const uint64_t no_rule = rig.drops(core::DropReason::kNoRule);
+  BOOST_TEST(rig.passes("uplink", web_to_a(40002), "vm-a"));
+  BOOST_TEST(rig.send("uplink", ssh_to_b(40003)).empty());
+  BOOST_TEST(rig.drops(core::DropReason::kNoRule) == no_rule + 1);
+}
+
 BOOST_AUTO_TEST_CASE(handle_now_builds_on_the_calling_thread) {
   Rig rig(policy_with_b("web"));
   std::string reply = rig.control().handle_now(reload_line(policy_with_b("ops")), member(9));
