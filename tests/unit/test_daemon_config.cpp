@@ -5,6 +5,8 @@
 
 #include <ctime>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config/daemon_config.hpp"
 
@@ -146,4 +148,73 @@ BOOST_AUTO_TEST_CASE(default_appliance_is_the_host_names_first_label) {
   BOOST_TEST(config::endpoint_problem("http://h:99999") == "the port must be 1..65535");
   BOOST_TEST(config::prefix_problem("/sgfw/") == "");
   BOOST_TEST(config::prefix_problem(std::string(201, '/')) == "must be 1-200 bytes");
+}
+
+// The catalogue's R04: every integer key takes exactly its documented range
+// (docs/configuration.md); below it, above it, negative, past 32 bits or not an
+// integer, the file is refused with an error that names the key and its line.
+BOOST_AUTO_TEST_CASE(every_integer_key_is_range_checked) {
+  struct Key {
+    std::string yaml;  // `X` stands for the value
+    std::string name;
+    long long lo, hi;
+  };
+  const std::vector<Key> keys = {
+      {"workers: X\n", "workers", 1, config::kMaxWorkers},
+      {"worker_idle_sleep_us: X\n", "worker_idle_sleep_us", 0, 10000},
+      {"acl_max_size: X\n", "acl_max_size", 0, 4000000000LL},
+      {"mbufs: X\n", "mbufs", 1024, 1LL << 26},
+      {"flows: {capacity: X}\n", "capacity", 1, 1LL << 28},
+      {"flows: {per_vm_limit: X, per_vm_inbound_half_open: 1}\n", "per_vm_limit", 1, 1LL << 28},
+      {"flows: {per_vm_limit: 268435456, per_vm_inbound_half_open: X}\n", "per_vm_inbound_half_open", 1, 1LL << 28},
+      {"flows: {timeouts: {tcp_syn: X}}\n", "tcp_syn", 1, 100000000},
+      {"flows: {timeouts: {tcp_established: X}}\n", "tcp_established", 1, 100000000},
+      {"flows: {timeouts: {tcp_closing: X}}\n", "tcp_closing", 1, 100000000},
+      {"flows: {timeouts: {udp: X}}\n", "udp", 1, 100000000},
+      {"flows: {timeouts: {udp_stream: X}}\n", "udp_stream", 1, 100000000},
+      {"flows: {timeouts: {icmp: X}}\n", "icmp", 1, 100000000},
+      {"flows: {timeouts: {other: X}}\n", "other", 1, 100000000},
+      {"limits: {local_vms: X, vms: 16777216}\n", "local_vms", 1, 1LL << 20},
+      {"limits: {local_vms: 1, vms: X}\n", "vms", 1, 1LL << 24},
+      {"limits: {groups: X}\n", "groups", 3, 1LL << 24},
+      {"logs: {drops: d.jsonl, rate_limit_per_s: X}\n", "rate_limit_per_s", 1, 10000000},
+  };
+  auto with = [](const Key& k, const std::string& v) {
+    std::string y = k.yaml;
+    y.replace(y.find('X'), 1, v);
+    return load_error(kConfig + y);
+  };
+  for (const auto& k : keys) {
+    BOOST_TEST_CONTEXT(k.name) {
+      BOOST_TEST(with(k, std::to_string(k.lo)) == "<loaded>");
+      BOOST_TEST(with(k, std::to_string(k.hi)) == "<loaded>");
+      const std::string range = " out of range " + std::to_string(k.lo) + ".." + std::to_string(k.hi);
+      for (long long bad : {k.lo - 1, k.hi + 1, -1LL, 4294967296LL, 999999999999LL}) {
+        std::string e = with(k, std::to_string(bad));
+        BOOST_TEST(e.find("d.yaml:") == 0u, e);
+        BOOST_TEST(e.find(k.name + " " + std::to_string(bad) + range) != std::string::npos, e);
+      }
+      for (const char* bad : {"1.5", "0x10", "1e3", "true", "1000000000000", "--1", "''", "[1]"}) {
+        std::string e = with(k, bad);
+        BOOST_TEST(e.find("d.yaml:") == 0u, e);
+        BOOST_TEST(e.find(k.name) != std::string::npos, e);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_are_refused_at_every_level) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"flow: {capacity: 1}\n", "unknown key 'flow' in daemon config"},
+      {"flows: {capacty: 1}\n", "unknown key 'capacty' in flows"},
+      {"flows: {timeouts: {tcp: 1}}\n", "unknown key 'tcp' in timeouts"},
+      {"limits: {rules: 1}\n", "unknown key 'rules' in limits"},
+      {"logs: {drops: d.jsonl, rate: 1}\n", "unknown key 'rate' in logs"},
+      {"metrics: {listen: '127.0.0.1:9469', path: /m}\n", "unknown key 'path' in metrics"},
+  };
+  for (const auto& [yaml, want] : cases) {
+    std::string e = load_error(kConfig + yaml);
+    BOOST_TEST(e.find("d.yaml:") == 0u, e);
+    BOOST_TEST(e.find(want) != std::string::npos, e);
+  }
 }
