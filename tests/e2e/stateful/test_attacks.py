@@ -11,8 +11,10 @@ network stacks in namespaces:
 - source-routed IPv4 (LSRR, SSRR) is dropped as ip-source-route;
 - a SYN flood of 200,000 spoofed internet sources at a VM's open port with
   per_vm_limit 1000 only recycles that VM's inbound half-open budget (250): the VM
-  keeps opening its own connections (all of them), another VM is unaffected, and the
-  status counters show the recycled entries."""
+  keeps opening its own connections (all of them), another VM is unaffected, the
+  status counters show the recycled entries, the control socket answers within 2 s
+  throughout, and within the SYN timeout after the flood none of its entries is left."""
+import ipaddress
 import socket
 import struct
 import threading
@@ -28,6 +30,8 @@ import conntrack_e2e as ct
 INET = e2e.INET_IP
 FLOOD = 200000
 QUOTA = 1000
+SYN_TIMEOUT = 30  # flows.timeouts.tcp_syn, the default (docs/configuration.md)
+FLOOD_NET = ipaddress.ip_network("100.64.0.0/10")  # the flood's sources
 GROUPS = [
     group("client", rule("Egress", "All", cidr="0.0.0.0/0", name="out")),
     group("forger", rule("Egress", "TCP", cidr="0.0.0.0/0", name="tcp-out")),
@@ -163,6 +167,7 @@ def scenario():
             sender.start()
             opened = failed = 0
             conns = []
+            slowest_status = 0.0  # the control socket, answered while the flood runs
             while sender.is_alive() or opened < 100:
                 c = ct.try_connect(srv, INET, 443, timeout=2)
                 if c is None:
@@ -170,9 +175,16 @@ def scenario():
                 else:
                     opened += 1
                     conns.append(c)
+                if sender.is_alive():
+                    s0 = time.monotonic()
+                    t.status()
+                    slowest_status = max(slowest_status, time.monotonic() - s0)
                 if opened + failed >= 400:
                     break
             sender.join()
+            flood_end = time.monotonic()
+            e2e.log(f"     slowest status during the flood: {slowest_status:.2f}s")
+            check(slowest_status < 2.0, f"sgfwctl status took {slowest_status:.2f}s during the flood")
             check(failed == 0, f"srv: {failed} of {opened + failed} outbound connections failed during the flood")
             check(opened >= 100, f"only {opened} outbound connections tried")
             check(all(c.echo() for c in conns), "srv's connections do not carry data")
@@ -193,6 +205,21 @@ def scenario():
             for c in conns:
                 c.abort()
             tls.close()
+        with t.case(f"after the flood the table recovers within the SYN timeout ({SYN_TIMEOUT} s): no flood "
+                    "entry is left and only the test's own connections are added"):
+            deadline = flood_end + SYN_TIMEOUT + 5  # + the sweep (a whole table every ~0.5 s)
+            while True:
+                left = [f for f in t.flows(vm="srv") if ipaddress.ip_address(f["src"]) in FLOOD_NET]
+                if not left or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            e2e.log(f"     {len(left)} flood entries left {time.monotonic() - flood_end:.1f}s after the flood")
+            check(not left, f"{len(left)} flood entries left {SYN_TIMEOUT} + 5 s after the flood")
+            used = t.status()["flows"]["used"]
+            # srv's and client's connections (aborted: closing, still listed) and the
+            # ones the earlier cases left; the flood added none that stayed.
+            check(used <= st0["used"] + opened + 1, f"flows.used {used}, before the flood {st0['used']}, "
+                  f"the test opened {opened + 1}")
         t.assert_alive()
     return t
 
