@@ -15,6 +15,7 @@
 #include "control/capture_service.hpp"
 #include "ctl/base64.hpp"
 #include "frames6.hpp"
+#include "vms.hpp"
 #include "rig.hpp"
 
 using namespace sgfw::scenario;
@@ -24,8 +25,6 @@ BOOST_TEST_GLOBAL_FIXTURE(RigEal);
 
 namespace {
 
-const Mac kMacA = mac("02:00:00:00:00:0a"), kMacB = mac("02:00:00:00:00:0b"), kMacC = mac("02:00:00:00:00:0c");
-const Mac kInetMac = mac("02:00:00:00:99:01");
 const std::string kA = "10.0.0.10", kB = "10.0.0.11", kC = "10.0.0.12", kInet = "203.0.113.7";
 constexpr uint8_t kSynAck = kSyn | kAck;
 

@@ -6,6 +6,7 @@
 #define BOOST_TEST_MODULE classify_cache_scenarios
 #include <boost/test/unit_test.hpp>
 
+#include "vms.hpp"
 #include "rig.hpp"
 
 using namespace sgfw::scenario;
@@ -15,8 +16,6 @@ BOOST_TEST_GLOBAL_FIXTURE(RigEal);
 
 namespace {
 
-const Mac kMacA = mac("02:00:00:00:00:0a"), kMacB = mac("02:00:00:00:00:0b");
-const Mac kInetMac = mac("02:00:00:00:99:01");
 const std::string kA = "10.0.0.10", kB = "10.0.0.11", kInet = "203.0.113.7";
 
 const std::string kEgress54Rule =

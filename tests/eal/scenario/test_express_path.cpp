@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "frames6.hpp"
+#include "vms.hpp"
 #include "rig.hpp"
 
 using namespace sgfw::scenario;
@@ -17,9 +18,7 @@ BOOST_TEST_GLOBAL_FIXTURE(RigEal);
 
 namespace {
 
-const Mac kMacA = mac("02:00:00:00:00:0a"), kMacB = mac("02:00:00:00:00:0b"), kMacC = mac("02:00:00:00:00:0c");
 const Mac kMacA2 = mac("02:00:00:00:00:aa");
-const Mac kInetMac = mac("02:00:00:00:99:01");
 const std::string kA = "10.0.0.10", kB = "10.0.0.11", kC = "10.0.0.12", kInet = "203.0.113.7";
 constexpr uint8_t kTcpSyn = 0x02, kTcpAck = 0x10, kTcpSynAck = 0x12, kTcpSynFin = 0x03;
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "frames6.hpp"
+#include "vms.hpp"
 #include "rig.hpp"
 
 using namespace sgfw::scenario;
@@ -18,8 +19,6 @@ BOOST_TEST_GLOBAL_FIXTURE(RigEal);
 
 namespace {
 
-const Mac kMacA = mac("02:00:00:00:00:0a"), kMacB = mac("02:00:00:00:00:0b"), kMacC = mac("02:00:00:00:00:0c");
-const Mac kInetMac = mac("02:00:00:00:99:01");
 const std::string kA = "2001:db8::a", kB = "2001:db8::b", kC = "2001:db8::c", kInet = "2001:db8:99::7",
                   kRouter = "2001:db8:98::1";
 const Addr6 kRouterLl = ip6("fe80::1"), kAllNodes = ip6("ff02::1"), kUnspecified = ip6("::");

@@ -10,19 +10,17 @@
 #include <fstream>
 #include <set>
 
+#include "vms.hpp"
 #include "rig.hpp"
 
 using namespace sgfw::scenario;
+using namespace sgfw::scenario::ipv4;
 using sgfw::core::DropReason;
 
 BOOST_TEST_GLOBAL_FIXTURE(RigEal);
 
 namespace {
 
-const Mac kMacA = mac("02:00:00:00:00:0a"), kMacB = mac("02:00:00:00:00:0b"), kMacC = mac("02:00:00:00:00:0c");
-const Mac kInetMac = mac("02:00:00:00:99:01");
-const std::string kA = "10.0.0.10", kB = "10.0.0.11", kC = "10.0.0.12", kInet = "203.0.113.7",
-                  kRouter = "198.51.100.1";
 
 // a, c: clients (egress everything, no ingress). b: a server (ingress TCP 80 and
 // UDP 53 from anywhere, ICMP in, no egress at all).

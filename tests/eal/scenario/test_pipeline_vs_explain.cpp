@@ -23,6 +23,7 @@
 #include "policy/policy_writer.hpp"
 #include "random_policy.hpp"
 #include "frames6.hpp"
+#include "vms.hpp"
 #include "rig.hpp"
 
 using namespace sgfw;
@@ -33,7 +34,6 @@ BOOST_TEST_GLOBAL_FIXTURE(RigEal);
 
 namespace {
 
-const Mac kInetMac = mac("02:00:00:00:99:01");
 const Mac kRouterMac = mac("02:00:00:00:99:fe");
 
 int env_int(const char* name, int dflt) {

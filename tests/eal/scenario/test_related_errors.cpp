@@ -9,19 +9,17 @@
 
 #include <string>
 
+#include "vms.hpp"
 #include "rig.hpp"
 
 using namespace sgfw::scenario;
+using namespace sgfw::scenario::ipv4;
 using sgfw::core::DropReason;
 
 BOOST_TEST_GLOBAL_FIXTURE(RigEal);
 
 namespace {
 
-const Mac kMacA = mac("02:00:00:00:00:0a"), kMacB = mac("02:00:00:00:00:0b"), kMacC = mac("02:00:00:00:00:0c");
-const Mac kInetMac = mac("02:00:00:00:99:01");
-const std::string kA = "10.0.0.10", kB = "10.0.0.11", kC = "10.0.0.12", kInet = "203.0.113.7",
-                  kRouter = "198.51.100.1";
 
 // a, c: DNS clients (egress UDP 53 only); b: a DNS server (ingress UDP 53 only). No
 // rule admits any ICMP, so an error passes only as related.
