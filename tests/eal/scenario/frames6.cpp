@@ -118,8 +118,8 @@ Bytes icmp6_echo(Mac smac, Mac dmac, const std::string& src, const std::string& 
 }
 
 Bytes icmp6_error(Mac smac, Mac dmac, const std::string& src, const std::string& dst, uint8_t type, uint8_t code,
-                  const Bytes& quoted) {
-  const auto payload = static_cast<size_t>(quoted[18] << 8 | quoted[19]);
+                  const Bytes& quoted, size_t quote_l4) {
+  const auto payload = std::min(static_cast<size_t>(quoted[18] << 8 | quoted[19]), quote_l4);
   Bytes body;
   append32(body, type == 2 ? 1280 : 0);  // packet too big: the MTU
   body.insert(body.end(), quoted.begin() + 14, quoted.begin() + 14 + 40 + static_cast<long>(payload));

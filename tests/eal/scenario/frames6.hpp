@@ -41,9 +41,10 @@ struct Ip6 {
                          uint16_t dport, size_t payload = 8);
 [[nodiscard]] Bytes icmp6_echo(Mac smac, Mac dmac, const std::string& src, const std::string& dst, bool request,
                                uint16_t id, uint16_t seq = 1);
-// An ICMPv6 error (type/code) quoting the IPv6 packet of `quoted` (a frame built here).
+// An ICMPv6 error (type/code) quoting the IPv6 packet of `quoted` (a frame built here):
+// its header and at most `quote_l4` bytes after it (a router quoting a truncated packet).
 [[nodiscard]] Bytes icmp6_error(Mac smac, Mac dmac, const std::string& src, const std::string& dst, uint8_t type,
-                                uint8_t code, const Bytes& quoted);
+                                uint8_t code, const Bytes& quoted, size_t quote_l4 = SIZE_MAX);
 // Fragments of one UDP datagram (payload bytes of data), fragment id `id`, each with at
 // most `chunk` bytes of the fragmentable part (a multiple of 8).
 [[nodiscard]] std::vector<Bytes> udp6_fragments(Mac smac, Mac dmac, const std::string& src, uint16_t sport,

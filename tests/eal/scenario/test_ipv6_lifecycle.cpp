@@ -1,5 +1,5 @@
 // The life of an IPv6 connection through the packet path (docs/enforcement.md §4; the
-// IPv6 variants of catalogue S04-S06, S08, S16, S18, S24, S28 and S29): a TCP
+// IPv6 variants of catalogue S04-S08, S16-S18, S24, S28 and S29): a TCP
 // connection's states from SYN to time-wait and its expiry, port reuse, each state's
 // timeout just inside and just past, an idle connection expiring beside a busy one,
 // and a flush. The IPv4 cases are in `timeouts` and `pipeline_scenarios`; these
@@ -108,6 +108,33 @@ BOOST_AUTO_TEST_CASE(a_syn_on_a_time_wait_tuple_opens_one_new_connection) {
   BOOST_TEST(only_state(rig) == "syn-sent");
   BOOST_TEST(rig.passes("uplink", in_tcp(40001, kSyn | kAck), "vm-a"));
   BOOST_TEST(only_state(rig) == "syn-recv");
+}
+
+// S07: a SYN and a SYN-ACK, again and again, never complete a handshake: the
+// connection stays half-open (and so reclaimable) until the originator's ACK.
+BOOST_AUTO_TEST_CASE(repeated_syn_and_syn_ack_do_not_establish) {
+  Rig rig(kPolicy);
+  for (int i = 0; i < 3; ++i) {
+    BOOST_TEST(rig.passes("vm-a", out_tcp(40006, kSyn), "uplink"));
+    BOOST_TEST(rig.passes("uplink", in_tcp(40006, kSyn | kAck), "vm-a"));
+  }
+  BOOST_TEST(only_state(rig) == "syn-recv");
+  BOOST_TEST(rig.passes("vm-a", out_tcp(40006, kAck), "uplink"));
+  BOOST_TEST(only_state(rig) == "established");
+}
+
+// S17: UDP from one side only stays one-way, however long it flows, and so times out
+// after 30 s of quiet, not 180.
+BOOST_AUTO_TEST_CASE(udp_from_one_side_stays_one_way) {
+  Rig rig(kPolicy);
+  for (int i = 0; i < 5; ++i) {
+    BOOST_TEST(rig.passes("vm-a", out_udp(45000), "uplink"));
+    rig.advance(20);
+  }
+  BOOST_TEST(only_state(rig) == "udp-one-way");
+  rig.advance(11);  // 31 s after its last datagram
+  BOOST_TEST(rig.send("uplink", in_udp(45000)).empty());
+  BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
 }
 
 // S04: a SYN-ACK or an ACK from the internet that answers nothing creates no state;

@@ -102,6 +102,18 @@ BOOST_AUTO_TEST_CASE(related_errors_come_from_the_path_and_go_to_the_sender) {
   BOOST_TEST(rig.flows6().size() == 0u);
 }
 
+// A router quoting only 8 bytes of a connection's TCP header (RFC 792's minimum, kept
+// by RFC 4443's "as much as fits"): related. One byte less: not a quote sgfw reads, so
+// judged by the rules (a has no ingress rule).
+BOOST_AUTO_TEST_CASE(an_error_quoting_8_bytes_of_tcp_is_related) {
+  Rig rig(policy());
+  Bytes syn = tcp6(kMacA, kInetMac, kA, 40010, kInet, 443, kSyn);
+  BOOST_TEST(rig.passes("vm-a", syn, "uplink"));
+  BOOST_TEST(rig.passes("uplink", icmp6_error(kInetMac, kMacA, kRouter, kA, 2, 0, syn, 8), "vm-a"));
+  BOOST_TEST(rig.send("uplink", icmp6_error(kInetMac, kMacA, kRouter, kA, 2, 0, syn, 7)).empty());
+  BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(fragments_follow_their_first_fragment) {
   Rig rig(policy());
   auto allowed = udp6_fragments(kInetMac, kMacB, kInet, 6000, kB, 53, 3000, 0x1111);
