@@ -1,5 +1,5 @@
 // The life of an IPv6 connection through the packet path (docs/enforcement.md §4; the
-// IPv6 variants of catalogue S04-S08, S16-S18, S24, S28 and S29): a TCP
+// IPv6 variants of catalogue S04-S08, S15-S18, S24, S28 and S29): a TCP
 // connection's states from SYN to time-wait and its expiry, port reuse, each state's
 // timeout just inside and just past, an idle connection expiring beside a busy one,
 // and a flush. The IPv4 cases are in `timeouts` and `pipeline_scenarios`; these
@@ -135,6 +135,25 @@ BOOST_AUTO_TEST_CASE(udp_from_one_side_stays_one_way) {
   rig.advance(11);  // 31 s after its last datagram
   BOOST_TEST(rig.send("uplink", in_udp(45000)).empty());
   BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
+}
+
+// S15: with flows.tcp_loose, a mid-stream packet with no connection (after a restart
+// or a flush) is judged by the rules as if its sender had opened the connection: a's
+// ACK picks it up and the answer establishes it; the internet's ACK meets no ingress
+// rule; a lone RST never creates a connection.
+BOOST_AUTO_TEST_CASE(tcp_loose_picks_up_a_mid_stream_connection) {
+  RigOptions options;
+  options.flows.tcp_loose = true;
+  Rig rig(kPolicy, options);
+  BOOST_TEST(rig.passes("vm-a", out_tcp(40007, kAck), "uplink"));
+  BOOST_TEST(only_state(rig) == "picked-up");
+  BOOST_TEST(rig.passes("uplink", in_tcp(40007, kAck), "vm-a"));
+  BOOST_TEST(only_state(rig) == "established");
+  BOOST_TEST(rig.send("uplink", in_tcp(40008, kAck)).empty());
+  BOOST_TEST(rig.send("vm-a", out_tcp(40009, kRst | kAck)).empty());
+  BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
+  BOOST_TEST(rig.drops(DropReason::kNoConnection) == 1u);
+  BOOST_TEST(rig.flows6().size() == 1u);
 }
 
 // S04: a SYN-ACK or an ACK from the internet that answers nothing creates no state;
