@@ -114,6 +114,35 @@ BOOST_AUTO_TEST_CASE(an_error_quoting_8_bytes_of_tcp_is_related) {
   BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
 }
 
+// S26 over IPv6: b's database port admits the members of group `app` by reference. c
+// joining `app` (set-groups) admits its IPv6 connection; leaving it revokes that
+// connection at its next packet, while a's connection, still admitted, keeps passing.
+BOOST_AUTO_TEST_CASE(a_group_reference_follows_membership_changes) {
+  const std::string refs =
+      "securityGroups:\n"
+      "  - {name: client, rules: [{name: out6, direction: Egress, protocol: All, remote: {address: {IPAddressOrCIDR: '::/0'}}}]}\n"
+      "  - {name: app, rules: []}\n"
+      "  - {name: db, rules: [{name: pg, direction: Ingress, protocol: TCP, port: 5432, remote: {securityGroupRef: {name: app}}}]}\n"
+      "vms:\n"
+      "  - {name: a, port: vm-a, mac: '02:00:00:00:00:0a', ips: ['2001:db8::a'], securityGroups: [client, app]}\n"
+      "  - {name: b, port: vm-b, mac: '02:00:00:00:00:0b', ips: ['2001:db8::b'], securityGroups: [db]}\n"
+      "  - {name: c, port: vm-c, mac: '02:00:00:00:00:0c', ips: ['2001:db8::c'], securityGroups: [client]}\n";
+  Rig rig(refs);
+  BOOST_TEST(rig.passes("vm-a", tcp6(kMacA, kMacB, kA, 40020, kB, 5432, kSyn), "vm-b"));
+  BOOST_TEST(rig.send("vm-c", tcp6(kMacC, kMacB, kC, 40021, kB, 5432, kSyn)).empty());
+  BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
+  BOOST_REQUIRE(rig.control().set_groups("c", {"client", "app"}, {}).has_value());
+  BOOST_TEST(rig.passes("vm-c", tcp6(kMacC, kMacB, kC, 40021, kB, 5432, kSyn), "vm-b"));
+  BOOST_TEST(rig.passes("vm-b", tcp6(kMacB, kMacC, kB, 5432, kC, 40021, kSyn | kAck), "vm-c"));
+  BOOST_REQUIRE(rig.control().set_groups("c", {"client"}, {}).has_value());
+  BOOST_TEST(rig.send("vm-c", tcp6(kMacC, kMacB, kC, 40021, kB, 5432, kAck)).empty());
+  BOOST_TEST(rig.drops(DropReason::kRevoked) == 1u);
+  BOOST_TEST(rig.passes("vm-b", tcp6(kMacB, kMacA, kB, 5432, kA, 40020, kSyn | kAck), "vm-a"));
+  BOOST_TEST(rig.passes("vm-a", tcp6(kMacA, kMacB, kA, 40020, kB, 5432, kAck), "vm-b"));
+  BOOST_TEST(rig.drops(DropReason::kNoRule) == 1u);
+  BOOST_TEST(rig.flows6().size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(fragments_follow_their_first_fragment) {
   Rig rig(policy());
   auto allowed = udp6_fragments(kInetMac, kMacB, kInet, 6000, kB, 53, 3000, 0x1111);
