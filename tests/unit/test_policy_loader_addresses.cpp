@@ -9,26 +9,12 @@
 #include "config/policy_loader.hpp"
 #include "policy/limits.hpp"
 #include "policy/policy_writer.hpp"
+#include "policy_loader_test.hpp"
 
 using namespace sgfw;
+using namespace sgfw::test::loader;
 
 namespace {
-
-std::string yaml(std::string_view s) {
-  if (!s.empty() && s.front() == '\n') s.remove_prefix(1);
-  return std::string(s);
-}
-
-std::string load_error(std::string_view text) {
-  auto r = config::load_policy_text(text, "t.yaml");
-  return r ? std::string("<loaded>") : r.error().message;
-}
-
-policy::Policy load_ok(std::string_view text) {
-  auto r = config::load_policy_text(text, "t.yaml");
-  BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.error().message));
-  return std::move(r).value();
-}
 
 core::IpAddress ip(const char* s) { return *core::parse_ip(s); }
 core::IpCidr cidr(const char* s) { return *core::parse_ip_cidr(s).cidr; }
