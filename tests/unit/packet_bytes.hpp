@@ -1,6 +1,6 @@
 // Byte helpers shared by the packet parser's unit tests (packet_frames4.hpp,
-// packet_frames6.hpp): big-endian appends and stores, wire-order values, and an
-// Ethernet II frame between two fixed MACs. Test code only.
+// packet_frames6.hpp): big-endian appends and stores, wire-order values, an Ethernet
+// II frame between two fixed MACs, and a TCP header. Test code only.
 #pragma once
 
 #include <cstddef>
@@ -51,6 +51,24 @@ inline Bytes eth(uint16_t ethertype, const Bytes& payload, size_t pad = 0) {
   append(f, payload);
   f.insert(f.end(), pad, 0xee);
   return f;
+}
+
+// A TCP header with doff_words*4 bytes (options are NOPs) and `payload` bytes of data.
+inline Bytes tcp(uint16_t sport, uint16_t dport, uint8_t flags = 0x02, uint8_t doff_words = 5,
+                 size_t payload = 0) {
+  Bytes t;
+  append16(t, sport);
+  append16(t, dport);
+  append32(t, 1000);
+  append32(t, 0);
+  t.push_back(static_cast<uint8_t>(doff_words << 4));
+  t.push_back(flags);
+  append16(t, 65535);
+  append16(t, 0);
+  append16(t, 0);
+  for (size_t i = 20; i < size_t{doff_words} * 4; ++i) t.push_back(1);
+  t.insert(t.end(), payload, 0x61);
+  return t;
 }
 
 }  // namespace sgfw::test

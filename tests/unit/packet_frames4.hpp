@@ -72,23 +72,6 @@ inline Bytes ipv4(const Ip& ip) {
 
 inline Bytes frame(const Ip& ip, size_t pad = 0) { return eth(0x0800, ipv4(ip), pad); }
 
-// TCP header with doff_words*4 bytes (options are NOPs) and `payload` bytes of data.
-inline Bytes tcp(uint16_t sport, uint16_t dport, uint8_t flags = 0x02, uint8_t doff_words = 5,
-          size_t payload = 0) {
-  Bytes t;
-  append16(t, sport);
-  append16(t, dport);
-  append32(t, 1000);
-  append32(t, 0);
-  t.push_back(static_cast<uint8_t>(doff_words << 4));
-  t.push_back(flags);
-  append16(t, 65535);
-  append16(t, 0);
-  append16(t, 0);
-  for (size_t i = 20; i < size_t{doff_words} * 4; ++i) t.push_back(1);
-  t.insert(t.end(), payload, 0x61);
-  return t;
-}
 
 inline Bytes udp(uint16_t sport, uint16_t dport, size_t payload = 0, int length_field = -1) {
   Bytes u;

@@ -90,22 +90,6 @@ inline Bytes ah(uint8_t nh) {  // 24 bytes: SPI, sequence, 12 bytes of ICV
   return h;
 }
 
-inline Bytes tcp(uint16_t sport, uint16_t dport, uint8_t flags = 0x02, uint8_t doff_words = 5,
-          size_t payload = 0) {
-  Bytes t;
-  append16(t, sport);
-  append16(t, dport);
-  append32(t, 1000);
-  append32(t, 0);
-  t.push_back(static_cast<uint8_t>(doff_words << 4));
-  t.push_back(flags);
-  append16(t, 65535);
-  append16(t, 0);
-  append16(t, 0);
-  for (size_t i = 20; i < size_t{doff_words} * 4; ++i) t.push_back(1);
-  t.insert(t.end(), payload, 0x61);
-  return t;
-}
 inline Bytes udp(uint16_t sport, uint16_t dport, size_t payload = 0) {
   Bytes u;
   append16(u, sport);
